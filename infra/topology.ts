@@ -1,0 +1,179 @@
+/**
+ * The ONE description of the system's resources: tables, queues, functions and routes.
+ *
+ * Both targets read it: the CDK stack (infra/stack.ts) turns it into CloudFormation, and the local runtime
+ * (infra/local/) turns it into dynalite tables, fauxqs queues, an HTTP gateway and SQS pollers. A table key, a
+ * queue setting, a route or an environment variable therefore cannot differ between a laptop and AWS.
+ *
+ * Environment variables are derived from the grants: a function that may touch the `referrals` table gets
+ * REFERRALS_TABLE, one that may send to the `notifications` queue gets NOTIFICATIONS_QUEUE_URL.
+ */
+
+export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency';
+export type QueueName = 'referrals' | 'notifications';
+export type FunctionName = 'intake' | 'referralStatus' | 'router' | 'notifier';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface TableSpec {
+  /** Why the table exists, shown in docs and as the CloudFormation description. */
+  purpose: string;
+  partitionKey: string;
+  sortKey?: string;
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some time after it. */
+  timeToLiveAttribute?: string;
+}
+
+export interface QueueSpec {
+  purpose: string;
+  /** The function that consumes the queue through an SQS event source. */
+  consumer: FunctionName;
+  batchSize: number;
+  /** Receives before a message is moved to the queue's dead-letter queue. */
+  maxReceiveCount: number;
+  /** Lambda's guidance: at least six times the consumer's timeout, so a retried batch is not received twice. */
+  visibilityTimeoutSeconds: number;
+  /** Upper bound on concurrent consumer invocations, to protect partners and tables from a burst. */
+  maxConcurrency: number;
+  /** How long a message (and its dead letter) is kept. */
+  retentionDays: number;
+}
+
+export type TableAccess = 'read' | 'readWrite';
+
+export interface FunctionSpec {
+  purpose: string;
+  /** Source file, relative to the project root, exporting `handler`. */
+  entry: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  tables: Partial<Record<TableName, TableAccess>>;
+  sendsTo: QueueName[];
+}
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** API Gateway resource path; `{name}` is a path parameter. */
+  path: string;
+  function: FunctionName;
+}
+
+export const serviceName = 'social-prescribing-referrals';
+export const metricsNamespace = 'SocialPrescribing';
+
+/** API Gateway's own payload limit is 10 MB; a referral never needs more than this, so larger bodies get 413. */
+export const maxRequestBodyBytes = 256 * 1024;
+
+export const tables: Record<TableName, TableSpec> = {
+  referrals: {
+    purpose: 'One item per referral: the request, its status, the routing decision and each delivery.',
+    partitionKey: 'referralId',
+  },
+  audit: {
+    purpose: 'Append-only record of who did what to which referral, one item per step (never updated).',
+    partitionKey: 'referralId',
+    sortKey: 'eventKey',
+  },
+  metrics: {
+    purpose: 'Exact daily counters by dimension; each counter remembers what it counted, so repeats add nothing.',
+    partitionKey: 'metric',
+    sortKey: 'day',
+  },
+  directory: {
+    purpose: 'Practices, PCNs, link-worker teams, VCSE partners, services and a coverage index by need and area.',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+  },
+  idempotency: {
+    purpose: 'Powertools idempotency records: a retried request or redelivered message replays its first result.',
+    partitionKey: 'id',
+    timeToLiveAttribute: 'expiration',
+  },
+};
+
+export const functions: Record<FunctionName, FunctionSpec> = {
+  intake: {
+    purpose: 'Validates a referral, records it durably, enqueues it for routing and acknowledges with 202.',
+    entry: 'functions/intake/handler.ts',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { referrals: 'readWrite', audit: 'readWrite', metrics: 'readWrite', directory: 'read', idempotency: 'readWrite' },
+    sendsTo: ['referrals'],
+  },
+  referralStatus: {
+    purpose: 'Shows a referral: status, link-worker team, matched partners, deliveries and unmet needs.',
+    entry: 'functions/referral-status/handler.ts',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: { referrals: 'read' },
+    sendsTo: [],
+  },
+  router: {
+    purpose: 'Assigns the link-worker team, matches VCSE services by need and area, records the decision, fans out deliveries.',
+    entry: 'functions/router/handler.ts',
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    tables: { referrals: 'readWrite', audit: 'readWrite', metrics: 'readWrite', directory: 'read', idempotency: 'readWrite' },
+    sendsTo: ['notifications'],
+  },
+  notifier: {
+    purpose: 'Delivers one referral to one recipient as a signed webhook and records the delivery.',
+    entry: 'functions/notifier/handler.ts',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    tables: { referrals: 'readWrite', audit: 'readWrite', metrics: 'readWrite', directory: 'read', idempotency: 'readWrite' },
+    sendsTo: [],
+  },
+};
+
+export const queues: Record<QueueName, QueueSpec> = {
+  referrals: {
+    purpose: 'Accepted referrals waiting to be routed.',
+    consumer: 'router',
+    batchSize: 10,
+    maxReceiveCount: 5,
+    visibilityTimeoutSeconds: 6 * functions.router.timeoutSeconds,
+    maxConcurrency: 10,
+    retentionDays: 14,
+  },
+  notifications: {
+    purpose: 'One message per (referral, recipient) delivery.',
+    consumer: 'notifier',
+    batchSize: 10,
+    maxReceiveCount: 6,
+    visibilityTimeoutSeconds: 6 * functions.notifier.timeoutSeconds,
+    maxConcurrency: 10,
+    retentionDays: 14,
+  },
+};
+
+export const routes: RouteSpec[] = [
+  { method: 'POST', path: '/referrals', function: 'intake' },
+  { method: 'GET', path: '/referrals/{id}', function: 'referralStatus' },
+];
+
+/** Environment variable holding a table's name, e.g. `REFERRALS_TABLE`. */
+export const tableEnvVar = (table: TableName): string => `${table.toUpperCase()}_TABLE`;
+
+/** Environment variable holding a queue's URL, e.g. `NOTIFICATIONS_QUEUE_URL`. */
+export const queueEnvVar = (queue: QueueName): string => `${queue.toUpperCase()}_QUEUE_URL`;
+
+/** The environment a function needs, given how each table and queue is named or addressed on a target. */
+export function functionEnvironment(
+  fn: FunctionName,
+  tableNameOf: (table: TableName) => string,
+  queueUrlOf: (queue: QueueName) => string,
+): Record<string, string> {
+  const spec = functions[fn];
+  const env: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: serviceName,
+    POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
+    FUNCTION_ROLE: fn,
+  };
+  for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
+  for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);
+  return env;
+}
+
+export const tableNames = Object.keys(tables) as TableName[];
+export const queueNames = Object.keys(queues) as QueueName[];
+export const functionNames = Object.keys(functions) as FunctionName[];

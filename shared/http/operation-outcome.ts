@@ -1,0 +1,113 @@
+/**
+ * FHIR OperationOutcome: how every client error is told, on every route, in AWS and locally.
+ * The BaRS error code goes in `issue.details.coding`; `expression` names the offending field.
+ */
+
+export const barsErrorCodeSystem = 'https://fhir.nhs.uk/CodeSystem/http-error-codes';
+
+export type BarsErrorCode =
+  | 'REC_BAD_REQUEST'
+  | 'REC_UNAUTHORIZED'
+  | 'REC_FORBIDDEN'
+  | 'REC_NOT_FOUND'
+  | 'REC_NOT_ACCEPTABLE'
+  | 'REC_CONFLICT'
+  | 'REC_UNPROCESSABLE_ENTITY'
+  | 'REC_PAYLOAD_TOO_LARGE'
+  | 'SEND_TOO_MANY_REQUESTS'
+  | 'REC_SERVER_ERROR'
+  | 'REC_SERVICE_UNAVAILABLE';
+
+/** FHIR issue-type codes we use (http://hl7.org/fhir/issue-type). */
+export type IssueType =
+  | 'invalid'
+  | 'structure'
+  | 'required'
+  | 'value'
+  | 'invariant'
+  | 'not-supported'
+  | 'too-long'
+  | 'not-found'
+  | 'conflict'
+  | 'duplicate'
+  | 'processing'
+  | 'throttled'
+  | 'transient'
+  | 'exception';
+
+export interface OutcomeIssue {
+  code: IssueType;
+  /** Human-readable: the field and the rule it broke. */
+  diagnostics: string;
+  /** Path of the offending element, e.g. `patient.nhsNumber`. */
+  expression?: string;
+}
+
+export interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  issue: Array<{
+    severity: 'error';
+    code: IssueType;
+    details: { coding: Array<{ system: string; code: BarsErrorCode; display: string }> };
+    diagnostics: string;
+    expression?: string[];
+  }>;
+}
+
+const displays: Record<BarsErrorCode, string> = {
+  REC_BAD_REQUEST: 'Bad request',
+  REC_UNAUTHORIZED: 'Unauthorized',
+  REC_FORBIDDEN: 'Forbidden',
+  REC_NOT_FOUND: 'Not found',
+  REC_NOT_ACCEPTABLE: 'Not acceptable',
+  REC_CONFLICT: 'Conflict',
+  REC_UNPROCESSABLE_ENTITY: 'Unprocessable entity',
+  REC_PAYLOAD_TOO_LARGE: 'Payload too large',
+  SEND_TOO_MANY_REQUESTS: 'Too many requests',
+  REC_SERVER_ERROR: 'Internal server error',
+  REC_SERVICE_UNAVAILABLE: 'Service unavailable',
+};
+
+export function operationOutcome(errorCode: BarsErrorCode, issues: OutcomeIssue[]): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: issues.map((issue) => ({
+      severity: 'error',
+      code: issue.code,
+      details: { coding: [{ system: barsErrorCodeSystem, code: errorCode, display: displays[errorCode] }] },
+      diagnostics: issue.diagnostics,
+      ...(issue.expression === undefined ? {} : { expression: [issue.expression] }),
+    })),
+  };
+}
+
+/**
+ * Answers API Gateway gives before any function runs (unknown route, oversized body, throttling). The CDK stack
+ * installs them as gateway responses and the local gateway sends the same bodies, so clients see one shape.
+ */
+export const gatewayOutcomes = {
+  notFound: {
+    status: 404,
+    body: operationOutcome('REC_NOT_FOUND', [
+      { code: 'not-found', diagnostics: 'No such route: docs/api.md lists the routes offered' },
+    ]),
+  },
+  payloadTooLarge: {
+    status: 413,
+    body: operationOutcome('REC_PAYLOAD_TOO_LARGE', [
+      { code: 'too-long', diagnostics: 'Request body exceeds the 256 KB limit for a referral' },
+    ]),
+  },
+  throttled: {
+    status: 429,
+    body: operationOutcome('SEND_TOO_MANY_REQUESTS', [
+      { code: 'throttled', diagnostics: 'Too many requests: retry after the interval in Retry-After' },
+    ]),
+  },
+  badRequestBody: {
+    status: 400,
+    body: operationOutcome('REC_BAD_REQUEST', [
+      { code: 'invalid', diagnostics: 'Request could not be read by the gateway' },
+    ]),
+  },
+} as const;
