@@ -74,17 +74,20 @@ export const tables: Record<TableName, TableSpec> = {
     sortKey: 'eventKey',
   },
   metrics: {
-    purpose: 'Exact daily counters by dimension; each counter remembers what it counted, so repeats add nothing.',
+    purpose:
+      'Exact daily counters by dimension; each counter remembers what it counted, so repeats add nothing.',
     partitionKey: 'metric',
     sortKey: 'day',
   },
   directory: {
-    purpose: 'Practices, PCNs, link-worker teams, VCSE partners, services and a coverage index by need and area.',
+    purpose:
+      'Practices, PCNs, link-worker teams, VCSE partners, services and a coverage index by need and area.',
     partitionKey: 'pk',
     sortKey: 'sk',
   },
   idempotency: {
-    purpose: 'Powertools idempotency records: a retried request or redelivered message replays its first result.',
+    purpose:
+      'Powertools idempotency records: a retried request or redelivered message replays its first result.',
     partitionKey: 'id',
     timeToLiveAttribute: 'expiration',
   },
@@ -96,7 +99,13 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     entry: 'functions/intake/handler.ts',
     timeoutSeconds: 10,
     memoryMb: 512,
-    tables: { referrals: 'readWrite', audit: 'readWrite', metrics: 'readWrite', directory: 'read', idempotency: 'readWrite' },
+    tables: {
+      referrals: 'readWrite',
+      audit: 'readWrite',
+      metrics: 'readWrite',
+      directory: 'read',
+      idempotency: 'readWrite',
+    },
     sendsTo: ['referrals'],
   },
   referralStatus: {
@@ -108,11 +117,18 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
   },
   router: {
-    purpose: 'Assigns the link-worker team, matches VCSE services by need and area, records the decision, fans out deliveries.',
+    purpose:
+      'Assigns the link-worker team, matches VCSE services by need and area, records the decision, fans out deliveries.',
     entry: 'functions/router/handler.ts',
     timeoutSeconds: 30,
     memoryMb: 512,
-    tables: { referrals: 'readWrite', audit: 'readWrite', metrics: 'readWrite', directory: 'read', idempotency: 'readWrite' },
+    tables: {
+      referrals: 'readWrite',
+      audit: 'readWrite',
+      metrics: 'readWrite',
+      directory: 'read',
+      idempotency: 'readWrite',
+    },
     sendsTo: ['notifications'],
   },
   notifier: {
@@ -120,7 +136,13 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     entry: 'functions/notifier/handler.ts',
     timeoutSeconds: 30,
     memoryMb: 256,
-    tables: { referrals: 'readWrite', audit: 'readWrite', metrics: 'readWrite', directory: 'read', idempotency: 'readWrite' },
+    tables: {
+      referrals: 'readWrite',
+      audit: 'readWrite',
+      metrics: 'readWrite',
+      directory: 'read',
+      idempotency: 'readWrite',
+    },
     sendsTo: [],
   },
 };
@@ -167,7 +189,6 @@ export function functionEnvironment(
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: serviceName,
     POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
-    FUNCTION_ROLE: fn,
   };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
   for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);

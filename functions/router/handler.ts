@@ -1,1 +1,51 @@
-export const handler = async (): Promise<void> => {};
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { z } from 'zod';
+import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
+import { DynamoDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
+import { DynamoMetricCounters } from '../../shared/adapters/dynamodb/metric-counters.ts';
+import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
+import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
+import { systemClock } from '../../shared/application/ports.ts';
+import { routeReferral } from '../../shared/application/route-referral.ts';
+import { documentClient, sqs } from '../../shared/platform/clients.ts';
+import { queueUrl, tableName } from '../../shared/platform/config.ts';
+import { sqsHandler } from '../../shared/platform/handlers.ts';
+import { idempotencyFor } from '../../shared/platform/idempotency.ts';
+import { logger, metrics } from '../../shared/platform/observability.ts';
+
+/** Consumes the `referrals` queue: one routing decision per referral, one delivery message per recipient. */
+
+const deps = {
+  referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
+  directory: new DynamoDirectory(documentClient, tableName('directory')),
+  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
+  deliveryQueue: new SqsQueue(sqs, queueUrl('notifications')),
+  clock: systemClock,
+};
+
+export const RoutingMessage = z.object({ referralId: z.uuid() });
+
+// Routing is already safe to repeat; the idempotency record makes a redelivered message cheap and stops two
+// concurrent attempts at the same referral.
+const idempotency = idempotencyFor({ keyPath: 'referralId', expiresAfterSeconds: 3600 });
+const routeOnce = makeIdempotent(async ({ referralId }: z.infer<typeof RoutingMessage>) => {
+  const result = await routeReferral(deps, referralId);
+  if (result.outcome === 'skipped') return result;
+  const { routing } = result.referral;
+  return {
+    outcome: result.outcome,
+    deliveriesQueued: result.deliveriesQueued,
+    matched: routing?.matches.length ?? 0,
+    unmet: routing?.unmetNeeds.map((u) => u.category) ?? [],
+  };
+}, idempotency);
+
+export const handler = sqsHandler(RoutingMessage, async (message, context) => {
+  idempotency.config.registerLambdaContext(context);
+  const result = await routeOnce(message);
+  logger.info('Referral routed', { referralId: message.referralId, ...result });
+  metrics.addMetric('ReferralsRouted', 'Count', 1);
+  if ('unmet' in result && result.unmet.length > 0)
+    metrics.addMetric('UnmetNeeds', 'Count', result.unmet.length);
+});

@@ -1,0 +1,76 @@
+import type { InterventionCategory } from '../domain/categories.ts';
+import type { LinkWorkerTeam, Practice, WebhookChannel } from '../domain/directory.ts';
+import type { DeliveryState, Referral, RoutingDecision } from '../domain/referral.ts';
+import type { ServiceCandidate } from '../domain/routing.ts';
+
+/**
+ * The small interfaces use cases work through. Adapters in shared/adapters implement them on DynamoDB, SQS and
+ * HTTP; unit tests implement them in memory.
+ */
+
+export interface ReferralStore {
+  /** Stores a new referral; false if one with that id already exists (nothing is overwritten). */
+  create(referral: Referral): Promise<boolean>;
+  get(referralId: string): Promise<Referral | undefined>;
+  /**
+   * Records the routing decision and pending deliveries, only while the referral is still `received`.
+   * Returns the referral as it now stands (with the decision recorded first, if another attempt won).
+   */
+  recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined>;
+  /** Marks one delivery delivered; false if it already was (a repeat). */
+  markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean>;
+  /** Withdraws a referral that was never acknowledged (enqueue failed), so a retry starts clean. */
+  deleteUnacknowledged(referralId: string): Promise<void>;
+}
+
+export interface Directory {
+  practice(ods: string): Promise<Practice | undefined>;
+  teamForPcn(pcn: string): Promise<LinkWorkerTeam | undefined>;
+  servicesCovering(category: InterventionCategory, area: string): Promise<ServiceCandidate[]>;
+  channelOf(kind: 'team' | 'partner', id: string): Promise<WebhookChannel | undefined>;
+}
+
+export interface AuditEntry {
+  referralId: string;
+  /** Stable per step (e.g. `routed`, `delivered.<deliveryId>`), so a retried step writes nothing new. */
+  eventKey: string;
+  action: string;
+  actor: string;
+  at: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<void>;
+}
+
+export interface MetricCount {
+  name: string;
+  dimensions?: Record<string, string>;
+}
+
+export interface MetricCounters {
+  /** Adds one to each counter for `day`, once per `unitId`: a repeat with the same unit adds nothing. */
+  countOnce(counts: MetricCount[], day: string, unitId: string): Promise<void>;
+}
+
+export interface OutboundMessage {
+  /** Stable id of what the message stands for; also the batch entry id. */
+  id: string;
+  body: unknown;
+}
+
+export interface Queue {
+  send(messages: OutboundMessage[]): Promise<void>;
+}
+
+export interface WebhookSender {
+  /** POSTs a signed event; resolves with the HTTP status, or throws when the recipient cannot be reached. */
+  send(channel: WebhookChannel, messageId: string, eventType: string, data: unknown): Promise<number>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,121 @@
+import type { InterventionCategory } from '../domain/categories.ts';
+import { decideRouting, referralArea, type ServiceCandidate } from '../domain/routing.ts';
+import type { Referral } from '../domain/referral.ts';
+import type {
+  AuditLog,
+  Clock,
+  Directory,
+  MetricCount,
+  MetricCounters,
+  Queue,
+  ReferralStore,
+} from './ports.ts';
+
+/**
+ * Routing one referral, safe to repeat at any point: the decision is recorded only while the referral is still
+ * `received` (a repeat reads back the stored one), audit entries are keyed by step, counts are counted once per
+ * referral, and deliveries carry stable ids that the notifier de-duplicates.
+ */
+
+export interface RouteReferralDeps {
+  referrals: ReferralStore;
+  directory: Directory;
+  audit: AuditLog;
+  counters: MetricCounters;
+  deliveryQueue: Queue;
+  clock: Clock;
+}
+
+export type RouteOutcome =
+  | { outcome: 'routed'; referral: Referral; deliveriesQueued: number }
+  | { outcome: 'skipped'; reason: string };
+
+/** A message that can never succeed (e.g. names no referral): thrown so that SQS moves it to the DLQ. */
+export class UnroutableMessageError extends Error {
+  override readonly name = 'UnroutableMessageError';
+}
+
+export async function routeReferral(deps: RouteReferralDeps, referralId: string): Promise<RouteOutcome> {
+  const referral = await deps.referrals.get(referralId);
+  if (!referral) throw new UnroutableMessageError(`referral ${referralId} does not exist`);
+  if (referral.status === 'cancelled') return { outcome: 'skipped', reason: 'referral was cancelled' };
+
+  const routed = referral.status === 'received' ? await decideAndRecord(deps, referral) : referral;
+  if (!routed?.routing)
+    throw new UnroutableMessageError(`referral ${referralId} has no routing decision recorded`);
+  if (routed.status === 'cancelled') return { outcome: 'skipped', reason: 'referral was cancelled' };
+  const decision = routed.routing;
+
+  await deps.audit.append({
+    referralId,
+    eventKey: 'routed',
+    action: 'referral.routed',
+    actor: 'system:router',
+    at: decision.decidedAt,
+    detail: {
+      area: decision.area,
+      team: decision.team?.id ?? null,
+      teamReason: decision.teamReason,
+      matches: decision.matches.map(({ category, serviceId, partnerId, reason }) => ({
+        category,
+        serviceId,
+        partnerId,
+        reason,
+      })),
+      unmetNeeds: decision.unmetNeeds,
+      deliveries: decision.deliveries.map((d) => ({ deliveryId: d.deliveryId, content: d.content })),
+    },
+  });
+  await deps.counters.countOnce(routingCounts(routed), routed.receivedAt.slice(0, 10), referralId);
+
+  const pending = decision.deliveries.filter(
+    (d) => routed.deliveryStatus?.[d.deliveryId]?.status !== 'delivered',
+  );
+  await deps.deliveryQueue.send(
+    pending.map((d) => ({ id: d.deliveryId, body: { referralId, deliveryId: d.deliveryId } })),
+  );
+  return { outcome: 'routed', referral: routed, deliveriesQueued: pending.length };
+}
+
+async function decideAndRecord(deps: RouteReferralDeps, referral: Referral): Promise<Referral | undefined> {
+  const practice = await deps.directory.practice(referral.practiceOds);
+  if (!practice) throw new UnroutableMessageError(`practice ${referral.practiceOds} left the directory`);
+  const team = await deps.directory.teamForPcn(practice.pcn);
+  const { area } = referralArea(referral, practice);
+  const candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>> = {};
+  await Promise.all(
+    referral.needs.map(async (category) => {
+      candidates[category] = await deps.directory.servicesCovering(category, area);
+    }),
+  );
+  const decision = decideRouting({
+    referral,
+    practice,
+    team,
+    candidates,
+    decidedAt: deps.clock.now().toISOString(),
+  });
+  return deps.referrals.recordRouting(referral.referralId, decision);
+}
+
+/** The observatory's counts for one routed referral. Dimensions never include patient data. */
+export function routingCounts(referral: Referral): MetricCount[] {
+  const decision = referral.routing;
+  if (!decision) return [];
+  return [
+    { name: 'referrals.received', dimensions: { practice: referral.practiceOds } },
+    ...referral.needs.map((category) => ({
+      name: 'referrals.need',
+      dimensions: { category, area: decision.area },
+    })),
+    ...decision.matches.map((m) => ({
+      name: 'referrals.matched',
+      dimensions: { category: m.category, area: decision.area },
+    })),
+    ...decision.unmetNeeds.map((u) => ({
+      name: 'referrals.unmet',
+      dimensions: { category: u.category, area: u.area },
+    })),
+    ...(decision.team ? [] : [{ name: 'referrals.no-team', dimensions: { practice: referral.practiceOds } }]),
+  ];
+}

@@ -1,0 +1,69 @@
+import { DependencyUnavailableError, UnprocessableError } from '../domain/errors.ts';
+import { newReferral, type ReferralRequest } from '../domain/referral.ts';
+import type { AuditLog, Clock, Directory, Queue, ReferralStore } from './ports.ts';
+
+/**
+ * Intake: accept a validated referral. Acknowledged means durable: the referral is stored and on the routing queue
+ * before this returns. If the enqueue fails the stored referral is withdrawn and the caller is told to retry, so
+ * nothing half-accepted lingers. Everything after (routing, counts, deliveries) happens off the queue, where SQS
+ * retries it until it is done.
+ */
+
+export interface SubmitReferralDeps {
+  referrals: ReferralStore;
+  directory: Directory;
+  audit: AuditLog;
+  routingQueue: Queue;
+  clock: Clock;
+}
+
+export interface SubmitReferralCommand {
+  /** Assigned by the caller: random, or derived from the client's idempotency key so a retry finds its referral. */
+  referralId: string;
+  request: ReferralRequest;
+  idempotencyKey?: string;
+}
+
+export interface Acknowledgement {
+  referralId: string;
+  status: 'received';
+  receivedAt: string;
+}
+
+export async function submitReferral(
+  deps: SubmitReferralDeps,
+  command: SubmitReferralCommand,
+): Promise<Acknowledgement> {
+  const { request, referralId } = command;
+  const practice = await deps.directory.practice(request.practiceOds);
+  if (!practice) {
+    throw new UnprocessableError(
+      'practiceOds',
+      `practice ${request.practiceOds} is not in the service directory`,
+    );
+  }
+
+  const receivedAt = deps.clock.now().toISOString();
+  const referral = newReferral(referralId, request, receivedAt, command.idempotencyKey);
+  const created = await deps.referrals.create(referral);
+  const stored = created ? referral : await deps.referrals.get(referralId);
+  if (!stored) throw new DependencyUnavailableError(`referral ${referralId} vanished while being accepted`);
+
+  if (stored.status === 'received') {
+    await deps.audit.append({
+      referralId,
+      eventKey: 'received',
+      action: 'referral.received',
+      actor: `practice:${request.practiceOds}`,
+      at: stored.receivedAt,
+      detail: { needs: request.needs, channel: 'json' },
+    });
+    try {
+      await deps.routingQueue.send([{ id: referralId, body: { referralId } }]);
+    } catch (error) {
+      if (created) await deps.referrals.deleteUnacknowledged(referralId);
+      throw new DependencyUnavailableError(`could not queue referral for routing: ${String(error)}`);
+    }
+  }
+  return { referralId, status: 'received', receivedAt: stored.receivedAt };
+}

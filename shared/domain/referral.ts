@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { InterventionCategory } from './categories.ts';
+import { OdsCode } from './directory.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
+import { normalisePostcode, ukPostcodePattern } from './postcode.ts';
+
+/**
+ * A referral as a GP system submits it in plain JSON (`POST /referrals`), and the internal model every form maps to.
+ */
+
+export const NhsNumber = z
+  .string({ error: 'must be a string of 10 digits' })
+  .transform(normaliseNhsNumber)
+  .refine((value) => /^\d{10}$/.test(value), { message: 'must be 10 digits (spaces allowed: 943 476 5919)' })
+  .refine(isValidNhsNumber, { message: 'fails the NHS number Modulus 11 check digit' });
+
+export const Postcode = z
+  .string()
+  .regex(ukPostcodePattern, 'must be a UK postcode such as LS6 1AA')
+  .transform(normalisePostcode);
+
+export const PatientContact = z
+  .object({
+    phone: z
+      .string()
+      .regex(/^\+?[\d\s()-]{10,20}$/, 'must be a phone number of 10 to 20 digits, spaces or brackets')
+      .optional(),
+    email: z.email('must be an email address').optional(),
+    preferred: z.enum(['phone', 'email']),
+  })
+  .refine((contact) => contact[contact.preferred] !== undefined, {
+    message: 'the preferred contact route must be given',
+    path: ['preferred'],
+  });
+
+export const Patient = z.object({
+  nhsNumber: NhsNumber,
+  name: z.object({
+    given: z.string().trim().min(1, 'must not be empty').max(100),
+    family: z.string().trim().min(1, 'must not be empty').max(100),
+  }),
+  birthDate: z.iso.date('must be a date as YYYY-MM-DD').optional(),
+  contact: PatientContact,
+  postcode: Postcode.optional(),
+});
+export type Patient = z.infer<typeof Patient>;
+
+/** Sharing with the PCN's link worker is direct care; a VCSE partner needs the patient's explicit agreement. */
+export const anyVcsePartner = 'any-vcse';
+
+export const ConsentGrant = z.object({
+  /** A partner id from the directory, or `any-vcse` for every partner the referral is routed to. */
+  recipient: z.string().min(1).max(100),
+  granted: z.boolean(),
+});
+export type ConsentGrant = z.infer<typeof ConsentGrant>;
+
+export const ReferralRequest = z.strictObject({
+  patient: Patient,
+  practiceOds: OdsCode,
+  needs: z
+    .array(InterventionCategory)
+    .min(1, 'at least one need is required')
+    .max(11)
+    .refine((needs) => new Set(needs).size === needs.length, { message: 'each need may appear once' }),
+  consent: z.array(ConsentGrant).max(50),
+  /** Free text for the link worker; never sent to partners. */
+  reasonForReferral: z.string().max(2000).optional(),
+});
+export type ReferralRequest = z.infer<typeof ReferralRequest>;
+
+export const referralStatuses = ['received', 'routed', 'cancelled'] as const;
+export type ReferralStatus = (typeof referralStatuses)[number];
+
+export type RecipientKind = 'team' | 'partner';
+/** What a recipient may see: identifiable (name and contact route) or signposting only (nothing identifiable). */
+export type ContentLevel = 'identifiable' | 'signposting';
+
+export interface PlannedDelivery {
+  deliveryId: string;
+  recipient: { kind: RecipientKind; id: string; name: string };
+  categories: InterventionCategory[];
+  content: ContentLevel;
+}
+
+export interface ServiceMatch {
+  category: InterventionCategory;
+  serviceId: string;
+  serviceName: string;
+  partnerId: string;
+  partnerName: string;
+  reason: string;
+}
+
+export interface UnmetNeed {
+  category: InterventionCategory;
+  area: string;
+  reason: string;
+}
+
+export interface RoutingDecision {
+  decidedAt: string;
+  area: string;
+  areaSource: 'patient-postcode' | 'practice';
+  team: { id: string; name: string } | null;
+  teamReason: string;
+  matches: ServiceMatch[];
+  unmetNeeds: UnmetNeed[];
+  deliveries: PlannedDelivery[];
+}
+
+export type DeliveryStatus = 'pending' | 'delivered';
+
+export interface DeliveryState {
+  status: DeliveryStatus;
+  deliveredAt?: string;
+  /** HTTP status the recipient answered with. */
+  responseStatus?: number;
+}
+
+export interface Referral {
+  referralId: string;
+  status: ReferralStatus;
+  receivedAt: string;
+  updatedAt: string;
+  practiceOds: string;
+  patient: Patient;
+  needs: InterventionCategory[];
+  consent: ConsentGrant[];
+  reasonForReferral?: string;
+  source: { channel: 'json'; idempotencyKey?: string };
+  routing?: RoutingDecision;
+  deliveryStatus?: Record<string, DeliveryState>;
+}
+
+export function newReferral(
+  referralId: string,
+  request: ReferralRequest,
+  receivedAt: string,
+  idempotencyKey?: string,
+): Referral {
+  return {
+    referralId,
+    status: 'received',
+    receivedAt,
+    updatedAt: receivedAt,
+    practiceOds: request.practiceOds,
+    patient: request.patient,
+    needs: request.needs,
+    consent: request.consent,
+    ...(request.reasonForReferral === undefined ? {} : { reasonForReferral: request.reasonForReferral }),
+    source: { channel: 'json', ...(idempotencyKey === undefined ? {} : { idempotencyKey }) },
+  };
+}
+
+/** Does the patient agree to this partner receiving identifiable details? An explicit refusal wins. */
+export function hasConsentFor(consent: ConsentGrant[], partnerId: string): boolean {
+  const specific = consent.find((grant) => grant.recipient === partnerId);
+  if (specific) return specific.granted;
+  return consent.some((grant) => grant.recipient === anyVcsePartner && grant.granted);
+}

@@ -1,0 +1,94 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnprocessableError,
+  ValidationError,
+} from '../domain/errors.ts';
+import { operationOutcome, type BarsErrorCode, type OperationOutcome } from './operation-outcome.ts';
+
+/** The one place where typed errors become HTTP answers. */
+
+export const fhirJson = 'application/fhir+json; charset=utf-8';
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function outcome(statusCode: number, body: OperationOutcome): APIGatewayProxyResult {
+  return { statusCode, headers: { 'Content-Type': fhirJson }, body: JSON.stringify(body) };
+}
+
+/** An error the client can act on, as a response; or undefined for a fault of ours (the caller logs it). */
+export function clientErrorResponse(error: unknown): APIGatewayProxyResult | undefined {
+  if (error instanceof ValidationError) {
+    return outcome(
+      400,
+      operationOutcome(
+        'REC_BAD_REQUEST',
+        error.problems.map((p) => ({
+          code: p.kind,
+          diagnostics: p.field ? `${p.field}: ${p.rule}` : p.rule,
+          ...(p.field ? { expression: p.field } : {}),
+        })),
+      ),
+    );
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return outcome(
+      413,
+      operationOutcome('REC_PAYLOAD_TOO_LARGE', [{ code: 'too-long', diagnostics: error.message }]),
+    );
+  }
+  if (error instanceof UnprocessableError) {
+    return outcome(
+      422,
+      operationOutcome('REC_UNPROCESSABLE_ENTITY', [
+        { code: 'value', diagnostics: `${error.field}: ${error.message}`, expression: error.field },
+      ]),
+    );
+  }
+  if (error instanceof NotFoundError) {
+    return outcome(
+      404,
+      operationOutcome('REC_NOT_FOUND', [{ code: 'not-found', diagnostics: error.message }]),
+    );
+  }
+  if (error instanceof ConflictError) {
+    return outcome(
+      409,
+      operationOutcome('REC_CONFLICT', [
+        { code: error.duplicate ? 'duplicate' : 'conflict', diagnostics: error.message },
+      ]),
+    );
+  }
+  return undefined;
+}
+
+export function serverErrorResponse(error: unknown): APIGatewayProxyResult {
+  const transient = error instanceof DependencyUnavailableError;
+  const code: BarsErrorCode = transient ? 'REC_SERVICE_UNAVAILABLE' : 'REC_SERVER_ERROR';
+  const response = outcome(
+    transient ? 503 : 500,
+    operationOutcome(code, [
+      {
+        code: transient ? 'transient' : 'exception',
+        diagnostics: transient
+          ? 'A dependency is unavailable; nothing was accepted. Retry with the same Idempotency-Key.'
+          : 'Internal error; nothing was accepted. Retry with the same Idempotency-Key.',
+      },
+    ]),
+  );
+  if (transient) response.headers = { ...response.headers, 'Retry-After': '5' };
+  return response;
+}

@@ -1,0 +1,16 @@
+import { queueEnvVar, tableEnvVar, type QueueName, type TableName } from '../../infra/topology.ts';
+
+/**
+ * Where a function finds its tables and queues. The variable names come from the topology, which gives each
+ * function exactly the variables its grants allow; a missing one is a deployment fault, reported by name.
+ */
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new Error(`Environment variable ${name} is not set: is this function granted that resource?`);
+  return value;
+}
+
+export const tableName = (table: TableName): string => required(tableEnvVar(table));
+export const queueUrl = (queue: QueueName): string => required(queueEnvVar(queue));

@@ -1,0 +1,84 @@
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  type ParsedRecord,
+} from '@aws-lambda-powertools/batch';
+import { parser } from '@aws-lambda-powertools/batch/parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import { clientErrorResponse, serverErrorResponse } from '../http/responses.ts';
+import { logger, metrics } from './observability.ts';
+
+/**
+ * The two shapes of handler this system has, set up once: Powertools logger and metrics as middy middleware,
+ * and error handling that never lets a client's mistake become a 500.
+ */
+
+export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export function httpHandler(handle: HttpHandler) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (event, context) => {
+      try {
+        return await handle(event, context);
+      } catch (error) {
+        const response = clientErrorResponse(error);
+        if (response) {
+          logger.info('Request refused', { statusCode: response.statusCode, reason: (error as Error).name });
+          return response;
+        }
+        logger.error('Request failed', error as Error);
+        return serverErrorResponse(error);
+      }
+    });
+}
+
+/**
+ * An SQS consumer with Lambda's partial batch responses: each record is parsed against `schema` (a record that
+ * does not parse fails alone) and handled; only failed records return to the queue, and after the queue's
+ * maxReceiveCount SQS moves them to the dead-letter queue.
+ */
+export function sqsHandler<S extends z.ZodType>(
+  schema: S,
+  handleRecord: (message: z.infer<S>, context: Context) => Promise<void>,
+) {
+  const processor = new BatchProcessor(EventType.SQS, {
+    parser,
+    innerSchema: schema,
+    transformer: 'json',
+    logger,
+  });
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler((event, context) =>
+      processPartialResponse(
+        event,
+        (record: ParsedRecord<SQSRecord, z.infer<S>>) => handleRecord(record.body, context),
+        processor,
+        { context },
+      ),
+    );
+}
+
+/** Case-insensitive header lookup (API Gateway passes headers as the client spelled them). */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}

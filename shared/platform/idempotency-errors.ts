@@ -1,0 +1,23 @@
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+import { ConflictError } from '../domain/errors.ts';
+
+/** Powertools idempotency's refusals, as the domain's typed conflict (mapped to 409 with the other errors). */
+export async function mapIdempotencyErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof IdempotencyValidationError) {
+      throw new ConflictError('Idempotency-Key was already used with a different request body');
+    }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      throw new ConflictError(
+        'A request with this Idempotency-Key is still being processed; retry shortly',
+        true,
+      );
+    }
+    throw error;
+  }
+}
