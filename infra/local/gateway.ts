@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
+import { routes, type FunctionName, type RouteSpec } from '../topology.ts';
+import { invokeWithTimeout } from './lambda-context.ts';
+
+/**
+ * A local stand-in for API Gateway (REST, Lambda proxy integration): each HTTP request becomes the same
+ * APIGatewayProxyEvent that API Gateway would send, for the same handler Lambda runs. Requests API Gateway itself
+ * refuses (no such route, body over its 10 MB limit) get the gateway responses the CDK stack configures.
+ */
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** API Gateway's own payload limit; the functions enforce the smaller referral limit themselves. */
+const gatewayMaxBodyBytes = 10 * 1024 * 1024;
+
+interface CompiledRoute extends RouteSpec {
+  pattern: RegExp;
+  parameterNames: string[];
+}
+
+function compile(route: RouteSpec): CompiledRoute {
+  const parameterNames: string[] = [];
+  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    parameterNames.push(name);
+    return '([^/]+)';
+  });
+  return { ...route, pattern: new RegExp(`^${source}/?$`), parameterNames };
+}
+
+export interface LocalGateway {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalGateway(options: {
+  port: number;
+  handlers: Record<FunctionName, unknown>;
+  log?: (line: string) => void;
+}): Promise<LocalGateway> {
+  const compiled = routes.map(compile);
+  const server = http.createServer((request, response) => {
+    const started = Date.now();
+    void handle(request)
+      .catch((error: unknown) => {
+        options.log?.(`gateway error: ${String(error)}`);
+        return {
+          statusCode: 502,
+          headers: {},
+          body: '{"message":"Internal server error"}',
+        } as APIGatewayProxyResult;
+      })
+      .then((result) => {
+        response.writeHead(result.statusCode, { ...stringHeaders(result.headers) });
+        response.end(result.body);
+        options.log?.(
+          `${request.method} ${request.url} -> ${result.statusCode} (${Date.now() - started} ms)`,
+        );
+      });
+  });
+
+  async function handle(request: http.IncomingMessage): Promise<APIGatewayProxyResult> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const body = await readBody(request);
+    if (body === undefined) return outcome(gatewayOutcomes.payloadTooLarge);
+    const match = compiled
+      .filter((route) => route.method === request.method)
+      .map((route) => ({ route, found: route.pattern.exec(url.pathname) }))
+      .find(({ found }) => found !== null);
+    if (!match?.found) return outcome(gatewayOutcomes.notFound);
+
+    const pathParameters = Object.fromEntries(
+      match.route.parameterNames.map((name, i) => [name, decodeURIComponent(match.found?.[i + 1] ?? '')]),
+    );
+    const event = proxyEvent(request, url, match.route, pathParameters, body);
+    const handler = options.handlers[match.route.function] as ApiHandler;
+    return invokeWithTimeout(match.route.function, (context) => handler(event, context));
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function outcome(answer: { status: number; body: unknown }): APIGatewayProxyResult {
+  return {
+    statusCode: answer.status,
+    headers: { 'Content-Type': 'application/fhir+json; charset=utf-8' },
+    body: JSON.stringify(answer.body),
+  };
+}
+
+function stringHeaders(headers: APIGatewayProxyResult['headers']): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/** The body as text, or undefined when it exceeds API Gateway's limit. */
+async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > gatewayMaxBodyBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function proxyEvent(
+  request: http.IncomingMessage,
+  url: URL,
+  route: RouteSpec,
+  pathParameters: Record<string, string>,
+  body: string,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] ?? '';
+    const value = request.rawHeaders[i + 1] ?? '';
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    query[key] = value;
+    multiQuery[key] = [...(multiQuery[key] ?? []), value];
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: `HTTP/${request.httpVersion}`,
+      httpMethod: route.method,
+      path: url.pathname,
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: route.path,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        user: null,
+        userAgent: request.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}

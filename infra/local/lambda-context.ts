@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { functions, type FunctionName } from '../topology.ts';
+
+/** A Lambda context for a local invocation, with the function's configured timeout and memory. */
+export function lambdaContext(fn: FunctionName): Context {
+  const spec = functions[fn];
+  const deadline = Date.now() + spec.timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${fn}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-2:000000000000:function:local-${fn}`,
+    memoryLimitInMB: String(spec.memoryMb),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/local-${fn}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Runs a handler as Lambda would: a run past the function's timeout counts as a failed invocation. */
+export async function invokeWithTimeout<T>(
+  fn: FunctionName,
+  run: (context: Context) => Promise<T>,
+): Promise<T> {
+  const context = lambdaContext(fn);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Task timed out after ${functions[fn].timeoutSeconds} seconds`)),
+      functions[fn].timeoutSeconds * 1000,
+    );
+  });
+  try {
+    return await Promise.race([run(context), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,116 @@
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { queues, type QueueName } from '../topology.ts';
+import { invokeWithTimeout } from './lambda-context.ts';
+
+/**
+ * Lambda's SQS event source, run locally: receive up to batchSize messages, invoke the consumer with an SQSEvent,
+ * delete the records it did not report in batchItemFailures, and leave the rest to reappear after the visibility
+ * timeout. A thrown error or a timeout fails the whole batch, as in Lambda. The queue's redrive policy (enforced
+ * by the SQS server) moves a message to the DLQ after maxReceiveCount receives.
+ */
+
+export type SqsConsumer = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface PollerOptions {
+  client: SQSClient;
+  queue: QueueName;
+  queueUrl: string;
+  consumer: SqsConsumer;
+  /** Parallel poll loops (Lambda scales pollers; two is plenty on one machine). */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+export interface Poller {
+  stop(): Promise<void>;
+}
+
+export function startPoller(options: PollerOptions): Poller {
+  const spec = queues[options.queue];
+  const abort = new AbortController();
+  const loops = Array.from({ length: Math.min(options.concurrency ?? 2, spec.maxConcurrency) }, () =>
+    pollLoop(options, abort.signal),
+  );
+  return {
+    async stop() {
+      abort.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}
+
+async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<void> {
+  const spec = queues[options.queue];
+  while (!signal.aborted) {
+    let messages: Message[];
+    try {
+      const received = await options.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: Math.min(spec.batchSize, 10),
+          WaitTimeSeconds: 2,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: signal },
+      );
+      messages = received.Messages ?? [];
+    } catch (error) {
+      if (signal.aborted) return;
+      options.log?.(`poller ${options.queue}: receive failed (${String(error)}); retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    if (messages.length === 0) continue;
+
+    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queue)) };
+    let failedIds: Set<string>;
+    try {
+      const response = await invokeWithTimeout(spec.consumer, (context) => options.consumer(event, context));
+      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      options.log?.(`${spec.consumer}: batch of ${messages.length} failed (${String(error)})`);
+      continue;
+    }
+    const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
+    if (failedIds.size > 0) {
+      options.log?.(
+        `${spec.consumer}: ${failedIds.size} of ${messages.length} record(s) failed; SQS will redeliver`,
+      );
+    }
+    if (done.length > 0) {
+      await options.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+  }
+}
+
+function toRecord(message: Message, queue: QueueName): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:eu-west-2:000000000000:${queue}`,
+    awsRegion: 'eu-west-2',
+  };
+}

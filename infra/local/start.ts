@@ -1,0 +1,83 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+
+/**
+ * `npm start`: the whole system on this machine, no AWS account needed.
+ *   --in-memory   keep nothing (default: data kept under .data/, so a restart keeps referrals and queues)
+ *   --verbose     show the functions' own JSON logs (INFO); default WARN
+ * Ports: PORT (API, default 3000), WEBHOOK_PORT (3001), DYNAMODB_PORT (8000), SQS_PORT (9324).
+ */
+
+const { values } = parseArgs({
+  options: {
+    'in-memory': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(`Usage: npm start [-- --in-memory] [-- --verbose]
+Runs the API, queues, functions, tables and a sample directory locally.
+Environment: PORT (3000), WEBHOOK_PORT (3001), DYNAMODB_PORT (8000), SQS_PORT (9324), DATA_DIR (.data)`);
+  process.exit(0);
+}
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`${name} must be a port number (0-65535), not "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const time = (): string => new Date().toISOString().slice(11, 19);
+const log = (line: string): void => console.log(`${time()} ${line}`);
+const dataDir = values['in-memory'] ? undefined : resolve(process.env.DATA_DIR ?? '.data');
+
+log(`starting local stack (${dataDir ? `data in ${dataDir}` : 'in memory, nothing kept'})`);
+let stack: LocalStack;
+try {
+  stack = await startLocalStack({
+    port: port('PORT', 3000),
+    webhookPort: port('WEBHOOK_PORT', 3001),
+    dynamoDbPort: port('DYNAMODB_PORT', 8000),
+    sqsPort: port('SQS_PORT', 9324),
+    ...(dataDir ? { dataDir } : {}),
+    functionLogLevel: values.verbose ? 'INFO' : 'WARN',
+    log,
+  });
+} catch (error) {
+  const message =
+    (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? `a port is already in use (${(error as Error).message}); is another "npm start" running? Set PORT etc. to move.`
+      : String(error);
+  console.error(`Could not start the local stack: ${message}`);
+  process.exit(1);
+}
+
+console.log(`
+Ready: API ${stack.apiUrl}   (DynamoDB ${stack.dynamoDbEndpoint}, SQS ${stack.sqsEndpoint}, webhooks ${stack.receiver.url})
+
+Try it:
+  curl -s -X POST ${stack.apiUrl}/referrals -H 'Content-Type: application/json' \\
+    --data @events/referrals/leeds-arts-and-mental-health.json
+  curl -s ${stack.apiUrl}/referrals/<referralId from the answer>
+Or, in another terminal: npm run demo
+Ctrl-C stops it${dataDir ? '; data is kept for the next start' : ''}.
+`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping (finishing in-flight batches)...`);
+  await stack.stop();
+  log('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,110 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
+
+/**
+ * Stands in for the link-worker teams' and partners' systems: receives their webhooks, verifies each Standard
+ * Webhooks signature with that recipient's secret, drops repeats by webhook-id, and prints one line per delivery.
+ * It prints no patient details, only whether identifiable details were included.
+ * GET /received lists what arrived (for the demo and the end-to-end test).
+ */
+
+export interface ReceivedDelivery {
+  path: string;
+  recipient: string;
+  webhookId: string;
+  verified: boolean;
+  duplicate: boolean;
+  payload: unknown;
+  receivedAt: string;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  received: ReceivedDelivery[];
+  stop(): Promise<void>;
+}
+
+export async function startWebhookReceiver(options: {
+  port: number;
+  directory: DirectorySnapshot;
+  log?: (line: string) => void;
+}): Promise<WebhookReceiver> {
+  const secrets = new Map<string, { recipient: string; secret: string }>();
+  for (const team of options.directory.teams) {
+    secrets.set(new URL(team.channel.url).pathname, {
+      recipient: `team ${team.name}`,
+      secret: team.channel.secret,
+    });
+  }
+  for (const partner of options.directory.partners) {
+    secrets.set(new URL(partner.channel.url).pathname, {
+      recipient: `partner ${partner.name}`,
+      secret: partner.channel.secret,
+    });
+  }
+  const received: ReceivedDelivery[] = [];
+  const seen = new Set<string>();
+
+  const server = http.createServer((request, response) => {
+    void (async () => {
+      if (request.method === 'GET' && request.url === '/received') {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify(received));
+        return;
+      }
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const known = secrets.get(path);
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (request.method !== 'POST' || !known) {
+        response.writeHead(404).end();
+        return;
+      }
+      const headers = {
+        'webhook-id': String(request.headers['webhook-id'] ?? ''),
+        'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
+        'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
+      };
+      let payload: unknown;
+      try {
+        payload = new Webhook(known.secret).verify(body, headers);
+      } catch (error) {
+        options.log?.(`webhook ✗ ${known.recipient}: signature rejected (${(error as Error).message})`);
+        response.writeHead(401).end();
+        return;
+      }
+      const duplicate = seen.has(headers['webhook-id']);
+      seen.add(headers['webhook-id']);
+      received.push({
+        path,
+        recipient: known.recipient,
+        webhookId: headers['webhook-id'],
+        verified: true,
+        duplicate,
+        payload,
+        receivedAt: new Date().toISOString(),
+      });
+      const data = (payload as { data?: { referralId?: string; needs?: string[]; patient?: unknown } }).data;
+      options.log?.(
+        `webhook ✓ ${known.recipient} got referral ${data?.referralId ?? '?'} ` +
+          `(needs: ${data?.needs?.join(', ') ?? '?'}; ${data?.patient ? 'identifiable' : 'signposting only'}; ` +
+          `signature verified${duplicate ? '; repeat, ignored' : ''})`,
+      );
+      response.writeHead(duplicate ? 200 : 204).end();
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
