@@ -60,7 +60,7 @@ try {
 }
 
 console.log(`
-Ready: API ${stack.apiUrl}   (DynamoDB ${stack.dynamoDbEndpoint}, SQS ${stack.sqsEndpoint}, webhooks ${stack.receiver.url})
+Ready: API ${stack.apiUrl}   (DynamoDB ${stack.aws.dynamoDbEndpoint}, SQS ${stack.aws.sqsEndpoint}, webhooks ${stack.receiver.url})
 
 Try it:
   curl -s -X POST ${stack.apiUrl}/referrals -H 'Content-Type: application/json' \\

@@ -17,6 +17,8 @@ export interface ReceivedDelivery {
   verified: boolean;
   duplicate: boolean;
   payload: unknown;
+  /** Exactly as received, so a test can verify the signature independently. */
+  raw: { body: string; headers: Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> };
   receivedAt: string;
 }
 
@@ -85,6 +87,7 @@ export async function startWebhookReceiver(options: {
         verified: true,
         duplicate,
         payload,
+        raw: { body, headers },
         receivedAt: new Date().toISOString(),
       });
       const data = (payload as { data?: { referralId?: string; needs?: string[]; patient?: unknown } }).data;

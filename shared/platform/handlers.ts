@@ -32,18 +32,25 @@ export function httpHandler(handle: HttpHandler) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context) => {
-      try {
-        return await handle(event, context);
-      } catch (error) {
-        const response = clientErrorResponse(error);
-        if (response) {
-          logger.info('Request refused', { statusCode: response.statusCode, reason: (error as Error).name });
-          return response;
-        }
-        logger.error('Request failed', error as Error);
-        return serverErrorResponse(error);
-      }
+      const response = await respond(handle, event, context);
+      // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
+      metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
+      return response;
     });
+}
+
+async function respond(handle: HttpHandler, event: APIGatewayProxyEvent, context: Context) {
+  try {
+    return await handle(event, context);
+  } catch (error) {
+    const response = clientErrorResponse(error);
+    if (response) {
+      logger.info('Request refused', { statusCode: response.statusCode, reason: (error as Error).name });
+      return response;
+    }
+    logger.error('Request failed', error as Error);
+    return serverErrorResponse(error);
+  }
 }
 
 /**
@@ -64,14 +71,18 @@ export function sqsHandler<S extends z.ZodType>(
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler((event, context) =>
-      processPartialResponse(
+    .handler(async (event, context) => {
+      const response = await processPartialResponse(
         event,
         (record: ParsedRecord<SQSRecord, z.infer<S>>) => handleRecord(record.body, context),
         processor,
         { context },
-      ),
-    );
+      );
+      const failed = response.batchItemFailures.length;
+      metrics.addMetric('RecordsProcessed', 'Count', event.Records.length - failed);
+      metrics.addMetric('RecordsFailed', 'Count', failed);
+      return response;
+    });
 }
 
 /** Case-insensitive header lookup (API Gateway passes headers as the client spelled them). */

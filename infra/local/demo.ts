@@ -1,0 +1,99 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
+
+/**
+ * `npm run demo`: posts the sample referrals in events/referrals/ to the running stack (API_URL, default
+ * http://127.0.0.1:3000), or to one it starts in memory if none is running, and shows where each went.
+ */
+
+const referralsDir = new URL('../../events/referrals/', import.meta.url);
+const apiUrlFromEnv = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`;
+
+async function isRunning(apiUrl: string): Promise<boolean> {
+  try {
+    await fetch(`${apiUrl}/referrals/00000000-0000-4000-8000-000000000000`, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilSettled(apiUrl: string, referralId: string, timeoutMs = 20_000): Promise<ReferralStatusView> {
+  const deadline = Date.now() + timeoutMs;
+  let view: ReferralStatusView | undefined;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${apiUrl}/referrals/${referralId}`);
+    view = (await response.json()) as ReferralStatusView;
+    const settled = view.status !== 'received' && view.deliveries.every((d) => d.status === 'delivered');
+    if (settled) return view;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (!view) throw new Error(`referral ${referralId} could not be read`);
+  return view;
+}
+
+function describe(view: ReferralStatusView): string {
+  const lines = [
+    `  status      ${view.status} (area ${view.area ?? '?'})`,
+    `  team        ${view.team ? `${view.team.name}: ${view.team.reason}` : 'none'}`,
+  ];
+  if (view.partners.length === 0) lines.push('  partners    none matched');
+  for (const [i, p] of view.partners.entries()) {
+    lines.push(`  ${i === 0 ? 'partners   ' : '           '} ${p.category} -> ${p.partnerName} (${p.serviceName})`);
+  }
+  const delivered = view.deliveries.filter((d) => d.status === 'delivered').length;
+  lines.push(
+    `  deliveries  ${delivered}/${view.deliveries.length} delivered: ` +
+      view.deliveries.map((d) => `${d.recipient.name} [${d.content}, ${d.status}]`).join('; '),
+  );
+  if (view.unmetNeeds.length === 0) lines.push('  unmet       none');
+  for (const [i, u] of view.unmetNeeds.entries()) lines.push(`  ${i === 0 ? 'UNMET NEED ' : '           '} ${u.reason}`);
+  return lines.join('\n');
+}
+
+let started: LocalStack | undefined;
+let apiUrl = apiUrlFromEnv;
+if (!(await isRunning(apiUrl))) {
+  console.log(`No stack answering at ${apiUrl}; starting one in memory for this demo...`);
+  started = await startLocalStack({ port: 0 });
+  apiUrl = started.apiUrl;
+}
+
+let unmet = 0;
+try {
+  const files = readdirSync(referralsDir).filter((f) => f.endsWith('.json')).sort();
+  for (const file of files) {
+    const body = readFileSync(new URL(file, referralsDir), 'utf8');
+    const response = await fetch(`${apiUrl}/referrals`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
+    const answer = (await response.json()) as { referralId?: string };
+    console.log(`\n${file} -> HTTP ${response.status}, referral ${answer.referralId ?? '(none)'}`);
+    if (response.status !== 202 || !answer.referralId) {
+      console.log(JSON.stringify(answer, null, 2));
+      continue;
+    }
+    const view = await waitUntilSettled(apiUrl, answer.referralId);
+    unmet += view.unmetNeeds.length;
+    console.log(describe(view));
+  }
+
+  console.log('\nAnd a referral with a mistyped NHS number:');
+  const sample = JSON.parse(readFileSync(new URL(files[0] ?? '', referralsDir), 'utf8')) as {
+    patient: { nhsNumber: string };
+  };
+  sample.patient.nhsNumber = '999 526 0183';
+  const rejected = await fetch(`${apiUrl}/referrals`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(sample),
+  });
+  const outcome = (await rejected.json()) as { issue?: Array<{ diagnostics?: string }> };
+  console.log(`  HTTP ${rejected.status}: ${outcome.issue?.map((i) => i.diagnostics).join('; ')}`);
+  console.log(`\n${files.length} referrals sent; ${unmet} unmet need(s) recorded for commissioners.`);
+} finally {
+  await started?.stop();
+}

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
+import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
+import { functionEnvironment, functionNames, type QueueName, type TableName } from '../topology.ts';
+import { createQueues, createTables, type LocalQueue } from './provision.ts';
+import { readDirectory, sampleDirectoryFile } from './seed.ts';
+import { startLocalDynamoDb, startLocalSqs } from './servers.ts';
+
+/**
+ * The AWS part of the local stack: DynamoDB and SQS servers on loopback with the topology's tables and queues,
+ * and the environment Lambda would give the functions, pointed at them. Integration tests use this directly;
+ * `npm start` adds the gateway, pollers and webhook receiver (local-stack.ts).
+ */
+
+export interface LocalAwsOptions {
+  dynamoDbPort?: number;
+  sqsPort?: number;
+  /** Where DynamoDB and SQS keep their data; undefined keeps everything in memory. */
+  dataDir?: string;
+  /** Overrides every queue's visibility timeout (tests use a short one to see redelivery quickly). */
+  visibilityTimeoutSeconds?: number;
+  /** Log level for the functions' Powertools logger (default WARN, so the console stays readable). */
+  functionLogLevel?: string;
+}
+
+export interface LocalAws {
+  dynamoDbEndpoint: string;
+  sqsEndpoint: string;
+  dynamoDb: DynamoDBClient;
+  documentClient: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  tables: Record<TableName, string>;
+  queues: Record<QueueName, LocalQueue>;
+  /** Loads the sample directory with its webhook channels pointed at `webhookBase`. */
+  seedDirectory(webhookBase: string): Promise<DirectorySnapshot>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const dynamo = await startLocalDynamoDb({
+    port: options.dynamoDbPort ?? 0,
+    ...(options.dataDir ? { dataDir: join(options.dataDir, 'dynamodb') } : {}),
+  });
+  const sqsServer = await startLocalSqs({
+    port: options.sqsPort ?? 0,
+    ...(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
+  });
+
+  // The same variables Lambda would see, pointed at the local servers. Set before any handler is imported,
+  // because handlers create their SDK clients and read their configuration at module load, as in Lambda.
+  Object.assign(process.env, {
+    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-2',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+    POWERTOOLS_LOG_LEVEL: options.functionLogLevel ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  const dynamoDb = new DynamoDBClient({ endpoint: dynamo.endpoint });
+  const documentClient = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
+  const sqs = new SQSClient({ endpoint: sqsServer.endpoint });
+  const tables = await createTables(dynamoDb);
+  const queues = await createQueues(
+    sqs,
+    sqsServer.endpoint,
+    options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
+  );
+  for (const fn of functionNames) {
+    Object.assign(
+      process.env,
+      functionEnvironment(
+        fn,
+        (table) => tables[table],
+        (queue) => queues[queue].url,
+      ),
+    );
+  }
+
+  return {
+    dynamoDbEndpoint: dynamo.endpoint,
+    sqsEndpoint: sqsServer.endpoint,
+    dynamoDb,
+    documentClient,
+    sqs,
+    tables,
+    queues,
+    async seedDirectory(webhookBase) {
+      const directory = readDirectory(sampleDirectoryFile, webhookBase);
+      await loadDirectory(documentClient, tables.directory, directory);
+      return directory;
+    },
+    async stop() {
+      dynamoDb.destroy();
+      sqs.destroy();
+      await sqsServer.stop();
+      await dynamo.stop();
+    },
+  };
+}
