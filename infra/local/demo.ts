@@ -12,14 +12,20 @@ const apiUrlFromEnv = process.env.API_URL ?? `http://127.0.0.1:${process.env.POR
 
 async function isRunning(apiUrl: string): Promise<boolean> {
   try {
-    await fetch(`${apiUrl}/referrals/00000000-0000-4000-8000-000000000000`, { signal: AbortSignal.timeout(2000) });
+    await fetch(`${apiUrl}/referrals/00000000-0000-4000-8000-000000000000`, {
+      signal: AbortSignal.timeout(2000),
+    });
     return true;
   } catch {
     return false;
   }
 }
 
-async function waitUntilSettled(apiUrl: string, referralId: string, timeoutMs = 20_000): Promise<ReferralStatusView> {
+async function waitUntilSettled(
+  apiUrl: string,
+  referralId: string,
+  timeoutMs = 20_000,
+): Promise<ReferralStatusView> {
   const deadline = Date.now() + timeoutMs;
   let view: ReferralStatusView | undefined;
   while (Date.now() < deadline) {
@@ -40,7 +46,9 @@ function describe(view: ReferralStatusView): string {
   ];
   if (view.partners.length === 0) lines.push('  partners    none matched');
   for (const [i, p] of view.partners.entries()) {
-    lines.push(`  ${i === 0 ? 'partners   ' : '           '} ${p.category} -> ${p.partnerName} (${p.serviceName})`);
+    lines.push(
+      `  ${i === 0 ? 'partners   ' : '           '} ${p.category} -> ${p.partnerName} (${p.serviceName})`,
+    );
   }
   const delivered = view.deliveries.filter((d) => d.status === 'delivered').length;
   lines.push(
@@ -48,7 +56,8 @@ function describe(view: ReferralStatusView): string {
       view.deliveries.map((d) => `${d.recipient.name} [${d.content}, ${d.status}]`).join('; '),
   );
   if (view.unmetNeeds.length === 0) lines.push('  unmet       none');
-  for (const [i, u] of view.unmetNeeds.entries()) lines.push(`  ${i === 0 ? 'UNMET NEED ' : '           '} ${u.reason}`);
+  for (const [i, u] of view.unmetNeeds.entries())
+    lines.push(`  ${i === 0 ? 'UNMET NEED ' : '           '} ${u.reason}`);
   return lines.join('\n');
 }
 
@@ -62,7 +71,9 @@ if (!(await isRunning(apiUrl))) {
 
 let unmet = 0;
 try {
-  const files = readdirSync(referralsDir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(referralsDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   for (const file of files) {
     const body = readFileSync(new URL(file, referralsDir), 'utf8');
     const response = await fetch(`${apiUrl}/referrals`, {

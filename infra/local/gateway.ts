@@ -31,6 +31,8 @@ function compile(route: RouteSpec): CompiledRoute {
   return { ...route, pattern: new RegExp(`^${source}/?$`), parameterNames };
 }
 
+const compiledRoutes = routes.map(compile);
+
 export interface LocalGateway {
   url: string;
   stop(): Promise<void>;
@@ -41,7 +43,6 @@ export async function startLocalGateway(options: {
   handlers: Record<FunctionName, unknown>;
   log?: (line: string) => void;
 }): Promise<LocalGateway> {
-  const compiled = routes.map(compile);
   const server = http.createServer((request, response) => {
     const started = Date.now();
     void handle(request)
@@ -66,16 +67,24 @@ export async function startLocalGateway(options: {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const body = await readBody(request);
     if (body === undefined) return outcome(gatewayOutcomes.payloadTooLarge);
-    const match = compiled
-      .filter((route) => route.method === request.method)
-      .map((route) => ({ route, found: route.pattern.exec(url.pathname) }))
-      .find(({ found }) => found !== null);
-    if (!match?.found) return outcome(gatewayOutcomes.notFound);
+    const match = matchRoute(request.method ?? 'GET', url.pathname);
+    if (!match) return outcome(gatewayOutcomes.notFound);
 
-    const pathParameters = Object.fromEntries(
-      match.route.parameterNames.map((name, i) => [name, decodeURIComponent(match.found?.[i + 1] ?? '')]),
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < request.rawHeaders.length; i += 2) {
+      headers.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
+    }
+    const event = proxyEvent(
+      {
+        method: match.route.method,
+        url: request.url ?? '/',
+        headers,
+        body,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      },
+      match.route,
+      match.pathParameters,
     );
-    const event = proxyEvent(request, url, match.route, pathParameters, body);
     const handler = options.handlers[match.route.function] as ApiHandler;
     return invokeWithTimeout(match.route.function, (context) => handler(event, context));
   }
@@ -116,18 +125,27 @@ async function readBody(request: http.IncomingMessage): Promise<string | undefin
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function proxyEvent(
-  request: http.IncomingMessage,
-  url: URL,
+/** What the gateway knows of an HTTP request, enough to build API Gateway's event. */
+export interface HttpRequestDescription {
+  method: string;
+  /** Path and query, e.g. `/referrals/abc?x=1`. */
+  url: string;
+  /** Header name/value pairs as sent (repeats allowed). */
+  headers: Array<[string, string]>;
+  body: string;
+  sourceIp?: string;
+}
+
+/** The APIGatewayProxyEvent (REST API, Lambda proxy integration) for a request matched to a route. */
+export function proxyEvent(
+  request: HttpRequestDescription,
   route: RouteSpec,
   pathParameters: Record<string, string>,
-  body: string,
 ): APIGatewayProxyEvent {
+  const url = new URL(request.url, 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i] ?? '';
-    const value = request.rawHeaders[i + 1] ?? '';
+  for (const [name, value] of request.headers) {
     headers[name] = value;
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
@@ -138,6 +156,7 @@ function proxyEvent(
     multiQuery[key] = [...(multiQuery[key] ?? []), value];
   }
   const hasQuery = Object.keys(query).length > 0;
+  const userAgent = request.headers.find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? null;
   return {
     resource: route.path,
     path: url.pathname,
@@ -148,13 +167,13 @@ function proxyEvent(
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
     stageVariables: null,
-    body: body === '' ? null : body,
+    body: request.body === '' ? null : request.body,
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       authorizer: null,
-      protocol: `HTTP/${request.httpVersion}`,
+      protocol: 'HTTP/1.1',
       httpMethod: route.method,
       path: url.pathname,
       stage: 'local',
@@ -174,11 +193,28 @@ function proxyEvent(
         cognitoIdentityId: null,
         cognitoIdentityPoolId: null,
         principalOrgId: null,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
         user: null,
-        userAgent: request.headers['user-agent'] ?? null,
+        userAgent,
         userArn: null,
       },
     },
   };
+}
+
+/** The route a method and path match, with its path parameters; undefined is API Gateway's "no such route". */
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: RouteSpec; pathParameters: Record<string, string> } | undefined {
+  for (const route of compiledRoutes) {
+    if (route.method !== method) continue;
+    const found = route.pattern.exec(path);
+    if (!found) continue;
+    const pathParameters = Object.fromEntries(
+      route.parameterNames.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]),
+    );
+    return { route, pathParameters };
+  }
+  return undefined;
 }

@@ -61,13 +61,17 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const dynamoDb = new DynamoDBClient({ endpoint: dynamo.endpoint });
-  const documentClient = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
+  const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint });
   const tables = await createTables(dynamoDb);
   const queues = await createQueues(
     sqs,
     sqsServer.endpoint,
-    options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
+    options.visibilityTimeoutSeconds === undefined
+      ? {}
+      : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
   );
   for (const fn of functionNames) {
     Object.assign(

@@ -95,7 +95,8 @@ async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<vo
   }
 }
 
-function toRecord(message: Message, queue: QueueName): SQSRecord {
+/** An SQS message as Lambda's event source hands it to the function. */
+export function toRecord(message: Message, queue: QueueName): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? '',

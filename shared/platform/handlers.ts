@@ -76,7 +76,8 @@ export function sqsHandler<S extends z.ZodType>(
         event,
         (record: ParsedRecord<SQSRecord, z.infer<S>>) => handleRecord(record.body, context),
         processor,
-        { context },
+        // Report every record as failed rather than throwing: the same outcome for SQS, and the counts still flush.
+        { context, throwOnFullBatchFailure: false },
       );
       const failed = response.batchItemFailures.length;
       metrics.addMetric('RecordsProcessed', 'Count', event.Records.length - failed);

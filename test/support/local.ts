@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
+import { matchRoute, proxyEvent } from '../../infra/local/gateway.ts';
+import { lambdaContext } from '../../infra/local/lambda-context.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
+import { toRecord } from '../../infra/local/sqs-poller.ts';
+import type { FunctionName, QueueName } from '../../infra/topology.ts';
+import type { Referral } from '../../shared/domain/referral.ts';
+
+/** Helpers for tests that drive the real handlers against the real local servers. */
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export function sampleReferral(name = 'leeds-arts-and-mental-health'): Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(new URL(`../../events/referrals/${name}.json`, import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
+}
+
+/** The API Gateway event for a request, built by the same code the local gateway uses. */
+export function apiEvent(
+  method: string,
+  url: string,
+  body: unknown = '',
+  headers: Record<string, string> = {},
+): APIGatewayProxyEvent {
+  const path = new URL(url, 'http://localhost').pathname;
+  const match = matchRoute(method, path);
+  if (!match) throw new Error(`No route for ${method} ${path}`);
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return proxyEvent(
+    { method, url, headers: [['Content-Type', 'application/json'], ...Object.entries(headers)], body: text },
+    match.route,
+    match.pathParameters,
+  );
+}
+
+export const contextFor = (fn: FunctionName): Context => lambdaContext(fn);
+
+/** Receives what is on a queue now (messages become invisible for the queue's visibility timeout). */
+export async function receiveAll(aws: LocalAws, queueUrl: string, waitSeconds = 1): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: messages.length === 0 ? waitSeconds : 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return messages;
+    messages.push(...Messages);
+  }
+}
+
+export function sqsEvent(queue: QueueName, messages: Message[]): SQSEvent {
+  return { Records: messages.map((m) => toRecord(m, queue)) };
+}
+
+export async function storedReferral(aws: LocalAws, referralId: string): Promise<Referral | undefined> {
+  const { Item } = await aws.documentClient.send(
+    new GetCommand({ TableName: aws.tables.referrals, Key: { referralId }, ConsistentRead: true }),
+  );
+  return Item as Referral | undefined;
+}
+
+export async function auditOf(aws: LocalAws, referralId: string): Promise<Array<Record<string, unknown>>> {
+  const { Items = [] } = await aws.documentClient.send(
+    new QueryCommand({
+      TableName: aws.tables.audit,
+      KeyConditionExpression: 'referralId = :id',
+      ExpressionAttributeValues: { ':id': referralId },
+    }),
+  );
+  return Items;
+}
+
+export async function counter(aws: LocalAws, metric: string, day: string): Promise<number> {
+  const { Item } = await aws.documentClient.send(
+    new GetCommand({ TableName: aws.tables.metrics, Key: { metric, day }, ConsistentRead: true }),
+  );
+  return (Item?.count as number | undefined) ?? 0;
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
