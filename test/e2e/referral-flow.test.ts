@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
+import type { ReceivedDelivery } from '../../infra/local/webhook-receiver.ts';
+import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
+import { eventually, sampleReferral } from '../support/local.ts';
+
+// The system as a person runs it: `npm start` (infra/local/start.ts) in its own process, driven over HTTP only.
+
+const projectRoot = new URL('../../', import.meta.url).pathname;
+const tsx = join(projectRoot, 'node_modules/tsx/dist/cli.mjs');
+
+interface RunningStack {
+  child: ChildProcess;
+  apiUrl: string;
+  webhookUrl: string;
+  output: () => string;
+}
+
+async function start(args: string[], env: Record<string, string> = {}): Promise<RunningStack> {
+  const child = spawn(process.execPath, [tsx, 'infra/local/start.ts', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: '0', WEBHOOK_PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const ready = await eventually(
+    async () => /Ready: API (\S+) .*webhooks (\S+?)\)/.exec(output) ?? undefined,
+    `the ready line; output so far:\n${output}`,
+    60_000,
+  );
+  return { child, apiUrl: ready[1] ?? '', webhookUrl: ready[2] ?? '', output: () => output };
+}
+
+async function stop(stack: RunningStack): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => stack.child.once('exit', (code) => resolve(code)));
+  stack.child.kill('SIGINT');
+  return exited;
+}
+
+const running: RunningStack[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'sp-e2e-'));
+afterAll(() => {
+  for (const stack of running) stack.child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start, end to end over HTTP', () => {
+  let referralId = '';
+
+  it('accepts a referral, routes it and delivers correctly signed webhooks', async () => {
+    const stack = await start([], { DATA_DIR: dataDir });
+    running.push(stack);
+
+    const response = await fetch(`${stack.apiUrl}/referrals`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(sampleReferral('leeds-arts-and-mental-health')),
+    });
+    expect(response.status).toBe(202);
+    referralId = ((await response.json()) as { referralId: string }).referralId;
+    expect(response.headers.get('location')).toBe(`/referrals/${referralId}`);
+
+    const view = await eventually(async () => {
+      const current = (await (
+        await fetch(`${stack.apiUrl}/referrals/${referralId}`)
+      ).json()) as ReferralStatusView;
+      const settled =
+        current.status === 'routed' && current.deliveries.every((d) => d.status === 'delivered');
+      return settled ? current : undefined;
+    }, 'the referral to be routed and delivered');
+    expect(view.team?.id).toBe('lw-woodhouse');
+    expect(view.partners.map((p) => p.partnerId).sort()).toEqual(['arts-for-all', 'mind-matters']);
+    expect(view.deliveries).toHaveLength(3);
+    expect(JSON.stringify(view)).not.toContain('9995260182');
+
+    const received = (await (await fetch(`${stack.webhookUrl}/received`)).json()) as ReceivedDelivery[];
+    const mine = received.filter((r) => r.raw.body.includes(referralId));
+    expect(mine).toHaveLength(3);
+    const directory = readDirectory(sampleDirectoryFile, stack.webhookUrl);
+    for (const delivery of mine) {
+      const recipient = [...directory.teams, ...directory.partners].find((r) =>
+        r.channel.url.endsWith(delivery.path),
+      );
+      expect(recipient, delivery.path).toBeDefined();
+      expect(() =>
+        new Webhook(recipient?.channel.secret ?? '').verify(delivery.raw.body, delivery.raw.headers),
+      ).not.toThrow();
+      // A wrong secret must fail, or this check proves nothing.
+      expect(() =>
+        new Webhook('whsec_' + Buffer.from('not the secret at all').toString('base64')).verify(
+          delivery.raw.body,
+          delivery.raw.headers,
+        ),
+      ).toThrow();
+    }
+    expect(stack.output()).not.toContain('9995260182');
+
+    const unknown = await fetch(`${stack.apiUrl}/no-such-route`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
+
+    expect(await stop(stack)).toBe(0);
+    expect(stack.output()).toContain('stopped');
+  });
+
+  it('keeps the data across a restart', async () => {
+    const stack = await start([], { DATA_DIR: dataDir });
+    running.push(stack);
+    const response = await fetch(`${stack.apiUrl}/referrals/${referralId}`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as ReferralStatusView).status).toBe('routed');
+    expect(await stop(stack)).toBe(0);
+  });
+
+  it('keeps nothing with --in-memory', async () => {
+    const stack = await start(['--in-memory']);
+    running.push(stack);
+    expect((await fetch(`${stack.apiUrl}/referrals/${referralId}`)).status).toBe(404);
+    expect(await stop(stack)).toBe(0);
+  });
+});
