@@ -55,7 +55,7 @@ export interface MetricCounters {
 }
 
 export interface OutboundMessage {
-  /** Stable id of what the message stands for; also the batch entry id. */
+  /** Stable id of what the message stands for (a referral or delivery id). */
   id: string;
   body: unknown;
 }

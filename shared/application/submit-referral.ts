@@ -50,20 +50,38 @@ export async function submitReferral(
   if (!stored) throw new DependencyUnavailableError(`referral ${referralId} vanished while being accepted`);
 
   if (stored.status === 'received') {
-    await deps.audit.append({
-      referralId,
-      eventKey: 'received',
-      action: 'referral.received',
-      actor: `practice:${request.practiceOds}`,
-      at: stored.receivedAt,
-      detail: { needs: request.needs, channel: 'json' },
-    });
     try {
+      await deps.audit.append({
+        referralId,
+        // One entry per acceptance: a retry of the same acceptance finds it; a new one after a withdrawal adds one.
+        eventKey: `received.${stored.receivedAt}`,
+        action: 'referral.received',
+        actor: `practice:${request.practiceOds}`,
+        at: stored.receivedAt,
+        detail: { needs: request.needs, channel: 'json' },
+      });
       await deps.routingQueue.send([{ id: referralId, body: { referralId } }]);
     } catch (error) {
-      if (created) await deps.referrals.deleteUnacknowledged(referralId);
-      throw new DependencyUnavailableError(`could not queue referral for routing: ${String(error)}`);
+      if (created) await withdraw(deps, referralId, stored.receivedAt);
+      throw new DependencyUnavailableError(
+        `could not record and queue referral ${referralId}: ${String(error)}`,
+      );
     }
   }
   return { referralId, status: 'received', receivedAt: stored.receivedAt };
+}
+
+/** Undoes an acceptance that was never acknowledged, so nothing half-accepted lingers and a retry starts clean. */
+async function withdraw(deps: SubmitReferralDeps, referralId: string, receivedAt: string): Promise<void> {
+  await deps.referrals.deleteUnacknowledged(referralId);
+  await deps.audit
+    .append({
+      referralId,
+      eventKey: `withdrawn.${receivedAt}`,
+      action: 'referral.withdrawn',
+      actor: 'system:intake',
+      at: deps.clock.now().toISOString(),
+      detail: { reason: 'not acknowledged: recording or queueing failed' },
+    })
+    .catch(() => undefined); // best effort: the audit store may be what failed
 }

@@ -11,7 +11,10 @@ import { normalisePostcode, ukPostcodePattern } from './postcode.ts';
 export const NhsNumber = z
   .string({ error: 'must be a string of 10 digits' })
   .transform(normaliseNhsNumber)
-  .refine((value) => /^\d{10}$/.test(value), { message: 'must be 10 digits (spaces allowed: 943 476 5919)' })
+  .refine((value) => /^\d{10}$/.test(value), {
+    message: 'must be 10 digits (spaces allowed: 943 476 5919)',
+    abort: true,
+  })
   .refine(isValidNhsNumber, { message: 'fails the NHS number Modulus 11 check digit' });
 
 export const Postcode = z
@@ -33,8 +36,31 @@ export const PatientContact = z
     path: ['preferred'],
   });
 
+/**
+ * NHS number verification (UK Core). Only a verified number, or one present but not traced, may be shared onward;
+ * any other status (or none stated) keeps the number inside this service.
+ */
+export const nhsNumberVerificationStatuses = [
+  'verified',
+  'present-not-traced',
+  'trace-required',
+  'trace-attempted',
+  'trace-needs-resolving',
+  'trace-in-progress',
+  'not-present',
+  'trace-postponed',
+] as const;
+export const NhsNumberVerification = z.enum(nhsNumberVerificationStatuses);
+export type NhsNumberVerification = z.infer<typeof NhsNumberVerification>;
+
+export const shareableVerification: ReadonlySet<NhsNumberVerification> = new Set([
+  'verified',
+  'present-not-traced',
+]);
+
 export const Patient = z.object({
   nhsNumber: NhsNumber,
+  nhsNumberVerification: NhsNumberVerification.optional(),
   name: z.object({
     given: z.string().trim().min(1, 'must not be empty').max(100),
     family: z.string().trim().min(1, 'must not be empty').max(100),
@@ -66,6 +92,15 @@ export const ReferralRequest = z.strictObject({
   consent: z.array(ConsentGrant).max(50),
   /** Free text for the link worker; never sent to partners. */
   reasonForReferral: z.string().max(2000).optional(),
+  /** Flags every recipient must see: a safeguarding concern, and adjustments the patient needs to take part. */
+  flags: z
+    .object({
+      safeguarding: z.boolean().default(false),
+      reasonableAdjustments: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+    })
+    .optional(),
+  /** When the receiver must act by (BaRS occurrencePeriod.end); must be in the future when submitted. */
+  respondBy: z.iso.datetime({ offset: true, message: 'must be a date-time with a time zone' }).optional(),
 });
 export type ReferralRequest = z.infer<typeof ReferralRequest>;
 

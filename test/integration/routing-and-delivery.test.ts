@@ -69,7 +69,7 @@ describe('router', () => {
         reason: 'no service in the directory offers benefits-advice in FY1',
       },
     ]);
-    expect((await auditOf(aws, referralId)).map((a) => a.eventKey).sort()).toEqual(['received', 'routed']);
+    expect((await auditOf(aws, referralId)).map((a) => a.action).sort()).toEqual(['referral.received', 'referral.routed']);
 
     const day = referral?.receivedAt.slice(0, 10) ?? '';
     const unmetKey = metricKey({

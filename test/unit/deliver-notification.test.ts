@@ -1,0 +1,208 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  deliverNotification,
+  RecipientRejectedError,
+  type DeliverNotificationDeps,
+} from '../../shared/application/deliver-notification.ts';
+import { routeReferral, UnroutableMessageError } from '../../shared/application/route-referral.ts';
+import type { DeliveryPayload } from '../../shared/domain/delivery.ts';
+import {
+  FakeClock,
+  FakeWebhookSender,
+  InMemoryAuditLog,
+  InMemoryDirectory,
+  InMemoryMetricCounters,
+  InMemoryReferralStore,
+  RecordingQueue,
+} from './fakes.ts';
+import { referralIds, sampleDirectory, sampleReferral, webhookBase, type SampleName } from './fixtures.ts';
+
+let referrals: InMemoryReferralStore;
+let directory: InMemoryDirectory;
+let audit: InMemoryAuditLog;
+let counters: InMemoryMetricCounters;
+let webhooks: FakeWebhookSender;
+let clock: FakeClock;
+let deps: DeliverNotificationDeps;
+
+const leedsId = referralIds['leeds-arts-and-mental-health'];
+const teamDelivery = `${leedsId}.team.lw-woodhouse`;
+const artsDelivery = `${leedsId}.partner.arts-for-all`;
+
+/** Stores and routes a sample referral through the real use case, as the router would. */
+async function routed(name: SampleName): Promise<void> {
+  referrals.seed(sampleReferral(name));
+  await routeReferral(
+    {
+      referrals,
+      directory,
+      audit: new InMemoryAuditLog(),
+      counters,
+      deliveryQueue: new RecordingQueue(),
+      clock,
+    },
+    referralIds[name],
+  );
+}
+
+beforeEach(async () => {
+  referrals = new InMemoryReferralStore();
+  directory = new InMemoryDirectory(sampleDirectory());
+  audit = new InMemoryAuditLog();
+  counters = new InMemoryMetricCounters();
+  webhooks = new FakeWebhookSender(202);
+  clock = new FakeClock('2025-03-04T09:20:00.000Z');
+  deps = { referrals, directory, audit, counters, webhooks, clock };
+  await routed('leeds-arts-and-mental-health');
+  clock.advance(60_000); // deliveries happen at 09:21
+});
+
+describe('deliverNotification', () => {
+  it('delivers to the team by signed webhook and marks the delivery delivered', async () => {
+    const outcome = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(outcome).toBe('delivered');
+
+    expect(webhooks.calls).toHaveLength(1);
+    const [call] = webhooks.calls;
+    expect(call?.channel).toEqual({
+      kind: 'webhook',
+      url: `${webhookBase}/hooks/team/lw-woodhouse`,
+      secret: 'whsec_hrlpdYRgiqLoqF1Wrvr1sv2Ev2WMdlIj',
+    });
+    expect(call?.messageId).toBe(teamDelivery);
+    expect(call?.eventType).toBe('referral.assigned');
+    const payload = call?.data as DeliveryPayload;
+    expect(payload).toMatchObject({
+      referralId: leedsId,
+      deliveryId: teamDelivery,
+      content: 'identifiable',
+      area: 'LS6',
+      needs: ['arts', 'mental-health'],
+      patient: { nhsNumber: '9995260182' },
+    });
+
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({
+      status: 'delivered',
+      deliveredAt: '2025-03-04T09:21:00.000Z',
+      responseStatus: 202,
+    });
+    expect(audit.entries).toEqual([
+      {
+        referralId: leedsId,
+        eventKey: `delivered.${teamDelivery}`,
+        action: 'referral.delivered',
+        actor: 'system:notifier',
+        at: '2025-03-04T09:21:00.000Z',
+        detail: {
+          recipient: { kind: 'team', id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+          content: 'identifiable',
+          responseStatus: 202,
+        },
+      },
+    ]);
+    expect(
+      counters.value('deliveries.delivered', { recipient: 'team', content: 'identifiable' }, '2025-03-04'),
+    ).toBe(1);
+  });
+
+  it('a partner delivery goes to the partner channel and carries no NHS number', async () => {
+    await deliverNotification(deps, { referralId: leedsId, deliveryId: artsDelivery });
+    const [call] = webhooks.calls;
+    expect(call?.channel.url).toBe(`${webhookBase}/hooks/partner/arts-for-all`);
+    expect(JSON.stringify(call?.data)).not.toContain('9995260182');
+    expect((call?.data as DeliveryPayload).patient?.name).toEqual({ given: 'Alex', family: 'Testpatient' });
+  });
+
+  it('a delivery already delivered is not sent again', async () => {
+    await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    clock.advance(1_000);
+    const outcome = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(outcome).toBe('already-delivered');
+    expect(webhooks.calls).toHaveLength(1);
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]?.deliveredAt).toBe(
+      '2025-03-04T09:21:00.000Z',
+    );
+    expect(
+      counters.value('deliveries.delivered', { recipient: 'team', content: 'identifiable' }, '2025-03-04'),
+    ).toBe(1);
+  });
+
+  it.each([500, 404, 302, 199])(
+    'a recipient answering HTTP %i -> RecipientRejectedError, the delivery stays pending',
+    async (status) => {
+      webhooks.status = status;
+      const error = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RecipientRejectedError);
+      expect((error as Error).message).toBe(`team lw-woodhouse answered HTTP ${status}`);
+      expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({ status: 'pending' });
+      expect(referrals.calls.markDelivered).toBe(0);
+      expect(audit.entries).toEqual([]);
+      expect(
+        counters.value('deliveries.delivered', { recipient: 'team', content: 'identifiable' }, '2025-03-04'),
+      ).toBe(0);
+    },
+  );
+
+  it('after a rejection, the retry delivers', async () => {
+    webhooks.status = 503;
+    await expect(
+      deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }),
+    ).rejects.toThrow();
+    webhooks.status = 200;
+    await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).resolves.toBe(
+      'delivered',
+    );
+    expect(webhooks.calls).toHaveLength(2);
+  });
+
+  it('a cancelled referral is skipped without a webhook', async () => {
+    const stored = referrals.items.get(leedsId);
+    if (!stored) throw new Error('not stored');
+    referrals.seed({ ...stored, status: 'cancelled' });
+    const outcome = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(outcome).toBe('skipped-cancelled');
+    expect(webhooks.calls).toEqual([]);
+    expect(audit.entries).toEqual([]);
+  });
+
+  it('a signposting delivery (no consent) sends no patient details', async () => {
+    await routed('hastings-befriending-no-consent');
+    const id = referralIds['hastings-befriending-no-consent'];
+    const deliveryId = `${id}.partner.coastal-friends`;
+    await deliverNotification(deps, { referralId: id, deliveryId });
+    const payload = webhooks.calls[0]?.data as DeliveryPayload;
+    expect(payload.content).toBe('signposting');
+    expect('patient' in payload).toBe(false);
+    expect(JSON.stringify(payload)).not.toContain('9990166137');
+    expect(
+      counters.value('deliveries.delivered', { recipient: 'partner', content: 'signposting' }, '2025-03-04'),
+    ).toBe(1);
+  });
+
+  it('throws UnroutableMessageError for a missing referral or an unplanned delivery', async () => {
+    await expect(
+      deliverNotification(deps, {
+        referralId: '99999999-9999-4999-8999-999999999999',
+        deliveryId: teamDelivery,
+      }),
+    ).rejects.toBeInstanceOf(UnroutableMessageError);
+    await expect(
+      deliverNotification(deps, { referralId: leedsId, deliveryId: `${leedsId}.partner.green-gym` }),
+    ).rejects.toBeInstanceOf(UnroutableMessageError);
+    expect(webhooks.calls).toEqual([]);
+  });
+
+  it('throws UnroutableMessageError when the recipient has no channel', async () => {
+    const snapshot = sampleDirectory();
+    snapshot.teams = [];
+    await expect(
+      deliverNotification(
+        { ...deps, directory: new InMemoryDirectory(snapshot) },
+        { referralId: leedsId, deliveryId: teamDelivery },
+      ),
+    ).rejects.toThrow('team lw-woodhouse has no channel');
+    expect(webhooks.calls).toEqual([]);
+  });
+});

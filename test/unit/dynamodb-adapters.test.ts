@@ -1,0 +1,251 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
+import { DynamoMetricCounters, metricKey } from '../../shared/adapters/dynamodb/metric-counters.ts';
+import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
+import type { RoutingDecision } from '../../shared/domain/referral.ts';
+import { referralIds, sampleReferral } from './fixtures.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-2' }));
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+/** What dynalite (the local DynamoDB) throws: the right name, but not an instance of the SDK's class. */
+const dynaliteConditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+afterAll(() => {
+  ddb.restore();
+});
+
+describe('metricKey', () => {
+  it('is the name alone without dimensions', () => {
+    expect(metricKey({ name: 'referrals.received' })).toBe('referrals.received');
+    expect(metricKey({ name: 'referrals.received', dimensions: {} })).toBe('referrals.received');
+  });
+
+  it('sorts dimensions by key, whatever order they were given in', () => {
+    const expected = 'referrals.unmet|area=LS6|category=food';
+    expect(metricKey({ name: 'referrals.unmet', dimensions: { category: 'food', area: 'LS6' } })).toBe(
+      expected,
+    );
+    expect(metricKey({ name: 'referrals.unmet', dimensions: { area: 'LS6', category: 'food' } })).toBe(
+      expected,
+    );
+    expect(
+      metricKey({
+        name: 'deliveries.delivered',
+        dimensions: { recipient: 'team', content: 'identifiable', a: 'x' },
+      }),
+    ).toBe('deliveries.delivered|a=x|content=identifiable|recipient=team');
+  });
+
+  it('different dimension values give different keys', () => {
+    expect(metricKey({ name: 'n', dimensions: { area: 'LS6' } })).not.toBe(
+      metricKey({ name: 'n', dimensions: { area: 'LS2' } }),
+    );
+  });
+});
+
+describe('DynamoMetricCounters', () => {
+  const counters = new DynamoMetricCounters(client, 'metrics-table');
+
+  it('adds one per counter, conditional on the unit id not having been counted', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await counters.countOnce(
+      [
+        { name: 'referrals.received', dimensions: { practice: 'A81001' } },
+        { name: 'referrals.need', dimensions: { category: 'arts', area: 'LS6' } },
+      ],
+      '2025-03-04',
+      'ref-1',
+    );
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'metrics-table',
+      Key: { metric: 'referrals.need|area=LS6|category=arts', day: '2025-03-04' },
+      ConditionExpression: 'attribute_not_exists(#counted) OR NOT contains(#counted, :unitId)',
+    });
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.Key).toEqual({ metric: 'referrals.received|practice=A81001', day: '2025-03-04' });
+    expect(input?.UpdateExpression).toContain('ADD #count :one, #counted :unit');
+    expect(input?.ExpressionAttributeValues).toEqual({
+      ':one': 1,
+      ':unit': new Set(['ref-1']),
+      ':unitId': 'ref-1',
+      ':name': 'referrals.received',
+      ':dimensions': { practice: 'A81001' },
+    });
+  });
+
+  it('swallows ConditionalCheckFailedException: that unit was already counted', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(
+      counters.countOnce([{ name: 'referrals.received' }], '2025-03-04', 'ref-1'),
+    ).resolves.toBeUndefined();
+    ddb.on(UpdateCommand).rejects(dynaliteConditionFailed());
+    await expect(
+      counters.countOnce([{ name: 'referrals.received' }], '2025-03-04', 'ref-1'),
+    ).resolves.toBeUndefined();
+  });
+
+  it('passes on any other failure (so the message is retried)', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(counters.countOnce([{ name: 'referrals.received' }], '2025-03-04', 'ref-1')).rejects.toThrow(
+      'slow down',
+    );
+  });
+
+  it('sends nothing for no counts', async () => {
+    await counters.countOnce([], '2025-03-04', 'ref-1');
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+  });
+});
+
+describe('DynamoReferralStore', () => {
+  const store = new DynamoReferralStore(client, 'referrals-table');
+  const referral = sampleReferral('leeds-arts-and-mental-health');
+  const id = referralIds['leeds-arts-and-mental-health'];
+  const decision: RoutingDecision = {
+    decidedAt: '2025-03-04T09:20:00.000Z',
+    area: 'LS6',
+    areaSource: 'patient-postcode',
+    team: { id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+    teamReason: 'r',
+    matches: [],
+    unmetNeeds: [],
+    deliveries: [
+      {
+        deliveryId: `${id}.team.lw-woodhouse`,
+        recipient: { kind: 'team', id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+        categories: ['arts'],
+        content: 'identifiable',
+      },
+    ],
+  };
+
+  it('create puts only if no referral has that id, and reports whether it did', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await expect(store.create(referral)).resolves.toBe(true);
+    await expect(store.create(referral)).resolves.toBe(false);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'referrals-table',
+      Item: referral,
+      ConditionExpression: 'attribute_not_exists(referralId)',
+    });
+  });
+
+  it('create passes on other failures', async () => {
+    ddb.on(PutCommand).rejects(new Error('network'));
+    await expect(store.create(referral)).rejects.toThrow('network');
+  });
+
+  it('get reads consistently and returns undefined for a missing item', async () => {
+    ddb.on(GetCommand).resolvesOnce({ Item: referral }).resolvesOnce({});
+    await expect(store.get(id)).resolves.toEqual(referral);
+    await expect(store.get('missing')).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+      TableName: 'referrals-table',
+      Key: { referralId: id },
+      ConsistentRead: true,
+    });
+  });
+
+  it('recordRouting sets the decision and pending deliveries only while received, then reads back', async () => {
+    const routed = { ...referral, status: 'routed', routing: decision };
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: routed });
+    await expect(store.recordRouting(id, decision)).resolves.toEqual(routed);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { referralId: id },
+      ConditionExpression: '#status = :received',
+      ExpressionAttributeValues: {
+        ':routed': 'routed',
+        ':received': 'received',
+        ':decision': decision,
+        ':pending': { [`${id}.team.lw-woodhouse`]: { status: 'pending' } },
+        ':at': '2025-03-04T09:20:00.000Z',
+      },
+    });
+  });
+
+  it('recordRouting that loses the race returns the decision already stored', async () => {
+    const earlier = {
+      ...referral,
+      status: 'routed',
+      routing: { ...decision, decidedAt: '2025-03-04T09:19:00.000Z' },
+    };
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: earlier });
+    await expect(store.recordRouting(id, decision)).resolves.toEqual(earlier);
+  });
+
+  it('markDelivered is conditional on the delivery being pending; false on a repeat', async () => {
+    const state = {
+      status: 'delivered' as const,
+      deliveredAt: '2025-03-04T09:21:00.000Z',
+      responseStatus: 202,
+    };
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await expect(store.markDelivered(id, `${id}.team.lw-woodhouse`, state)).resolves.toBe(true);
+    await expect(store.markDelivered(id, `${id}.team.lw-woodhouse`, state)).resolves.toBe(false);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: 'deliveryStatus.#delivery.#status = :pending',
+      ExpressionAttributeNames: { '#delivery': `${id}.team.lw-woodhouse`, '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':state': state,
+        ':pending': 'pending',
+        ':at': '2025-03-04T09:21:00.000Z',
+      },
+    });
+  });
+
+  it('deleteUnacknowledged deletes only a referral still received, and tolerates one that moved on', async () => {
+    ddb.on(DeleteCommand).rejects(conditionFailed());
+    await expect(store.deleteUnacknowledged(id)).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
+      Key: { referralId: id },
+      ConditionExpression: '#status = :received',
+      ExpressionAttributeValues: { ':received': 'received' },
+    });
+  });
+});
+
+describe('DynamoAuditLog', () => {
+  const log = new DynamoAuditLog(client, 'audit-table');
+  const entry = {
+    referralId: 'r',
+    eventKey: 'routed',
+    action: 'referral.routed',
+    actor: 'system:router',
+    at: 't',
+  };
+
+  it('appends with a condition that never overwrites, and a repeat is harmless', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await log.append(entry);
+    await expect(log.append(entry)).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 2);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'audit-table',
+      Item: entry,
+      ConditionExpression: 'attribute_not_exists(eventKey)',
+    });
+  });
+});

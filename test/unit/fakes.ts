@@ -1,0 +1,222 @@
+import type {
+  AuditEntry,
+  AuditLog,
+  Clock,
+  Directory,
+  MetricCount,
+  MetricCounters,
+  OutboundMessage,
+  Queue,
+  ReferralStore,
+  WebhookSender,
+} from '../../shared/application/ports.ts';
+import type { InterventionCategory } from '../../shared/domain/categories.ts';
+import type {
+  DirectorySnapshot,
+  LinkWorkerTeam,
+  Practice,
+  WebhookChannel,
+} from '../../shared/domain/directory.ts';
+import type { DeliveryState, Referral, RoutingDecision } from '../../shared/domain/referral.ts';
+import type { ServiceCandidate } from '../../shared/domain/routing.ts';
+
+/**
+ * In-memory fakes of the ports in shared/application/ports.ts. They keep the contracts the DynamoDB and SQS
+ * adapters promise (conditional writes, append-only audit, count-once counters), so use cases can be tested
+ * for idempotency without any AWS. Everything handed in or out is deep-copied, as a real store would.
+ */
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+export class InMemoryReferralStore implements ReferralStore {
+  readonly items = new Map<string, Referral>();
+  readonly calls = { create: 0, recordRouting: 0, markDelivered: 0, deleteUnacknowledged: 0 };
+
+  /** Puts a referral directly (test setup), bypassing the create condition. */
+  seed(referral: Referral): void {
+    this.items.set(referral.referralId, copy(referral));
+  }
+
+  async create(referral: Referral): Promise<boolean> {
+    this.calls.create++;
+    if (this.items.has(referral.referralId)) return false;
+    this.items.set(referral.referralId, copy(referral));
+    return true;
+  }
+
+  async get(referralId: string): Promise<Referral | undefined> {
+    const item = this.items.get(referralId);
+    return item === undefined ? undefined : copy(item);
+  }
+
+  async recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined> {
+    this.calls.recordRouting++;
+    const item = this.items.get(referralId);
+    if (item && item.status === 'received') {
+      this.items.set(referralId, {
+        ...item,
+        status: 'routed',
+        routing: copy(decision),
+        deliveryStatus: Object.fromEntries(
+          decision.deliveries.map((d) => [d.deliveryId, { status: 'pending' }]),
+        ),
+        updatedAt: decision.decidedAt,
+      });
+    }
+    return this.get(referralId);
+  }
+
+  async markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean> {
+    this.calls.markDelivered++;
+    const item = this.items.get(referralId);
+    if (item?.deliveryStatus?.[deliveryId]?.status !== 'pending') return false;
+    item.deliveryStatus[deliveryId] = copy(state);
+    if (state.deliveredAt !== undefined) item.updatedAt = state.deliveredAt;
+    return true;
+  }
+
+  async deleteUnacknowledged(referralId: string): Promise<void> {
+    this.calls.deleteUnacknowledged++;
+    if (this.items.get(referralId)?.status === 'received') this.items.delete(referralId);
+  }
+}
+
+/** The directory, answered straight from a snapshot (the same one events/directory.json gives). */
+export class InMemoryDirectory implements Directory {
+  constructor(readonly snapshot: DirectorySnapshot) {}
+
+  async practice(ods: string): Promise<Practice | undefined> {
+    return copy(this.snapshot.practices.find((p) => p.ods === ods));
+  }
+
+  async teamForPcn(pcn: string): Promise<LinkWorkerTeam | undefined> {
+    return copy(this.snapshot.teams.find((t) => t.pcn === pcn));
+  }
+
+  async servicesCovering(category: InterventionCategory, area: string): Promise<ServiceCandidate[]> {
+    return candidatesIn(this.snapshot, category, area);
+  }
+
+  async channelOf(kind: 'team' | 'partner', id: string): Promise<WebhookChannel | undefined> {
+    const recipients = kind === 'team' ? this.snapshot.teams : this.snapshot.partners;
+    return copy(recipients.find((r) => r.id === id)?.channel);
+  }
+}
+
+/** Services in a snapshot that offer `category` in `area`, as the directory's coverage index answers. */
+export function candidatesIn(
+  snapshot: DirectorySnapshot,
+  category: InterventionCategory,
+  area: string,
+): ServiceCandidate[] {
+  return snapshot.services
+    .filter((s) => s.categories.includes(category) && s.areas.includes(area))
+    .map((service) => {
+      const partner = snapshot.partners.find((p) => p.id === service.partnerId);
+      if (!partner) throw new Error(`test directory: no partner ${service.partnerId}`);
+      return { service: copy(service), partner: { id: partner.id, name: partner.name } };
+    });
+}
+
+/** Append-only: the first entry for (referralId, eventKey) stands; repeats are recorded as attempts only. */
+export class InMemoryAuditLog implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+  attempts = 0;
+
+  async append(entry: AuditEntry): Promise<void> {
+    this.attempts++;
+    const exists = this.entries.some(
+      (e) => e.referralId === entry.referralId && e.eventKey === entry.eventKey,
+    );
+    if (!exists) this.entries.push(copy(entry));
+  }
+
+  forReferral(referralId: string): AuditEntry[] {
+    return this.entries.filter((e) => e.referralId === referralId);
+  }
+}
+
+/** Exact counters, keyed independently of the adapter's metricKey: a unit id counts once per counter and day. */
+export class InMemoryMetricCounters implements MetricCounters {
+  private readonly counters = new Map<string, { count: number; units: Set<string> }>();
+  calls = 0;
+
+  private static key(name: string, dimensions: Record<string, string> | undefined, day: string): string {
+    const dims = Object.keys(dimensions ?? {})
+      .sort()
+      .map((k) => [k, dimensions?.[k]]);
+    return JSON.stringify([name, dims, day]);
+  }
+
+  async countOnce(counts: MetricCount[], day: string, unitId: string): Promise<void> {
+    this.calls++;
+    for (const { name, dimensions } of counts) {
+      const key = InMemoryMetricCounters.key(name, dimensions, day);
+      const counter = this.counters.get(key) ?? { count: 0, units: new Set<string>() };
+      if (!counter.units.has(unitId)) {
+        counter.units.add(unitId);
+        counter.count++;
+      }
+      this.counters.set(key, counter);
+    }
+  }
+
+  value(name: string, dimensions: Record<string, string> | undefined, day: string): number {
+    return this.counters.get(InMemoryMetricCounters.key(name, dimensions, day))?.count ?? 0;
+  }
+
+  /** Every counter as `name` + dimensions -> count, for whole-state assertions. */
+  snapshot(): Array<{ name: string; dimensions: Record<string, string>; day: string; count: number }> {
+    return [...this.counters.entries()].map(([key, { count }]) => {
+      const [name, dims, day] = JSON.parse(key) as [string, Array<[string, string]>, string];
+      return { name, dimensions: Object.fromEntries(dims), day, count };
+    });
+  }
+}
+
+/** Records every send; `failWith` makes the next sends throw (as SQS would when unavailable). */
+export class RecordingQueue implements Queue {
+  readonly sends: OutboundMessage[][] = [];
+  failWith: Error | undefined;
+
+  async send(messages: OutboundMessage[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.sends.push(copy(messages));
+  }
+
+  get messages(): OutboundMessage[] {
+    return this.sends.flat();
+  }
+}
+
+export interface WebhookCall {
+  channel: WebhookChannel;
+  messageId: string;
+  eventType: string;
+  data: unknown;
+}
+
+/** Answers every webhook with `status` (202 unless told otherwise) and records what was sent. */
+export class FakeWebhookSender implements WebhookSender {
+  readonly calls: WebhookCall[] = [];
+  constructor(public status = 202) {}
+
+  async send(channel: WebhookChannel, messageId: string, eventType: string, data: unknown): Promise<number> {
+    this.calls.push(copy({ channel, messageId, eventType, data }));
+    return this.status;
+  }
+}
+
+/** A clock the test moves by hand. */
+export class FakeClock implements Clock {
+  private current: Date;
+  constructor(iso = '2025-03-04T09:15:00.000Z') {
+    this.current = new Date(iso);
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}

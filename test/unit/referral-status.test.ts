@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { getReferralStatus, statusView } from '../../shared/application/referral-status.ts';
+import { routeReferral } from '../../shared/application/route-referral.ts';
+import { NotFoundError } from '../../shared/domain/errors.ts';
+import {
+  FakeClock,
+  InMemoryAuditLog,
+  InMemoryDirectory,
+  InMemoryMetricCounters,
+  InMemoryReferralStore,
+  RecordingQueue,
+} from './fakes.ts';
+import { receivedAt, referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+
+const id = referralIds['blackpool-benefits-and-activity'];
+
+async function routedStore(): Promise<InMemoryReferralStore> {
+  const referrals = new InMemoryReferralStore();
+  referrals.seed(sampleReferral('blackpool-benefits-and-activity'));
+  await routeReferral(
+    {
+      referrals,
+      directory: new InMemoryDirectory(sampleDirectory()),
+      audit: new InMemoryAuditLog(),
+      counters: new InMemoryMetricCounters(),
+      deliveryQueue: new RecordingQueue(),
+      clock: new FakeClock('2025-03-04T09:20:00.000Z'),
+    },
+    id,
+  );
+  await referrals.markDelivered(id, `${id}.team.lw-blackpool`, {
+    status: 'delivered',
+    deliveredAt: '2025-03-04T09:21:00.000Z',
+    responseStatus: 202,
+  });
+  return referrals;
+}
+
+describe('getReferralStatus', () => {
+  it('throws NotFoundError for an unknown referral', async () => {
+    await expect(getReferralStatus(new InMemoryReferralStore(), id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('shows where a routed referral went and how far each delivery got', async () => {
+    const view = await getReferralStatus(await routedStore(), id);
+    expect(view).toEqual({
+      referralId: id,
+      status: 'routed',
+      receivedAt,
+      updatedAt: '2025-03-04T09:21:00.000Z',
+      practiceOds: 'B82001',
+      needs: ['benefits-advice', 'physical-activity'],
+      area: 'FY1',
+      team: {
+        id: 'lw-blackpool',
+        name: 'Blackpool Central link workers',
+        reason:
+          'Blackpool Central link workers is the link-worker team of PCN U00002, which Blackpool Central Surgery (B82001) belongs to',
+      },
+      partners: [
+        {
+          category: 'physical-activity',
+          partnerId: 'blackpool-moves',
+          partnerName: 'Blackpool Moves',
+          serviceName: 'Walking Football and Seafront Walks',
+          reason:
+            'Walking Football and Seafront Walks offers physical-activity in FY1 and is accepting referrals',
+        },
+      ],
+      unmetNeeds: [
+        {
+          category: 'benefits-advice',
+          area: 'FY1',
+          reason: 'no service in the directory offers benefits-advice in FY1',
+        },
+      ],
+      deliveries: [
+        {
+          deliveryId: `${id}.team.lw-blackpool`,
+          recipient: { kind: 'team', id: 'lw-blackpool', name: 'Blackpool Central link workers' },
+          content: 'identifiable',
+          status: 'delivered',
+          deliveredAt: '2025-03-04T09:21:00.000Z',
+        },
+        {
+          deliveryId: `${id}.partner.blackpool-moves`,
+          recipient: { kind: 'partner', id: 'blackpool-moves', name: 'Blackpool Moves' },
+          content: 'identifiable',
+          status: 'pending',
+        },
+      ],
+    });
+  });
+
+  it('carries no patient identifiers', async () => {
+    const text = JSON.stringify(await getReferralStatus(await routedStore(), id));
+    for (const identifier of [
+      '9991590838',
+      'Sam',
+      'Sample',
+      'sam.sample',
+      'FY1 4AB',
+      'Recently unemployed',
+    ]) {
+      expect(text).not.toContain(identifier);
+    }
+  });
+});
+
+describe('statusView', () => {
+  it('a referral not yet routed has no area, team, partners or deliveries', () => {
+    const view = statusView(sampleReferral('leeds-arts-and-mental-health'));
+    expect(view).toMatchObject({
+      status: 'received',
+      area: null,
+      team: null,
+      partners: [],
+      unmetNeeds: [],
+      deliveries: [],
+    });
+  });
+});

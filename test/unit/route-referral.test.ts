@@ -1,0 +1,234 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  routeReferral,
+  routingCounts,
+  UnroutableMessageError,
+  type RouteReferralDeps,
+} from '../../shared/application/route-referral.ts';
+import type { Referral, RoutingDecision } from '../../shared/domain/referral.ts';
+import {
+  FakeClock,
+  InMemoryAuditLog,
+  InMemoryDirectory,
+  InMemoryMetricCounters,
+  InMemoryReferralStore,
+  RecordingQueue,
+} from './fakes.ts';
+import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+
+let referrals: InMemoryReferralStore;
+let directory: InMemoryDirectory;
+let audit: InMemoryAuditLog;
+let counters: InMemoryMetricCounters;
+let deliveryQueue: RecordingQueue;
+let clock: FakeClock;
+let deps: RouteReferralDeps;
+
+const leedsId = referralIds['leeds-arts-and-mental-health'];
+const day = '2025-03-04';
+const teamDelivery = `${leedsId}.team.lw-woodhouse`;
+const artsDelivery = `${leedsId}.partner.arts-for-all`;
+const mindDelivery = `${leedsId}.partner.mind-matters`;
+
+beforeEach(() => {
+  referrals = new InMemoryReferralStore();
+  directory = new InMemoryDirectory(sampleDirectory());
+  audit = new InMemoryAuditLog();
+  counters = new InMemoryMetricCounters();
+  deliveryQueue = new RecordingQueue();
+  clock = new FakeClock('2025-03-04T09:20:00.000Z');
+  deps = { referrals, directory, audit, counters, deliveryQueue, clock };
+  referrals.seed(sampleReferral('leeds-arts-and-mental-health'));
+});
+
+describe('routeReferral', () => {
+  it('routes a received referral: records the decision, audits, counts and queues one message per delivery', async () => {
+    const result = await routeReferral(deps, leedsId);
+    if (result.outcome !== 'routed') throw new Error(`expected routed, got ${result.outcome}`);
+    expect(result.deliveriesQueued).toBe(3);
+
+    const stored = referrals.items.get(leedsId);
+    expect(stored?.status).toBe('routed');
+    expect(stored?.updatedAt).toBe('2025-03-04T09:20:00.000Z');
+    expect(stored?.routing?.decidedAt).toBe('2025-03-04T09:20:00.000Z');
+    expect(stored?.routing?.team?.id).toBe('lw-woodhouse');
+    expect(stored?.routing?.matches.map((m) => m.serviceId)).toEqual(['svc-arts-studio', 'svc-mind-groups']);
+    expect(stored?.deliveryStatus).toEqual({
+      [teamDelivery]: { status: 'pending' },
+      [artsDelivery]: { status: 'pending' },
+      [mindDelivery]: { status: 'pending' },
+    });
+    expect(result.referral).toEqual(stored);
+
+    expect(deliveryQueue.sends).toEqual([
+      [
+        { id: teamDelivery, body: { referralId: leedsId, deliveryId: teamDelivery } },
+        { id: artsDelivery, body: { referralId: leedsId, deliveryId: artsDelivery } },
+        { id: mindDelivery, body: { referralId: leedsId, deliveryId: mindDelivery } },
+      ],
+    ]);
+
+    expect(audit.entries).toHaveLength(1);
+    expect(audit.entries[0]).toMatchObject({
+      referralId: leedsId,
+      eventKey: 'routed',
+      action: 'referral.routed',
+      actor: 'system:router',
+      at: '2025-03-04T09:20:00.000Z',
+      detail: {
+        area: 'LS6',
+        team: 'lw-woodhouse',
+        unmetNeeds: [],
+        deliveries: [
+          { deliveryId: teamDelivery, content: 'identifiable' },
+          { deliveryId: artsDelivery, content: 'identifiable' },
+          { deliveryId: mindDelivery, content: 'identifiable' },
+        ],
+      },
+    });
+    expect(JSON.stringify(audit.entries)).not.toContain('9995260182');
+
+    expect(counters.snapshot()).toEqual(
+      expect.arrayContaining([
+        { name: 'referrals.received', dimensions: { practice: 'A81001' }, day, count: 1 },
+        { name: 'referrals.need', dimensions: { category: 'arts', area: 'LS6' }, day, count: 1 },
+        { name: 'referrals.need', dimensions: { category: 'mental-health', area: 'LS6' }, day, count: 1 },
+        { name: 'referrals.matched', dimensions: { category: 'arts', area: 'LS6' }, day, count: 1 },
+        { name: 'referrals.matched', dimensions: { category: 'mental-health', area: 'LS6' }, day, count: 1 },
+      ]),
+    );
+    expect(counters.snapshot()).toHaveLength(5);
+  });
+
+  it('counts by the day the referral was received, not the day it was routed', async () => {
+    clock.advance(24 * 3600 * 1000);
+    await routeReferral(deps, leedsId);
+    expect(counters.value('referrals.received', { practice: 'A81001' }, '2025-03-04')).toBe(1);
+    expect(counters.value('referrals.received', { practice: 'A81001' }, '2025-03-05')).toBe(0);
+  });
+
+  it('running twice records the same decision, audits and counts once, and re-queues undelivered deliveries', async () => {
+    const first = await routeReferral(deps, leedsId);
+    clock.advance(30_000);
+    const second = await routeReferral(deps, leedsId);
+
+    expect(referrals.calls.recordRouting).toBe(1);
+    if (first.outcome !== 'routed' || second.outcome !== 'routed') throw new Error('expected routed twice');
+    expect(second.referral.routing).toEqual(first.referral.routing);
+    expect(second.referral.routing?.decidedAt).toBe('2025-03-04T09:20:00.000Z');
+
+    expect(audit.attempts).toBe(2);
+    expect(audit.entries).toHaveLength(1);
+    expect(counters.calls).toBe(2);
+    expect(counters.value('referrals.received', { practice: 'A81001' }, day)).toBe(1);
+    expect(counters.value('referrals.need', { area: 'LS6', category: 'arts' }, day)).toBe(1);
+
+    expect(deliveryQueue.sends).toHaveLength(2);
+    expect(deliveryQueue.sends[1]?.map((m) => m.id)).toEqual([teamDelivery, artsDelivery, mindDelivery]);
+  });
+
+  it('a repeat re-sends only the deliveries not yet delivered', async () => {
+    await routeReferral(deps, leedsId);
+    await referrals.markDelivered(leedsId, teamDelivery, {
+      status: 'delivered',
+      deliveredAt: '2025-03-04T09:21:00.000Z',
+      responseStatus: 202,
+    });
+    const again = await routeReferral(deps, leedsId);
+    expect(again).toMatchObject({ outcome: 'routed', deliveriesQueued: 2 });
+    expect(deliveryQueue.sends[1]?.map((m) => m.id)).toEqual([artsDelivery, mindDelivery]);
+  });
+
+  it('when another attempt recorded a decision first, that stored decision is the one used', async () => {
+    const earlier: RoutingDecision = {
+      decidedAt: '2025-03-04T09:19:00.000Z',
+      area: 'LS6',
+      areaSource: 'patient-postcode',
+      team: { id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+      teamReason: 'recorded by the other attempt',
+      matches: [],
+      unmetNeeds: [],
+      deliveries: [
+        {
+          deliveryId: teamDelivery,
+          recipient: { kind: 'team', id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+          categories: ['arts', 'mental-health'],
+          content: 'identifiable',
+        },
+      ],
+    };
+    // The store sees this attempt's read as `received`, but the other attempt's write lands first.
+    const racing = new InMemoryReferralStore();
+    racing.seed(sampleReferral('leeds-arts-and-mental-health'));
+    const record = racing.recordRouting.bind(racing);
+    racing.recordRouting = async (id, decision) => {
+      await record(id, earlier);
+      return record(id, decision);
+    };
+    const result = await routeReferral({ ...deps, referrals: racing }, leedsId);
+    expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 1 });
+    expect(racing.items.get(leedsId)?.routing).toEqual(earlier);
+    expect(audit.entries[0]).toMatchObject({ at: '2025-03-04T09:19:00.000Z', detail: { matches: [] } });
+    expect(deliveryQueue.messages.map((m) => m.id)).toEqual([teamDelivery]);
+  });
+
+  it('skips a cancelled referral without routing, auditing, counting or queueing', async () => {
+    referrals.seed(sampleReferral('leeds-arts-and-mental-health', { status: 'cancelled' }));
+    const result = await routeReferral(deps, leedsId);
+    expect(result).toEqual({ outcome: 'skipped', reason: 'referral was cancelled' });
+    expect(referrals.calls.recordRouting).toBe(0);
+    expect(audit.attempts).toBe(0);
+    expect(counters.calls).toBe(0);
+    expect(deliveryQueue.sends).toEqual([]);
+  });
+
+  it('throws UnroutableMessageError for a referral that does not exist', async () => {
+    await expect(routeReferral(deps, '99999999-9999-4999-8999-999999999999')).rejects.toBeInstanceOf(
+      UnroutableMessageError,
+    );
+    expect(deliveryQueue.sends).toEqual([]);
+  });
+
+  it('throws UnroutableMessageError when the practice has left the directory', async () => {
+    const snapshot = sampleDirectory();
+    snapshot.practices = snapshot.practices.filter((p) => p.ods !== 'A81001');
+    await expect(
+      routeReferral({ ...deps, directory: new InMemoryDirectory(snapshot) }, leedsId),
+    ).rejects.toThrow(/practice A81001 left the directory/);
+    expect(referrals.items.get(leedsId)?.status).toBe('received');
+  });
+
+  it('counts unmet needs by category and area (Blackpool: no benefits advice in FY1)', async () => {
+    const id = referralIds['blackpool-benefits-and-activity'];
+    referrals.seed(sampleReferral('blackpool-benefits-and-activity'));
+    const result = await routeReferral(deps, id);
+    expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 2 });
+    expect(counters.value('referrals.unmet', { category: 'benefits-advice', area: 'FY1' }, day)).toBe(1);
+    expect(counters.value('referrals.matched', { category: 'physical-activity', area: 'FY1' }, day)).toBe(1);
+    expect(counters.value('referrals.matched', { category: 'benefits-advice', area: 'FY1' }, day)).toBe(0);
+    expect(counters.value('referrals.no-team', { practice: 'B82001' }, day)).toBe(0);
+  });
+
+  it('counts a practice without a link-worker team', async () => {
+    const snapshot = sampleDirectory();
+    snapshot.teams = [];
+    const result = await routeReferral({ ...deps, directory: new InMemoryDirectory(snapshot) }, leedsId);
+    expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 2 });
+    expect(counters.value('referrals.no-team', { practice: 'A81001' }, day)).toBe(1);
+  });
+});
+
+describe('routingCounts', () => {
+  it('is empty for a referral without a decision', () => {
+    expect(routingCounts(sampleReferral('leeds-arts-and-mental-health'))).toEqual([]);
+  });
+
+  it('never carries patient identifiers in names or dimensions', async () => {
+    await routeReferral(deps, leedsId);
+    const routed = referrals.items.get(leedsId) as Referral;
+    const text = JSON.stringify(routingCounts(routed));
+    for (const identifier of ['9995260182', 'Alex', 'Testpatient', 'LS6 1AA', '1961-04-12']) {
+      expect(text).not.toContain(identifier);
+    }
+  });
+});
