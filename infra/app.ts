@@ -1,0 +1,54 @@
+/**
+ * The CDK app: one ReferralStack, checked by cdk-nag's AWS Solutions rules at every synth.
+ *
+ * It makes no lookups, so `npm run synth` works offline. The stack is environment-agnostic unless the CDK CLI knows
+ * both an account and a region (from the AWS credentials in use), in which case it is pinned to them. A region on
+ * its own is not enough: the CLI falls back to us-east-1 when none is configured, and pinning to that guess would
+ * tie the template to a region nobody chose.
+ *
+ * Context (`-c key=value`): stackName (default SocialPrescribingReferrals), logRetentionDays (a CloudWatch Logs
+ * retention, default 90), alarmTopicArn (an SNS topic for alarms, default none). See docs/deploy.md.
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ReferralStack } from './stack.ts';
+import { serviceName } from './topology.ts';
+
+const app = new App();
+
+const stackName = stringContext('stackName') ?? 'SocialPrescribingReferrals';
+const logRetentionDays = stringContext('logRetentionDays');
+const alarmTopicArn = stringContext('alarmTopicArn');
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
+
+new ReferralStack(app, stackName, {
+  description: 'Social prescribing referrals: API, queues, functions and tables from infra/topology.ts',
+  ...(account === undefined || region === undefined ? {} : { env: { account, region } }),
+  ...(logRetentionDays === undefined ? {} : { logRetention: retentionDays(logRetentionDays) }),
+  ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+});
+Tags.of(app).add('service', serviceName);
+
+// Every finding fails the synth unless it is fixed or acknowledged, with a reason, next to the resource it is about.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+/** Context given on the command line arrives as a string; from cdk.json it may be any JSON value. */
+function stringContext(key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  throw new Error(`Context ${key} must be a string or number, got ${JSON.stringify(value)}`);
+}
+
+/** CloudWatch Logs accepts only certain retention periods; refuse any other rather than fail at deploy time. */
+function retentionDays(days: string): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter(
+    (value): value is RetentionDays => typeof value === 'number',
+  );
+  const match = allowed.find((value) => value === Number(days));
+  if (match === undefined)
+    throw new Error(`logRetentionDays must be one of ${allowed.join(', ')}, got ${days}`);
+  return match;
+}

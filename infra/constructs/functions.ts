@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  functionEnvironment,
+  functionNames,
+  functions,
+  queueNames,
+  queues,
+  type FunctionName,
+  type QueueName,
+  type TableAccess,
+  type TableName,
+} from '../topology.ts';
+import { byName, constructId, entriesOf } from './naming.ts';
+import type { QueuePair } from './queues.ts';
+
+export interface FunctionsProps {
+  /** The directory `entry` paths in the topology are relative to (the one holding package.json). */
+  readonly projectRoot: string;
+  readonly tables: Record<TableName, ITable>;
+  readonly queues: Record<QueueName, QueuePair>;
+  /** How long each function's log group keeps its logs. */
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * How every function is bundled. ESM, like the rest of the project, which Lambda's Node runtimes load natively from
+ * `index.mjs`. esbuild's ESM output has no `require`, yet some bundled CommonJS dependencies still call it, so the
+ * banner defines one. Minified code with source maps keeps packages small and stack traces readable
+ * (the maps carry no source text, only positions, which is all NODE_OPTIONS=--enable-source-maps needs).
+ */
+const bundling: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  // Prefer packages' ES module builds: they tree-shake, which keeps the AWS SDK small in the bundle.
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // Bundle the AWS SDK rather than use the runtime's copy: the functions then run the SDK versions the tests ran
+  // against (package-lock.json pins them), and a bundled, minified SDK starts faster than the runtime's.
+  bundleAwsSDK: true,
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+};
+
+/**
+ * One Lambda function per entry in the topology's `functions`, with exactly the access the topology grants it, and
+ * the SQS event sources that feed each queue to its consumer.
+ *
+ * Each function has its own role and its own log group: the role may write to that log group and nowhere else,
+ * instead of the usual managed policy that may write to any log group in the account.
+ */
+export class Functions extends Construct {
+  readonly byName: Record<FunctionName, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    this.byName = byName(functionNames, (name) => this.createFunction(name, props));
+    for (const queueName of queueNames) this.feedQueueToConsumer(queueName, props.queues[queueName].queue);
+  }
+
+  private createFunction(name: FunctionName, props: FunctionsProps): NodejsFunction {
+    const spec = functions[name];
+    const id = constructId(name);
+
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention: props.logRetention });
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${name} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const fn = new NodejsFunction(this, id, {
+      description: spec.purpose,
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      entry: path.join(props.projectRoot, spec.entry),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      memorySize: spec.memoryMb,
+      role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      environment: {
+        ...functionEnvironment(
+          name,
+          (table) => props.tables[table].tableName,
+          (queue) => props.queues[queue].queue.queueUrl,
+        ),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling,
+    });
+
+    for (const [table, access] of entriesOf<TableName, TableAccess>(spec.tables)) {
+      grantTableAccess(props.tables[table], fn, access);
+    }
+    for (const queue of spec.sendsTo) props.queues[queue].queue.grantSendMessages(fn);
+
+    // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role's policy.
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource-level permissions, ' +
+        'so AWS requires Resource "*"; every other statement in this role names its table, queue or log group.',
+    });
+    return fn;
+  }
+
+  /** The queue's consumer polls it in batches, reporting failures per message so one bad message fails alone. */
+  private feedQueueToConsumer(queueName: QueueName, queue: QueuePair['queue']): void {
+    const spec = queues[queueName];
+    this.byName[spec.consumer].addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: spec.batchSize,
+        maxConcurrency: spec.maxConcurrency,
+        reportBatchItemFailures: true,
+        // A short wait fills batches under load while adding at most a second to a referral's journey.
+        maxBatchingWindow: Duration.seconds(1),
+      }),
+    );
+  }
+}
+
+function grantTableAccess(table: ITable, fn: NodejsFunction, access: TableAccess): void {
+  switch (access) {
+    case 'read':
+      table.grantReadData(fn);
+      return;
+    case 'readWrite':
+      table.grantReadWriteData(fn);
+      return;
+  }
+}

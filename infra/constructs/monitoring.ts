@@ -1,0 +1,169 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Stage } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Stats,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { functionNames, queueNames, type FunctionName, type QueueName } from '../topology.ts';
+import { constructId } from './naming.ts';
+import type { QueuePair } from './queues.ts';
+
+export interface MonitoringProps {
+  readonly functions: Record<FunctionName, IFunction>;
+  readonly queues: Record<QueueName, QueuePair>;
+  readonly stage: Stage;
+  /** Where alarms are sent (an existing SNS topic, e.g. one subscribed by the on-call rota); none: console only. */
+  readonly alarmTopic?: ITopic;
+}
+
+/**
+ * Alarms for the things that need a person, and one dashboard for the things that explain them.
+ *
+ * A message in a dead-letter queue is a referral that has not reached its recipient: any message there raises an
+ * alarm, because "nothing lost" only holds if someone replays it. A function error, or a 5XX from the API (a GP
+ * system whose referral was not acknowledged), also raises one. Missing data means no traffic, which is healthy.
+ */
+export class Monitoring extends Construct {
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    for (const name of queueNames) {
+      const { deadLetters } = props.queues[name];
+      this.alarm(`${constructId(name)}DeadLettersAlarm`, {
+        description: `Messages in the ${name} dead-letter queue: each is undelivered work; find the cause, then redrive.`,
+        metric: deadLetters.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: Stats.MAXIMUM,
+        }),
+        alarmTopic: props.alarmTopic,
+      });
+    }
+
+    for (const name of functionNames) {
+      this.alarm(`${constructId(name)}ErrorsAlarm`, {
+        description: `The ${name} function failed (threw or timed out): see its log group and X-Ray traces.`,
+        metric: props.functions[name].metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
+        alarmTopic: props.alarmTopic,
+      });
+    }
+
+    this.alarm('ApiServerErrorsAlarm', {
+      description: 'The API answered 5XX: a caller did not get an acknowledgement and must retry.',
+      metric: props.stage.metricServerError({ period: Duration.minutes(5), statistic: Stats.SUM }),
+      alarmTopic: props.alarmTopic,
+    });
+
+    this.dashboard(props);
+  }
+
+  private alarm(
+    id: string,
+    options: { description: string; metric: IMetric; alarmTopic: ITopic | undefined },
+  ): void {
+    const alarm = new Alarm(this, id, {
+      alarmDescription: options.description,
+      metric: options.metric,
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (options.alarmTopic !== undefined) {
+      const action = new SnsAction(options.alarmTopic);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+    this.alarms.push(alarm);
+  }
+
+  /** Follows a referral's path: API, then functions, then queues; alarm states at the bottom. */
+  private dashboard(props: MonitoringProps): void {
+    const fns = functionNames.map((name) => ({ name, fn: props.functions[name] }));
+    const dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          '# Social prescribing referrals\nAPI -> intake -> referrals queue -> router -> notifications queue -> notifier',
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API requests and errors',
+        left: [props.stage.metricCount({ statistic: Stats.SUM, label: 'requests' })],
+        right: [
+          props.stage.metricClientError({ statistic: Stats.SUM, label: '4XX' }),
+          props.stage.metricServerError({ statistic: Stats.SUM, label: '5XX' }),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'API latency (p99)',
+        left: [
+          props.stage.metricLatency({ statistic: Stats.p(99), label: 'total' }),
+          props.stage.metricIntegrationLatency({ statistic: Stats.p(99), label: 'function' }),
+        ],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Function invocations and errors',
+        left: fns.map(({ name, fn }) => fn.metricInvocations({ statistic: Stats.SUM, label: name })),
+        right: fns.map(({ name, fn }) => fn.metricErrors({ statistic: Stats.SUM, label: `${name} errors` })),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Function duration (p99) and throttles',
+        left: fns.map(({ name, fn }) => fn.metricDuration({ statistic: Stats.p(99), label: name })),
+        right: fns.map(({ name, fn }) =>
+          fn.metricThrottles({ statistic: Stats.SUM, label: `${name} throttles` }),
+        ),
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Queue depth (dead letters on the right)',
+        left: queueNames.map((name) =>
+          props.queues[name].queue.metricApproximateNumberOfMessagesVisible({
+            statistic: Stats.MAXIMUM,
+            label: name,
+          }),
+        ),
+        right: queueNames.map((name) =>
+          props.queues[name].deadLetters.metricApproximateNumberOfMessagesVisible({
+            statistic: Stats.MAXIMUM,
+            label: `${name} dead letters`,
+          }),
+        ),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Oldest message age (s)',
+        left: queueNames.map((name) =>
+          props.queues[name].queue.metricApproximateAgeOfOldestMessage({
+            statistic: Stats.MAXIMUM,
+            label: name,
+          }),
+        ),
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
+  }
+}

@@ -1,0 +1,40 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { tableNames, tables, type TableName } from '../topology.ts';
+import { byName, constructId } from './naming.ts';
+
+/**
+ * One DynamoDB table per entry in the topology's `tables`.
+ *
+ * Every table holds referral data or the records that make its processing exactly-once, so every table gets the
+ * same protection: on-demand capacity (traffic follows GP surgery hours and is spiky; nobody should have to tune
+ * throughput), point-in-time recovery (a bad deploy can be rolled back to any second of the last 35 days),
+ * encryption with the AWS managed KMS key (key use is visible in CloudTrail), deletion protection, and RETAIN so
+ * that deleting or replacing the stack never deletes a record.
+ *
+ * Tables get generated physical names: two stacks (say dev and prod) can live in one account, and the functions
+ * learn the names from their environment (see `functionEnvironment` in the topology).
+ */
+export class Tables extends Construct {
+  readonly byName: Record<TableName, Table>;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.byName = byName(tableNames, (name) => {
+      const spec = tables[name];
+      return new Table(this, constructId(name), {
+        partitionKey: { name: spec.partitionKey, type: AttributeType.STRING },
+        ...(spec.sortKey === undefined
+          ? {}
+          : { sortKey: { name: spec.sortKey, type: AttributeType.STRING } }),
+        ...(spec.timeToLiveAttribute === undefined ? {} : { timeToLiveAttribute: spec.timeToLiveAttribute }),
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: TableEncryption.AWS_MANAGED,
+        deletionProtection: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { Api } from './constructs/api.ts';
+import { Functions } from './constructs/functions.ts';
+import { Monitoring } from './constructs/monitoring.ts';
+import { constructId } from './constructs/naming.ts';
+import { Queues } from './constructs/queues.ts';
+import { Tables } from './constructs/tables.ts';
+import { queueNames, queues, tableNames, tables } from './topology.ts';
+
+/** The directory holding package.json: function `entry` paths in the topology are relative to it. */
+export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ReferralStackProps extends StackProps {
+  /** How long function and access logs are kept. Default: three months. */
+  readonly logRetention?: RetentionDays;
+  /** An existing SNS topic that receives alarm and recovery notifications. Default: alarms show in the console only. */
+  readonly alarmTopicArn?: string;
+}
+
+/**
+ * The whole referral system on AWS, built from infra/topology.ts: tables, queues, functions (with their grants and
+ * event sources), the REST API and the monitoring around them. Nothing here names a table, queue, function or
+ * route: add one to the topology and it appears here, and in the local runtime, with the same settings.
+ */
+export class ReferralStack extends Stack {
+  readonly tables: Tables;
+  readonly queues: Queues;
+  readonly functions: Functions;
+  readonly api: Api;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ReferralStackProps = {}) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+
+    this.tables = new Tables(this, 'Tables');
+    this.queues = new Queues(this, 'Queues');
+    this.functions = new Functions(this, 'Functions', {
+      projectRoot,
+      tables: this.tables.byName,
+      queues: this.queues.byName,
+      logRetention,
+    });
+    this.api = new Api(this, 'Api', { functions: this.functions.byName, logRetention });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: this.functions.byName,
+      queues: this.queues.byName,
+      stage: this.api.restApi.deploymentStage,
+      ...(props.alarmTopicArn === undefined
+        ? {}
+        : { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
+    });
+
+    this.addOutputs();
+  }
+
+  /** What a person or a script needs after a deploy: where to call, and which tables and queues to look in. */
+  private addOutputs(): void {
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the REST API; routes are appended to it, e.g. POST <ApiUrl>referrals',
+      value: this.api.restApi.url,
+    });
+    for (const name of tableNames) {
+      new CfnOutput(this, `${constructId(name)}TableName`, {
+        description: tables[name].purpose,
+        value: this.tables.byName[name].tableName,
+      });
+    }
+    for (const name of queueNames) {
+      const { queue, deadLetters } = this.queues.byName[name];
+      new CfnOutput(this, `${constructId(name)}QueueUrl`, {
+        description: queues[name].purpose,
+        value: queue.queueUrl,
+      });
+      new CfnOutput(this, `${constructId(name)}DeadLetterQueueUrl`, {
+        description: `Dead letters of the ${name} queue: inspect, then redrive to the queue once the cause is fixed.`,
+        value: deadLetters.queueUrl,
+      });
+    }
+  }
+}

@@ -1,0 +1,474 @@
+/**
+ * The CloudFormation the stack produces, checked against infra/topology.ts: every table, queue, function, grant,
+ * event source and route the topology describes is there with the settings it describes, and nothing else is.
+ *
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`) so the whole file runs in well under a second;
+ * bundle.test.ts bundles the functions for real.
+ */
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { constructId } from '../../infra/constructs/naming.ts';
+import { ReferralStack } from '../../infra/stack.ts';
+import {
+  functionEnvironment,
+  functionNames,
+  functions,
+  queueNames,
+  queues,
+  routes,
+  tableNames,
+  tables,
+  type FunctionName,
+} from '../../infra/topology.ts';
+import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
+
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new ReferralStack(app, 'ReferralsTest');
+const template = Template.fromStack(stack);
+
+describe('tables', () => {
+  it('has one DynamoDB table per topology entry', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', tableNames.length);
+  });
+
+  it.each(tableNames)(
+    '%s: keys from the topology, on demand, PITR, encrypted, TTL as declared, retained',
+    (name) => {
+      const spec = tables[name];
+      const table = resource(logicalIdOf(stack.tables.byName[name]));
+
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      expect(table.Properties).toMatchObject({
+        KeySchema: [
+          { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+          ...(spec.sortKey === undefined ? [] : [{ AttributeName: spec.sortKey, KeyType: 'RANGE' }]),
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      });
+      expect(table.Properties.TimeToLiveSpecification).toEqual(
+        spec.timeToLiveAttribute === undefined
+          ? undefined
+          : { AttributeName: spec.timeToLiveAttribute, Enabled: true },
+      );
+    },
+  );
+});
+
+describe('queues', () => {
+  it('has a work queue and a dead-letter queue per topology entry', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2 * queueNames.length);
+  });
+
+  it.each(queueNames)(
+    '%s: dead-letter queue, receive count, visibility, retention and encryption',
+    (name) => {
+      const spec = queues[name];
+      const { queue, deadLetters } = stack.queues.byName[name];
+      const props = resource(logicalIdOf(queue)).Properties;
+
+      expect(props).toMatchObject({
+        VisibilityTimeout: spec.visibilityTimeoutSeconds,
+        MessageRetentionPeriod: spec.retentionDays * DAY,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(deadLetters), 'Arn'] },
+          maxReceiveCount: spec.maxReceiveCount,
+        },
+      });
+      expect(spec.maxReceiveCount).toBeGreaterThanOrEqual(5);
+      // Dead letters are kept as long as SQS allows, so there is time to find the cause before replaying them.
+      expect(resource(logicalIdOf(deadLetters)).Properties).toMatchObject({
+        MessageRetentionPeriod: 14 * DAY,
+        SqsManagedSseEnabled: true,
+      });
+    },
+  );
+
+  it.each(queueNames)("%s: visibility timeout is at least six times its consumer's timeout", (name) => {
+    const consumer = resource(logicalIdOf(stack.functions.byName[queues[name].consumer]));
+    const queue = resource(logicalIdOf(stack.queues.byName[name].queue));
+
+    expect(numberIn(queue.Properties, 'VisibilityTimeout')).toBeGreaterThanOrEqual(
+      6 * numberIn(consumer.Properties, 'Timeout'),
+    );
+  });
+
+  it.each(queueNames)('%s and its dead letters refuse requests not made over TLS', (name) => {
+    const { queue, deadLetters } = stack.queues.byName[name];
+    for (const each of [queue, deadLetters]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalIdOf(each) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('functions', () => {
+  it('has one Lambda function per topology entry, and no helper functions', () => {
+    template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+  });
+
+  it.each(functionNames)(
+    '%s: Node 24 on arm64, ESM handler, traced, timeout and memory from the topology',
+    (name) => {
+      const spec = functions[name];
+      const props = resource(logicalIdOf(stack.functions.byName[name])).Properties;
+
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: spec.timeoutSeconds,
+        MemorySize: spec.memoryMb,
+        TracingConfig: { Mode: 'Active' },
+        Description: spec.purpose,
+      });
+      const logGroup = resource(logicalIdIn(path(props, 'LoggingConfig', 'LogGroup')));
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties.RetentionInDays).toBe(90);
+    },
+  );
+
+  it.each(functionNames)('%s: environment is exactly what the topology derives, plus source maps', (name) => {
+    const variables = path(
+      resource(logicalIdOf(stack.functions.byName[name])).Properties,
+      'Environment',
+      'Variables',
+    );
+    const derived = functionEnvironment(
+      name,
+      (table) => stack.tables.byName[table].tableName,
+      (queue) => stack.queues.byName[queue].queue.queueUrl,
+    );
+
+    expect(variables).toEqual(stack.resolve({ ...derived, NODE_OPTIONS: '--enable-source-maps' }));
+  });
+
+  it.each(functionNames)(
+    '%s: may use exactly the tables the topology grants, at the level it grants',
+    (name) => {
+      const grants = grantsOf(name);
+      for (const table of tableNames) {
+        const actions = grants.get(logicalIdOf(stack.tables.byName[table])) ?? new Set<string>();
+        switch (functions[name].tables[table]) {
+          case 'readWrite':
+            expect([...actions]).toEqual(expect.arrayContaining([...readActions, ...writeActions]));
+            break;
+          case 'read':
+            expect([...actions]).toEqual(expect.arrayContaining(readActions));
+            expect(writeActions.filter((action) => actions.has(action))).toEqual([]);
+            break;
+          case undefined:
+            expect(actions.size, `${name} must not touch the ${table} table`).toBe(0);
+        }
+      }
+    },
+  );
+
+  it.each(functionNames)(
+    '%s: may send to the queues it sends to and consume only the queue it consumes',
+    (name) => {
+      const grants = grantsOf(name);
+      for (const queue of queueNames) {
+        const { queue: workQueue, deadLetters } = stack.queues.byName[queue];
+        const actions = grants.get(logicalIdOf(workQueue)) ?? new Set<string>();
+        expect(actions.has('sqs:SendMessage')).toBe(functions[name].sendsTo.includes(queue));
+        expect(actions.has('sqs:DeleteMessage')).toBe(queues[queue].consumer === name);
+        // Dead letters are for people to inspect and redrive, not for functions.
+        expect(grants.get(logicalIdOf(deadLetters))).toBeUndefined();
+      }
+    },
+  );
+});
+
+describe('event sources', () => {
+  it('has one SQS event source per queue', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueNames.length);
+  });
+
+  it.each(queueNames)('%s feeds its consumer in batches, reporting failures per message', (name) => {
+    const spec = queues[name];
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(stack.queues.byName[name].queue), 'Arn'] },
+      FunctionName: { Ref: logicalIdOf(stack.functions.byName[spec.consumer]) },
+      BatchSize: spec.batchSize,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: spec.maxConcurrency },
+    });
+  });
+});
+
+describe('API', () => {
+  it('has one method per route, and no others', () => {
+    template.resourceCountIs('AWS::ApiGateway::Method', routes.length);
+  });
+
+  it.each(routes)('$method $path calls $function through a Lambda proxy integration', (route) => {
+    const resourceId = [...apiResourcePaths()].find(([, path]) => path === route.path)?.[0];
+    expect(resourceId, `no API resource for ${route.path}`).toBeDefined();
+    const parameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map(
+      (match) => `method.request.path.${match[1]}`,
+    );
+
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: route.method,
+      ResourceId: { Ref: resourceId },
+      AuthorizationType: 'NONE',
+      RequestValidatorId: Match.anyValue(),
+      ...(parameters.length === 0
+        ? {}
+        : { RequestParameters: Object.fromEntries(parameters.map((parameter) => [parameter, true])) }),
+      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+    });
+    const method = resourcesOfType('AWS::ApiGateway::Method').find(
+      ([, each]) =>
+        each.Properties.HttpMethod === route.method && logicalIdIn(each.Properties.ResourceId) === resourceId,
+    );
+    const target = logicalIdOf(stack.functions.byName[route.function]);
+    expect(JSON.stringify(method?.[1].Properties.Integration)).toContain(`"${target}"`);
+  });
+
+  // What API Gateway answers before any function runs: the brief's status codes, the topology's bodies.
+  it.each([
+    { type: 'MISSING_AUTHENTICATION_TOKEN', status: 404, outcome: gatewayOutcomes.notFound },
+    { type: 'REQUEST_TOO_LARGE', status: 413, outcome: gatewayOutcomes.payloadTooLarge },
+    { type: 'THROTTLED', status: 429, outcome: gatewayOutcomes.throttled },
+    { type: 'BAD_REQUEST_BODY', status: 400, outcome: gatewayOutcomes.badRequestBody },
+    { type: 'BAD_REQUEST_PARAMETERS', status: 400, outcome: gatewayOutcomes.badRequestBody },
+  ])('gateway response $type is $status with the OperationOutcome body', ({ type, status, outcome }) => {
+    expect(outcome.status).toBe(status);
+    const found = resourcesOfType('AWS::ApiGateway::GatewayResponse').filter(
+      ([, each]) => each.Properties.ResponseType === type,
+    );
+    expect(found).toHaveLength(1);
+    const props = found[0]?.[1].Properties ?? {};
+    expect(props.StatusCode).toBe(String(status));
+    for (const contentType of ['application/json', 'application/fhir+json']) {
+      expect(JSON.parse(String(path(props, 'ResponseTemplates', contentType)))).toEqual(outcome.body);
+    }
+  });
+
+  it('tells a throttled client when to retry', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
+    });
+  });
+
+  it('stage is throttled, traced and access-logged, and never logs request or response bodies', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ],
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it.each(queueNames)('a message in the %s dead-letter queue raises an alarm', (name) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(stack.queues.byName[name].deadLetters), 'QueueName'] },
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it.each(functionNames)('an error in %s raises an alarm', (name) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(stack.functions.byName[name]) } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('has a dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('sends every alarm, and its recovery, to the alarm topic when one is given', () => {
+    const topicArn = 'arn:aws:sns:eu-west-2:123456789012:on-call';
+    const withTopic = new ReferralStack(
+      new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
+      'WithTopic',
+      {
+        alarmTopicArn: topicArn,
+      },
+    );
+    const alarms = Object.values(Template.fromStack(withTopic).findResources('AWS::CloudWatch::Alarm'));
+
+    expect(alarms).toHaveLength(queueNames.length + functionNames.length + 1);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ Properties: { AlarmActions: [topicArn], OKActions: [topicArn] } });
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('gives the API URL, every table name and every queue URL', () => {
+    template.hasOutput('ApiUrl', {});
+    for (const name of tableNames) {
+      template.hasOutput(`${constructId(name)}TableName`, {
+        Value: { Ref: logicalIdOf(stack.tables.byName[name]) },
+      });
+    }
+    for (const name of queueNames) {
+      const { queue, deadLetters } = stack.queues.byName[name];
+      template.hasOutput(`${constructId(name)}QueueUrl`, { Value: { Ref: logicalIdOf(queue) } });
+      template.hasOutput(`${constructId(name)}DeadLetterQueueUrl`, {
+        Value: { Ref: logicalIdOf(deadLetters) },
+      });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the template
+
+const DAY = 24 * 60 * 60;
+
+/** The least a function needs to read and write a table; the grants must include these. */
+const readActions = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const writeActions = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+interface CfnResource {
+  Type: string;
+  Properties: JsonObject;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+const allResources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
+
+function resource(logicalId: string): CfnResource {
+  const found = allResources[logicalId];
+  if (found === undefined) throw new Error(`No resource ${logicalId} in the template`);
+  return { ...found, Properties: found.Properties ?? {} };
+}
+
+function resourcesOfType(type: string): Array<[string, CfnResource]> {
+  return Object.keys(allResources)
+    .map((logicalId): [string, CfnResource] => [logicalId, resource(logicalId)])
+    .filter(([, each]) => each.Type === type);
+}
+
+function logicalIdOf(construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** The logical id in `{ Ref: id }` or `{ 'Fn::GetAtt': [id, attribute] }`. */
+function logicalIdIn(reference: Json | undefined): string {
+  if (isObject(reference)) {
+    const ref = reference.Ref;
+    if (typeof ref === 'string') return ref;
+    const getAtt = reference['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  }
+  throw new Error(`Not a reference to a resource: ${JSON.stringify(reference)}`);
+}
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `path(props, 'Environment', 'Variables')`, failing loudly if a step is missing. */
+function path(value: Json, ...keys: string[]): Json {
+  let current: Json = value;
+  for (const key of keys) {
+    const next: Json | undefined = isObject(current) ? current[key] : undefined;
+    if (next === undefined) throw new Error(`No ${keys.join('.')} in ${JSON.stringify(value)}`);
+    current = next;
+  }
+  return current;
+}
+
+function numberIn(props: JsonObject, key: string): number {
+  const value = props[key];
+  if (typeof value !== 'number') throw new Error(`${key} is not a number: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function setOf(...items: string[]): Set<string> {
+  return new Set(items);
+}
+
+/** The actions a function's role allows, by the logical id of the resource each statement names. */
+function grantsOf(name: FunctionName): Map<string, Set<string>> {
+  const roleId = logicalIdIn(resource(logicalIdOf(stack.functions.byName[name])).Properties.Role);
+  const grants = new Map<string, Set<string>>();
+  for (const [, policy] of resourcesOfType('AWS::IAM::Policy')) {
+    const roles = policy.Properties.Roles;
+    if (!Array.isArray(roles) || !roles.some((role) => logicalIdIn(role) === roleId)) continue;
+    for (const statement of asArray(path(policy.Properties, 'PolicyDocument', 'Statement'))) {
+      if (!isObject(statement) || statement.Effect !== 'Allow') continue;
+      const actions = asArray(statement.Action ?? []).map(String);
+      for (const target of asArray(statement.Resource ?? [])) {
+        const key = typeof target === 'string' ? target : logicalIdIn(target);
+        grants.set(key, setOf(...(grants.get(key) ?? []), ...actions));
+      }
+    }
+  }
+  return grants;
+}
+
+function asArray(value: Json): Json[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** API Gateway resource logical id -> its full path, e.g. `/referrals/{id}`, by walking up the parents. */
+function apiResourcePaths(): Map<string, string> {
+  const apiResources = new Map(resourcesOfType('AWS::ApiGateway::Resource'));
+  const pathOf = (logicalId: string): string => {
+    const props = apiResources.get(logicalId)?.Properties ?? {};
+    const parent = props.ParentId;
+    const parentPath =
+      isObject(parent) && Array.isArray(parent['Fn::GetAtt']) && parent['Fn::GetAtt'][1] === 'RootResourceId'
+        ? ''
+        : pathOf(logicalIdIn(parent));
+    return `${parentPath}/${String(props.PathPart)}`;
+  };
+  return new Map([...apiResources.keys()].map((logicalId) => [logicalId, pathOf(logicalId)]));
+}
