@@ -28,9 +28,14 @@ export interface QueueSpec {
   /** The function that consumes the queue through an SQS event source. */
   consumer: FunctionName;
   batchSize: number;
+  /** How long Lambda may wait to fill a batch; it adds to a message's time in flight. */
+  maxBatchingWindowSeconds: number;
   /** Receives before a message is moved to the queue's dead-letter queue. */
   maxReceiveCount: number;
-  /** Lambda's guidance: at least six times the consumer's timeout, so a retried batch is not received twice. */
+  /**
+   * Lambda's guidance: at least six times the consumer's timeout plus the batching window, so a message still
+   * being worked on is not received a second time.
+   */
   visibilityTimeoutSeconds: number;
   /** Upper bound on concurrent consumer invocations, to protect partners and tables from a burst. */
   maxConcurrency: number;
@@ -152,8 +157,9 @@ export const queues: Record<QueueName, QueueSpec> = {
     purpose: 'Accepted referrals waiting to be routed.',
     consumer: 'router',
     batchSize: 10,
+    maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
-    visibilityTimeoutSeconds: 6 * functions.router.timeoutSeconds,
+    visibilityTimeoutSeconds: 6 * functions.router.timeoutSeconds + 1,
     maxConcurrency: 10,
     retentionDays: 14,
   },
@@ -161,8 +167,9 @@ export const queues: Record<QueueName, QueueSpec> = {
     purpose: 'One message per (referral, recipient) delivery.',
     consumer: 'notifier',
     batchSize: 10,
+    maxBatchingWindowSeconds: 1,
     maxReceiveCount: 6,
-    visibilityTimeoutSeconds: 6 * functions.notifier.timeoutSeconds,
+    visibilityTimeoutSeconds: 6 * functions.notifier.timeoutSeconds + 1,
     maxConcurrency: 10,
     retentionDays: 14,
   },

@@ -125,7 +125,7 @@ export class Functions extends Construct {
         maxConcurrency: spec.maxConcurrency,
         reportBatchItemFailures: true,
         // A short wait fills batches under load while adding at most a second to a referral's journey.
-        maxBatchingWindow: Duration.seconds(1),
+        maxBatchingWindow: Duration.seconds(spec.maxBatchingWindowSeconds),
       }),
     );
   }

@@ -69,7 +69,10 @@ describe('router', () => {
         reason: 'no service in the directory offers benefits-advice in FY1',
       },
     ]);
-    expect((await auditOf(aws, referralId)).map((a) => a.action).sort()).toEqual(['referral.received', 'referral.routed']);
+    expect((await auditOf(aws, referralId)).map((a) => a.action).sort()).toEqual([
+      'referral.received',
+      'referral.routed',
+    ]);
 
     const day = referral?.receivedAt.slice(0, 10) ?? '';
     const unmetKey = metricKey({
