@@ -11,7 +11,7 @@
 
 export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency';
 export type QueueName = 'referrals' | 'notifications';
-export type FunctionName = 'intake' | 'referralStatus' | 'router' | 'notifier';
+export type FunctionName = 'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface TableSpec {
@@ -45,6 +45,10 @@ export interface QueueSpec {
 
 export type TableAccess = 'read' | 'readWrite';
 
+/** Settings a target must provide (CDK from context, the local stack from its development issuer). */
+export const settingNames = ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'] as const;
+export type SettingName = (typeof settingNames)[number];
+
 export interface FunctionSpec {
   purpose: string;
   /** Source file, relative to the project root, exporting `handler`. */
@@ -53,14 +57,37 @@ export interface FunctionSpec {
   memoryMb: number;
   tables: Partial<Record<TableName, TableAccess>>;
   sendsTo: QueueName[];
+  settings?: readonly SettingName[];
 }
+
+/**
+ * Who calls us. A token carries one role and the organisation it is bound to: a GP system one or more practice ODS
+ * codes, a link worker a team, a partner a partner id.
+ */
+export const roles = ['gp-system', 'link-worker', 'partner', 'ops', 'admin'] as const;
+export type Role = (typeof roles)[number];
 
 export interface RouteSpec {
   method: HttpMethod;
   /** API Gateway resource path; `{name}` is a path parameter. */
   path: string;
   function: FunctionName;
+  /**
+   * Roles that may call the route; every other role is refused (deny by default). `public` routes (service
+   * metadata only) need no token.
+   */
+  access: readonly Role[] | 'public';
 }
+
+/**
+ * Rate limits. Per client (a usage plan keyed by the caller in AWS; the local gateway keeps a token bucket per
+ * token subject): sustained requests per second and the burst allowed at once. The stage as a whole has its own.
+ */
+export const clientThrottle = { ratePerSecond: 50, burst: 100 };
+export const stageThrottle = { ratePerSecond: 500, burst: 1000 };
+
+/** JWT bearer tokens are verified by the `authorizer` function; its results are cached this long per token. */
+export const authorizerCacheSeconds = 300;
 
 export const serviceName = 'social-prescribing-referrals';
 export const metricsNamespace = 'SocialPrescribing';
@@ -99,8 +126,17 @@ export const tables: Record<TableName, TableSpec> = {
 };
 
 export const functions: Record<FunctionName, FunctionSpec> = {
+  authorizer: {
+    purpose: "Verifies a caller's JWT (signature against the issuer's JWKS, issuer, audience, expiry) and passes on role and organisation.",
+    entry: 'functions/authorizer/handler.ts',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: {},
+    sendsTo: [],
+    settings: ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'],
+  },
   intake: {
-    purpose: 'Validates a referral, records it durably, enqueues it for routing and acknowledges with 202.',
+    purpose: 'Validates a referral (plain JSON or BaRS FHIR message), records it durably, enqueues it and acknowledges.',
     entry: 'functions/intake/handler.ts',
     timeoutSeconds: 10,
     memoryMb: 512,
@@ -119,6 +155,14 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 5,
     memoryMb: 256,
     tables: { referrals: 'read' },
+    sendsTo: [],
+  },
+  metadata: {
+    purpose: 'Describes the API: the FHIR CapabilityStatement and the OpenAPI document generated from the schemas.',
+    entry: 'functions/metadata/handler.ts',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: {},
     sendsTo: [],
   },
   router: {
@@ -176,8 +220,12 @@ export const queues: Record<QueueName, QueueSpec> = {
 };
 
 export const routes: RouteSpec[] = [
-  { method: 'POST', path: '/referrals', function: 'intake' },
-  { method: 'GET', path: '/referrals/{id}', function: 'referralStatus' },
+  { method: 'POST', path: '/referrals', function: 'intake', access: ['gp-system'] },
+  { method: 'POST', path: '/$process-message', function: 'intake', access: ['gp-system'] },
+  { method: 'GET', path: '/referrals/{id}', function: 'referralStatus', access: ['gp-system'] },
+  { method: 'GET', path: '/ServiceRequest/{id}', function: 'referralStatus', access: ['gp-system'] },
+  { method: 'GET', path: '/metadata', function: 'metadata', access: 'public' },
+  { method: 'GET', path: '/openapi.json', function: 'metadata', access: 'public' },
 ];
 
 /** Environment variable holding a table's name, e.g. `REFERRALS_TABLE`. */
@@ -191,6 +239,7 @@ export function functionEnvironment(
   fn: FunctionName,
   tableNameOf: (table: TableName) => string,
   queueUrlOf: (queue: QueueName) => string,
+  settingOf: (setting: SettingName) => string = () => '',
 ): Record<string, string> {
   const spec = functions[fn];
   const env: Record<string, string> = {
@@ -199,6 +248,7 @@ export function functionEnvironment(
   };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
   for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);
+  for (const setting of spec.settings ?? []) env[setting] = settingOf(setting);
   return env;
 }
 

@@ -6,6 +6,7 @@ import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-sto
 import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
 import { systemClock } from '../../shared/application/ports.ts';
 import { submitReferral, type SubmitReferralCommand } from '../../shared/application/submit-referral.ts';
+import { assertActsFor } from '../../shared/auth/access.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { referralIdFor } from '../../shared/domain/ids.ts';
 import { ReferralRequest } from '../../shared/domain/referral.ts';
@@ -41,8 +42,9 @@ const submitOnce = makeIdempotent(
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
-export const handler = httpHandler(async (event, context) => {
+export const handler = httpHandler(async (event, context, caller) => {
   const request = parseWith(ReferralRequest, parseJson(bodyText(event, maxRequestBodyBytes)));
+  assertActsFor(caller, request.practiceOds);
   const idempotencyKey = header(event, 'Idempotency-Key');
   if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
     throw new ValidationError([

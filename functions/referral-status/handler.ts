@@ -1,5 +1,6 @@
 import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
 import { getReferralStatus } from '../../shared/application/referral-status.ts';
+import { visibleTo } from '../../shared/auth/access.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { uuidPattern } from '../../shared/domain/ids.ts';
 import { json } from '../../shared/http/responses.ts';
@@ -11,10 +12,10 @@ import { httpHandler } from '../../shared/platform/handlers.ts';
 
 const referrals = new DynamoReferralStore(documentClient, tableName('referrals'));
 
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, _context, caller) => {
   const id = event.pathParameters?.id ?? '';
   if (!uuidPattern.test(id)) {
     throw new ValidationError([{ field: 'id', rule: 'must be a referral id (a UUID)', kind: 'value' }]);
   }
-  return json(200, await getReferralStatus(referrals, id.toLowerCase()));
+  return json(200, await getReferralStatus(referrals, id.toLowerCase(), visibleTo(caller)));
 });

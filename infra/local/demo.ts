@@ -9,6 +9,20 @@ import type { ReferralStatusView } from '../../shared/application/referral-statu
 
 const referralsDir = new URL('../../events/referrals/', import.meta.url);
 const apiUrlFromEnv = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`;
+const issuerUrlFromEnv = process.env.ISSUER_URL ?? `http://127.0.0.1:${process.env.ISSUER_PORT ?? '3002'}`;
+const samplePractices = ['A81001', 'A81002', 'B82001', 'B82002', 'C83001'];
+
+/** A GP-system token for the sample practices, from the stack's development issuer. */
+async function demoToken(issuerUrl: string): Promise<string> {
+  const response = await fetch(`${issuerUrl}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ role: 'gp-system', ods: samplePractices, subject: 'demo-gp-system' }),
+  });
+  if (!response.ok)
+    throw new Error(`The development issuer at ${issuerUrl} refused a token (${response.status})`);
+  return ((await response.json()) as { token: string }).token;
+}
 
 async function isRunning(apiUrl: string): Promise<boolean> {
   try {
@@ -23,13 +37,14 @@ async function isRunning(apiUrl: string): Promise<boolean> {
 
 async function waitUntilSettled(
   apiUrl: string,
+  headers: Record<string, string>,
   referralId: string,
   timeoutMs = 20_000,
 ): Promise<ReferralStatusView> {
   const deadline = Date.now() + timeoutMs;
   let view: ReferralStatusView | undefined;
   while (Date.now() < deadline) {
-    const response = await fetch(`${apiUrl}/referrals/${referralId}`);
+    const response = await fetch(`${apiUrl}/referrals/${referralId}`, { headers });
     view = (await response.json()) as ReferralStatusView;
     const settled = view.status !== 'received' && view.deliveries.every((d) => d.status === 'delivered');
     if (settled) return view;
@@ -63,11 +78,14 @@ function describe(view: ReferralStatusView): string {
 
 let started: LocalStack | undefined;
 let apiUrl = apiUrlFromEnv;
+let issuerUrl = issuerUrlFromEnv;
 if (!(await isRunning(apiUrl))) {
   console.log(`No stack answering at ${apiUrl}; starting one in memory for this demo...`);
   started = await startLocalStack({ port: 0 });
   apiUrl = started.apiUrl;
+  issuerUrl = started.issuer.issuer;
 }
+const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${await demoToken(issuerUrl)}` };
 
 let unmet = 0;
 try {
@@ -76,18 +94,14 @@ try {
     .sort();
   for (const file of files) {
     const body = readFileSync(new URL(file, referralsDir), 'utf8');
-    const response = await fetch(`${apiUrl}/referrals`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body,
-    });
+    const response = await fetch(`${apiUrl}/referrals`, { method: 'POST', headers, body });
     const answer = (await response.json()) as { referralId?: string };
     console.log(`\n${file} -> HTTP ${response.status}, referral ${answer.referralId ?? '(none)'}`);
     if (response.status !== 202 || !answer.referralId) {
       console.log(JSON.stringify(answer, null, 2));
       continue;
     }
-    const view = await waitUntilSettled(apiUrl, answer.referralId);
+    const view = await waitUntilSettled(apiUrl, headers, answer.referralId);
     unmet += view.unmetNeeds.length;
     console.log(describe(view));
   }
@@ -99,7 +113,7 @@ try {
   sample.patient.nhsNumber = '999 526 0183';
   const rejected = await fetch(`${apiUrl}/referrals`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers,
     body: JSON.stringify(sample),
   });
   const outcome = (await rejected.json()) as { issue?: Array<{ diagnostics?: string }> };

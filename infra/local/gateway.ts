@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
 import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
-import { routes, type FunctionName, type RouteSpec } from '../topology.ts';
+import {
+  authorizerCacheSeconds,
+  clientThrottle,
+  routes,
+  type FunctionName,
+  type RouteSpec,
+} from '../topology.ts';
 import { invokeWithTimeout } from './lambda-context.ts';
 
 /**
@@ -13,6 +25,7 @@ import { invokeWithTimeout } from './lambda-context.ts';
  */
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /** API Gateway's own payload limit; the functions enforce the smaller referral limit themselves. */
 const gatewayMaxBodyBytes = 10 * 1024 * 1024;
@@ -41,8 +54,13 @@ export interface LocalGateway {
 export async function startLocalGateway(options: {
   port: number;
   handlers: Record<FunctionName, unknown>;
+  /** Per-client rate limit; the topology's by default. */
+  throttle?: { ratePerSecond: number; burst: number };
   log?: (line: string) => void;
 }): Promise<LocalGateway> {
+  const authorizer = new CachingAuthorizer(options.handlers.authorizer as TokenAuthorizer);
+  const limits = options.throttle ?? clientThrottle;
+  const throttle = new ClientThrottle(limits.ratePerSecond, limits.burst);
   const server = http.createServer((request, response) => {
     const started = Date.now();
     void handle(request)
@@ -74,6 +92,25 @@ export async function startLocalGateway(options: {
     for (let i = 0; i < request.rawHeaders.length; i += 2) {
       headers.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
     }
+    let authorizerContext: Record<string, string> | null = null;
+    if (match.route.access !== 'public') {
+      const decision = await authorizer.decide(
+        header(headers, 'authorization'),
+        `arn:aws:execute-api:eu-west-2:000000000000:local/local/${match.route.method}${url.pathname}`,
+      );
+      if (decision.kind === 'unauthorized') return outcome(gatewayOutcomes.unauthorized);
+      if (decision.kind === 'denied') return outcome(gatewayOutcomes.forbidden);
+      authorizerContext = decision.context;
+    }
+    // Per client, like a usage plan: the token's subject, or the address for public routes.
+    const client = authorizerContext?.subject ?? request.socket.remoteAddress ?? 'anonymous';
+    const waitSeconds = throttle.take(client);
+    if (waitSeconds > 0) {
+      const throttled = outcome(gatewayOutcomes.throttled);
+      throttled.headers = { ...throttled.headers, 'Retry-After': String(waitSeconds) };
+      return throttled;
+    }
+
     const event = proxyEvent(
       {
         method: match.route.method,
@@ -85,6 +122,7 @@ export async function startLocalGateway(options: {
       match.route,
       match.pathParameters,
     );
+    event.requestContext.authorizer = authorizerContext;
     const handler = options.handlers[match.route.function] as ApiHandler;
     return invokeWithTimeout(match.route.function, (context) => handler(event, context));
   }
@@ -217,4 +255,66 @@ export function matchRoute(
     return { route, pathParameters };
   }
   return undefined;
+}
+
+function header(headers: Array<[string, string]>, name: string): string | undefined {
+  return headers.find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+type AuthorizerDecision =
+  { kind: 'allowed'; context: Record<string, string> } | { kind: 'unauthorized' } | { kind: 'denied' };
+
+/**
+ * API Gateway's TOKEN authorizer behaviour: no Authorization header is 401 without calling the function; a thrown
+ * "Unauthorized" is 401; a Deny policy is 403; an Allow passes the function's context on. Results are cached per
+ * token for the topology's authorizer cache time, as API Gateway does.
+ */
+class CachingAuthorizer {
+  private readonly cache = new Map<string, { decision: AuthorizerDecision; until: number }>();
+  constructor(private readonly authorize: TokenAuthorizer) {}
+
+  async decide(authorization: string | undefined, methodArn: string): Promise<AuthorizerDecision> {
+    if (!authorization) return { kind: 'unauthorized' };
+    const cached = this.cache.get(authorization);
+    if (cached && cached.until > Date.now()) return cached.decision;
+    let decision: AuthorizerDecision;
+    try {
+      const result = await invokeWithTimeout('authorizer', () =>
+        this.authorize({ type: 'TOKEN', authorizationToken: authorization, methodArn }),
+      );
+      const allowed = result.policyDocument.Statement.some((s) => s.Effect === 'Allow');
+      const context = Object.fromEntries(
+        Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]),
+      );
+      decision = allowed
+        ? { kind: 'allowed', context: { ...context, principalId: result.principalId } }
+        : { kind: 'denied' };
+    } catch {
+      decision = { kind: 'unauthorized' };
+    }
+    this.cache.set(authorization, { decision, until: Date.now() + authorizerCacheSeconds * 1000 });
+    return decision;
+  }
+}
+
+/** A token bucket per client: `ratePerSecond` sustained, `burst` at once; answers how long to wait (0: go). */
+class ClientThrottle {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  take(client: string): number {
+    const now = Date.now();
+    const bucket = this.buckets.get(client) ?? { tokens: this.burst, at: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
+    bucket.at = now;
+    this.buckets.set(client, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
+  }
 }

@@ -4,7 +4,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
 import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
-import { functionEnvironment, functionNames, type QueueName, type TableName } from '../topology.ts';
+import {
+  functionEnvironment,
+  functionNames,
+  type QueueName,
+  type SettingName,
+  type TableName,
+} from '../topology.ts';
 import { createQueues, createTables, type LocalQueue } from './provision.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
 import { startLocalDynamoDb, startLocalSqs } from './servers.ts';
@@ -24,6 +30,8 @@ export interface LocalAwsOptions {
   visibilityTimeoutSeconds?: number;
   /** Log level for the functions' Powertools logger (default WARN, so the console stays readable). */
   functionLogLevel?: string;
+  /** Deployment settings (the JWT issuer and audience); the local stack takes them from its development issuer. */
+  settings?: Partial<Record<SettingName, string>>;
 }
 
 export interface LocalAws {
@@ -80,6 +88,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         fn,
         (table) => tables[table],
         (queue) => queues[queue].url,
+        (setting) => options.settings?.[setting] ?? '',
       ),
     );
   }

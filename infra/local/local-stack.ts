@@ -1,4 +1,5 @@
 import { functionNames, functions, queueNames, queues, type FunctionName } from '../topology.ts';
+import { startDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startLocalGateway } from './gateway.ts';
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from './local-aws.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
@@ -12,23 +13,34 @@ import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.t
  * link-worker teams and partners.
  */
 
-export interface LocalStackOptions extends LocalAwsOptions {
+export interface LocalStackOptions extends Omit<LocalAwsOptions, 'settings'> {
   /** API port (0: any free port). */
   port?: number;
   webhookPort?: number;
+  issuerPort?: number;
+  /** Per-client rate limit at the gateway; the topology's by default. */
+  throttle?: { ratePerSecond: number; burst: number };
   log?: (line: string) => void;
 }
 
 export interface LocalStack {
   apiUrl: string;
   aws: LocalAws;
+  issuer: DevIssuer;
   receiver: WebhookReceiver;
   stop(): Promise<void>;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
-  const aws = await startLocalAws(options);
+  const issuer = await startDevIssuer({
+    port: options.issuerPort ?? 0,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  const aws = await startLocalAws({
+    ...options,
+    settings: { JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: issuer.audience, JWKS_URL: issuer.jwksUrl },
+  });
   const receiver = await startWebhookReceiver({
     port: options.webhookPort ?? 0,
     // The receiver looks secrets up by path, which does not depend on its port.
@@ -42,7 +54,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   );
 
   const handlers = await importHandlers();
-  const gateway = await startLocalGateway({ port: options.port ?? 0, handlers, log });
+  const gateway = await startLocalGateway({
+    port: options.port ?? 0,
+    handlers,
+    log,
+    ...(options.throttle ? { throttle: options.throttle } : {}),
+  });
   const pollers = queueNames.map((queue) =>
     startPoller({
       client: aws.sqs,
@@ -56,6 +73,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     apiUrl: gateway.url,
     aws,
+    issuer,
     receiver,
     async stop() {
       // Stop taking work first, let in-flight batches finish, then close the servers they write to.
@@ -63,6 +81,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(pollers.map((p) => p.stop()));
       await receiver.stop();
       await aws.stop();
+      await issuer.stop();
     },
   };
 }

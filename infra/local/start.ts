@@ -6,7 +6,7 @@ import { startLocalStack, type LocalStack } from './local-stack.ts';
  * `npm start`: the whole system on this machine, no AWS account needed.
  *   --in-memory   keep nothing (default: data kept under .data/, so a restart keeps referrals and queues)
  *   --verbose     show the functions' own JSON logs (INFO); default WARN
- * Ports: PORT (API, default 3000), WEBHOOK_PORT (3001), DYNAMODB_PORT (8000), SQS_PORT (9324).
+ * Ports: PORT (API, default 3000), WEBHOOK_PORT (3001), ISSUER_PORT (3002), DYNAMODB_PORT (8000), SQS_PORT (9324).
  */
 
 const { values } = parseArgs({
@@ -19,7 +19,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`Usage: npm start [-- --in-memory] [-- --verbose]
 Runs the API, queues, functions, tables and a sample directory locally.
-Environment: PORT (3000), WEBHOOK_PORT (3001), DYNAMODB_PORT (8000), SQS_PORT (9324), DATA_DIR (.data)`);
+Environment: PORT (3000), WEBHOOK_PORT (3001), ISSUER_PORT (3002), DYNAMODB_PORT (8000), SQS_PORT (9324),
+DATA_DIR (.data)`);
   process.exit(0);
 }
 
@@ -44,6 +45,7 @@ try {
   stack = await startLocalStack({
     port: port('PORT', 3000),
     webhookPort: port('WEBHOOK_PORT', 3001),
+    issuerPort: port('ISSUER_PORT', 3002),
     dynamoDbPort: port('DYNAMODB_PORT', 8000),
     sqsPort: port('SQS_PORT', 9324),
     ...(dataDir ? { dataDir } : {}),
@@ -60,12 +62,13 @@ try {
 }
 
 console.log(`
-Ready: API ${stack.apiUrl}   (DynamoDB ${stack.aws.dynamoDbEndpoint}, SQS ${stack.aws.sqsEndpoint}, webhooks ${stack.receiver.url})
+Ready: API ${stack.apiUrl}   (DynamoDB ${stack.aws.dynamoDbEndpoint}, SQS ${stack.aws.sqsEndpoint}, webhooks ${stack.receiver.url}, token issuer ${stack.issuer.issuer})
 
 Try it:
-  curl -s -X POST ${stack.apiUrl}/referrals -H 'Content-Type: application/json' \\
+  TOKEN=$(npm run -s token -- --role gp-system --ods A81001)
+  curl -s -X POST ${stack.apiUrl}/referrals -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
     --data @events/referrals/leeds-arts-and-mental-health.json
-  curl -s ${stack.apiUrl}/referrals/<referralId from the answer>
+  curl -s -H "Authorization: Bearer $TOKEN" ${stack.apiUrl}/referrals/<referralId from the answer>
 Or, in another terminal: npm run demo
 Ctrl-C stops it${dataDir ? '; data is kept for the next start' : ''}.
 `);

@@ -32,12 +32,17 @@ export interface ReferralStatusView {
   }>;
 }
 
+/**
+ * `mayView` decides whether the caller may see this referral; a referral the caller may not see is reported as not
+ * found, so ids of other organisations' referrals cannot be probed.
+ */
 export async function getReferralStatus(
   referrals: ReferralStore,
   referralId: string,
+  mayView: (referral: Referral) => boolean = () => true,
 ): Promise<ReferralStatusView> {
   const referral = await referrals.get(referralId);
-  if (!referral) throw new NotFoundError(`No referral with id ${referralId}`);
+  if (!referral || !mayView(referral)) throw new NotFoundError(`No referral with id ${referralId}`);
   return statusView(referral);
 }
 

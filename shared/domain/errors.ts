@@ -58,3 +58,13 @@ export class ConflictError extends Error {
 export class DependencyUnavailableError extends Error {
   override readonly name = 'DependencyUnavailableError';
 }
+
+/** No verified caller where one is required. */
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError';
+}
+
+/** The caller's role or organisation may not do this. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}

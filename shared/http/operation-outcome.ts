@@ -32,6 +32,8 @@ export type IssueType =
   | 'duplicate'
   | 'processing'
   | 'throttled'
+  | 'login'
+  | 'forbidden'
   | 'transient'
   | 'exception';
 
@@ -96,6 +98,18 @@ export const gatewayOutcomes = {
     status: 413,
     body: operationOutcome('REC_PAYLOAD_TOO_LARGE', [
       { code: 'too-long', diagnostics: 'Request body exceeds the 256 KB limit for a referral' },
+    ]),
+  },
+  unauthorized: {
+    status: 401,
+    body: operationOutcome('REC_UNAUTHORIZED', [
+      { code: 'login', diagnostics: 'A valid bearer token is required (Authorization: Bearer <JWT>)' },
+    ]),
+  },
+  forbidden: {
+    status: 403,
+    body: operationOutcome('REC_FORBIDDEN', [
+      { code: 'forbidden', diagnostics: 'The token does not allow this' },
     ]),
   },
   throttled: {

@@ -2,6 +2,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
   ConflictError,
   DependencyUnavailableError,
+  ForbiddenError,
+  UnauthorizedError,
   NotFoundError,
   PayloadTooLargeError,
   UnprocessableError,
@@ -56,6 +58,18 @@ export function clientErrorResponse(error: unknown): APIGatewayProxyResult | und
       operationOutcome('REC_UNPROCESSABLE_ENTITY', [
         { code: 'value', diagnostics: `${error.field}: ${error.message}`, expression: error.field },
       ]),
+    );
+  }
+  if (error instanceof UnauthorizedError) {
+    return outcome(
+      401,
+      operationOutcome('REC_UNAUTHORIZED', [{ code: 'login', diagnostics: error.message }]),
+    );
+  }
+  if (error instanceof ForbiddenError) {
+    return outcome(
+      403,
+      operationOutcome('REC_FORBIDDEN', [{ code: 'forbidden', diagnostics: error.message }]),
     );
   }
   if (error instanceof NotFoundError) {

@@ -14,3 +14,6 @@ function required(name: string): string {
 
 export const tableName = (table: TableName): string => required(tableEnvVar(table));
 export const queueUrl = (queue: QueueName): string => required(queueEnvVar(queue));
+
+/** A deployment setting (e.g. the JWT issuer), which each target provides. */
+export const requiredSetting = (name: string): string => required(name);

@@ -17,6 +17,9 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import type { z } from 'zod';
+import { routes } from '../../infra/topology.ts';
+import { callerOf, type Caller } from '../auth/caller.ts';
+import { ForbiddenError, UnauthorizedError } from '../domain/errors.ts';
 import { clientErrorResponse, serverErrorResponse } from '../http/responses.ts';
 import { logger, metrics } from './observability.ts';
 
@@ -25,7 +28,11 @@ import { logger, metrics } from './observability.ts';
  * and error handling that never lets a client's mistake become a 500.
  */
 
-export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type HttpHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+  caller: Caller | undefined,
+) => Promise<APIGatewayProxyResult>;
 
 export function httpHandler(handle: HttpHandler) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -41,7 +48,7 @@ export function httpHandler(handle: HttpHandler) {
 
 async function respond(handle: HttpHandler, event: APIGatewayProxyEvent, context: Context) {
   try {
-    return await handle(event, context);
+    return await handle(event, context, authorise(event));
   } catch (error) {
     const response = clientErrorResponse(error);
     if (response) {
@@ -84,6 +91,23 @@ export function sqsHandler<S extends z.ZodType>(
       metrics.addMetric('RecordsFailed', 'Count', failed);
       return response;
     });
+}
+
+/**
+ * Deny by default: the route's roles come from the topology; a route missing there is refused outright. The
+ * authorizer has already verified the token; this decides whether its role may use this route.
+ */
+function authorise(event: APIGatewayProxyEvent): Caller | undefined {
+  const route = routes.find((r) => r.method === event.httpMethod && r.path === event.resource);
+  if (!route) throw new ForbiddenError(`${event.httpMethod} ${event.resource} is not an exposed route`);
+  const caller = callerOf(event);
+  if (route.access === 'public') return caller;
+  if (!caller) throw new UnauthorizedError('A valid bearer token is required (Authorization: Bearer <JWT>)');
+  if (!route.access.includes(caller.role)) {
+    throw new ForbiddenError(`Role ${caller.role} may not call ${event.httpMethod} ${event.resource}`);
+  }
+  logger.appendKeys({ caller: caller.subject, role: caller.role });
+  return caller;
 }
 
 /** Case-insensitive header lookup (API Gateway passes headers as the client spelled them). */

@@ -26,7 +26,10 @@ describe('dead-letter queue', () => {
     );
     const response = await fetch(`${stack.apiUrl}/referrals`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${await stack.issuer.mint({ role: 'gp-system', ods: ['A81001'] })}`,
+      },
       body: JSON.stringify(sampleReferral()),
     });
     const { referralId } = (await response.json()) as { referralId: string };

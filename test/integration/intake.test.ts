@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
+import type { Caller } from '../../shared/auth/caller.ts';
 import {
   apiEvent,
+  gpSystem,
   auditOf,
   contextFor,
   receiveAll,
@@ -22,8 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => aws.stop());
 
-const post = (body: unknown, headers: Record<string, string> = {}) =>
-  intake(apiEvent('POST', '/referrals', body, headers), contextFor('intake'));
+const post = (body: unknown, headers: Record<string, string> = {}, caller: Caller | null = gpSystem) =>
+  intake(apiEvent('POST', '/referrals', body, headers, caller), contextFor('intake'));
 
 interface Outcome {
   resourceType: string;
@@ -116,7 +118,8 @@ describe('POST /referrals', () => {
   });
 
   it('answers 422 for a practice that is not in the directory', async () => {
-    const response = await post({ ...sampleReferral(), practiceOds: 'Z99999' });
+    const caller: Caller = { subject: 'gp', role: 'gp-system', organisations: ['Z99999'] };
+    const response = await post({ ...sampleReferral(), practiceOds: 'Z99999' }, {}, caller);
     expect(response.statusCode).toBe(422);
     const outcome = JSON.parse(response.body) as Outcome;
     expect(outcome.issue[0]?.details.coding[0]?.code).toBe('REC_UNPROCESSABLE_ENTITY');
@@ -128,6 +131,17 @@ describe('POST /referrals', () => {
     const response = await post({ ...sampleReferral(), reasonForReferral: 'x'.repeat(257 * 1024) });
     expect(response.statusCode).toBe(413);
     expect((JSON.parse(response.body) as Outcome).issue[0]?.code).toBe('too-long');
+    await expectNothingQueued();
+  });
+
+  it('refuses a referral for a practice the token is not bound to (403), and a call with no caller (401)', async () => {
+    const other: Caller = { subject: 'gp', role: 'gp-system', organisations: ['A81002'] };
+    const forbidden = await post(sampleReferral(), {}, other);
+    expect(forbidden.statusCode).toBe(403);
+    expect((JSON.parse(forbidden.body) as Outcome).issue[0]?.details.coding[0]?.code).toBe('REC_FORBIDDEN');
+    expect((await post(sampleReferral(), {}, null)).statusCode).toBe(401);
+    const partner: Caller = { subject: 'p', role: 'partner', organisations: ['arts-for-all'] };
+    expect((await post(sampleReferral(), {}, partner)).statusCode).toBe(403);
     await expectNothingQueued();
   });
 

@@ -13,6 +13,7 @@ import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import type { LocalAws } from '../../infra/local/local-aws.ts';
 import { toRecord } from '../../infra/local/sqs-poller.ts';
 import type { FunctionName, QueueName } from '../../infra/topology.ts';
+import { authorizerContext, type Caller } from '../../shared/auth/caller.ts';
 import type { Referral } from '../../shared/domain/referral.ts';
 
 /** Helpers for tests that drive the real handlers against the real local servers. */
@@ -26,22 +27,35 @@ export function sampleReferral(name = 'leeds-arts-and-mental-health'): Record<st
   ) as Record<string, unknown>;
 }
 
-/** The API Gateway event for a request, built by the same code the local gateway uses. */
+/** A GP system bound to every sample practice: the caller tests use unless they say otherwise. */
+export const gpSystem: Caller = {
+  subject: 'test-gp-system',
+  role: 'gp-system',
+  organisations: ['A81001', 'A81002', 'B82001', 'B82002', 'C83001'],
+};
+
+/**
+ * The API Gateway event for a request, built by the same code the local gateway uses, with the context the
+ * authorizer would have passed for `caller` (null: no authorizer ran).
+ */
 export function apiEvent(
   method: string,
   url: string,
   body: unknown = '',
   headers: Record<string, string> = {},
+  caller: Caller | null = gpSystem,
 ): APIGatewayProxyEvent {
   const path = new URL(url, 'http://localhost').pathname;
   const match = matchRoute(method, path);
   if (!match) throw new Error(`No route for ${method} ${path}`);
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return proxyEvent(
+  const event = proxyEvent(
     { method, url, headers: [['Content-Type', 'application/json'], ...Object.entries(headers)], body: text },
     match.route,
     match.pathParameters,
   );
+  event.requestContext.authorizer = caller ? authorizerContext(caller) : null;
+  return event;
 }
 
 export const contextFor = (fn: FunctionName): Context => lambdaContext(fn);
@@ -94,14 +108,17 @@ export async function counter(aws: LocalAws, metric: string, day: string): Promi
 
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
-  what: string,
+  what: string | (() => string),
   timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -1,0 +1,52 @@
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { authorizerContext, callerFromClaims, CallerClaims } from '../../shared/auth/caller.ts';
+import { requiredSetting } from '../../shared/platform/config.ts';
+import { logger } from '../../shared/platform/observability.ts';
+
+/**
+ * API Gateway TOKEN authorizer: verifies the bearer JWT (signature against the issuer's JWKS, issuer, audience,
+ * expiry) and passes the caller's role and organisations on. Throwing 'Unauthorized' makes API Gateway answer 401;
+ * which roles may use which route is checked by the route's handler (deny by default).
+ */
+
+const issuer = requiredSetting('JWT_ISSUER');
+const audience = requiredSetting('JWT_AUDIENCE');
+// jose caches the key set and refetches it when a token names a key it has not seen (key rotation).
+const keys = createRemoteJWKSet(new URL(requiredSetting('JWKS_URL')));
+
+export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const token = /^Bearer (\S+)$/i.exec(event.authorizationToken ?? '')?.[1];
+  if (!token) throw new Error('Unauthorized');
+  let caller;
+  try {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer,
+      audience,
+      algorithms: ['ES256', 'RS256'],
+      clockTolerance: 30,
+      requiredClaims: ['exp', 'sub'],
+    });
+    caller = callerFromClaims(payload.sub ?? '', CallerClaims.parse(payload));
+  } catch (error) {
+    logger.info('Token refused', { reason: (error as Error).name });
+    throw new Error('Unauthorized');
+  }
+  return {
+    principalId: caller.subject,
+    // One policy for the whole stage: the result is cached per token and reused across routes.
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) },
+      ],
+    },
+    context: authorizerContext(caller),
+  };
+}
+
+/** arn:aws:execute-api:region:account:api/stage/METHOD/path -> arn:aws:execute-api:region:account:api/stage/* */
+export function stageWildcard(methodArn: string): string {
+  const [apiArn = '', stage = ''] = methodArn.split('/');
+  return `${apiArn}/${stage}/*`;
+}

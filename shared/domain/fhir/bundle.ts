@@ -1,0 +1,237 @@
+import { z } from 'zod';
+
+/**
+ * Zod schemas for the parts of a BaRS-shaped FHIR R4 message Bundle that the social-prescribing receiver reads.
+ *
+ * These check FHIR JSON *shape* only (an element that repeats is an array, a string is a string), never business
+ * rules: the values read from them are mapped to the internal `ReferralRequest` and validated by that one schema.
+ * Every object is a `z.looseObject`, so elements we do not read (text, meta.security, extensions, ...) pass through.
+ * Leaves we do not read are not declared at all. No `@types/fhir`: these are the only FHIR types the product needs.
+ */
+
+// ---- Canonical URLs (what we send; normalise.ts says which spellings we accept) ----------------------------------
+
+export const fhirSystems = {
+  bundleProfile: 'https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage',
+  messageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
+  /** Pre-2023 BaRS name of the events code system; still sent by some systems. */
+  messageEventsLegacy: 'https://fhir.nhs.uk/CodeSystem/message-event-servicerequest',
+  messageReasons: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars',
+  messageReasonsLegacy: 'https://fhir.nhs.uk/CodeSystem/message-reason-servicerequest',
+  serviceRequestCategory: 'https://fhir.nhs.uk/CodeSystem/message-category-servicerequest',
+  flagCategories: 'https://fhir.nhs.uk/CodeSystem/flag-categories-bars',
+  nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
+  odsOrganisation: 'https://fhir.nhs.uk/Id/ods-organization-code',
+  nhsNumberVerificationExtension:
+    'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus',
+  nhsNumberVerification: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus',
+  nhsNumberVerificationEngland:
+    'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland',
+} as const;
+
+/**
+ * Consent to share with VCSE partners (our design; BaRS has no social-prescribing consent profile):
+ * - `Consent.status` `active`; other statuses (draft, proposed, rejected, inactive, entered-in-error) are ignored.
+ * - `Consent.provision.type` `permit` grants, `deny` refuses (ConsentGrant.granted).
+ * - Each `provision.actor[]` names one partner: `actor.reference.identifier` with system `partnerIdentifierSystem`
+ *   and the partner id from the directory as value, or `actor.reference.reference` to an Organization entry that
+ *   carries such an identifier. One grant per actor.
+ * - `provision.code[]` holding `{system: consentRecipientSystem, code: 'any-vcse'}` means "every partner the
+ *   referral is routed to" and yields the grant `{recipient: 'any-vcse'}`.
+ * - A `provision.period.end` already past means the consent has lapsed: the Consent is ignored.
+ * - A Consent with no `provision` at all (e.g. BaRS's implied direct-care consent, category DRC) says nothing about
+ *   onward sharing and is ignored.
+ */
+export const partnerIdentifierSystem = 'https://social-prescribing.example.org/Id/partner';
+export const consentRecipientSystem = 'https://social-prescribing.example.org/CodeSystem/consent-recipient';
+
+// ---- Data types ---------------------------------------------------------------------------------------------------
+
+export const Coding = z.looseObject({
+  system: z.string().optional(),
+  code: z.string().optional(),
+  display: z.string().optional(),
+});
+export type Coding = z.infer<typeof Coding>;
+
+export const CodeableConcept = z.looseObject({
+  coding: z.array(Coding).optional(),
+  text: z.string().optional(),
+});
+export type CodeableConcept = z.infer<typeof CodeableConcept>;
+
+export const Extension = z.looseObject({
+  url: z.string(),
+  valueCodeableConcept: CodeableConcept.optional(),
+});
+export type Extension = z.infer<typeof Extension>;
+
+export const Identifier = z.looseObject({
+  extension: z.array(Extension).optional(),
+  system: z.string().optional(),
+  value: z.string().optional(),
+});
+export type Identifier = z.infer<typeof Identifier>;
+
+export const Reference = z.looseObject({
+  reference: z.string().optional(),
+  identifier: Identifier.optional(),
+  display: z.string().optional(),
+});
+export type Reference = z.infer<typeof Reference>;
+
+export const Period = z.looseObject({
+  start: z.string().optional(),
+  end: z.string().optional(),
+});
+
+export const HumanName = z.looseObject({
+  use: z.string().optional(),
+  family: z.string().optional(),
+  given: z.array(z.string()).optional(),
+});
+
+export const ContactPoint = z.looseObject({
+  system: z.string().optional(),
+  value: z.string().optional(),
+  rank: z.number().int().positive().optional(),
+});
+export type ContactPoint = z.infer<typeof ContactPoint>;
+
+export const Address = z.looseObject({
+  use: z.string().optional(),
+  postalCode: z.string().optional(),
+});
+
+const Meta = z.looseObject({
+  profile: z.array(z.string()).optional(),
+  lastUpdated: z.string().optional(),
+});
+
+const Annotation = z.looseObject({ text: z.string().optional() });
+
+// ---- Bundle envelope ----------------------------------------------------------------------------------------------
+
+/** FHIR `instant`: a date-time with seconds and a time zone (fractions of any precision). */
+const Instant = z.iso.datetime({
+  offset: true,
+  message: 'must be a FHIR instant, e.g. 2030-01-01T09:00:00+00:00',
+});
+
+export const BundleEntry = z.looseObject({
+  fullUrl: z.string().min(1, 'must not be empty'),
+  resource: z.looseObject({ resourceType: z.string().min(1, 'must not be empty') }),
+});
+export type BundleEntry = z.infer<typeof BundleEntry>;
+
+export const MessageBundle = z.looseObject({
+  resourceType: z.literal('Bundle'),
+  id: z.string().min(1, 'must not be empty'),
+  meta: Meta.optional(),
+  type: z.literal('message'),
+  timestamp: Instant,
+  entry: z.array(BundleEntry).min(1, 'a message Bundle must have entries, the first a MessageHeader'),
+});
+export type MessageBundle = z.infer<typeof MessageBundle>;
+
+// ---- Resources ----------------------------------------------------------------------------------------------------
+
+export const MessageHeader = z.looseObject({
+  resourceType: z.literal('MessageHeader'),
+  id: z.string().optional(),
+  eventCoding: Coding,
+  reason: CodeableConcept.optional(),
+  focus: z.array(Reference).optional(),
+  sender: Reference.optional(),
+  source: z.looseObject({ endpoint: z.string().optional() }).optional(),
+});
+export type MessageHeader = z.infer<typeof MessageHeader>;
+
+export const ServiceRequest = z.looseObject({
+  resourceType: z.literal('ServiceRequest'),
+  id: z.string().optional(),
+  meta: Meta.optional(),
+  status: z.string().optional(),
+  intent: z.string().optional(),
+  category: z.array(CodeableConcept).optional(),
+  code: CodeableConcept.optional(),
+  subject: Reference.optional(),
+  encounter: Reference.optional(),
+  requester: Reference.optional(),
+  reasonCode: z.array(CodeableConcept).optional(),
+  occurrencePeriod: Period.optional(),
+  note: z.array(Annotation).optional(),
+});
+export type ServiceRequest = z.infer<typeof ServiceRequest>;
+
+export const Patient = z.looseObject({
+  resourceType: z.literal('Patient'),
+  identifier: z.array(Identifier).optional(),
+  name: z.array(HumanName).optional(),
+  telecom: z.array(ContactPoint).optional(),
+  birthDate: z.string().optional(),
+  address: z.array(Address).optional(),
+  /** BaRS examples put the patient's own phone numbers in a contact whose relationship is ONESELF. */
+  contact: z
+    .array(
+      z.looseObject({
+        relationship: z.array(CodeableConcept).optional(),
+        telecom: z.array(ContactPoint).optional(),
+      }),
+    )
+    .optional(),
+});
+export type Patient = z.infer<typeof Patient>;
+
+export const Organization = z.looseObject({
+  resourceType: z.literal('Organization'),
+  identifier: z.array(Identifier).optional(),
+  name: z.string().optional(),
+});
+export type Organization = z.infer<typeof Organization>;
+
+export const Condition = z.looseObject({
+  resourceType: z.literal('Condition'),
+  code: CodeableConcept.optional(),
+});
+export type Condition = z.infer<typeof Condition>;
+
+export const Flag = z.looseObject({
+  resourceType: z.literal('Flag'),
+  status: z.string().optional(),
+  category: z.array(CodeableConcept).optional(),
+  code: CodeableConcept.optional(),
+});
+export type Flag = z.infer<typeof Flag>;
+
+export const Consent = z.looseObject({
+  resourceType: z.literal('Consent'),
+  status: z.string().optional(),
+  provision: z
+    .looseObject({
+      type: z.string().optional(),
+      period: Period.optional(),
+      actor: z.array(z.looseObject({ role: CodeableConcept.optional(), reference: Reference })).optional(),
+      code: z.array(CodeableConcept).optional(),
+    })
+    .optional(),
+});
+export type Consent = z.infer<typeof Consent>;
+
+/** Carries the BaRS journey id (episodeOfCare); read only to check that ServiceRequest.encounter points at one. */
+export const Encounter = z.looseObject({
+  resourceType: z.literal('Encounter'),
+  identifier: z.array(Identifier).optional(),
+  episodeOfCare: z.array(Reference).optional(),
+});
+
+export const Practitioner = z.looseObject({
+  resourceType: z.literal('Practitioner'),
+  identifier: z.array(Identifier).optional(),
+});
+
+export const PractitionerRole = z.looseObject({
+  resourceType: z.literal('PractitionerRole'),
+  practitioner: Reference.optional(),
+  organization: Reference.optional(),
+});

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { InterventionCategory } from '../domain/categories.ts';
+import { ReferralRequest, referralStatuses } from '../domain/referral.ts';
+import { barsErrorCodeSystem } from './operation-outcome.ts';
+
+/**
+ * Zod schemas for what the API sends and receives, each with an `id` so the OpenAPI document (openapi.ts) names
+ * it as a component. The response schemas mirror the TypeScript types the handlers return
+ * (`Acknowledgement` in submit-referral.ts, `ReferralStatusView` in referral-status.ts, `OperationOutcome` in
+ * operation-outcome.ts) exactly; test/unit/openapi.test.ts checks the types are equal, so either side changing
+ * alone fails the type check.
+ *
+ * FHIR resources other than OperationOutcome are described permissively (`z.looseObject`): the FHIR and BaRS
+ * specifications define them, and the intake validates a message's content itself.
+ */
+
+// ---- Requests ---------------------------------------------------------------------------------------------------
+
+/** The plain JSON referral (`POST /referrals`): the domain schema, named for the API. */
+export const ReferralRequestBody = ReferralRequest.meta({
+  id: 'ReferralRequest',
+  description:
+    'A referral in plain JSON. Unknown top-level fields are refused; `patient.nhsNumber` is 10 digits (spaces ' +
+    'allowed) with a valid Modulus 11 check digit. See docs/api.md for every rule.',
+});
+
+const Resource = z.looseObject({ resourceType: z.string().describe('The FHIR resource type') });
+
+/**
+ * A FHIR R4 message Bundle. Every object in it is loose, so the schema reads the same as a request (input) and as
+ * a response (output).
+ */
+export const Bundle = z
+  .looseObject({
+    resourceType: z.literal('Bundle'),
+    id: z.string().optional(),
+    meta: z.looseObject({ profile: z.array(z.string()).optional() }).optional(),
+    type: z.literal('message'),
+    timestamp: z.string().optional(),
+    entry: z
+      .array(z.looseObject({ fullUrl: z.string().optional(), resource: Resource }))
+      .min(1)
+      .describe('The first entry is the MessageHeader; its focus is the ServiceRequest'),
+  })
+  .meta({
+    id: 'Bundle',
+    description:
+      'A BaRS message Bundle (FHIR R4 `Bundle` of type `message`, profile ' +
+      'https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage): a MessageHeader first (eventCoding ' +
+      '`servicerequest-request`, reason `new` or `update`), then the ServiceRequest, Patient and the other ' +
+      'resources it references. Described permissively here; docs/api.md (POST /$process-message) gives the ' +
+      'elements read and the rules applied.',
+  });
+
+// ---- Responses --------------------------------------------------------------------------------------------------
+
+export const Acknowledgement = z
+  .object({
+    referralId: z.uuid().describe('The referral id; `GET /referrals/{id}` shows its progress'),
+    status: z.literal('received'),
+    receivedAt: z.iso
+      .datetime()
+      .describe('When the referral was first accepted (a retry gets the same time)'),
+  })
+  .meta({
+    id: 'Acknowledgement',
+    description: 'The referral is stored and queued for routing.',
+  });
+
+export const ReferralStatusView = z
+  .object({
+    referralId: z.uuid(),
+    status: z.enum(referralStatuses),
+    receivedAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    practiceOds: z.string().describe('ODS code of the referring practice'),
+    needs: z.array(InterventionCategory),
+    area: z.string().nullable().describe('Postcode district the referral was routed in; null until routed'),
+    team: z
+      .object({ id: z.string(), name: z.string(), reason: z.string() })
+      .nullable()
+      .describe(
+        "The PCN's link-worker team assigned, with the reason; null until routed or if none covers it",
+      ),
+    partners: z
+      .array(
+        z.object({
+          category: z.string().describe('The intervention category matched'),
+          partnerId: z.string(),
+          partnerName: z.string(),
+          serviceName: z.string(),
+          reason: z.string(),
+        }),
+      )
+      .describe('VCSE services matched, one per need met'),
+    unmetNeeds: z
+      .array(
+        z.object({
+          category: z.string().describe('The intervention category no service covers'),
+          area: z.string(),
+          reason: z.string(),
+        }),
+      )
+      .describe('Needs no service in the area covers'),
+    deliveries: z
+      .array(
+        z.object({
+          deliveryId: z.string(),
+          recipient: z.object({
+            kind: z.string().describe('`team` or `partner`'),
+            id: z.string(),
+            name: z.string(),
+          }),
+          content: z
+            .string()
+            .describe('`identifiable` (name and contact route) or `signposting` (nothing identifiable)'),
+          status: z.string().describe('`pending` or `delivered`'),
+          deliveredAt: z.iso.datetime().optional(),
+        }),
+      )
+      .describe('One webhook delivery per recipient'),
+  })
+  .meta({
+    id: 'ReferralStatusView',
+    description:
+      'Where a referral went and how far it got. It carries no patient identifiers: it answers "was it routed ' +
+      'and delivered?", not "who is the patient?".',
+  });
+
+/** FHIR issue-type codes we use; the same list as `IssueType` in operation-outcome.ts. */
+export const issueTypes = [
+  'invalid',
+  'structure',
+  'required',
+  'value',
+  'invariant',
+  'not-supported',
+  'too-long',
+  'not-found',
+  'conflict',
+  'duplicate',
+  'processing',
+  'throttled',
+  'login',
+  'forbidden',
+  'transient',
+  'exception',
+] as const;
+
+/** BaRS error codes we answer with; the same list as `BarsErrorCode` in operation-outcome.ts. */
+export const barsErrorCodes = [
+  'REC_BAD_REQUEST',
+  'REC_UNAUTHORIZED',
+  'REC_FORBIDDEN',
+  'REC_NOT_FOUND',
+  'REC_NOT_ACCEPTABLE',
+  'REC_CONFLICT',
+  'REC_UNPROCESSABLE_ENTITY',
+  'REC_PAYLOAD_TOO_LARGE',
+  'SEND_TOO_MANY_REQUESTS',
+  'REC_SERVER_ERROR',
+  'REC_SERVICE_UNAVAILABLE',
+] as const;
+
+export const OperationOutcome = z
+  .object({
+    resourceType: z.literal('OperationOutcome'),
+    issue: z
+      .array(
+        z.object({
+          severity: z.literal('error'),
+          code: z.enum(issueTypes).describe('FHIR issue type (http://hl7.org/fhir/issue-type)'),
+          details: z.object({
+            coding: z.array(
+              z.object({
+                system: z.string().describe(`The BaRS error code system, ${barsErrorCodeSystem}`),
+                code: z.enum(barsErrorCodes),
+                display: z.string(),
+              }),
+            ),
+          }),
+          diagnostics: z.string().describe('The field and the rule it broke, in words'),
+          expression: z
+            .array(z.string())
+            .optional()
+            .describe('Path of the offending field, e.g. `patient.nhsNumber`'),
+        }),
+      )
+      .min(1),
+  })
+  .meta({
+    id: 'OperationOutcome',
+    description:
+      'Every error, on every route: a FHIR OperationOutcome whose `issue[].details.coding[].code` is a BaRS ' +
+      'error code.',
+  });
+
+export const ServiceRequest = z
+  .looseObject({
+    resourceType: z.literal('ServiceRequest'),
+    id: z.string(),
+    status: z.string().optional().describe('`active`, `revoked` or `entered-in-error`'),
+    intent: z.string().optional().describe('`plan`'),
+  })
+  .meta({
+    id: 'ServiceRequest',
+    description: 'A FHIR R4 ServiceRequest: a referral as BaRS describes it. Described permissively here.',
+  });
+
+export const CapabilityStatement = z
+  .looseObject({
+    resourceType: z.literal('CapabilityStatement'),
+    status: z.literal('active'),
+    date: z.string(),
+    kind: z.literal('instance'),
+    fhirVersion: z.literal('4.0.1'),
+    format: z.array(z.string()),
+    rest: z.array(z.looseObject({ mode: z.enum(['server', 'client']) })),
+    messaging: z.array(z.looseObject({})).optional(),
+  })
+  .meta({
+    id: 'CapabilityStatement',
+    description: 'What this FHIR server offers (FHIR R4 CapabilityStatement).',
+  });
+
+export const OpenApiDocument = z
+  .looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.looseObject({}),
+  })
+  .meta({ id: 'OpenApiDocument', description: 'This document (OpenAPI 3.1).' });

@@ -1,0 +1,408 @@
+import { z } from 'zod';
+import packageJson from '../../package.json' with { type: 'json' };
+import { maxRequestBodyBytes, routes, type RouteSpec } from '../../infra/topology.ts';
+import {
+  Acknowledgement,
+  Bundle,
+  CapabilityStatement,
+  OpenApiDocument,
+  OperationOutcome,
+  ReferralRequestBody,
+  ReferralStatusView,
+  ServiceRequest,
+} from './api-schemas.ts';
+
+/**
+ * The OpenAPI 3.1 document, generated: the routes (and who may call them) from the topology, bodies and answers
+ * from the zod schemas through zod's own JSON Schema conversion. `npm run openapi` writes it to docs/openapi.json
+ * and `GET /openapi.json` serves it; a unit test fails when the two differ.
+ *
+ * A route added to the topology needs an entry in `operations` below (a unit test insists); until it has one it
+ * is still listed, with the common answers only.
+ */
+
+type JsonObject = Record<string, unknown>;
+
+const json = 'application/json';
+const fhirJson = 'application/fhir+json';
+const bearerScheme = 'bearerAuth';
+
+/** Schemas converted as input (what a client sends: before transforms and defaults). */
+const requestSchemas = [ReferralRequestBody, Bundle];
+/** Schemas converted as output (what the handlers send). `Bundle` is both; it is all loose, so it reads the same. */
+const responseSchemas = [
+  Acknowledgement,
+  ReferralStatusView,
+  OperationOutcome,
+  ServiceRequest,
+  CapabilityStatement,
+  OpenApiDocument,
+];
+
+const schemaRef = (schema: z.ZodType): JsonObject => ({ $ref: `#/components/schemas/${idOf(schema)}` });
+
+function idOf(schema: z.ZodType): string {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (!id) throw new Error('A schema used in the OpenAPI document needs .meta({ id })');
+  return id;
+}
+
+const uuidSchema = { type: 'string', format: 'uuid' };
+
+const outcome = (description: string, headers?: JsonObject): JsonObject => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { [fhirJson]: { schema: schemaRef(OperationOutcome) } },
+});
+
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
+};
+
+const tooLarge = outcome(
+  `Body over ${maxRequestBodyBytes / 1024} KB (\`REC_PAYLOAD_TOO_LARGE\`, \`too-long\`)`,
+);
+
+/** What the API's own description of an operation adds to what the topology says. */
+interface OperationSpec {
+  tags: string[];
+  summary: string;
+  description: string;
+  operationId: string;
+  /** Descriptions (and schemas, default a string) of the path's `{name}` parameters. */
+  pathParameters?: Record<string, { description: string; schema?: JsonObject }>;
+  /** Header and query parameters. */
+  parameters?: JsonObject[];
+  requestBody?: JsonObject;
+  /** Route-specific answers; the common ones (401, 403, 429, 500) are added unless given here. */
+  responses: Record<string, JsonObject>;
+}
+
+export const operationKey = (route: Pick<RouteSpec, 'method' | 'path'>): string =>
+  `${route.method} ${route.path}`;
+
+export const operations: Record<string, OperationSpec> = {
+  'POST /referrals': {
+    tags: ['Referrals'],
+    summary: 'Submit a referral (plain JSON)',
+    description:
+      'Validates the referral, records it durably, queues it for routing and acknowledges. The practice must be ' +
+      'one the token acts for.',
+    operationId: 'submitReferral',
+    parameters: [
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'A retry with the same key (per practice) within 24 hours gets the first answer again and creates ' +
+          'nothing; the same key with a different body gets 409.',
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]{1,255}$' },
+      },
+    ],
+    requestBody: {
+      required: true,
+      description: `The referral, at most ${maxRequestBodyBytes / 1024} KB`,
+      content: { [json]: { schema: schemaRef(ReferralRequestBody) } },
+    },
+    responses: {
+      '202': {
+        description: 'Accepted: stored and queued for routing',
+        headers: {
+          Location: { description: 'The referral: `/referrals/{referralId}`', schema: { type: 'string' } },
+        },
+        content: { [json]: { schema: schemaRef(Acknowledgement) } },
+      },
+      '400': outcome(
+        'Malformed JSON, a missing field (`required`), a wrong type (`invalid`), a broken rule (`value`), an ' +
+          'unknown field (`structure`) or a bad Idempotency-Key (`REC_BAD_REQUEST`)',
+      ),
+      '403': outcome(
+        'The token may not refer for this practice, or its role may not call this (`REC_FORBIDDEN`)',
+      ),
+      '409': outcome(
+        'Idempotency-Key reused with a different body (`conflict`), or its first request is still in progress ' +
+          '(`duplicate`) (`REC_CONFLICT`)',
+      ),
+      '413': tooLarge,
+      '422': outcome('The practice is not in the directory (`REC_UNPROCESSABLE_ENTITY`)'),
+      '503': outcome(
+        'A dependency failed; nothing was accepted. Retry, with the same Idempotency-Key (`REC_SERVICE_UNAVAILABLE`)',
+        retryAfter,
+      ),
+    },
+  },
+  'POST /$process-message': {
+    tags: ['BaRS'],
+    summary: 'Process a BaRS message (FHIR)',
+    description:
+      'BaRS-shaped FHIR R4 messaging: a new referral, an update or a cancellation as a message Bundle. ' +
+      'Acknowledged synchronously with the processed Bundle. See docs/api.md (POST /$process-message).',
+    operationId: 'processMessage',
+    parameters: [
+      { $ref: '#/components/parameters/XRequestId' },
+      { $ref: '#/components/parameters/XCorrelationId' },
+    ],
+    requestBody: {
+      required: true,
+      description: `A BaRS message Bundle, at most ${maxRequestBodyBytes / 1024} KB`,
+      content: { [fhirJson]: { schema: schemaRef(Bundle) } },
+    },
+    responses: {
+      '200': {
+        description: 'Processed: the message Bundle with the ids this service assigned',
+        headers: {
+          'X-Request-ID': { $ref: '#/components/headers/XRequestId' },
+          'X-Correlation-ID': { $ref: '#/components/headers/XCorrelationId' },
+        },
+        content: { [fhirJson]: { schema: schemaRef(Bundle) } },
+      },
+      '400': outcome(
+        'Not a valid message Bundle, or X-Request-ID / X-Correlation-ID missing or not UUIDs (`REC_BAD_REQUEST`: ' +
+          '`invalid`, `required`, `value`, `invariant` or `not-supported`)',
+      ),
+      '403': outcome(
+        'The token may not refer for the sending practice, or its role may not call this (`REC_FORBIDDEN`)',
+      ),
+      '409': outcome(
+        "A replayed X-Request-ID (`duplicate`), or a change the referral's state forbids such as cancelling one " +
+          'no longer active (`conflict`) (`REC_CONFLICT`)',
+      ),
+      '413': tooLarge,
+      '422': outcome(
+        'A well-formed message this service cannot act on, e.g. an unsupported event or a practice not in the ' +
+          'directory (`REC_UNPROCESSABLE_ENTITY`)',
+      ),
+    },
+  },
+  'GET /referrals/{id}': {
+    tags: ['Referrals'],
+    summary: "Show a referral's progress",
+    description:
+      'Status, link-worker team, matched partners, deliveries and unmet needs. No patient identifiers.',
+    operationId: 'getReferralStatus',
+    pathParameters: { id: { description: 'The referral id', schema: uuidSchema } },
+    responses: {
+      '200': {
+        description: "The referral's status view",
+        content: { [json]: { schema: schemaRef(ReferralStatusView) } },
+      },
+      '400': outcome('The id is not a UUID (`REC_BAD_REQUEST`)'),
+      '404': outcome('No such referral, or not one the token may see (`REC_NOT_FOUND`)'),
+    },
+  },
+  'GET /ServiceRequest/{id}': {
+    tags: ['BaRS'],
+    summary: 'Read a ServiceRequest (FHIR)',
+    description: 'The referral as a FHIR ServiceRequest (FHIR read interaction).',
+    operationId: 'readServiceRequest',
+    pathParameters: { id: { description: 'The ServiceRequest id this service assigned' } },
+    responses: {
+      '200': {
+        description: 'The ServiceRequest',
+        content: { [fhirJson]: { schema: schemaRef(ServiceRequest) } },
+      },
+      '404': outcome('No such ServiceRequest, or not one the token may see (`REC_NOT_FOUND`)'),
+    },
+  },
+  'GET /metadata': {
+    tags: ['Metadata'],
+    summary: 'FHIR CapabilityStatement',
+    description: 'What this FHIR server offers: the ServiceRequest read and the $process-message operation.',
+    operationId: 'capabilities',
+    responses: {
+      '200': {
+        description: 'The CapabilityStatement',
+        content: { [fhirJson]: { schema: schemaRef(CapabilityStatement) } },
+      },
+    },
+  },
+  'GET /openapi.json': {
+    tags: ['Metadata'],
+    summary: 'This OpenAPI document',
+    description: 'The API described in OpenAPI 3.1, generated from the route table and the schemas.',
+    operationId: 'openApi',
+    responses: {
+      '200': {
+        description: 'The OpenAPI document',
+        content: { [json]: { schema: schemaRef(OpenApiDocument) } },
+      },
+    },
+  },
+};
+
+/** Answers any route may give, as components: the gateway's (401, 403, 429) and a fault of ours (500). */
+const commonResponses: Record<string, JsonObject> = {
+  Unauthorized: outcome('No bearer token, or not a valid one (`REC_UNAUTHORIZED`)'),
+  Forbidden: outcome("The token's role may not call this route (`REC_FORBIDDEN`)"),
+  TooManyRequests: outcome('Too many requests from this client (`SEND_TOO_MANY_REQUESTS`)', retryAfter),
+  ServerError: outcome('Internal error; nothing was accepted (`REC_SERVER_ERROR`)'),
+};
+
+function responsesFor(route: RouteSpec, spec: OperationSpec): JsonObject {
+  const common: Record<string, string> = {
+    ...(route.access === 'public' ? {} : { '401': 'Unauthorized', '403': 'Forbidden' }),
+    '429': 'TooManyRequests',
+    '500': 'ServerError',
+  };
+  const responses: Record<string, JsonObject> = { ...spec.responses };
+  for (const [status, name] of Object.entries(common)) {
+    responses[status] ??= { $ref: `#/components/responses/${name}` };
+  }
+  return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function accessText(route: RouteSpec): string {
+  return route.access === 'public'
+    ? 'Public: no token needed.'
+    : `Roles: ${route.access.map((role) => `\`${role}\``).join(', ')} (bearer JWT).`;
+}
+
+function operationFor(route: RouteSpec): JsonObject {
+  const spec: OperationSpec = operations[operationKey(route)] ?? {
+    tags: [],
+    summary: `${route.method} ${route.path}`,
+    description: 'Not yet described.',
+    operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c?: string) => (c ?? '').toUpperCase())}`,
+    responses: {},
+  };
+  const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: spec.pathParameters?.[name]?.description ?? name,
+    schema: spec.pathParameters?.[name]?.schema ?? { type: 'string' },
+  }));
+  const parameters = [...pathParameters, ...(spec.parameters ?? [])];
+  return {
+    tags: spec.tags,
+    summary: spec.summary,
+    description: `${spec.description}\n\n${accessText(route)}`,
+    operationId: spec.operationId,
+    // One requirement per role: any one of them will do (OpenAPI 3.1 lets a bearer scheme list role names).
+    security: route.access === 'public' ? [] : route.access.map((role) => ({ [bearerScheme]: [role] })),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(spec.requestBody ? { requestBody: spec.requestBody } : {}),
+    responses: responsesFor(route, spec),
+  };
+}
+
+/**
+ * Converts schemas with zod's own JSON Schema conversion (draft 2020-12, the dialect of OpenAPI 3.1) into
+ * components. A schema with an id nested in another becomes its own component too.
+ */
+function componentSchemas(schemas: z.ZodType[], io: 'input' | 'output'): Record<string, JsonObject> {
+  const registry = z.registry<{ id: string }>();
+  for (const schema of schemas) registry.add(schema, { id: idOf(schema) });
+  const prefix = '#/components/schemas/';
+  const { schemas: converted } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io,
+    uri: (id) => `${prefix}${id}`,
+  }) as { schemas: Record<string, JsonObject> };
+
+  const result: Record<string, JsonObject> = {};
+  for (const [id, schema] of Object.entries(converted)) {
+    if (id === '__shared') {
+      for (const [sharedId, shared] of Object.entries((schema.$defs ?? {}) as Record<string, JsonObject>)) {
+        result[sharedId] = shared;
+      }
+    } else {
+      const { $schema: _dialect, $id: _id, ...rest } = schema;
+      result[id] = rest;
+    }
+  }
+  // Shared definitions are addressed as `<uri of __shared>#/$defs/<id>`: point them at their component instead.
+  return rewriteRefs(result, `${prefix}__shared#/$defs/`, prefix) as Record<string, JsonObject>;
+}
+
+function rewriteRefs(value: unknown, from: string, to: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => rewriteRefs(item, from, to));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === '$ref' && typeof item === 'string' && item.startsWith(from)
+        ? to + item.slice(from.length)
+        : rewriteRefs(item, from, to),
+    ]),
+  );
+}
+
+export function openApiDocument(): JsonObject {
+  const paths: Record<string, JsonObject> = {};
+  for (const route of routes) {
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operationFor(route) };
+  }
+  const schemas = {
+    ...componentSchemas(requestSchemas, 'input'),
+    ...componentSchemas(responseSchemas, 'output'),
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Social prescribing referrals API',
+      version: packageJson.version,
+      description:
+        `${packageJson.description}. GP systems submit referrals as plain JSON (\`POST /referrals\`) or as BaRS ` +
+        'FHIR messages (`POST /$process-message`). Every error is a FHIR OperationOutcome ' +
+        '(`application/fhir+json`) carrying a BaRS error code. Generated from the route table and the schemas; ' +
+        'docs/api.md explains the rules.',
+    },
+    servers: [
+      {
+        url: '{baseUrl}',
+        description:
+          'The API Gateway stage URL in AWS (stack output `ApiUrl`); http://127.0.0.1:3000 locally',
+        variables: { baseUrl: { default: 'http://127.0.0.1:3000' } },
+      },
+    ],
+    tags: [
+      { name: 'Referrals', description: 'Plain JSON referrals' },
+      { name: 'BaRS', description: 'BaRS-shaped FHIR R4 messaging' },
+      { name: 'Metadata', description: 'What this API offers' },
+    ],
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
+      responses: commonResponses,
+      parameters: {
+        XRequestId: {
+          name: 'X-Request-ID',
+          in: 'header',
+          required: true,
+          description: 'This request (a UUID); a retry reuses it, an update gets a new one. Mirrored back.',
+          schema: uuidSchema,
+        },
+        XCorrelationId: {
+          name: 'X-Correlation-ID',
+          in: 'header',
+          required: true,
+          description:
+            'The conversation (a UUID): an update or a cancellation keeps the first one. Mirrored back.',
+          schema: uuidSchema,
+        },
+      },
+      headers: {
+        XRequestId: { description: 'The request id, mirrored back', schema: uuidSchema },
+        XCorrelationId: { description: 'The correlation id, mirrored back', schema: uuidSchema },
+      },
+      securitySchemes: {
+        [bearerScheme]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A JWT from the configured issuer (signature checked against the issuer's JWKS, issuer, audience and " +
+            'expiry). It carries one role and the organisation it is bound to; each operation lists the roles it ' +
+            'accepts.',
+        },
+      },
+    },
+  };
+}
+
+/** The document as docs/openapi.json holds it: 2-space indented, with a trailing newline. */
+export function openApiJson(document: JsonObject = openApiDocument()): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
