@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
-import { metricKey } from '../../shared/adapters/dynamodb/metric-counters.ts';
 import {
   apiEvent,
   auditOf,
@@ -75,10 +74,7 @@ describe('router', () => {
     ]);
 
     const day = referral?.receivedAt.slice(0, 10) ?? '';
-    const unmetKey = metricKey({
-      name: 'referrals.unmet',
-      dimensions: { category: 'benefits-advice', area: 'FY1' },
-    });
+    const unmetKey = { name: 'referrals.unmet', dimensions: { category: 'benefits-advice', area: 'FY1' } };
     expect(await counter(aws, unmetKey, day)).toBe(1);
 
     const deliveries = await receiveAll(aws, aws.queues.notifications.url);

@@ -13,6 +13,8 @@ import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import type { LocalAws } from '../../infra/local/local-aws.ts';
 import { toRecord } from '../../infra/local/sqs-poller.ts';
 import type { FunctionName, QueueName } from '../../infra/topology.ts';
+import { dayCount } from '../../shared/adapters/dynamodb/metric-counters.ts';
+import type { MetricCount } from '../../shared/application/ports.ts';
 import { authorizerContext, type Caller } from '../../shared/auth/caller.ts';
 import type { Referral } from '../../shared/domain/referral.ts';
 
@@ -99,11 +101,9 @@ export async function auditOf(aws: LocalAws, referralId: string): Promise<Array<
   return Items;
 }
 
-export async function counter(aws: LocalAws, metric: string, day: string): Promise<number> {
-  const { Item } = await aws.documentClient.send(
-    new GetCommand({ TableName: aws.tables.metrics, Key: { metric, day }, ConsistentRead: true }),
-  );
-  return (Item?.count as number | undefined) ?? 0;
+/** A counter's total for a day (summed over its shards). */
+export function counter(aws: LocalAws, count: MetricCount, day: string): Promise<number> {
+  return dayCount(aws.documentClient, aws.tables.metrics, count, day);
 }
 
 export async function eventually<T>(

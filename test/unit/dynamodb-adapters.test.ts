@@ -9,7 +9,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
-import { DynamoMetricCounters, metricKey } from '../../shared/adapters/dynamodb/metric-counters.ts';
+import {
+  counterShards,
+  DynamoMetricCounters,
+  metricKey,
+  shardOf,
+} from '../../shared/adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
 import type { RoutingDecision } from '../../shared/domain/referral.ts';
 import { referralIds, sampleReferral } from './fixtures.ts';
@@ -77,11 +82,14 @@ describe('DynamoMetricCounters', () => {
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'metrics-table',
-      Key: { metric: 'referrals.need|area=LS6|category=arts', day: '2025-03-04' },
+      Key: { metric: 'referrals.need|area=LS6|category=arts', day: `2025-03-04#${shardOf('ref-1')}` },
       ConditionExpression: 'attribute_not_exists(#counted) OR NOT contains(#counted, :unitId)',
     });
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.Key).toEqual({ metric: 'referrals.received|practice=A81001', day: '2025-03-04' });
+    expect(input?.Key).toEqual({
+      metric: 'referrals.received|practice=A81001',
+      day: `2025-03-04#${shardOf('ref-1')}`,
+    });
     expect(input?.UpdateExpression).toContain('ADD #count :one, #counted :unit');
     expect(input?.ExpressionAttributeValues).toEqual({
       ':one': 1,
@@ -247,5 +255,14 @@ describe('DynamoAuditLog', () => {
       Item: entry,
       ConditionExpression: 'attribute_not_exists(eventKey)',
     });
+  });
+});
+
+describe('counter shards', () => {
+  it('puts a unit id always in the same shard, and spreads ids over all shards', () => {
+    expect(shardOf('ref-1')).toBe(shardOf('ref-1'));
+    const shards = new Set(Array.from({ length: 2000 }, (_, i) => shardOf(`referral-${i}`)));
+    expect(shards.size).toBe(counterShards);
+    expect([...shards].every((s) => /^\d{2}$/.test(s))).toBe(true);
   });
 });
