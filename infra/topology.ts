@@ -127,7 +127,8 @@ export const tables: Record<TableName, TableSpec> = {
 
 export const functions: Record<FunctionName, FunctionSpec> = {
   authorizer: {
-    purpose: "Verifies a caller's JWT (signature against the issuer's JWKS, issuer, audience, expiry) and passes on role and organisation.",
+    purpose:
+      "Verifies a caller's JWT (signature against the issuer's JWKS, issuer, audience, expiry) and passes on role and organisation.",
     entry: 'functions/authorizer/handler.ts',
     timeoutSeconds: 5,
     memoryMb: 256,
@@ -136,7 +137,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     settings: ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'],
   },
   intake: {
-    purpose: 'Validates a referral (plain JSON or BaRS FHIR message), records it durably, enqueues it and acknowledges.',
+    purpose:
+      'Validates a referral (plain JSON or BaRS FHIR message), records it durably, enqueues it and acknowledges.',
     entry: 'functions/intake/handler.ts',
     timeoutSeconds: 10,
     memoryMb: 512,
@@ -147,7 +149,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
       directory: 'read',
       idempotency: 'readWrite',
     },
-    sendsTo: ['referrals'],
+    // Updates and cancellations notify recipients who already hold the referral.
+    sendsTo: ['referrals', 'notifications'],
   },
   referralStatus: {
     purpose: 'Shows a referral: status, link-worker team, matched partners, deliveries and unmet needs.',
@@ -158,7 +161,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
   },
   metadata: {
-    purpose: 'Describes the API: the FHIR CapabilityStatement and the OpenAPI document generated from the schemas.',
+    purpose:
+      'Describes the API: the FHIR CapabilityStatement and the OpenAPI document generated from the schemas.',
     entry: 'functions/metadata/handler.ts',
     timeoutSeconds: 5,
     memoryMb: 256,

@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { authorizerContext, callerFromClaims, CallerClaims } from '../../shared/auth/caller.ts';
+import { usageKeyFor } from '../../shared/auth/usage-key.ts';
 import { requiredSetting } from '../../shared/platform/config.ts';
 import { logger } from '../../shared/platform/observability.ts';
 
@@ -42,6 +43,8 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
       ],
     },
     context: authorizerContext(caller),
+    // The API key source is AUTHORIZER: this picks the caller's usage plan key (throttle and daily quota).
+    usageIdentifierKey: usageKeyFor(caller.subject),
   };
 }
 

@@ -1,70 +1,13 @@
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { maxRequestBodyBytes } from '../../infra/topology.ts';
-import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
-import { DynamoDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
-import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
-import { systemClock } from '../../shared/application/ports.ts';
-import { submitReferral, type SubmitReferralCommand } from '../../shared/application/submit-referral.ts';
-import { assertActsFor } from '../../shared/auth/access.ts';
-import { ValidationError } from '../../shared/domain/errors.ts';
-import { referralIdFor } from '../../shared/domain/ids.ts';
-import { ReferralRequest } from '../../shared/domain/referral.ts';
-import { bodyText, parseJson, parseWith } from '../../shared/http/request.ts';
-import { json } from '../../shared/http/responses.ts';
-import { documentClient, sqs } from '../../shared/platform/clients.ts';
-import { queueUrl, tableName } from '../../shared/platform/config.ts';
-import { header, httpHandler } from '../../shared/platform/handlers.ts';
-import { idempotencyFor } from '../../shared/platform/idempotency.ts';
-import { logger, metrics } from '../../shared/platform/observability.ts';
-import { mapIdempotencyErrors } from '../../shared/platform/idempotency-errors.ts';
+import { httpHandler } from '../../shared/platform/handlers.ts';
+import { processBarsMessage } from './bars-route.ts';
+import { submitJsonReferral } from './json-route.ts';
 
-/** POST /referrals: validate, record durably, queue for routing, answer 202 with the referral id. */
-
-const deps = {
-  referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
-  directory: new DynamoDirectory(documentClient, tableName('directory')),
-  audit: new DynamoAuditLog(documentClient, tableName('audit')),
-  routingQueue: new SqsQueue(sqs, queueUrl('referrals')),
-  clock: systemClock,
-};
-
-// A retry with the same Idempotency-Key replays the first answer for 24 hours; a different body is a conflict.
-const idempotency = idempotencyFor({
-  keyPath: 'scopedKey',
-  payloadPath: 'request',
-  expiresAfterSeconds: 24 * 3600,
-});
-const submitOnce = makeIdempotent(
-  (command: SubmitReferralCommand & { scopedKey: string }) => submitReferral(deps, command),
-  idempotency,
+/**
+ * Intake: referrals in either form (plain JSON on POST /referrals, a BaRS FHIR message on POST /$process-message),
+ * mapped to one internal model and one set of rules, recorded durably and queued for routing.
+ */
+export const handler = httpHandler((event, context, caller) =>
+  event.resource === '/$process-message'
+    ? processBarsMessage(event, context, caller)
+    : submitJsonReferral(event, context, caller),
 );
-
-const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
-
-export const handler = httpHandler(async (event, context, caller) => {
-  const request = parseWith(ReferralRequest, parseJson(bodyText(event, maxRequestBodyBytes)));
-  assertActsFor(caller, request.practiceOds);
-  const idempotencyKey = header(event, 'Idempotency-Key');
-  if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
-    throw new ValidationError([
-      { field: 'Idempotency-Key', rule: 'must be 1 to 255 printable ASCII characters', kind: 'value' },
-    ]);
-  }
-
-  const referralId = referralIdFor(request.practiceOds, idempotencyKey);
-  let acknowledgement;
-  if (idempotencyKey === undefined) {
-    acknowledgement = await submitReferral(deps, { referralId, request });
-  } else {
-    idempotency.config.registerLambdaContext(context);
-    const scopedKey = `${request.practiceOds}:${idempotencyKey}`;
-    acknowledgement = await mapIdempotencyErrors(() =>
-      submitOnce({ referralId, request, idempotencyKey, scopedKey }),
-    );
-  }
-
-  logger.info('Referral accepted', { referralId, practice: request.practiceOds, needs: request.needs });
-  metrics.addMetric('ReferralsAccepted', 'Count', 1);
-  return json(202, acknowledgement, { Location: `${event.requestContext.path}/${referralId}` });
-});

@@ -7,6 +7,7 @@ import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-sto
 import { SignedWebhookSender } from '../../shared/adapters/webhook/signed-webhook-sender.ts';
 import { deliverNotification } from '../../shared/application/deliver-notification.ts';
 import { systemClock } from '../../shared/application/ports.ts';
+import { noticeId } from '../../shared/application/referral-lifecycle.ts';
 import { documentClient } from '../../shared/platform/clients.ts';
 import { tableName } from '../../shared/platform/config.ts';
 import { sqsHandler } from '../../shared/platform/handlers.ts';
@@ -24,18 +25,23 @@ const deps = {
   clock: systemClock,
 };
 
-export const DeliveryMessage = z.object({ referralId: z.uuid(), deliveryId: z.string().min(1).max(200) });
+export const DeliveryMessage = z.object({
+  referralId: z.uuid(),
+  deliveryId: z.string().min(1).max(200),
+  kind: z.enum(['assigned', 'updated', 'cancelled']).default('assigned'),
+  version: z.number().int().positive().optional(),
+});
 
-// Keyed by delivery id: two concurrent receipts of one message cannot both POST the webhook.
-const idempotency = idempotencyFor({ keyPath: 'deliveryId', expiresAfterSeconds: 24 * 3600 });
+// Keyed by notice: two concurrent receipts of one message cannot both POST the webhook.
+const idempotency = idempotencyFor({ keyPath: 'noticeId', expiresAfterSeconds: 24 * 3600 });
 const deliverOnce = makeIdempotent(
-  (message: z.infer<typeof DeliveryMessage>) => deliverNotification(deps, message),
+  (message: z.infer<typeof DeliveryMessage> & { noticeId: string }) => deliverNotification(deps, message),
   idempotency,
 );
 
 export const handler = sqsHandler(DeliveryMessage, async (message, context) => {
   idempotency.config.registerLambdaContext(context);
-  const outcome = await deliverOnce(message);
+  const outcome = await deliverOnce({ ...message, noticeId: noticeId(message) });
   logger.info('Delivery processed', {
     referralId: message.referralId,
     deliveryId: message.deliveryId,

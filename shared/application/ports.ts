@@ -1,6 +1,12 @@
 import type { InterventionCategory } from '../domain/categories.ts';
 import type { LinkWorkerTeam, Practice, WebhookChannel } from '../domain/directory.ts';
-import type { DeliveryState, Referral, RoutingDecision } from '../domain/referral.ts';
+import type {
+  CancellationReason,
+  clinicalContent,
+  DeliveryState,
+  Referral,
+  RoutingDecision,
+} from '../domain/referral.ts';
 import type { ServiceCandidate } from '../domain/routing.ts';
 
 /**
@@ -21,6 +27,31 @@ export interface ReferralStore {
   markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean>;
   /** Withdraws a referral that was never acknowledged (enqueue failed), so a retry starts clean. */
   deleteUnacknowledged(referralId: string): Promise<void>;
+  /**
+   * Applies an update from the referring practice, only while the referral is open and only if the message is
+   * newer than the last one applied; the version goes up by one. False if refused (the caller explains why).
+   */
+  amend(change: {
+    referralId: string;
+    practiceOds: string;
+    content: ReturnType<typeof clinicalContent>;
+    messageAt: string;
+    at: string;
+  }): Promise<boolean>;
+  /** Cancels an open referral of the practice; false if it is not open (or not theirs). */
+  cancel(change: {
+    referralId: string;
+    practiceOds: string;
+    reason: CancellationReason;
+    messageAt: string;
+    at: string;
+  }): Promise<boolean>;
+  /** Records that a recipient was told of a cancellation or update; false if it already was. */
+  recordNotice(
+    referralId: string,
+    deliveryId: string,
+    notice: { cancellationNoticeAt: string } | { updateNoticeVersion: number },
+  ): Promise<boolean>;
 }
 
 export interface Directory {

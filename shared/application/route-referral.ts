@@ -72,7 +72,10 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
     (d) => routed.deliveryStatus?.[d.deliveryId]?.status !== 'delivered',
   );
   await deps.deliveryQueue.send(
-    pending.map((d) => ({ id: d.deliveryId, body: { referralId, deliveryId: d.deliveryId } })),
+    pending.map((d) => ({
+      id: d.deliveryId,
+      body: { referralId, deliveryId: d.deliveryId, kind: 'assigned' },
+    })),
   );
   return { outcome: 'routed', referral: routed, deliveriesQueued: pending.length };
 }

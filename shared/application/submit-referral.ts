@@ -1,5 +1,5 @@
 import { DependencyUnavailableError, UnprocessableError } from '../domain/errors.ts';
-import { newReferral, type ReferralRequest } from '../domain/referral.ts';
+import { newReferral, type ReferralRequest, type ReferralSource } from '../domain/referral.ts';
 import type { AuditLog, Clock, Directory, Queue, ReferralStore } from './ports.ts';
 
 /**
@@ -21,7 +21,9 @@ export interface SubmitReferralCommand {
   /** Assigned by the caller: random, or derived from the client's idempotency key so a retry finds its referral. */
   referralId: string;
   request: ReferralRequest;
-  idempotencyKey?: string;
+  source?: ReferralSource;
+  /** The sender's own timestamp for the message (BaRS Bundle.timestamp), which orders later updates. */
+  messageAt?: string;
 }
 
 export interface Acknowledgement {
@@ -44,7 +46,8 @@ export async function submitReferral(
   }
 
   const receivedAt = deps.clock.now().toISOString();
-  const referral = newReferral(referralId, request, receivedAt, command.idempotencyKey);
+  const source = command.source ?? { channel: 'json' };
+  const referral = newReferral(referralId, request, receivedAt, source, command.messageAt);
   const created = await deps.referrals.create(referral);
   const stored = created ? referral : await deps.referrals.get(referralId);
   if (!stored) throw new DependencyUnavailableError(`referral ${referralId} vanished while being accepted`);
@@ -58,7 +61,7 @@ export async function submitReferral(
         action: 'referral.received',
         actor: `practice:${request.practiceOds}`,
         at: stored.receivedAt,
-        detail: { needs: request.needs, channel: 'json' },
+        detail: { needs: request.needs, channel: source.channel },
       });
       await deps.routingQueue.send([{ id: referralId, body: { referralId } }]);
     } catch (error) {

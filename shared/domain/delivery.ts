@@ -1,30 +1,50 @@
 import type { InterventionCategory } from './categories.ts';
-import type { PlannedDelivery, Referral } from './referral.ts';
+import { shareableVerification, type PlannedDelivery, type Referral } from './referral.ts';
 
 /**
- * What a recipient is sent. Data minimisation lives here: a partner gets what it needs to make contact and help
- * (name, contact route, needs), never the NHS number, the GP's free text or the birth date; without the patient's
- * consent a partner gets signposting only (nothing identifiable). The link-worker team, as direct care, also gets
- * the NHS number and the reason for referral.
+ * What a recipient is sent. Data minimisation lives here:
+ * - a partner with the patient's consent gets what it needs to make contact and help: name, contact route, needs,
+ *   reasonable adjustments and the safeguarding flag; never the NHS number, birth date or the GP's free text;
+ * - a partner without consent gets signposting only: nothing identifiable;
+ * - the link-worker team (direct care) also gets the GP's reason for referral, and the NHS number when its
+ *   verification status allows sharing it onward (verified, or present but not traced).
  */
 
-export const deliveryEventType = 'referral.assigned';
+export const deliveryEventTypes = {
+  assigned: 'referral.assigned',
+  updated: 'referral.updated',
+  cancelled: 'referral.cancelled',
+} as const;
 
 export interface DeliveryPayload {
   referralId: string;
   deliveryId: string;
+  /** Referral version the notice describes (1 at first, higher after updates). */
+  version: number;
   recipient: PlannedDelivery['recipient'];
   content: PlannedDelivery['content'];
   needs: InterventionCategory[];
   area: string;
   referredAt: string;
   referringPractice: string;
+  respondBy?: string;
   patient?: {
     name: { given: string; family: string };
     contact: { preferred: 'phone' | 'email'; phone?: string; email?: string };
+    safeguardingConcern: boolean;
+    reasonableAdjustments: string[];
     nhsNumber?: string;
     reasonForReferral?: string;
   };
+}
+
+export interface CancellationPayload {
+  referralId: string;
+  deliveryId: string;
+  recipient: PlannedDelivery['recipient'];
+  reason: string;
+  cancelledAt: string;
+  instruction: string;
 }
 
 export function buildDeliveryPayload(
@@ -35,16 +55,18 @@ export function buildDeliveryPayload(
   const base: DeliveryPayload = {
     referralId: referral.referralId,
     deliveryId: delivery.deliveryId,
+    version: referral.version ?? 1,
     recipient: delivery.recipient,
     content: delivery.content,
     needs: delivery.categories,
     area,
     referredAt: referral.receivedAt,
     referringPractice: referral.practiceOds,
+    ...(referral.respondBy === undefined ? {} : { respondBy: referral.respondBy }),
   };
   if (delivery.content === 'signposting') return base;
 
-  const { name, contact } = referral.patient;
+  const { name, contact, nhsNumber, nhsNumberVerification } = referral.patient;
   const patient: NonNullable<DeliveryPayload['patient']> = {
     name: { given: name.given, family: name.family },
     contact: {
@@ -52,10 +74,27 @@ export function buildDeliveryPayload(
       ...(contact.phone === undefined ? {} : { phone: contact.phone }),
       ...(contact.email === undefined ? {} : { email: contact.email }),
     },
+    safeguardingConcern: referral.flags?.safeguarding ?? false,
+    reasonableAdjustments: referral.flags?.reasonableAdjustments ?? [],
   };
   if (delivery.recipient.kind === 'team') {
-    patient.nhsNumber = referral.patient.nhsNumber;
+    if (nhsNumberVerification !== undefined && shareableVerification.has(nhsNumberVerification)) {
+      patient.nhsNumber = nhsNumber;
+    }
     if (referral.reasonForReferral !== undefined) patient.reasonForReferral = referral.reasonForReferral;
   }
   return { ...base, patient };
+}
+
+/** A cancellation notice: which referral to stop work on, and why. Nothing identifiable. */
+export function buildCancellationPayload(referral: Referral, delivery: PlannedDelivery): CancellationPayload {
+  return {
+    referralId: referral.referralId,
+    deliveryId: delivery.deliveryId,
+    recipient: delivery.recipient,
+    reason: referral.cancellation?.reason ?? 'revoked',
+    cancelledAt: referral.cancellation?.at ?? referral.updatedAt,
+    instruction:
+      'The referrer has cancelled this referral: stop work on it and do not contact the patient about it.',
+  };
 }

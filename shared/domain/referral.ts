@@ -151,7 +151,18 @@ export interface DeliveryState {
   deliveredAt?: string;
   /** HTTP status the recipient answered with. */
   responseStatus?: number;
+  /** When the recipient was told to stop (the referral was cancelled after it had it). */
+  cancellationNoticeAt?: string;
+  /** The latest referral version the recipient has been told about by an update notice. */
+  updateNoticeVersion?: number;
 }
+
+/** Where a referral came from: the plain JSON route, or a BaRS message (with its conversation ids). */
+export type ReferralSource =
+  | { channel: 'json'; idempotencyKey?: string }
+  | { channel: 'fhir'; requestId: string; correlationId: string; senderEndpoint?: string };
+
+export type CancellationReason = 'revoked' | 'entered-in-error';
 
 export interface Referral {
   referralId: string;
@@ -163,28 +174,55 @@ export interface Referral {
   needs: InterventionCategory[];
   consent: ConsentGrant[];
   reasonForReferral?: string;
-  source: { channel: 'json'; idempotencyKey?: string };
+  flags?: { safeguarding: boolean; reasonableAdjustments: string[] };
+  respondBy?: string;
+  source: ReferralSource;
+  /** 1 when received; each accepted update adds one. */
+  version: number;
+  /** The sender's timestamp of the last message applied: an older message may not overwrite a newer one. */
+  lastMessageAt?: string;
+  cancellation?: { reason: CancellationReason; at: string };
   routing?: RoutingDecision;
   deliveryStatus?: Record<string, DeliveryState>;
 }
+
+/** A referral is open (it can still be updated or cancelled) until it is cancelled. */
+export const isOpen = (referral: Pick<Referral, 'status'>): boolean => referral.status !== 'cancelled';
 
 export function newReferral(
   referralId: string,
   request: ReferralRequest,
   receivedAt: string,
-  idempotencyKey?: string,
+  source: ReferralSource = { channel: 'json' },
+  messageAt?: string,
 ): Referral {
   return {
     referralId,
     status: 'received',
     receivedAt,
     updatedAt: receivedAt,
+    version: 1,
+    ...(messageAt === undefined ? {} : { lastMessageAt: messageAt }),
+    source,
+    ...clinicalContent(request),
+  };
+}
+
+/** The parts of a referral a sender provides (and may later amend). */
+export function clinicalContent(
+  request: ReferralRequest,
+): Pick<
+  Referral,
+  'practiceOds' | 'patient' | 'needs' | 'consent' | 'reasonForReferral' | 'flags' | 'respondBy'
+> {
+  return {
     practiceOds: request.practiceOds,
     patient: request.patient,
     needs: request.needs,
     consent: request.consent,
     ...(request.reasonForReferral === undefined ? {} : { reasonForReferral: request.reasonForReferral }),
-    source: { channel: 'json', ...(idempotencyKey === undefined ? {} : { idempotencyKey }) },
+    ...(request.flags === undefined ? {} : { flags: request.flags }),
+    ...(request.respondBy === undefined ? {} : { respondBy: request.respondBy }),
   };
 }
 

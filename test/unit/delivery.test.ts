@@ -43,6 +43,7 @@ describe('buildDeliveryPayload', () => {
     expect(payload).toEqual<DeliveryPayload>({
       referralId: referral.referralId,
       deliveryId: planned.deliveryId,
+      version: 1,
       recipient: planned.recipient,
       content: 'identifiable',
       needs: ['arts'],
@@ -52,6 +53,8 @@ describe('buildDeliveryPayload', () => {
       patient: {
         name: { given: 'Alex', family: 'Testpatient' },
         contact: { preferred: 'phone', phone: '0113 496 0001', email: 'alex@example.invalid' },
+        safeguardingConcern: false,
+        reasonableAdjustments: [],
         nhsNumber,
         reasonForReferral: reason,
       },
@@ -68,6 +71,8 @@ describe('buildDeliveryPayload', () => {
     expect(payload.patient).toEqual({
       name: { given: 'Alex', family: 'Testpatient' },
       contact: { preferred: 'phone', phone: '0113 496 0001', email: 'alex@example.invalid' },
+      safeguardingConcern: false,
+      reasonableAdjustments: [],
     });
     const text = JSON.stringify(payload);
     expect(text).not.toContain(nhsNumber);
@@ -77,6 +82,30 @@ describe('buildDeliveryPayload', () => {
     expect(text).not.toContain('LS6 1AA'); // full postcode stays home; the district is enough
     expect(text).not.toContain('nhsNumber');
     expect(text).not.toContain('reasonForReferral');
+  });
+
+  it('the team gets no NHS number unless its verification status allows sharing it', () => {
+    for (const verification of [undefined, 'trace-required', 'not-present'] as const) {
+      const referral = leeds();
+      if (verification === undefined) delete referral.patient.nhsNumberVerification;
+      else referral.patient.nhsNumberVerification = verification;
+      const payload = buildDeliveryPayload(referral, delivery(referral, 'team', 'identifiable'), 'LS6');
+      expect(JSON.stringify(payload)).not.toContain(nhsNumber);
+    }
+    const notTraced = leeds();
+    notTraced.patient.nhsNumberVerification = 'present-not-traced';
+    const payload = buildDeliveryPayload(notTraced, delivery(notTraced, 'team', 'identifiable'), 'LS6');
+    expect(payload.patient?.nhsNumber).toBe(nhsNumber);
+  });
+
+  it('flags reach every identifiable recipient', () => {
+    const referral = {
+      ...leeds(),
+      flags: { safeguarding: true, reasonableAdjustments: ['Needs an interpreter'] },
+    };
+    const payload = buildDeliveryPayload(referral, delivery(referral, 'partner', 'identifiable'), 'LS6');
+    expect(payload.patient?.safeguardingConcern).toBe(true);
+    expect(payload.patient?.reasonableAdjustments).toEqual(['Needs an interpreter']);
   });
 
   it('signposting carries no patient at all', () => {
@@ -93,6 +122,7 @@ describe('buildDeliveryPayload', () => {
         'referralId',
         'referredAt',
         'referringPractice',
+        'version',
       ].sort(),
     );
     const text = JSON.stringify(payload);
@@ -138,7 +168,8 @@ describe('buildDeliveryPayload', () => {
       },
       'TN34',
     );
-    expect(payload.patient?.nhsNumber).toBe('9990166137');
+    // No verification status stated: the number is not shared onward.
+    expect(payload.patient?.nhsNumber).toBeUndefined();
     expect(payload.patient && 'reasonForReferral' in payload.patient).toBe(false);
   });
 });

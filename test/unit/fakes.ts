@@ -79,6 +79,48 @@ export class InMemoryReferralStore implements ReferralStore {
     this.calls.deleteUnacknowledged++;
     if (this.items.get(referralId)?.status === 'received') this.items.delete(referralId);
   }
+
+  async amend(change: Parameters<ReferralStore['amend']>[0]): Promise<boolean> {
+    const item = this.items.get(change.referralId);
+    if (!item || item.status === 'cancelled' || item.practiceOds !== change.practiceOds) return false;
+    if (item.lastMessageAt !== undefined && item.lastMessageAt >= change.messageAt) return false;
+    const { reasonForReferral: _r, flags: _f, respondBy: _d, ...rest } = item;
+    this.items.set(change.referralId, {
+      ...rest,
+      ...copy(change.content),
+      version: item.version + 1,
+      lastMessageAt: change.messageAt,
+      updatedAt: change.at,
+    });
+    return true;
+  }
+
+  async cancel(change: Parameters<ReferralStore['cancel']>[0]): Promise<boolean> {
+    const item = this.items.get(change.referralId);
+    if (!item || item.status === 'cancelled' || item.practiceOds !== change.practiceOds) return false;
+    item.status = 'cancelled';
+    item.cancellation = { reason: change.reason, at: change.at };
+    item.lastMessageAt = change.messageAt;
+    item.updatedAt = change.at;
+    return true;
+  }
+
+  async recordNotice(
+    referralId: string,
+    deliveryId: string,
+    notice: { cancellationNoticeAt: string } | { updateNoticeVersion: number },
+  ): Promise<boolean> {
+    const state = this.items.get(referralId)?.deliveryStatus?.[deliveryId];
+    if (!state) return false;
+    if ('cancellationNoticeAt' in notice) {
+      if (state.cancellationNoticeAt !== undefined) return false;
+      state.cancellationNoticeAt = notice.cancellationNoticeAt;
+      return true;
+    }
+    if ((state.updateNoticeVersion ?? 0) >= notice.updateNoticeVersion) return false;
+    state.updateNoticeVersion = notice.updateNoticeVersion;
+    return true;
+  }
 }
 
 /** The directory, answered straight from a snapshot (the same one events/directory.json gives). */

@@ -119,12 +119,16 @@ describe('ReferralRequest schema', () => {
 describe('newReferral', () => {
   it('starts a referral as received, with the request fields and the idempotency key', () => {
     const request = ReferralRequest.parse(leeds());
-    const referral = newReferral('id-1', request, '2025-01-02T03:04:05.000Z', 'key-1');
+    const referral = newReferral('id-1', request, '2025-01-02T03:04:05.000Z', {
+      channel: 'json',
+      idempotencyKey: 'key-1',
+    });
     expect(referral).toEqual({
       referralId: 'id-1',
       status: 'received',
       receivedAt: '2025-01-02T03:04:05.000Z',
       updatedAt: '2025-01-02T03:04:05.000Z',
+      version: 1,
       practiceOds: 'A81001',
       patient: request.patient,
       needs: ['arts', 'mental-health'],

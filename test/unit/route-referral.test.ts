@@ -62,9 +62,9 @@ describe('routeReferral', () => {
 
     expect(deliveryQueue.sends).toEqual([
       [
-        { id: teamDelivery, body: { referralId: leedsId, deliveryId: teamDelivery } },
-        { id: artsDelivery, body: { referralId: leedsId, deliveryId: artsDelivery } },
-        { id: mindDelivery, body: { referralId: leedsId, deliveryId: mindDelivery } },
+        { id: teamDelivery, body: { referralId: leedsId, deliveryId: teamDelivery, kind: 'assigned' } },
+        { id: artsDelivery, body: { referralId: leedsId, deliveryId: artsDelivery, kind: 'assigned' } },
+        { id: mindDelivery, body: { referralId: leedsId, deliveryId: mindDelivery, kind: 'assigned' } },
       ],
     ]);
 

@@ -43,7 +43,11 @@ describe('submitReferral', () => {
   });
 
   it('stores the referral as received, audits it and queues it for routing', async () => {
-    const ack = await submitReferral(deps, { referralId, request: request(), idempotencyKey: 'key-1' });
+    const ack = await submitReferral(deps, {
+      referralId,
+      request: request(),
+      source: { channel: 'json', idempotencyKey: 'key-1' },
+    });
     expect(ack).toEqual({ referralId, status: 'received', receivedAt: '2025-03-04T09:15:00.000Z' });
 
     const stored = referrals.items.get(referralId);

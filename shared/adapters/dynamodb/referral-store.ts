@@ -90,4 +90,92 @@ export class DynamoReferralStore implements ReferralStore {
       ),
     );
   }
+
+  amend(change: Parameters<ReferralStore['amend']>[0]): Promise<boolean> {
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+    const values: Record<string, unknown> = {
+      ':cancelled': 'cancelled',
+      ':ods': change.practiceOds,
+      ':messageAt': change.messageAt,
+      ':at': change.at,
+      ':one': 1,
+    };
+    const sets: string[] = ['lastMessageAt = :messageAt', 'updatedAt = :at'];
+    const removes: string[] = [];
+    // Every field a sender provides is replaced; one left out of the update is removed, not kept from before.
+    for (const field of amendableFields) {
+      names[`#${field}`] = field;
+      const value = change.content[field];
+      if (value === undefined) {
+        removes.push(`#${field}`);
+      } else {
+        values[`:${field}`] = value;
+        sets.push(`#${field} = :${field}`);
+      }
+    }
+    return appliedUnlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { referralId: change.referralId },
+          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression:
+            '#status <> :cancelled AND #practiceOds = :ods AND (attribute_not_exists(lastMessageAt) OR lastMessageAt < :messageAt)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  cancel(change: Parameters<ReferralStore['cancel']>[0]): Promise<boolean> {
+    return appliedUnlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { referralId: change.referralId },
+          UpdateExpression:
+            'SET #status = :cancelled, cancellation = :cancellation, lastMessageAt = :messageAt, updatedAt = :at',
+          ConditionExpression: '#status <> :cancelled AND practiceOds = :ods',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':cancelled': 'cancelled',
+            ':cancellation': { reason: change.reason, at: change.at },
+            ':ods': change.practiceOds,
+            ':messageAt': change.messageAt,
+            ':at': change.at,
+          },
+        }),
+      ),
+    );
+  }
+
+  recordNotice(
+    referralId: string,
+    deliveryId: string,
+    notice: { cancellationNoticeAt: string } | { updateNoticeVersion: number },
+  ): Promise<boolean> {
+    const cancellation = 'cancellationNoticeAt' in notice;
+    return appliedUnlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { referralId },
+          UpdateExpression: cancellation
+            ? 'SET deliveryStatus.#delivery.cancellationNoticeAt = :value'
+            : 'SET deliveryStatus.#delivery.updateNoticeVersion = :value',
+          ConditionExpression: cancellation
+            ? 'attribute_exists(deliveryStatus.#delivery) AND attribute_not_exists(deliveryStatus.#delivery.cancellationNoticeAt)'
+            : 'attribute_exists(deliveryStatus.#delivery) AND (attribute_not_exists(deliveryStatus.#delivery.updateNoticeVersion) OR deliveryStatus.#delivery.updateNoticeVersion < :value)',
+          ExpressionAttributeNames: { '#delivery': deliveryId },
+          ExpressionAttributeValues: {
+            ':value': cancellation ? notice.cancellationNoticeAt : notice.updateNoticeVersion,
+          },
+        }),
+      ),
+    );
+  }
 }
+
+/** The fields an update replaces (everything a sender provides, except which practice it is). */
+const amendableFields = ['patient', 'needs', 'consent', 'reasonForReferral', 'flags', 'respondBy'] as const;

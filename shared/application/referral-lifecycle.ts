@@ -1,0 +1,149 @@
+import { ConflictError, NotFoundError } from '../domain/errors.ts';
+import {
+  clinicalContent,
+  type CancellationReason,
+  type Referral,
+  type ReferralRequest,
+} from '../domain/referral.ts';
+import type { AuditLog, Clock, MetricCounters, Queue, ReferralStore } from './ports.ts';
+
+/**
+ * Updates and cancellations from the referring practice (BaRS `update` messages). Both apply only to an open
+ * referral of that practice, and only if the message is newer than the last one applied, so an update delayed in
+ * transit cannot overwrite a later one. A recipient who already has the referral is told: an update notice with
+ * the new details, or a cancellation notice telling them to stop. Recipients who do not have it yet get the latest
+ * version, or nothing at all once it is cancelled.
+ */
+
+export interface LifecycleDeps {
+  referrals: ReferralStore;
+  audit: AuditLog;
+  counters: MetricCounters;
+  deliveryQueue: Queue;
+  clock: Clock;
+}
+
+export type NoticeKind = 'assigned' | 'updated' | 'cancelled';
+
+/** A message on the notifications queue: one notice about one delivery. */
+export interface NoticeMessage {
+  referralId: string;
+  deliveryId: string;
+  kind: NoticeKind;
+  /** For `updated`: the referral version the notice carries. */
+  version?: number;
+}
+
+/** Stable per notice: the webhook-id recipients de-duplicate on, and the notifier's idempotency key. */
+export function noticeId(message: NoticeMessage): string {
+  if (message.kind === 'assigned') return message.deliveryId;
+  if (message.kind === 'cancelled') return `${message.deliveryId}.cancelled`;
+  return `${message.deliveryId}.updated.v${message.version ?? 0}`;
+}
+
+export interface AmendCommand {
+  referralId: string;
+  request: ReferralRequest;
+  /** The sender's timestamp of the message. */
+  messageAt: string;
+  actor: string;
+}
+
+export async function amendReferral(deps: LifecycleDeps, command: AmendCommand): Promise<Referral> {
+  const messageAt = new Date(command.messageAt).toISOString();
+  const practiceOds = command.request.practiceOds;
+  const applied = await deps.referrals.amend({
+    referralId: command.referralId,
+    practiceOds,
+    content: clinicalContent(command.request),
+    messageAt,
+    at: deps.clock.now().toISOString(),
+  });
+  const current = await deps.referrals.get(command.referralId);
+  if (!current || current.practiceOds !== practiceOds) {
+    throw new NotFoundError(`No referral with id ${command.referralId} from practice ${practiceOds}`);
+  }
+  // A retry of an update that was applied before a crash finds its own timestamp: finish the job.
+  const alreadyApplied = !applied && current.status !== 'cancelled' && current.lastMessageAt === messageAt;
+  if (!applied && !alreadyApplied) {
+    if (current.status === 'cancelled')
+      throw new ConflictError(`Referral ${current.referralId} is cancelled`);
+    throw new ConflictError(
+      `A newer message (${current.lastMessageAt ?? 'unknown'}) was already applied to referral ${current.referralId}`,
+    );
+  }
+
+  await deps.audit.append({
+    referralId: current.referralId,
+    eventKey: `amended.v${current.version}`,
+    action: 'referral.amended',
+    actor: command.actor,
+    at: current.updatedAt,
+    detail: { version: current.version, needs: current.needs, messageAt },
+  });
+  await notifyHolders(deps, current, 'updated');
+  return current;
+}
+
+export interface CancelCommand {
+  referralId: string;
+  practiceOds: string;
+  reason: CancellationReason;
+  messageAt: string;
+  actor: string;
+}
+
+export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand): Promise<Referral> {
+  const messageAt = new Date(command.messageAt).toISOString();
+  const applied = await deps.referrals.cancel({
+    referralId: command.referralId,
+    practiceOds: command.practiceOds,
+    reason: command.reason,
+    messageAt,
+    at: deps.clock.now().toISOString(),
+  });
+  const current = await deps.referrals.get(command.referralId);
+  if (!current || current.practiceOds !== command.practiceOds) {
+    throw new NotFoundError(`No referral with id ${command.referralId} from practice ${command.practiceOds}`);
+  }
+  const alreadyApplied = !applied && current.status === 'cancelled' && current.lastMessageAt === messageAt;
+  if (!applied && !alreadyApplied) {
+    throw new ConflictError(
+      `Referral ${current.referralId} is already cancelled; only an open referral can be`,
+    );
+  }
+
+  await deps.audit.append({
+    referralId: current.referralId,
+    eventKey: 'cancelled',
+    action: 'referral.cancelled',
+    actor: command.actor,
+    at: current.cancellation?.at ?? current.updatedAt,
+    detail: { reason: command.reason, messageAt },
+  });
+  await deps.counters.countOnce(
+    [{ name: 'referrals.cancelled', dimensions: { practice: current.practiceOds, reason: command.reason } }],
+    (current.cancellation?.at ?? current.updatedAt).slice(0, 10),
+    current.referralId,
+  );
+  await notifyHolders(deps, current, 'cancelled');
+  return current;
+}
+
+/** Queues a notice for each recipient that already has the referral (deliveries not yet made need none). */
+async function notifyHolders(
+  deps: LifecycleDeps,
+  referral: Referral,
+  kind: 'updated' | 'cancelled',
+): Promise<void> {
+  const holders = (referral.routing?.deliveries ?? []).filter(
+    (d) => referral.deliveryStatus?.[d.deliveryId]?.status === 'delivered',
+  );
+  const notices: NoticeMessage[] = holders.map((d) => ({
+    referralId: referral.referralId,
+    deliveryId: d.deliveryId,
+    kind,
+    ...(kind === 'updated' ? { version: referral.version } : {}),
+  }));
+  await deps.deliveryQueue.send(notices.map((notice) => ({ id: noticeId(notice), body: notice })));
+}
