@@ -1,14 +1,18 @@
 import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import { getReferralStatus } from '../../shared/application/referral-status.ts';
+import { findReferral, statusView } from '../../shared/application/referral-status.ts';
 import { visibleTo } from '../../shared/auth/access.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
+import { serviceRequestResource } from '../../shared/domain/fhir/service-request.ts';
 import { uuidPattern } from '../../shared/domain/ids.ts';
-import { json } from '../../shared/http/responses.ts';
+import { fhirJson, json } from '../../shared/http/responses.ts';
 import { documentClient } from '../../shared/platform/clients.ts';
 import { tableName } from '../../shared/platform/config.ts';
 import { httpHandler } from '../../shared/platform/handlers.ts';
 
-/** GET /referrals/{id}: status, link-worker team, matched partners, deliveries and unmet needs. */
+/**
+ * Reading a referral, for the practice that referred it only (anyone else is told it does not exist):
+ * GET /referrals/{id} the JSON status view; GET /ServiceRequest/{id} the FHIR ServiceRequest.
+ */
 
 const referrals = new DynamoReferralStore(documentClient, tableName('referrals'));
 
@@ -17,5 +21,13 @@ export const handler = httpHandler(async (event, _context, caller) => {
   if (!uuidPattern.test(id)) {
     throw new ValidationError([{ field: 'id', rule: 'must be a referral id (a UUID)', kind: 'value' }]);
   }
-  return json(200, await getReferralStatus(referrals, id.toLowerCase(), visibleTo(caller)));
+  const referral = await findReferral(referrals, id.toLowerCase(), visibleTo(caller));
+  if (event.resource === '/ServiceRequest/{id}') {
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': fhirJson },
+      body: JSON.stringify(serviceRequestResource(referral)),
+    };
+  }
+  return json(200, statusView(referral));
 });

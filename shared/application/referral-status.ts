@@ -36,14 +36,22 @@ export interface ReferralStatusView {
  * `mayView` decides whether the caller may see this referral; a referral the caller may not see is reported as not
  * found, so ids of other organisations' referrals cannot be probed.
  */
+export async function findReferral(
+  referrals: ReferralStore,
+  referralId: string,
+  mayView: (referral: Referral) => boolean = () => true,
+): Promise<Referral> {
+  const referral = await referrals.get(referralId);
+  if (!referral || !mayView(referral)) throw new NotFoundError(`No referral with id ${referralId}`);
+  return referral;
+}
+
 export async function getReferralStatus(
   referrals: ReferralStore,
   referralId: string,
   mayView: (referral: Referral) => boolean = () => true,
 ): Promise<ReferralStatusView> {
-  const referral = await referrals.get(referralId);
-  if (!referral || !mayView(referral)) throw new NotFoundError(`No referral with id ${referralId}`);
-  return statusView(referral);
+  return statusView(await findReferral(referrals, referralId, mayView));
 }
 
 export function statusView(referral: Referral): ReferralStatusView {

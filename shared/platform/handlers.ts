@@ -42,8 +42,23 @@ export function httpHandler(handle: HttpHandler) {
       const response = await respond(handle, event, context);
       // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
       metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
-      return response;
+      return withConversationHeaders(event, response);
     });
+}
+
+/** BaRS: X-Request-ID and X-Correlation-ID are mirrored on every answer, errors included, so a sender can match it. */
+function withConversationHeaders(
+  event: APIGatewayProxyEvent,
+  response: APIGatewayProxyResult,
+): APIGatewayProxyResult {
+  const mirrored: Record<string, string> = {};
+  for (const name of ['X-Request-ID', 'X-Correlation-ID']) {
+    const value = header(event, name);
+    if (value !== undefined && value.length <= 200) mirrored[name] = value;
+  }
+  return Object.keys(mirrored).length === 0
+    ? response
+    : { ...response, headers: { ...response.headers, ...mirrored } };
 }
 
 async function respond(handle: HttpHandler, event: APIGatewayProxyEvent, context: Context) {
