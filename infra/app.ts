@@ -7,7 +7,9 @@
  * tie the template to a region nobody chose.
  *
  * Context (`-c key=value`): stackName (default SocialPrescribingReferrals), logRetentionDays (a CloudWatch Logs
- * retention, default 90), alarmTopicArn (an SNS topic for alarms, default none). See docs/deploy.md.
+ * retention, default 90), alarmTopicArn (an SNS topic for alarms, default none); the token issuer: jwtIssuer and
+ * jwtAudience (required; cdk.json holds placeholders), jwksUrl (default <jwtIssuer>/.well-known/jwks.json); and
+ * apiClients, a JSON array of the JWT `sub` of each registered client (default []). See docs/deploy.md.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -20,12 +22,20 @@ const app = new App();
 const stackName = stringContext('stackName') ?? 'SocialPrescribingReferrals';
 const logRetentionDays = stringContext('logRetentionDays');
 const alarmTopicArn = stringContext('alarmTopicArn');
+const jwtIssuer = requiredContext('jwtIssuer');
+const jwtAudience = requiredContext('jwtAudience');
+const jwksUrl = stringContext('jwksUrl');
+const apiClients = listContext('apiClients');
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
 
 new ReferralStack(app, stackName, {
   description: 'Social prescribing referrals: API, queues, functions and tables from infra/topology.ts',
   ...(account === undefined || region === undefined ? {} : { env: { account, region } }),
+  jwtIssuer,
+  jwtAudience,
+  ...(jwksUrl === undefined ? {} : { jwksUrl }),
+  apiClients,
   ...(logRetentionDays === undefined ? {} : { logRetention: retentionDays(logRetentionDays) }),
   ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
 });
@@ -40,6 +50,39 @@ function stringContext(key: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string' || typeof value === 'number') return String(value);
   throw new Error(`Context ${key} must be a string or number, got ${JSON.stringify(value)}`);
+}
+
+function requiredContext(key: string): string {
+  const value = stringContext(key);
+  if (value === undefined)
+    throw new Error(
+      `Context ${key} is required: set it in cdk.json or with -c ${key}=... (see docs/deploy.md)`,
+    );
+  return value;
+}
+
+/**
+ * A list of strings: a JSON array in cdk.json, or the same array as a string on the command line
+ * (`-c apiClients='["emis-web-prod"]'`), since the CLI passes every `-c` value as a string.
+ */
+function listContext(key: string): string[] {
+  const raw: unknown = app.node.tryGetContext(key);
+  if (raw === undefined || raw === null || raw === '') return [];
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error(`Context ${key} must be a JSON array of strings, e.g. '["emis-web-prod"]', got ${raw}`);
+    }
+  }
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.trim() !== '')) {
+    throw new Error(`Context ${key} must be a JSON array of non-empty strings, got ${JSON.stringify(raw)}`);
+  }
+  const items = value as string[];
+  const repeated = items.find((item, index) => items.indexOf(item) !== index);
+  if (repeated !== undefined) throw new Error(`Context ${key} lists ${JSON.stringify(repeated)} twice`);
+  return items;
 }
 
 /** CloudWatch Logs accepts only certain retention periods; refuse any other rather than fail at deploy time. */

@@ -8,13 +8,24 @@ import { Functions } from './constructs/functions.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { constructId } from './constructs/naming.ts';
 import { Queues } from './constructs/queues.ts';
+import { functionSettings, type TokenIssuerSettings } from './constructs/settings.ts';
 import { Tables } from './constructs/tables.ts';
 import { queueNames, queues, tableNames, tables } from './topology.ts';
 
 /** The directory holding package.json: function `entry` paths in the topology are relative to it. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export interface ReferralStackProps extends StackProps {
+/**
+ * The token issuer (`jwtIssuer`, `jwtAudience`, optional `jwksUrl`) has no default here: a stack that trusted a
+ * made-up issuer would refuse every caller, so whoever builds one says which issuer it trusts (the app reads it
+ * from CDK context; cdk.json holds placeholders that let an offline synth run).
+ */
+export interface ReferralStackProps extends StackProps, TokenIssuerSettings {
+  /**
+   * The JWT `sub` of each client (a GP system's production token, say) registered for the authenticated routes;
+   * each gets an API key in the per-client usage plan. Default: none, so every authenticated call gets 403.
+   */
+  readonly apiClients?: readonly string[];
   /** How long function and access logs are kept. Default: three months. */
   readonly logRetention?: RetentionDays;
   /** An existing SNS topic that receives alarm and recovery notifications. Default: alarms show in the console only. */
@@ -33,9 +44,11 @@ export class ReferralStack extends Stack {
   readonly api: Api;
   readonly monitoring: Monitoring;
 
-  constructor(scope: Construct, id: string, props: ReferralStackProps = {}) {
+  constructor(scope: Construct, id: string, props: ReferralStackProps) {
     super(scope, id, props);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+    // Checked first, so a bad URL fails the synth before anything is bundled.
+    const settings = functionSettings(props);
 
     this.tables = new Tables(this, 'Tables');
     this.queues = new Queues(this, 'Queues');
@@ -44,8 +57,13 @@ export class ReferralStack extends Stack {
       tables: this.tables.byName,
       queues: this.queues.byName,
       logRetention,
+      settings,
     });
-    this.api = new Api(this, 'Api', { functions: this.functions.byName, logRetention });
+    this.api = new Api(this, 'Api', {
+      functions: this.functions.byName,
+      logRetention,
+      apiClients: props.apiClients ?? [],
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       functions: this.functions.byName,
       queues: this.queues.byName,
@@ -63,6 +81,11 @@ export class ReferralStack extends Stack {
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the REST API; routes are appended to it, e.g. POST <ApiUrl>referrals',
       value: this.api.restApi.url,
+    });
+    new CfnOutput(this, 'ClientUsagePlanId', {
+      description:
+        "The per-client usage plan: `aws apigateway get-usage --usage-plan-id <id>` shows each client's requests",
+      value: this.api.usagePlan.usagePlanId,
     });
     for (const name of tableNames) {
       new CfnOutput(this, `${constructId(name)}TableName`, {

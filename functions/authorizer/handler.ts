@@ -31,7 +31,7 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     caller = callerFromClaims(payload.sub ?? '', CallerClaims.parse(payload));
   } catch (error) {
     logger.info('Token refused', { reason: (error as Error).name });
-    throw new Error('Unauthorized');
+    throw new Error('Unauthorized', { cause: error });
   }
   return {
     principalId: caller.subject,

@@ -45,17 +45,12 @@ const idempotency = idempotencyFor({
   payloadPath: 'body',
   expiresAfterSeconds: 24 * 3600,
 });
+// The idempotency record keeps only what the acknowledgement needs from processing (never the message itself,
+// which may hold anything a client sent), and the acknowledgement is rebuilt from the request.
 const processOnce = makeIdempotent(async (command: ProcessCommand) => {
   command.run.executed = true;
   const referral = await apply(command);
-  return {
-    bundle: acknowledgementBundle(command.body, {
-      serviceRequestId: referral.referralId,
-      status: fhirStatus(referral),
-      lastUpdated: referral.updatedAt,
-    }),
-    referralId: referral.referralId,
-  };
+  return { referralId: referral.referralId, status: fhirStatus(referral), lastUpdated: referral.updatedAt };
 }, idempotency);
 
 export async function processBarsMessage(
@@ -81,6 +76,11 @@ export async function processBarsMessage(
       true,
     );
   }
+  const acknowledgement = acknowledgementBundle(body, {
+    serviceRequestId: result.referralId,
+    status: result.status,
+    lastUpdated: result.lastUpdated,
+  });
 
   logger.info('BaRS message processed', {
     referralId: result.referralId,
@@ -96,7 +96,7 @@ export async function processBarsMessage(
   return {
     statusCode: 200,
     headers: { 'Content-Type': fhirJson, 'X-Request-ID': requestId, 'X-Correlation-ID': correlationId },
-    body: JSON.stringify(result.bundle),
+    body: JSON.stringify(acknowledgement),
   };
 }
 

@@ -1,37 +1,60 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
+  ApiKey,
+  ApiKeySourceType,
   AuthorizationType,
+  CfnUsagePlanKey,
   EndpointType,
+  IdentitySource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  Period,
   ResponseType,
   RestApi,
+  TokenAuthorizer,
+  type UsagePlan,
   type RequestValidator,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { usageKeyFor } from '../../shared/auth/usage-key.ts';
 import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
-import { routes, type FunctionName, type RouteSpec } from '../topology.ts';
+import {
+  authorizerCacheSeconds,
+  clientThrottle,
+  routes,
+  stageThrottle,
+  type FunctionName,
+  type RouteSpec,
+} from '../topology.ts';
 
 export interface ApiProps {
   readonly functions: Record<FunctionName, IFunction>;
   /** How long the access log keeps its entries. */
   readonly logRetention: RetentionDays;
+  /**
+   * The JWT `sub` of every client allowed past the authorizer on authenticated routes: each gets an API key in the
+   * usage plan, whose value is `usageKeyFor(sub)`. A valid token of any other subject is refused with 403.
+   */
+  readonly apiClients: readonly string[];
 }
 
 /** The URL prefix the stage adds before every route, so a breaking version can later live beside this one. */
 export const stageName = 'v1';
 
 /**
- * Default per-method limits for the stage. A GP clinical system sends referrals one at a time as clinicians make
- * them; these limits are far above that, and low enough that a misbehaving client cannot run up the Lambda, DynamoDB
- * and SQS bill or starve other callers. Requests over the limit get the `throttled` OperationOutcome (429).
+ * Requests one client (one API key in the usage plan) may make per day, on top of the topology's per-second
+ * `clientThrottle`. It lives here, not in the topology, because only API Gateway enforces it: the local gateway has
+ * no quota. A GP clinical system sends a referral as a clinician makes one; England's social prescribing referrals
+ * are of the order of a few thousand a working day across all GP systems together, so 50,000 a day leaves one client
+ * ample room for status reads and retries, while bounding what a runaway client (a retry loop, a leaked token) can
+ * cost in a day. Requests over it get the `throttled` OperationOutcome (429); the count starts again each day (UTC).
  */
-export const throttling = { rateLimit: 100, burstLimit: 200 } as const;
+export const dailyRequestQuota = 50_000;
 
 /**
  * Answers API Gateway gives on its own, before any function runs, mapped to the OperationOutcome bodies in
@@ -45,8 +68,19 @@ const gatewayResponses: ReadonlyArray<{
 }> = [
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, outcome: 'notFound' },
   { type: ResponseType.REQUEST_TOO_LARGE, outcome: 'payloadTooLarge' },
-  // The throttled body tells the client to wait for Retry-After; one second is one refill of the rate limit.
+  // No Authorization header, or the authorizer refused the token (it throws "Unauthorized"). RFC 6750 asks a 401
+  // to name the scheme the client should use.
+  { type: ResponseType.UNAUTHORIZED, outcome: 'unauthorized', headers: { 'WWW-Authenticate': "'Bearer'" } },
+  // The authorizer's policy does not allow the method.
+  { type: ResponseType.ACCESS_DENIED, outcome: 'forbidden' },
+  // A valid token whose subject is not in `apiClients`: it has no key in the usage plan, so it may not call.
+  { type: ResponseType.INVALID_API_KEY, outcome: 'forbidden' },
+  // The throttled body tells the client to wait for Retry-After; one second is one refill of the rate limit. Both
+  // the client's usage plan limit and the stage's limit answer THROTTLED.
   { type: ResponseType.THROTTLED, outcome: 'throttled', headers: { 'Retry-After': "'1'" } },
+  // The client's daily quota is spent. A gateway response cannot work out the time until the day ends (UTC), so
+  // the client is told to come back in an hour rather than retry every second.
+  { type: ResponseType.QUOTA_EXCEEDED, outcome: 'throttled', headers: { 'Retry-After': "'3600'" } },
   { type: ResponseType.BAD_REQUEST_BODY, outcome: 'badRequestBody' },
   // The request validator can reject a request for its parameters too; to the client that is the same bad request.
   { type: ResponseType.BAD_REQUEST_PARAMETERS, outcome: 'badRequestBody' },
@@ -58,12 +92,20 @@ const errorContentTypes = ['application/json', 'application/fhir+json'] as const
 /**
  * The REST API: one resource and method per entry in the topology's `routes`, each a Lambda proxy integration.
  *
+ * Every route that is not `public` needs a bearer JWT, verified by the `authorizer` function (a TOKEN authorizer
+ * whose result API Gateway caches per token), and is limited per client: the authorizer names the caller's API key
+ * (`usageIdentifierKey`), and the usage plan holding that key throttles it and caps its day. Public routes (service
+ * metadata) need neither and are bounded by the stage's own throttle.
+ *
  * The stage is throttled, traced with X-Ray, and writes a JSON access log line per request. The access log names
  * the route template (`/referrals/{id}`), never the concrete path, and execution logging is at ERROR with request
  * and response bodies off: referral bodies carry patient data and must not reach logs.
  */
 export class Api extends Construct {
   readonly restApi: RestApi;
+  readonly authorizer: TokenAuthorizer;
+  /** Per-client limits; each registered client's API key belongs to it. */
+  readonly usagePlan: UsagePlan;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -73,14 +115,18 @@ export class Api extends Construct {
       restApiName: Stack.of(this).stackName,
       description: 'Social prescribing referrals: the routes in infra/topology.ts',
       endpointTypes: [EndpointType.REGIONAL],
+      // Clients do not send API keys: the authorizer picks the key from the verified token's subject.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
       // API Gateway needs an account-level role to write any log to CloudWatch; keep it if the stack goes, because
       // other APIs in the account may rely on the same setting.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName,
-        throttlingRateLimit: throttling.rateLimit,
-        throttlingBurstLimit: throttling.burstLimit,
+        // API Gateway applies these to each method, whoever calls it: the bound on the public routes, and a
+        // ceiling over all clients together on the others.
+        throttlingRateLimit: stageThrottle.ratePerSecond,
+        throttlingBurstLimit: stageThrottle.burst,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -96,7 +142,20 @@ export class Api extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
+    this.authorizer = new TokenAuthorizer(this, 'Authorizer', {
+      handler: props.functions.authorizer,
+      identitySource: IdentitySource.header('Authorization'),
+      resultsCacheTtl: Duration.seconds(authorizerCacheSeconds),
+    });
     for (const route of routes) this.addRoute(route, props.functions[route.function], validator);
+
+    this.usagePlan = this.restApi.addUsagePlan('ClientUsagePlan', {
+      description: `Per client: ${clientThrottle.ratePerSecond} requests/s (bursts of ${clientThrottle.burst}), ${dailyRequestQuota} a day`,
+      throttle: { rateLimit: clientThrottle.ratePerSecond, burstLimit: clientThrottle.burst },
+      quota: { limit: dailyRequestQuota, period: Period.DAY },
+      apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+    });
+    for (const subject of new Set(props.apiClients)) this.registerClient(subject);
 
     for (const { type, outcome, headers } of gatewayResponses) {
       const { status, body } = gatewayOutcomes[outcome];
@@ -112,27 +171,59 @@ export class Api extends Construct {
     this.acknowledgeFindings();
   }
 
+  /**
+   * A route that is not public needs a token the authorizer accepts and a registered client's key; which roles may
+   * call it is checked by its handler, from the role the authorizer passes on (deny by default).
+   */
   private addRoute(route: RouteSpec, fn: IFunction, requestValidator: RequestValidator): void {
+    const isPublic = route.access === 'public';
     const resource = this.restApi.root.resourceForPath(route.path);
     const method = resource.addMethod(route.method, new LambdaIntegration(fn, { proxy: true }), {
-      authorizationType: AuthorizationType.NONE,
+      ...(isPublic
+        ? { authorizationType: AuthorizationType.NONE }
+        : { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer }),
+      apiKeyRequired: !isPublic,
       requestValidator,
       requestParameters: Object.fromEntries(
         pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
       ),
     });
-    const later =
-      'Callers are to be authenticated by a JWT authorizer (practice, partner, team, role) in a later issue';
-    Validations.of(method).acknowledge(
-      {
-        id: 'AwsSolutions-APIG4',
-        reason: `${later}; until then the API must not be given real patient data.`,
-      },
-      {
+    if (isPublic) {
+      const reason =
+        'Service metadata is public: the FHIR CapabilityStatement and the OpenAPI document describe the API, carry ' +
+        'no patient or client data, and are read by clients before they have a token';
+      Validations.of(method).acknowledge(
+        { id: 'AwsSolutions-APIG4', reason: `${reason}.` },
+        { id: 'AwsSolutions-COG4', reason: `${reason}; there is no authorizer of any kind on this method.` },
+      );
+    } else {
+      Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
-        reason: `${later}: the identity provider is the NHS one (JWT), not Cognito.`,
-      },
-    );
+        reason:
+          "Callers are authenticated by a Lambda TOKEN authorizer that verifies the identity provider's JWT " +
+          '(signature against its JWKS, issuer, audience, expiry); that provider is the NHS one, not a Cognito user pool.',
+      });
+    }
+  }
+
+  /**
+   * One API key per client, its value derived from the client's JWT subject exactly as the authorizer derives it.
+   * The key is an identifier for the usage plan, not a secret: the token is what authenticates. The construct id is
+   * derived from the key too, so adding or removing a client never renames (and so replaces) another's key; API
+   * Gateway refuses two keys with one value, which a replacement would briefly need.
+   */
+  private registerClient(subject: string): void {
+    const value = usageKeyFor(subject);
+    const client = new Construct(this, `Client${value.slice(-16)}`);
+    const apiKey = new ApiKey(client, 'ApiKey', {
+      value,
+      description: `API client whose tokens have sub ${JSON.stringify(subject)} (context apiClients)`,
+    });
+    new CfnUsagePlanKey(client, 'UsagePlanKey', {
+      keyId: apiKey.keyId,
+      keyType: 'API_KEY',
+      usagePlanId: this.usagePlan.usagePlanId,
+    });
   }
 
   private acknowledgeFindings(): void {
@@ -140,8 +231,9 @@ export class Api extends Construct {
       id: 'AwsSolutions-APIG3',
       reason:
         "No WAF yet: AWS's common managed rule set blocks request bodies over 8 KB (SizeRestrictions_BODY) and FHIR " +
-        'referral bundles are larger, so a web ACL needs tuning for FHIR; it comes with the JWT authorizer. Stage ' +
-        'throttling bounds abuse until then.',
+        'referral bundles are larger, so a web ACL needs tuning for FHIR. Until then every non-public route needs a ' +
+        "verified JWT of a registered client, each client is held to its usage plan's throttle and daily quota, and " +
+        'the stage is throttled.',
     });
     Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

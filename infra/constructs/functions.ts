@@ -15,6 +15,7 @@ import {
   queues,
   type FunctionName,
   type QueueName,
+  type SettingName,
   type TableAccess,
   type TableName,
 } from '../topology.ts';
@@ -28,6 +29,8 @@ export interface FunctionsProps {
   readonly queues: Record<QueueName, QueuePair>;
   /** How long each function's log group keeps its logs. */
   readonly logRetention: RetentionDays;
+  /** Deployment settings (the token issuer), each given to the functions whose topology entry asks for it. */
+  readonly settings: Record<SettingName, string>;
 }
 
 /**
@@ -95,6 +98,7 @@ export class Functions extends Construct {
           name,
           (table) => props.tables[table].tableName,
           (queue) => props.queues[queue].queue.queueUrl,
+          (setting) => props.settings[setting],
         ),
         NODE_OPTIONS: '--enable-source-maps',
       },

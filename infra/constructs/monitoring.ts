@@ -6,6 +6,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  MathExpression,
   Stats,
   TextWidget,
   TreatMissingData,
@@ -53,6 +54,10 @@ export class Monitoring extends Construct {
     }
 
     for (const name of functionNames) {
+      if (name === 'authorizer') {
+        this.authorizerAlarm(props.functions[name], props.alarmTopic);
+        continue;
+      }
       this.alarm(`${constructId(name)}ErrorsAlarm`, {
         description: `The ${name} function failed (threw or timed out): see its log group and X-Ray traces.`,
         metric: props.functions[name].metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
@@ -69,14 +74,41 @@ export class Monitoring extends Construct {
     this.dashboard(props);
   }
 
+  /**
+   * The authorizer refuses a token by throwing "Unauthorized" (API Gateway's contract for a 401), and Lambda counts
+   * each refusal as an error, so an alarm on any error would page for every expired token. A failure of the
+   * authorizer itself (a crash, a timeout) is a 500 from API Gateway, which the API's 5XX alarm already raises. What
+   * needs a person is most tokens being refused: the issuer's keys unreachable, or a jwtIssuer or jwtAudience that
+   * does not match the tokens. Only cache misses invoke the authorizer, so a handful of invocations is enough to judge.
+   */
+  private authorizerAlarm(fn: IFunction, alarmTopic: ITopic | undefined): void {
+    const minimumInvocations = 5;
+    this.alarm('AuthorizerErrorsAlarm', {
+      description:
+        'Most tokens presented in 15 minutes were refused (401): check that the JWKS URL is reachable and that ' +
+        "jwtIssuer and jwtAudience match the issuer's tokens; the authorizer's log names each refusal's reason.",
+      metric: new MathExpression({
+        expression: `IF(invocations >= ${minimumInvocations}, refused / invocations, 0)`,
+        usingMetrics: {
+          refused: fn.metricErrors({ statistic: Stats.SUM }),
+          invocations: fn.metricInvocations({ statistic: Stats.SUM }),
+        },
+        period: Duration.minutes(15),
+        label: 'share of tokens refused',
+      }),
+      threshold: 0.5,
+      alarmTopic,
+    });
+  }
+
   private alarm(
     id: string,
-    options: { description: string; metric: IMetric; alarmTopic: ITopic | undefined },
+    options: { description: string; metric: IMetric; alarmTopic: ITopic | undefined; threshold?: number },
   ): void {
     const alarm = new Alarm(this, id, {
       alarmDescription: options.description,
       metric: options.metric,
-      threshold: 1,
+      threshold: options.threshold ?? 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,

@@ -37,10 +37,16 @@ interface CompiledRoute extends RouteSpec {
 
 function compile(route: RouteSpec): CompiledRoute {
   const parameterNames: string[] = [];
-  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    parameterNames.push(name);
-    return '([^/]+)';
-  });
+  // Literal parts are escaped: `/$process-message` must not read `$` as an anchor.
+  const source = route.path
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const parameter = /^\{(\w+)\}$/.exec(part);
+      if (!parameter) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      parameterNames.push(parameter[1] ?? '');
+      return '([^/]+)';
+    })
+    .join('');
   return { ...route, pattern: new RegExp(`^${source}/?$`), parameterNames };
 }
 
@@ -98,12 +104,16 @@ export async function startLocalGateway(options: {
         header(headers, 'authorization'),
         `arn:aws:execute-api:eu-west-2:000000000000:local/local/${match.route.method}${url.pathname}`,
       );
-      if (decision.kind === 'unauthorized') return outcome(gatewayOutcomes.unauthorized);
+      if (decision.kind === 'unauthorized') {
+        const refused = outcome(gatewayOutcomes.unauthorized);
+        refused.headers = { ...refused.headers, 'WWW-Authenticate': 'Bearer' };
+        return refused;
+      }
       if (decision.kind === 'denied') return outcome(gatewayOutcomes.forbidden);
       authorizerContext = decision.context;
     }
-    // Per client, like a usage plan: the token's subject, or the address for public routes.
-    const client = authorizerContext?.subject ?? request.socket.remoteAddress ?? 'anonymous';
+    // Per client, like the usage plan: keyed by the authorizer's usage key, or the address for public routes.
+    const client = authorizerContext?.usageIdentifierKey ?? request.socket.remoteAddress ?? 'anonymous';
     const waitSeconds = throttle.take(client);
     if (waitSeconds > 0) {
       const throttled = outcome(gatewayOutcomes.throttled);
@@ -287,7 +297,14 @@ class CachingAuthorizer {
         Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]),
       );
       decision = allowed
-        ? { kind: 'allowed', context: { ...context, principalId: result.principalId } }
+        ? {
+            kind: 'allowed',
+            context: {
+              ...context,
+              principalId: result.principalId,
+              ...(result.usageIdentifierKey ? { usageIdentifierKey: result.usageIdentifierKey } : {}),
+            },
+          }
         : { kind: 'denied' };
     } catch {
       decision = { kind: 'unauthorized' };

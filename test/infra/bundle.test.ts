@@ -10,8 +10,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { functionSettings } from '../../infra/constructs/settings.ts';
 import { ReferralStack } from '../../infra/stack.ts';
 import { functionEnvironment, functionNames, type FunctionName } from '../../infra/topology.ts';
+
+// Valid-looking URLs: the authorizer builds its key set at load (jose fetches it only when a token arrives).
+const issuer = { jwtIssuer: 'https://login.example.test', jwtAudience: 'social-prescribing-api' };
 
 const requireBanner =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
@@ -22,7 +26,7 @@ describe('function bundles', () => {
   beforeAll(() => {
     // The CLI always asks for asset metadata; an App made in a test must ask for it to learn where bundles went.
     const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
-    const stack = new ReferralStack(app, 'BundleTest');
+    const stack = new ReferralStack(app, 'BundleTest', issuer);
     const assembly = app.synth();
     // Each function's code is an asset directory in the cloud assembly, named in the function's metadata.
     bundleDirectory = (name) => {
@@ -54,6 +58,7 @@ describe('function bundles', () => {
       name,
       (table) => `${table}-table`,
       (queue) => `https://sqs.eu-west-2.amazonaws.com/123456789012/${queue}`,
+      (setting) => functionSettings(issuer)[setting],
     );
 
     const loaded = spawnSync(

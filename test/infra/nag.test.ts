@@ -14,6 +14,12 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot, ReferralStack } from '../../infra/stack.ts';
 
 const withoutBundling = { 'aws:cdk:bundling-stacks': [] };
+/** A configured stack: issuer settings, and a registered client so its API key and usage plan key are checked too. */
+const props = {
+  jwtIssuer: 'https://login.example.test',
+  jwtAudience: 'social-prescribing-api',
+  apiClients: ['emis-web-prod'],
+};
 
 /** Every acknowledgement in the stack; adding one means explaining it in docs/deploy.md and listing it here. */
 const acknowledgedRules = [
@@ -26,7 +32,7 @@ const acknowledgedRules = [
 
 describe('cdk-nag AWS Solutions checks', () => {
   it('find nothing unacknowledged in the stack', () => {
-    const stack = new ReferralStack(new App({ context: withoutBundling }), 'NagTest');
+    const stack = new ReferralStack(new App({ context: withoutBundling }), 'NagTest', props);
     const report = new AwsSolutionsChecks().validateScope(stack);
 
     const findings = report.violations.map(
@@ -51,7 +57,7 @@ describe('cdk-nag AWS Solutions checks', () => {
 
   it('pass as a synth-time validation plugin, the way infra/app.ts installs them', () => {
     const app = new App({ context: withoutBundling });
-    new ReferralStack(app, 'PluginTest');
+    new ReferralStack(app, 'PluginTest', props);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
     expect(() => app.synth()).not.toThrow();
@@ -59,7 +65,7 @@ describe('cdk-nag AWS Solutions checks', () => {
 
   it('as a plugin, fail the synth when a finding is not acknowledged', () => {
     const app = new App({ context: withoutBundling });
-    const stack = new ReferralStack(app, 'PluginFailureTest');
+    const stack = new ReferralStack(app, 'PluginFailureTest', props);
     new Queue(stack, 'NoDeadLettersNoTls');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
@@ -67,7 +73,7 @@ describe('cdk-nag AWS Solutions checks', () => {
   });
 
   it('are acknowledged only where docs/deploy.md explains why, each with a reason', () => {
-    const stack = new ReferralStack(new App({ context: withoutBundling }), 'AcknowledgementTest');
+    const stack = new ReferralStack(new App({ context: withoutBundling }), 'AcknowledgementTest', props);
     const acknowledgements = acknowledgementsIn(stack);
     const deployGuide = readFileSync(path.join(projectRoot, 'docs', 'deploy.md'), 'utf8');
 

@@ -9,24 +9,45 @@ import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { dailyRequestQuota } from '../../infra/constructs/api.ts';
 import { constructId } from '../../infra/constructs/naming.ts';
-import { ReferralStack } from '../../infra/stack.ts';
+import { ReferralStack, type ReferralStackProps } from '../../infra/stack.ts';
 import {
+  authorizerCacheSeconds,
+  clientThrottle,
   functionEnvironment,
   functionNames,
   functions,
   queueNames,
   queues,
   routes,
+  stageThrottle,
   tableNames,
   tables,
   type FunctionName,
+  type SettingName,
 } from '../../infra/topology.ts';
+import { usageKeyFor } from '../../shared/auth/usage-key.ts';
 import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
 
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-const stack = new ReferralStack(app, 'ReferralsTest');
+const withoutBundling = { 'aws:cdk:bundling-stacks': [] };
+// A trailing slash, as some issuers put in `iss`: kept in JWT_ISSUER, not doubled in the derived JWKS URL.
+const issuer = { jwtIssuer: 'https://login.example.test/tenant/', jwtAudience: 'social-prescribing-api' };
+const settings: Record<SettingName, string> = {
+  JWT_ISSUER: 'https://login.example.test/tenant/',
+  JWT_AUDIENCE: 'social-prescribing-api',
+  JWKS_URL: 'https://login.example.test/tenant/.well-known/jwks.json',
+};
+const apiClients = ['emis-web-prod', 'tpp-systmone-prod'];
+
+const app = new App({ context: withoutBundling });
+const stack = new ReferralStack(app, 'ReferralsTest', { ...issuer, apiClients });
 const template = Template.fromStack(stack);
+
+/** A stack of its own, for settings the shared one does not have. */
+function stackWith(props: Partial<ReferralStackProps>, id = 'Other'): ReferralStack {
+  return new ReferralStack(new App({ context: withoutBundling }), id, { ...issuer, ...props });
+}
 
 describe('tables', () => {
   it('has one DynamoDB table per topology entry', () => {
@@ -155,9 +176,39 @@ describe('functions', () => {
       name,
       (table) => stack.tables.byName[table].tableName,
       (queue) => stack.queues.byName[queue].queue.queueUrl,
+      (setting) => settings[setting],
     );
 
     expect(variables).toEqual(stack.resolve({ ...derived, NODE_OPTIONS: '--enable-source-maps' }));
+  });
+
+  it('the authorizer gets the configured issuer, audience and JWKS URL', () => {
+    const variables = path(
+      resource(logicalIdOf(stack.functions.byName.authorizer)).Properties,
+      'Environment',
+      'Variables',
+    );
+    expect(variables).toMatchObject(settings);
+  });
+
+  it('uses a JWKS URL given explicitly as it is', () => {
+    const jwksUrl = 'https://keys.example.test/oauth2/certs';
+    const other = Template.fromStack(stackWith({ jwksUrl }, 'ExplicitJwks'));
+    other.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ JWT_ISSUER: issuer.jwtIssuer, JWKS_URL: jwksUrl }) },
+    });
+  });
+
+  it.each([
+    [{ jwtIssuer: 'http://login.example.test' }, /jwtIssuer must be an https URL/],
+    [{ jwtIssuer: 'login.example.test' }, /jwtIssuer must be an https URL/],
+    [{ jwtIssuer: '' }, /jwtIssuer must be an https URL/],
+    [{ jwtIssuer: 'https://login.example.test/?tenant=1' }, /jwtIssuer must have no query or fragment/],
+    [{ jwksUrl: 'http://login.example.test/keys' }, /jwksUrl must be an https URL/],
+    [{ jwksUrl: 'https://user:secret@login.example.test/keys' }, /jwksUrl must not carry credentials/],
+    [{ jwtAudience: '' }, /jwtAudience must be a non-empty name/],
+  ])('refuses the token issuer settings %j', (props, message) => {
+    expect(() => stackWith(props, 'Refused')).toThrow(message);
   });
 
   it.each(functionNames)(
@@ -230,7 +281,6 @@ describe('API', () => {
     template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: route.method,
       ResourceId: { Ref: resourceId },
-      AuthorizationType: 'NONE',
       RequestValidatorId: Match.anyValue(),
       ...(parameters.length === 0
         ? {}
@@ -245,11 +295,108 @@ describe('API', () => {
     expect(JSON.stringify(method?.[1].Properties.Integration)).toContain(`"${target}"`);
   });
 
+  it.each(routes)('$method $path: a token and a registered client unless public', (route) => {
+    const method = methodOf(route.method, route.path);
+    if (route.access === 'public') {
+      expect(method.AuthorizationType).toBe('NONE');
+      expect(method.AuthorizerId).toBeUndefined();
+      expect(method.ApiKeyRequired ?? false).toBe(false);
+    } else {
+      expect(method.AuthorizationType).toBe('CUSTOM');
+      expect(method.AuthorizerId).toEqual({ Ref: logicalIdOf(stack.api.authorizer) });
+      expect(method.ApiKeyRequired).toBe(true);
+    }
+  });
+
+  it('has both public and authenticated routes, so the test above checks both kinds', () => {
+    expect(routes.some((route) => route.access === 'public')).toBe(true);
+    expect(routes.some((route) => route.access !== 'public')).toBe(true);
+  });
+
+  it('verifies bearer tokens with a TOKEN authorizer on the Authorization header, cached per token', () => {
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    const [, authorizer] = resourcesOfType('AWS::ApiGateway::Authorizer')[0] ?? [];
+    expect(authorizer?.Properties).toMatchObject({
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: authorizerCacheSeconds,
+    });
+    expect(JSON.stringify(authorizer?.Properties.AuthorizerUri)).toContain(
+      `"${logicalIdOf(stack.functions.byName.authorizer)}"`,
+    );
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalIdOf(stack.functions.byName.authorizer), 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+    });
+  });
+
+  it('takes the API key from the authorizer, never from a request header', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+  });
+
+  it("limits each client by a usage plan on the stage: the topology's client throttle and a daily quota", () => {
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: clientThrottle.ratePerSecond, BurstLimit: clientThrottle.burst },
+      Quota: { Limit: dailyRequestQuota, Period: 'DAY' },
+      ApiStages: [
+        {
+          ApiId: { Ref: logicalIdOf(stack.api.restApi) },
+          Stage: { Ref: logicalIdOf(stack.api.restApi.deploymentStage) },
+        },
+      ],
+    });
+  });
+
+  it('gives each registered client an API key valued usageKeyFor(sub), in the usage plan', () => {
+    const keys = resourcesOfType('AWS::ApiGateway::ApiKey');
+    expect(keys.map(([, key]) => key.Properties.Value).sort()).toEqual(apiClients.map(usageKeyFor).sort());
+    const planKeys = resourcesOfType('AWS::ApiGateway::UsagePlanKey');
+    expect(planKeys).toHaveLength(apiClients.length);
+    for (const [keyId, key] of keys) {
+      expect(key.Properties.Enabled).toBe(true);
+      // Keys belong to the usage plan only, not to a stage directly (the legacy way, which bypasses the plan).
+      expect(key.Properties.StageKeys).toBeUndefined();
+      const planKey = planKeys.find(([, each]) => logicalIdIn(each.Properties.KeyId) === keyId);
+      expect(planKey?.[1].Properties).toEqual({
+        KeyId: { Ref: keyId },
+        KeyType: 'API_KEY',
+        UsagePlanId: { Ref: logicalIdOf(stack.api.usagePlan) },
+      });
+    }
+  });
+
+  it("keeps each client's key where it is when another client is added or removed", () => {
+    const keyIdsOf = (clients: string[]): Map<string, string> =>
+      new Map(
+        resourcesOfType(
+          'AWS::ApiGateway::ApiKey',
+          Template.fromStack(stackWith({ apiClients: clients })),
+        ).map(([logicalId, key]) => [String(key.Properties.Value), logicalId]),
+      );
+    const before = keyIdsOf(['emis-web-prod', 'tpp-systmone-prod']);
+    const after = keyIdsOf(['tpp-systmone-prod', 'new-gp-system']);
+    const kept = usageKeyFor('tpp-systmone-prod');
+    expect(after.get(kept)).toBeDefined();
+    expect(after.get(kept)).toBe(before.get(kept));
+  });
+
+  it('registers no client unless told to', () => {
+    const other = Template.fromStack(stackWith({}, 'NoClients'));
+    other.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    other.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+  });
+
   // What API Gateway answers before any function runs: the brief's status codes, the topology's bodies.
   it.each([
     { type: 'MISSING_AUTHENTICATION_TOKEN', status: 404, outcome: gatewayOutcomes.notFound },
     { type: 'REQUEST_TOO_LARGE', status: 413, outcome: gatewayOutcomes.payloadTooLarge },
+    { type: 'UNAUTHORIZED', status: 401, outcome: gatewayOutcomes.unauthorized },
+    { type: 'ACCESS_DENIED', status: 403, outcome: gatewayOutcomes.forbidden },
+    { type: 'INVALID_API_KEY', status: 403, outcome: gatewayOutcomes.forbidden },
     { type: 'THROTTLED', status: 429, outcome: gatewayOutcomes.throttled },
+    { type: 'QUOTA_EXCEEDED', status: 429, outcome: gatewayOutcomes.throttled },
     { type: 'BAD_REQUEST_BODY', status: 400, outcome: gatewayOutcomes.badRequestBody },
     { type: 'BAD_REQUEST_PARAMETERS', status: 400, outcome: gatewayOutcomes.badRequestBody },
   ])('gateway response $type is $status with the OperationOutcome body', ({ type, status, outcome }) => {
@@ -270,6 +417,17 @@ describe('API', () => {
       ResponseType: 'THROTTLED',
       ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
     });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'QUOTA_EXCEEDED',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'3600'" },
+    });
+  });
+
+  it('tells an unauthenticated client to send a bearer token', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': "'Bearer'" },
+    });
   });
 
   it('stage is throttled, traced and access-logged, and never logs request or response bodies', () => {
@@ -280,8 +438,8 @@ describe('API', () => {
         Match.objectLike({
           HttpMethod: '*',
           ResourcePath: '/*',
-          ThrottlingRateLimit: 100,
-          ThrottlingBurstLimit: 200,
+          ThrottlingRateLimit: stageThrottle.ratePerSecond,
+          ThrottlingBurstLimit: stageThrottle.burst,
           LoggingLevel: 'ERROR',
           DataTraceEnabled: false,
         }),
@@ -307,7 +465,7 @@ describe('monitoring', () => {
     });
   });
 
-  it.each(functionNames)('an error in %s raises an alarm', (name) => {
+  it.each(functionNames.filter((name) => name !== 'authorizer'))('an error in %s raises an alarm', (name) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
@@ -317,19 +475,29 @@ describe('monitoring', () => {
     });
   });
 
+  it('refused tokens raise an alarm only when most tokens are refused, not for each one', () => {
+    const alarm = resourcesOfType('AWS::CloudWatch::Alarm').find(([logicalId]) =>
+      logicalId.includes('AuthorizerErrorsAlarm'),
+    )?.[1];
+    expect(alarm?.Properties).toMatchObject({
+      Threshold: 0.5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Metrics: expect.arrayContaining([
+        expect.objectContaining({ Expression: expect.stringContaining('refused / invocations') }),
+      ]),
+    });
+    expect(JSON.stringify(alarm?.Properties.Metrics)).toContain(
+      `"${logicalIdOf(stack.functions.byName.authorizer)}"`,
+    );
+  });
+
   it('has a dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
   it('sends every alarm, and its recovery, to the alarm topic when one is given', () => {
     const topicArn = 'arn:aws:sns:eu-west-2:123456789012:on-call';
-    const withTopic = new ReferralStack(
-      new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
-      'WithTopic',
-      {
-        alarmTopicArn: topicArn,
-      },
-    );
+    const withTopic = stackWith({ alarmTopicArn: topicArn }, 'WithTopic');
     const alarms = Object.values(Template.fromStack(withTopic).findResources('AWS::CloudWatch::Alarm'));
 
     expect(alarms).toHaveLength(queueNames.length + functionNames.length + 1);
@@ -340,8 +508,9 @@ describe('monitoring', () => {
 });
 
 describe('outputs', () => {
-  it('gives the API URL, every table name and every queue URL', () => {
+  it('gives the API URL, the usage plan, every table name and every queue URL', () => {
     template.hasOutput('ApiUrl', {});
+    template.hasOutput('ClientUsagePlanId', { Value: { Ref: logicalIdOf(stack.api.usagePlan) } });
     for (const name of tableNames) {
       template.hasOutput(`${constructId(name)}TableName`, {
         Value: { Ref: logicalIdOf(stack.tables.byName[name]) },
@@ -389,10 +558,25 @@ function resource(logicalId: string): CfnResource {
   return { ...found, Properties: found.Properties ?? {} };
 }
 
-function resourcesOfType(type: string): Array<[string, CfnResource]> {
-  return Object.keys(allResources)
-    .map((logicalId): [string, CfnResource] => [logicalId, resource(logicalId)])
+function resourcesOfType(type: string, from: Template = template): Array<[string, CfnResource]> {
+  const resources = (from.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
+  return Object.entries(resources)
+    .map(([logicalId, each]): [string, CfnResource] => [
+      logicalId,
+      { ...each, Properties: each.Properties ?? {} },
+    ])
     .filter(([, each]) => each.Type === type);
+}
+
+/** The properties of the method for a route. */
+function methodOf(httpMethod: string, routePath: string): JsonObject {
+  const resourceId = [...apiResourcePaths()].find(([, each]) => each === routePath)?.[0];
+  const found = resourcesOfType('AWS::ApiGateway::Method').find(
+    ([, each]) =>
+      each.Properties.HttpMethod === httpMethod && logicalIdIn(each.Properties.ResourceId) === resourceId,
+  );
+  if (found === undefined) throw new Error(`No method ${httpMethod} ${routePath}`);
+  return found[1].Properties;
 }
 
 function logicalIdOf(construct: IConstruct): string {
