@@ -98,8 +98,8 @@ export function serverErrorResponse(error: unknown): APIGatewayProxyResult {
       {
         code: transient ? 'transient' : 'exception',
         diagnostics: transient
-          ? 'A dependency is unavailable; nothing was accepted. Retry with the same Idempotency-Key.'
-          : 'Internal error; nothing was accepted. Retry with the same Idempotency-Key.',
+          ? 'A dependency is unavailable; nothing was acknowledged. Retry with the same Idempotency-Key or X-Request-ID: a retry with it never creates a second referral.'
+          : 'Internal error; nothing was acknowledged. Retry with the same Idempotency-Key or X-Request-ID: a retry with it never creates a second referral.',
       },
     ]),
   );
