@@ -92,7 +92,11 @@ export class DynamoReferralStore implements ReferralStore {
   }
 
   amend(change: Parameters<ReferralStore['amend']>[0]): Promise<boolean> {
-    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#version': 'version',
+      '#practiceOds': 'practiceOds',
+    };
     const values: Record<string, unknown> = {
       ':cancelled': 'cancelled',
       ':ods': change.practiceOds,
