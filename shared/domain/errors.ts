@@ -49,6 +49,8 @@ export class ConflictError extends Error {
   constructor(
     message: string,
     readonly duplicate = false,
+    /** Set when the conflict will clear by itself (the first request is still in progress). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

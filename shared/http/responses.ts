@@ -79,12 +79,16 @@ export function clientErrorResponse(error: unknown): APIGatewayProxyResult | und
     );
   }
   if (error instanceof ConflictError) {
-    return outcome(
+    const response = outcome(
       409,
       operationOutcome('REC_CONFLICT', [
         { code: error.duplicate ? 'duplicate' : 'conflict', diagnostics: error.message },
       ]),
     );
+    if (error.retryAfterSeconds !== undefined) {
+      response.headers = { ...response.headers, 'Retry-After': String(error.retryAfterSeconds) };
+    }
+    return response;
   }
   return undefined;
 }

@@ -10,12 +10,15 @@ export async function mapIdempotencyErrors<T>(run: () => Promise<T>): Promise<T>
     return await run();
   } catch (error) {
     if (error instanceof IdempotencyValidationError) {
-      throw new ConflictError('Idempotency-Key was already used with a different request body');
+      throw new ConflictError(
+        'This Idempotency-Key / X-Request-ID was already used with a different request body',
+      );
     }
     if (error instanceof IdempotencyAlreadyInProgressError) {
       throw new ConflictError(
-        'A request with this Idempotency-Key is still being processed; retry shortly',
+        'A request with this Idempotency-Key / X-Request-ID is still being processed; retry shortly',
         true,
+        1,
       );
     }
     throw error;
