@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
+import type { WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import type { Caller } from '../../shared/auth/caller.ts';
 import {
   apiEvent,
@@ -16,6 +15,8 @@ import {
   storedReferral,
   type ApiHandler,
   type SqsHandler,
+  startHandlerRig,
+  type HandlerRig,
 } from '../support/local.ts';
 
 // POST /$process-message (BaRS-shaped FHIR) through the real intake handler, against real local DynamoDB and SQS;
@@ -27,22 +28,13 @@ let intake: ApiHandler;
 let router: SqsHandler;
 let notifier: SqsHandler;
 
+let rig: HandlerRig;
+
 beforeAll(async () => {
-  aws = await startLocalAws();
-  receiver = await startWebhookReceiver({
-    port: 0,
-    directory: readDirectory(sampleDirectoryFile, 'http://127.0.0.1'),
-  });
-  await aws.seedDirectory(receiver.url);
-  const load = async (path: string) => ((await import(path)) as { handler: unknown }).handler;
-  intake = (await load('../../functions/intake/handler.ts')) as ApiHandler;
-  router = (await load('../../functions/router/handler.ts')) as SqsHandler;
-  notifier = (await load('../../functions/notifier/handler.ts')) as SqsHandler;
+  rig = await startHandlerRig();
+  ({ aws, receiver, intake, router, notifier } = rig);
 });
-afterAll(async () => {
-  await receiver?.stop();
-  await aws?.stop();
-});
+afterAll(() => rig?.stop());
 
 // ---- Helpers ------------------------------------------------------------------------------------------------------
 

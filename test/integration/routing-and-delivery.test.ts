@@ -1,9 +1,9 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
+import type { WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import {
   apiEvent,
   auditOf,
@@ -15,6 +15,8 @@ import {
   storedReferral,
   type ApiHandler,
   type SqsHandler,
+  startHandlerRig,
+  type HandlerRig,
 } from '../support/local.ts';
 
 // Router and notifier handlers against real local DynamoDB and SQS, and a real HTTP webhook receiver.
@@ -25,22 +27,13 @@ let intake: ApiHandler;
 let router: SqsHandler;
 let notifier: SqsHandler;
 
+let rig: HandlerRig;
+
 beforeAll(async () => {
-  aws = await startLocalAws();
-  receiver = await startWebhookReceiver({
-    port: 0,
-    directory: readDirectory(sampleDirectoryFile, 'http://127.0.0.1'),
-  });
-  await aws.seedDirectory(receiver.url);
-  const load = async (path: string) => ((await import(path)) as { handler: unknown }).handler;
-  intake = (await load('../../functions/intake/handler.ts')) as ApiHandler;
-  router = (await load('../../functions/router/handler.ts')) as SqsHandler;
-  notifier = (await load('../../functions/notifier/handler.ts')) as SqsHandler;
+  rig = await startHandlerRig();
+  ({ aws, receiver, intake, router, notifier } = rig);
 });
-afterAll(async () => {
-  await receiver.stop();
-  await aws.stop();
-});
+afterAll(() => rig?.stop());
 
 async function submit(name: string): Promise<string> {
   const response = await intake(apiEvent('POST', '/referrals', sampleReferral(name)), contextFor('intake'));

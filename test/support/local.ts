@@ -10,7 +10,9 @@ import type {
 } from 'aws-lambda';
 import { matchRoute, proxyEvent } from '../../infra/local/gateway.ts';
 import { lambdaContext } from '../../infra/local/lambda-context.ts';
-import type { LocalAws } from '../../infra/local/local-aws.ts';
+import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
+import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import { toRecord } from '../../infra/local/sqs-poller.ts';
 import type { FunctionName, QueueName } from '../../infra/topology.ts';
 import { dayCount } from '../../shared/adapters/dynamodb/metric-counters.ts';
@@ -121,4 +123,35 @@ export async function eventually<T>(
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Real local AWS, the sample directory pointed at a real webhook receiver, and the handlers a flow test drives. */
+export interface HandlerRig {
+  aws: LocalAws;
+  receiver: WebhookReceiver;
+  intake: ApiHandler;
+  router: SqsHandler;
+  notifier: SqsHandler;
+  stop(): Promise<void>;
+}
+
+export async function startHandlerRig(): Promise<HandlerRig> {
+  const aws = await startLocalAws();
+  const receiver = await startWebhookReceiver({
+    port: 0,
+    directory: readDirectory(sampleDirectoryFile, 'http://127.0.0.1'),
+  });
+  await aws.seedDirectory(receiver.url);
+  const load = async (path: string) => ((await import(path)) as { handler: unknown }).handler;
+  return {
+    aws,
+    receiver,
+    intake: (await load('../../functions/intake/handler.ts')) as ApiHandler,
+    router: (await load('../../functions/router/handler.ts')) as SqsHandler,
+    notifier: (await load('../../functions/notifier/handler.ts')) as SqsHandler,
+    async stop() {
+      await receiver.stop();
+      await aws.stop();
+    },
+  };
 }
