@@ -98,7 +98,8 @@ describe('npm start, end to end over HTTP', () => {
   let referralId = '';
 
   it('accepts a referral, routes it and delivers correctly signed webhooks', async () => {
-    await withStack([], { DATA_DIR: dataDir }, async (stack) => {
+    // --verbose: the functions' INFO logs are in the output too, so the privacy check below reads every line.
+    await withStack(['--verbose'], { DATA_DIR: dataDir }, async (stack) => {
       const auth = await authFor(stack, { role: 'gp-system', ods: ['A81001'] });
 
       const response = await fetch(`${stack.apiUrl}/referrals`, {
@@ -143,7 +144,17 @@ describe('npm start, end to end over HTTP', () => {
           ),
         ).toThrow();
       }
-      expect(stack.output()).not.toContain('9995260182');
+      expect(stack.output()).toContain('"message":"Referral routed"');
+      for (const identifier of [
+        '9995260182',
+        '999 526 0182',
+        'Testpatient',
+        '0113 496 0001',
+        'LS6 1AA',
+        '1961-04-12',
+      ]) {
+        expect(stack.output(), `log output must not carry ${identifier}`).not.toContain(identifier);
+      }
 
       const unknown = await fetch(`${stack.apiUrl}/no-such-route`);
       expect(unknown.status).toBe(404);
