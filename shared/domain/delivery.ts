@@ -1,5 +1,5 @@
 import type { InterventionCategory } from './categories.ts';
-import { shareableVerification, type PlannedDelivery, type Referral } from './referral.ts';
+import { hasConsentFor, shareableVerification, type PlannedDelivery, type Referral } from './referral.ts';
 
 /**
  * What a recipient is sent. Data minimisation lives here:
@@ -52,19 +52,20 @@ export function buildDeliveryPayload(
   delivery: PlannedDelivery,
   area: string,
 ): DeliveryPayload {
+  const content = contentAllowedNow(referral, delivery);
   const base: DeliveryPayload = {
     referralId: referral.referralId,
     deliveryId: delivery.deliveryId,
     version: referral.version ?? 1,
     recipient: delivery.recipient,
-    content: delivery.content,
+    content,
     needs: delivery.categories,
     area,
     referredAt: referral.receivedAt,
     referringPractice: referral.practiceOds,
     ...(referral.respondBy === undefined ? {} : { respondBy: referral.respondBy }),
   };
-  if (delivery.content === 'signposting') return base;
+  if (content === 'signposting') return base;
 
   const { name, contact, nhsNumber, nhsNumberVerification } = referral.patient;
   const patient: NonNullable<DeliveryPayload['patient']> = {
@@ -84,6 +85,15 @@ export function buildDeliveryPayload(
     if (referral.reasonForReferral !== undefined) patient.reasonForReferral = referral.reasonForReferral;
   }
   return { ...base, patient };
+}
+
+/**
+ * Consent is checked again at every send, not only at routing: a patient who withdraws consent for a partner (in an
+ * update) stops that partner receiving identifiable details from then on.
+ */
+function contentAllowedNow(referral: Referral, delivery: PlannedDelivery): PlannedDelivery['content'] {
+  if (delivery.recipient.kind !== 'partner') return delivery.content;
+  return hasConsentFor(referral.consent, delivery.recipient.id) ? delivery.content : 'signposting';
 }
 
 /** A cancellation notice: which referral to stop work on, and why. Nothing identifiable. */

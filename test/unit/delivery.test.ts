@@ -98,6 +98,15 @@ describe('buildDeliveryPayload', () => {
     expect(payload.patient?.nhsNumber).toBe(nhsNumber);
   });
 
+  it('a partner whose consent was withdrawn after routing gets signposting only from then on', () => {
+    const referral = leeds();
+    const planned = delivery(referral, 'partner', 'identifiable');
+    const withdrawn = { ...referral, consent: [{ recipient: planned.recipient.id, granted: false }] };
+    const payload = buildDeliveryPayload(withdrawn, planned, 'LS6');
+    expect(payload.content).toBe('signposting');
+    expect('patient' in payload).toBe(false);
+  });
+
   it('flags reach every identifiable recipient', () => {
     const referral = {
       ...leeds(),
