@@ -24,26 +24,36 @@ const deps = {
   clock: systemClock,
 };
 
-export const RoutingMessage = z.object({ referralId: z.uuid() });
+/** Version is set when an update asks for added needs to be routed (absent: the first routing, version 1). */
+export const RoutingMessage = z.object({
+  referralId: z.uuid(),
+  version: z.number().int().positive().optional(),
+});
 
 // Routing is already safe to repeat; the idempotency record makes a redelivered message cheap and stops two
 // concurrent attempts at the same referral.
-const idempotency = idempotencyFor({ keyPath: 'referralId', expiresAfterSeconds: 3600 });
-const routeOnce = makeIdempotent(async ({ referralId }: z.infer<typeof RoutingMessage>) => {
-  const result = await routeReferral(deps, referralId);
-  if (result.outcome === 'skipped') return result;
-  const { routing } = result.referral;
-  return {
-    outcome: result.outcome,
-    deliveriesQueued: result.deliveriesQueued,
-    matched: routing?.matches.length ?? 0,
-    unmet: routing?.unmetNeeds.map((u) => u.category) ?? [],
-  };
-}, idempotency);
+const idempotency = idempotencyFor({ keyPath: 'routingKey', expiresAfterSeconds: 3600 });
+const routeOnce = makeIdempotent(
+  async ({ referralId }: z.infer<typeof RoutingMessage> & { routingKey: string }) => {
+    const result = await routeReferral(deps, referralId);
+    if (result.outcome === 'skipped') return result;
+    const { routing } = result.referral;
+    return {
+      outcome: result.outcome,
+      deliveriesQueued: result.deliveriesQueued,
+      matched: routing?.matches.length ?? 0,
+      unmet: routing?.unmetNeeds.map((u) => u.category) ?? [],
+    };
+  },
+  idempotency,
+);
 
 export const handler = sqsHandler(RoutingMessage, async (message, context) => {
   idempotency.config.registerLambdaContext(context);
-  const result = await routeOnce(message);
+  const result = await routeOnce({
+    ...message,
+    routingKey: `${message.referralId}.v${message.version ?? 1}`,
+  });
   logger.info('Referral routed', { referralId: message.referralId, ...result });
   metrics.addMetric('ReferralsRouted', 'Count', 1);
   if ('unmet' in result && result.unmet.length > 0)

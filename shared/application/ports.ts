@@ -23,6 +23,15 @@ export interface ReferralStore {
    * Returns the referral as it now stands (with the decision recorded first, if another attempt won).
    */
   recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined>;
+  /**
+   * Replaces the decision with an extended one (needs added by an update), adding pending deliveries for new
+   * recipients; only while the referral is routed and still at `version`. Returns the referral as it now stands.
+   */
+  extendRouting(
+    referralId: string,
+    version: number,
+    decision: RoutingDecision,
+  ): Promise<Referral | undefined>;
   /** Marks one delivery delivered; false if it already was (a repeat). */
   markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean>;
   /** Withdraws a referral that was never acknowledged (enqueue failed), so a retry starts clean. */

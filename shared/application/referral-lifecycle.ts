@@ -5,6 +5,7 @@ import {
   type Referral,
   type ReferralRequest,
 } from '../domain/referral.ts';
+import { uncoveredNeeds } from '../domain/routing.ts';
 import type { AuditLog, Clock, MetricCounters, Queue, ReferralStore } from './ports.ts';
 
 /**
@@ -19,6 +20,7 @@ export interface LifecycleDeps {
   referrals: ReferralStore;
   audit: AuditLog;
   counters: MetricCounters;
+  routingQueue: Queue;
   deliveryQueue: Queue;
   clock: Clock;
 }
@@ -82,6 +84,15 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
     detail: { version: current.version, needs: current.needs, messageAt },
   });
   await notifyHolders(deps, current, 'updated');
+  // Needs added after routing are matched by the router (what was routed before stands).
+  if (current.status === 'routed' && uncoveredNeeds(current).length > 0) {
+    await deps.routingQueue.send([
+      {
+        id: `${current.referralId}.v${current.version}`,
+        body: { referralId: current.referralId, version: current.version },
+      },
+    ]);
+  }
   return current;
 }
 

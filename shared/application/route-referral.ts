@@ -1,5 +1,11 @@
 import type { InterventionCategory } from '../domain/categories.ts';
-import { decideRouting, referralArea, type ServiceCandidate } from '../domain/routing.ts';
+import {
+  decideRouting,
+  extendRouting,
+  referralArea,
+  uncoveredNeeds,
+  type ServiceCandidate,
+} from '../domain/routing.ts';
 import type { Referral } from '../domain/referral.ts';
 import type {
   AuditLog,
@@ -40,7 +46,11 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
   if (!referral) throw new UnroutableMessageError(`referral ${referralId} does not exist`);
   if (referral.status === 'cancelled') return { outcome: 'skipped', reason: 'referral was cancelled' };
 
-  const routed = referral.status === 'received' ? await decideAndRecord(deps, referral) : referral;
+  let routed = referral.status === 'received' ? await decideAndRecord(deps, referral) : referral;
+  // An update after routing may have added needs: match those too (what was decided before stands).
+  if (routed?.status === 'routed' && routed.routing && uncoveredNeeds(routed).length > 0) {
+    routed = await extendAndRecord(deps, routed, routed.routing.area);
+  }
   if (!routed?.routing)
     throw new UnroutableMessageError(`referral ${referralId} has no routing decision recorded`);
   if (routed.status === 'cancelled') return { outcome: 'skipped', reason: 'referral was cancelled' };
@@ -80,25 +90,52 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
   return { outcome: 'routed', referral: routed, deliveriesQueued: pending.length };
 }
 
-async function decideAndRecord(deps: RouteReferralDeps, referral: Referral): Promise<Referral | undefined> {
+async function routingInputs(
+  deps: RouteReferralDeps,
+  referral: Referral,
+  needs: Referral['needs'],
+  area?: string,
+) {
   const practice = await deps.directory.practice(referral.practiceOds);
   if (!practice) throw new UnroutableMessageError(`practice ${referral.practiceOds} left the directory`);
   const team = await deps.directory.teamForPcn(practice.pcn);
-  const { area } = referralArea(referral, practice);
+  const where = area ?? referralArea(referral, practice).area;
   const candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>> = {};
   await Promise.all(
-    referral.needs.map(async (category) => {
-      candidates[category] = await deps.directory.servicesCovering(category, area);
+    needs.map(async (category) => {
+      candidates[category] = await deps.directory.servicesCovering(category, where);
     }),
   );
-  const decision = decideRouting({
-    referral,
-    practice,
-    team,
-    candidates,
-    decidedAt: deps.clock.now().toISOString(),
-  });
+  return { referral, practice, team, candidates, decidedAt: deps.clock.now().toISOString() };
+}
+
+async function decideAndRecord(deps: RouteReferralDeps, referral: Referral): Promise<Referral | undefined> {
+  const decision = decideRouting(await routingInputs(deps, referral, referral.needs));
   return deps.referrals.recordRouting(referral.referralId, decision);
+}
+
+async function extendAndRecord(
+  deps: RouteReferralDeps,
+  referral: Referral,
+  area: string,
+): Promise<Referral | undefined> {
+  const decision = extendRouting(await routingInputs(deps, referral, uncoveredNeeds(referral), area));
+  const extended = await deps.referrals.extendRouting(referral.referralId, referral.version, decision);
+  if (extended?.routing && uncoveredNeeds(extended).length === 0) {
+    await deps.audit.append({
+      referralId: referral.referralId,
+      eventKey: `rerouted.v${referral.version}`,
+      action: 'referral.rerouted',
+      actor: 'system:router',
+      at: deps.clock.now().toISOString(),
+      detail: {
+        version: referral.version,
+        addedMatches: extended.routing.matches.length - (referral.routing?.matches.length ?? 0),
+        unmetNeeds: extended.routing.unmetNeeds,
+      },
+    });
+  }
+  return extended;
 }
 
 /** The observatory's counts for one routed referral. Dimensions never include patient data. */

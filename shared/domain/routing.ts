@@ -130,3 +130,38 @@ export function decideRouting(input: RoutingInput): RoutingDecision {
     deliveries,
   };
 }
+
+/** Needs the decision has not yet answered (added by an update after routing): neither matched nor recorded unmet. */
+export function uncoveredNeeds(referral: Referral): Referral['needs'] {
+  const decision = referral.routing;
+  if (!decision) return referral.needs;
+  const answered = new Set([
+    ...decision.matches.map((m) => m.category),
+    ...decision.unmetNeeds.map((u) => u.category),
+  ]);
+  return referral.needs.filter((need) => !answered.has(need));
+}
+
+/**
+ * Extends a recorded decision to needs added by an update: they are matched in the same area, and a partner not
+ * yet involved gets a new delivery. What was decided before stands (recipients are never withdrawn by routing);
+ * existing recipients hear of the change through the update notice.
+ */
+export function extendRouting(input: RoutingInput): RoutingDecision {
+  const previous = input.referral.routing;
+  if (!previous) return decideRouting(input);
+  const added = decideRouting({
+    ...input,
+    referral: { ...input.referral, needs: uncoveredNeeds(input.referral) },
+  });
+  const recipients = new Set(previous.deliveries.map((d) => d.deliveryId));
+  return {
+    ...previous,
+    matches: [...previous.matches, ...added.matches],
+    unmetNeeds: [...previous.unmetNeeds, ...added.unmetNeeds],
+    deliveries: [
+      ...previous.deliveries,
+      ...added.deliveries.filter((d) => d.recipient.kind === 'partner' && !recipients.has(d.deliveryId)),
+    ],
+  };
+}

@@ -8,6 +8,7 @@ import type { WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import type { Caller } from '../../shared/auth/caller.ts';
 import {
   apiEvent,
+  auditOf,
   contextFor,
   gpSystem,
   receiveAll,
@@ -509,6 +510,25 @@ describe('POST /$process-message: update and cancel after delivery', () => {
     expect(Object.values(after?.deliveryStatus ?? {}).map((d) => d.updateNoticeVersion)).toEqual([2, 2, 2]);
   });
 
+  it('the need the update added is routed too: a new partner gets the referral, earlier decisions stand', async () => {
+    expect(await routeQueued()).toEqual([{ referralId, version: 2 }]);
+    const stored = await storedReferral(aws, referralId);
+    expect(stored?.routing?.matches.map((m) => [m.category, m.partnerId])).toEqual([
+      ['arts', 'arts-for-all'],
+      ['mental-health', 'mind-matters'],
+      ['physical-activity', 'green-gym'],
+    ]);
+    const assigned = await deliverQueued();
+    expect(assigned).toEqual([
+      { referralId, deliveryId: `${referralId}.partner.green-gym`, kind: 'assigned' },
+    ]);
+    expect(webhooksFor(referralId, 'referral.assigned').map((r) => r.path)).toContain(
+      '/hooks/partner/green-gym',
+    );
+    deliveryIds = [...deliveryIds, `${referralId}.partner.green-gym`].sort();
+    expect((await auditOf(aws, referralId)).map((a) => a.action)).toContain('referral.rerouted');
+  });
+
   it('an update older than the last one applied is 409 conflict and changes nothing', async () => {
     const stale = { requestId: randomUUID(), correlationId: conversation.correlationId };
     const request = example('update.json', { serviceRequestId: referralId, timestamp: at(0.5) });
@@ -542,10 +562,11 @@ describe('POST /$process-message: update and cancel after delivery', () => {
     expect(stored?.cancellation?.reason).toBe('revoked');
 
     const notices = await deliverQueued();
-    expect(notices.map((n) => n.kind)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(notices.map((n) => n.kind)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
     const cancelled = webhooksFor(referralId, 'referral.cancelled');
     expect(cancelled.map((r) => r.path).sort()).toEqual([
       '/hooks/partner/arts-for-all',
+      '/hooks/partner/green-gym',
       '/hooks/partner/mind-matters',
       '/hooks/team/lw-woodhouse',
     ]);
@@ -565,7 +586,8 @@ describe('POST /$process-message: update and cancel after delivery', () => {
     expect(stored?.status).toBe('cancelled');
     expect(stored?.version).toBe(2);
     await expectQueuesEmpty();
-    expect(webhooksFor(referralId)).toHaveLength(9); // 3 assigned + 3 updated + 3 cancelled, nothing more
+    // 3 assigned + 3 updated + 1 assigned for the added need + 4 cancelled, nothing more
+    expect(webhooksFor(referralId)).toHaveLength(11);
   });
 });
 

@@ -66,6 +66,20 @@ export class InMemoryReferralStore implements ReferralStore {
     return this.get(referralId);
   }
 
+  async extendRouting(
+    referralId: string,
+    version: number,
+    decision: RoutingDecision,
+  ): Promise<Referral | undefined> {
+    const item = this.items.get(referralId);
+    if (item && item.status === 'routed' && item.version === version) {
+      const deliveryStatus = { ...item.deliveryStatus };
+      for (const d of decision.deliveries) deliveryStatus[d.deliveryId] ??= { status: 'pending' };
+      this.items.set(referralId, { ...item, routing: copy(decision), deliveryStatus });
+    }
+    return this.get(referralId);
+  }
+
   async markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean> {
     this.calls.markDelivered++;
     const item = this.items.get(referralId);

@@ -147,7 +147,11 @@ describe('routeReferral', () => {
       team: { id: 'lw-woodhouse', name: 'Woodhouse link workers' },
       teamReason: 'recorded by the other attempt',
       matches: [],
-      unmetNeeds: [],
+      // Every need is answered (here as unmet), as in any real decision.
+      unmetNeeds: [
+        { category: 'arts', area: 'LS6', reason: 'recorded by the other attempt' },
+        { category: 'mental-health', area: 'LS6', reason: 'recorded by the other attempt' },
+      ],
       deliveries: [
         {
           deliveryId: teamDelivery,

@@ -5,7 +5,9 @@ import type { Referral } from '../../shared/domain/referral.ts';
 import {
   decideRouting,
   deliveryIdFor,
+  extendRouting,
   referralArea,
+  uncoveredNeeds,
   type RoutingInput,
   type ServiceCandidate,
 } from '../../shared/domain/routing.ts';
@@ -331,5 +333,32 @@ describe('deliveryIdFor', () => {
       deliveryIdFor('s', 'partner', 'y'),
     ]);
     expect(ids.size).toBe(4);
+  });
+});
+
+describe('extendRouting (needs added by an update)', () => {
+  it('matches only the added need, keeps every earlier decision, and adds a delivery for a new partner only', () => {
+    const first = sampleReferral('leeds-arts-and-mental-health');
+    const routed: Referral = { ...first, status: 'routed', routing: decideRouting(inputFor(first)) };
+    expect(uncoveredNeeds(routed)).toEqual([]);
+
+    const amended: Referral = {
+      ...routed,
+      needs: [...routed.needs, 'physical-activity', 'food'],
+      version: 2,
+    };
+    expect(uncoveredNeeds(amended)).toEqual(['physical-activity', 'food']);
+    const extended = extendRouting(inputFor(amended));
+
+    expect(extended.matches.slice(0, 2)).toEqual(routed.routing?.matches);
+    expect(extended.matches[2]).toMatchObject({ category: 'physical-activity', partnerId: 'green-gym' });
+    expect(extended.unmetNeeds).toEqual([
+      { category: 'food', area: 'LS6', reason: 'no service in the directory offers food in LS6' },
+    ]);
+    expect(extended.deliveries.map((d) => d.deliveryId)).toEqual([
+      ...(routed.routing?.deliveries.map((d) => d.deliveryId) ?? []),
+      deliveryIdFor(first.referralId, 'partner', 'green-gym'),
+    ]);
+    expect(uncoveredNeeds({ ...amended, routing: extended })).toEqual([]);
   });
 });

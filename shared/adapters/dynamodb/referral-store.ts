@@ -62,6 +62,41 @@ export class DynamoReferralStore implements ReferralStore {
     return this.get(referralId);
   }
 
+  async extendRouting(
+    referralId: string,
+    version: number,
+    decision: RoutingDecision,
+  ): Promise<Referral | undefined> {
+    const current = await this.get(referralId);
+    const known = new Set(Object.keys(current?.deliveryStatus ?? {}));
+    const added = decision.deliveries.filter((d) => !known.has(d.deliveryId));
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+    const values: Record<string, unknown> = {
+      ':decision': decision,
+      ':routed': 'routed',
+      ':version': version,
+    };
+    const sets = ['routing = :decision'];
+    added.forEach((d, i) => {
+      names[`#d${i}`] = d.deliveryId;
+      values[`:p${i}`] = { status: 'pending' };
+      sets.push(`deliveryStatus.#d${i} = :p${i}`);
+    });
+    await appliedUnlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { referralId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: '#status = :routed AND #version = :version',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    return this.get(referralId);
+  }
+
   markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean> {
     return appliedUnlessConditionFails(() =>
       this.client.send(
