@@ -1,6 +1,7 @@
-import { ConflictError, NotFoundError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import {
   clinicalContent,
+  referralRuleBreaches,
   type CancellationReason,
   type Referral,
   type ReferralRequest,
@@ -52,6 +53,8 @@ export interface AmendCommand {
 }
 
 export async function amendReferral(deps: LifecycleDeps, command: AmendCommand): Promise<Referral> {
+  const breaches = referralRuleBreaches(command.request, deps.clock.now());
+  if (breaches.length > 0) throw new ValidationError(breaches);
   const messageAt = new Date(command.messageAt).toISOString();
   const practiceOds = command.request.practiceOds;
   const applied = await deps.referrals.amend({

@@ -1,5 +1,10 @@
-import { DependencyUnavailableError, UnprocessableError } from '../domain/errors.ts';
-import { newReferral, type ReferralRequest, type ReferralSource } from '../domain/referral.ts';
+import { DependencyUnavailableError, UnprocessableError, ValidationError } from '../domain/errors.ts';
+import {
+  newReferral,
+  referralRuleBreaches,
+  type ReferralRequest,
+  type ReferralSource,
+} from '../domain/referral.ts';
 import type { AuditLog, Clock, Directory, Queue, ReferralStore } from './ports.ts';
 
 /**
@@ -37,6 +42,8 @@ export async function submitReferral(
   command: SubmitReferralCommand,
 ): Promise<Acknowledgement> {
   const { request, referralId } = command;
+  const breaches = referralRuleBreaches(request, deps.clock.now());
+  if (breaches.length > 0) throw new ValidationError(breaches);
   const practice = await deps.directory.practice(request.practiceOds);
   if (!practice) {
     throw new UnprocessableError(

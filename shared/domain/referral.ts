@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InterventionCategory } from './categories.ts';
+import type { FieldProblem } from './errors.ts';
 import { OdsCode } from './directory.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
 import { normalisePostcode, ukPostcodePattern } from './postcode.ts';
@@ -231,4 +232,53 @@ export function hasConsentFor(consent: ConsentGrant[], partnerId: string): boole
   const specific = consent.find((grant) => grant.recipient === partnerId);
   if (specific) return specific.granted;
   return consent.some((grant) => grant.recipient === anyVcsePartner && grant.granted);
+}
+
+/** The fields the clock-dependent rules read, as loose as the raw candidate a FHIR message becomes. */
+interface RuleInput {
+  patient?: { birthDate?: unknown; nhsNumberVerification?: unknown };
+  respondBy?: unknown;
+}
+
+/**
+ * Rules a schema cannot hold because they depend on "now" or on sharing policy; both intake forms apply them (the
+ * JSON route in the use cases, the FHIR parser with FHIR expressions), so there is one set of rules.
+ */
+export const referralRules: ReadonlyArray<{
+  field: string;
+  check: (request: RuleInput, now: Date) => string | undefined;
+}> = [
+  {
+    field: 'patient.birthDate',
+    check: ({ patient }, now) => {
+      const birthDate = patient?.birthDate;
+      if (typeof birthDate !== 'string') return undefined;
+      if (birthDate > now.toISOString().slice(0, 10)) return 'must not be in the future';
+      if (birthDate < '1900-01-01') return 'must not be before 1900';
+      return undefined;
+    },
+  },
+  {
+    field: 'respondBy',
+    check: ({ respondBy }, now) =>
+      typeof respondBy === 'string' && !(Date.parse(respondBy) > now.getTime())
+        ? 'must be in the future'
+        : undefined,
+  },
+  {
+    field: 'patient.nhsNumberVerification',
+    check: ({ patient }) => {
+      const status = patient?.nhsNumberVerification;
+      if (status === undefined || shareableVerification.has(status as NhsNumberVerification))
+        return undefined;
+      return `NHS number verification status is ${String(status)}: only a verified number (or one present but not traced) may be shared onward; trace it on PDS first`;
+    },
+  },
+];
+
+export function referralRuleBreaches(request: RuleInput, now: Date): FieldProblem[] {
+  return referralRules.flatMap(({ field, check }) => {
+    const rule = check(request, now);
+    return rule === undefined ? [] : [{ field, rule, kind: 'value' as const }];
+  });
 }

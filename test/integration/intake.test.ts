@@ -98,6 +98,28 @@ describe('POST /referrals', () => {
       /Modulus 11/,
     ],
     [
+      'a birth date in the future',
+      (r: Record<string, unknown>) => ((r.patient as Record<string, unknown>).birthDate = '2999-01-01'),
+      'patient.birthDate',
+      'value',
+      /must not be in the future/,
+    ],
+    [
+      'a deadline already past',
+      (r: Record<string, unknown>) => (r.respondBy = '2020-01-01T09:00:00Z'),
+      'respondBy',
+      'value',
+      /must be in the future/,
+    ],
+    [
+      'an NHS number whose verification status forbids sharing it',
+      (r: Record<string, unknown>) =>
+        ((r.patient as Record<string, unknown>).nhsNumberVerification = 'trace-required'),
+      'patient.nhsNumberVerification',
+      'value',
+      /only a verified number/,
+    ],
+    [
       'an unknown need category',
       (r: Record<string, unknown>) => (r.needs = ['astrology']),
       'needs.0',

@@ -10,12 +10,7 @@ import {
 } from '../codes.ts';
 import { UnprocessableError, ValidationError, type FieldProblem } from '../errors.ts';
 import { uuidPattern } from '../ids.ts';
-import {
-  anyVcsePartner,
-  ReferralRequest,
-  shareableVerification,
-  type NhsNumberVerification,
-} from '../referral.ts';
+import { anyVcsePartner, referralRules, ReferralRequest, type NhsNumberVerification } from '../referral.ts';
 import { parseWith } from '../../http/request.ts';
 import {
   Condition,
@@ -839,27 +834,6 @@ export function parseBarsMessage(input: unknown, now: Date): BarsIntent {
     else {
       const reading = readPatient(patient, base, fields, problems);
       candidate['patient'] = reading.candidate;
-      const verification = reading.verification;
-      if (verification !== undefined) {
-        extra.push({
-          field: 'patient.nhsNumberVerification',
-          applies: () =>
-            shareableVerification.has(verification.status)
-              ? undefined
-              : `NHS number verification status is ${verification.status}: only a verified number (or one present but not traced) may be shared onward; trace it on PDS first`,
-        });
-      }
-      const birthDate = reading.candidate['birthDate'];
-      if (typeof birthDate === 'string') {
-        extra.push({
-          field: 'patient.birthDate',
-          applies: () => {
-            if (birthDate > now.toISOString().slice(0, 10)) return 'must not be in the future';
-            if (birthDate < '1900-01-01') return 'must not be before 1900';
-            return undefined;
-          },
-        });
-      }
     }
   }
   // Who asked, and the encounter (journey): not mapped, but they must resolve and be of the right shape.
@@ -917,13 +891,9 @@ export function parseBarsMessage(input: unknown, now: Date): BarsIntent {
   // Deadline and free text.
   const deadline = sr.occurrencePeriod?.end;
   fields.set('respondBy', `${srBase}.occurrencePeriod.end`);
-  if (deadline !== undefined) {
-    candidate['respondBy'] = deadline;
-    extra.push({
-      field: 'respondBy',
-      applies: () => (Date.parse(deadline) > now.getTime() ? undefined : 'must be in the future'),
-    });
-  }
+  if (deadline !== undefined) candidate['respondBy'] = deadline;
+  // The clock- and policy-dependent rules both intake forms share (birth date, deadline, NHS number verification).
+  for (const { field, check } of referralRules) extra.push({ field, applies: () => check(candidate, now) });
   const notes = (sr.note ?? []).flatMap((note) => (note.text?.trim() ? [note.text.trim()] : []));
   fields.set('reasonForReferral', sr.note?.length === 1 ? `${srBase}.note[0].text` : `${srBase}.note`);
   if (notes.length) candidate['reasonForReferral'] = notes.join('\n\n');
