@@ -1,36 +1,64 @@
+import { z } from 'zod';
+import { InterventionCategory } from '../domain/categories.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import type { Referral } from '../domain/referral.ts';
+import { referralStatuses, type Referral } from '../domain/referral.ts';
 import type { ReferralStore } from './ports.ts';
 
 /**
  * What a referral's status shows: where it went and how far it got. No patient identifiers: the status answers
- * "was it routed and delivered?", not "who is the patient?".
+ * "was it routed and delivered?", not "who is the patient?". The schema is also the API's (shared/http/api-schemas.ts).
  */
-export interface ReferralStatusView {
-  referralId: string;
-  status: Referral['status'];
-  receivedAt: string;
-  updatedAt: string;
-  practiceOds: string;
-  needs: Referral['needs'];
-  area: string | null;
-  team: { id: string; name: string; reason: string } | null;
-  partners: Array<{
-    category: string;
-    partnerId: string;
-    partnerName: string;
-    serviceName: string;
-    reason: string;
-  }>;
-  unmetNeeds: Array<{ category: string; area: string; reason: string }>;
-  deliveries: Array<{
-    deliveryId: string;
-    recipient: { kind: string; id: string; name: string };
-    content: string;
-    status: string;
-    deliveredAt?: string;
-  }>;
-}
+export const ReferralStatusViewSchema = z.object({
+  referralId: z.uuid(),
+  status: z.enum(referralStatuses),
+  receivedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  practiceOds: z.string().describe('ODS code of the referring practice'),
+  needs: z.array(InterventionCategory),
+  area: z.string().nullable().describe('Postcode district the referral was routed in; null until routed'),
+  team: z
+    .object({ id: z.string(), name: z.string(), reason: z.string() })
+    .nullable()
+    .describe("The PCN's link-worker team assigned, with the reason; null until routed or if none covers it"),
+  partners: z
+    .array(
+      z.object({
+        category: z.string().describe('The intervention category matched'),
+        partnerId: z.string(),
+        partnerName: z.string(),
+        serviceName: z.string(),
+        reason: z.string(),
+      }),
+    )
+    .describe('VCSE services matched, one per need met'),
+  unmetNeeds: z
+    .array(
+      z.object({
+        category: z.string().describe('The intervention category no service covers'),
+        area: z.string(),
+        reason: z.string(),
+      }),
+    )
+    .describe('Needs no service in the area covers'),
+  deliveries: z
+    .array(
+      z.object({
+        deliveryId: z.string(),
+        recipient: z.object({
+          kind: z.string().describe('`team` or `partner`'),
+          id: z.string(),
+          name: z.string(),
+        }),
+        content: z
+          .string()
+          .describe('`identifiable` (name and contact route) or `signposting` (nothing identifiable)'),
+        status: z.string().describe('`pending` or `delivered`'),
+        deliveredAt: z.iso.datetime().optional(),
+      }),
+    )
+    .describe('One webhook delivery per recipient'),
+});
+export type ReferralStatusView = z.infer<typeof ReferralStatusViewSchema>;
 
 /**
  * `mayView` decides whether the caller may see this referral; a referral the caller may not see is reported as not

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { DependencyUnavailableError, UnprocessableError, ValidationError } from '../domain/errors.ts';
 import {
   newReferral,
@@ -31,11 +32,13 @@ export interface SubmitReferralCommand {
   messageAt?: string;
 }
 
-export interface Acknowledgement {
-  referralId: string;
-  status: 'received';
-  receivedAt: string;
-}
+/** What intake answers: the referral is stored and queued. The schema is also the API's (api-schemas.ts). */
+export const AcknowledgementSchema = z.object({
+  referralId: z.uuid().describe('The referral id; `GET /referrals/{id}` shows its progress'),
+  status: z.literal('received'),
+  receivedAt: z.iso.datetime().describe('When the referral was first accepted (a retry gets the same time)'),
+});
+export type Acknowledgement = z.infer<typeof AcknowledgementSchema>;
 
 export async function submitReferral(
   deps: SubmitReferralDeps,

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { InterventionCategory } from '../domain/categories.ts';
-import { ReferralRequest, referralStatuses } from '../domain/referral.ts';
+import { ReferralStatusViewSchema } from '../application/referral-status.ts';
+import { AcknowledgementSchema } from '../application/submit-referral.ts';
+import { ReferralRequest } from '../domain/referral.ts';
 import { barsErrorCodeSystem } from './operation-outcome.ts';
 
 /**
  * Zod schemas for what the API sends and receives, each with an `id` so the OpenAPI document (openapi.ts) names
- * it as a component. The response schemas mirror the TypeScript types the handlers return
- * (`Acknowledgement` in submit-referral.ts, `ReferralStatusView` in referral-status.ts, `OperationOutcome` in
- * operation-outcome.ts) exactly; test/unit/openapi.test.ts checks the types are equal, so either side changing
- * alone fails the type check.
+ * it as a component. `Acknowledgement` and `ReferralStatusView` are the application's own schemas (their
+ * types are z.infer of them); the others mirror the TypeScript types the handlers return (`Acknowledgement` in submit-referral.ts,
+ * `OperationOutcome` in operation-outcome.ts) exactly; test/unit/openapi.test.ts checks the types are equal.
  *
  * FHIR resources other than OperationOutcome are described permissively (`z.looseObject`): the FHIR and BaRS
  * specifications define them, and the intake validates a message's content itself.
@@ -54,78 +54,17 @@ export const Bundle = z
 
 // ---- Responses --------------------------------------------------------------------------------------------------
 
-export const Acknowledgement = z
-  .object({
-    referralId: z.uuid().describe('The referral id; `GET /referrals/{id}` shows its progress'),
-    status: z.literal('received'),
-    receivedAt: z.iso
-      .datetime()
-      .describe('When the referral was first accepted (a retry gets the same time)'),
-  })
-  .meta({
-    id: 'Acknowledgement',
-    description: 'The referral is stored and queued for routing.',
-  });
+export const Acknowledgement = AcknowledgementSchema.meta({
+  id: 'Acknowledgement',
+  description: 'The referral is stored and queued for routing.',
+});
 
-export const ReferralStatusView = z
-  .object({
-    referralId: z.uuid(),
-    status: z.enum(referralStatuses),
-    receivedAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    practiceOds: z.string().describe('ODS code of the referring practice'),
-    needs: z.array(InterventionCategory),
-    area: z.string().nullable().describe('Postcode district the referral was routed in; null until routed'),
-    team: z
-      .object({ id: z.string(), name: z.string(), reason: z.string() })
-      .nullable()
-      .describe(
-        "The PCN's link-worker team assigned, with the reason; null until routed or if none covers it",
-      ),
-    partners: z
-      .array(
-        z.object({
-          category: z.string().describe('The intervention category matched'),
-          partnerId: z.string(),
-          partnerName: z.string(),
-          serviceName: z.string(),
-          reason: z.string(),
-        }),
-      )
-      .describe('VCSE services matched, one per need met'),
-    unmetNeeds: z
-      .array(
-        z.object({
-          category: z.string().describe('The intervention category no service covers'),
-          area: z.string(),
-          reason: z.string(),
-        }),
-      )
-      .describe('Needs no service in the area covers'),
-    deliveries: z
-      .array(
-        z.object({
-          deliveryId: z.string(),
-          recipient: z.object({
-            kind: z.string().describe('`team` or `partner`'),
-            id: z.string(),
-            name: z.string(),
-          }),
-          content: z
-            .string()
-            .describe('`identifiable` (name and contact route) or `signposting` (nothing identifiable)'),
-          status: z.string().describe('`pending` or `delivered`'),
-          deliveredAt: z.iso.datetime().optional(),
-        }),
-      )
-      .describe('One webhook delivery per recipient'),
-  })
-  .meta({
-    id: 'ReferralStatusView',
-    description:
-      'Where a referral went and how far it got. It carries no patient identifiers: it answers "was it routed ' +
-      'and delivered?", not "who is the patient?".',
-  });
+export const ReferralStatusView = ReferralStatusViewSchema.meta({
+  id: 'ReferralStatusView',
+  description:
+    'Where a referral went and how far it got. It carries no patient identifiers: it answers "was it routed ' +
+    'and delivered?", not "who is the patient?".',
+});
 
 /** FHIR issue-type codes we use; the same list as `IssueType` in operation-outcome.ts. */
 export const issueTypes = [
