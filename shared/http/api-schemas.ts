@@ -7,8 +7,8 @@ import { barsErrorCodeSystem } from './operation-outcome.ts';
 /**
  * Zod schemas for what the API sends and receives, each with an `id` so the OpenAPI document (openapi.ts) names
  * it as a component. `Acknowledgement` and `ReferralStatusView` are the application's own schemas (their
- * types are z.infer of them); the others mirror the TypeScript types the handlers return (`Acknowledgement` in submit-referral.ts,
- * `OperationOutcome` in operation-outcome.ts) exactly; test/unit/openapi.test.ts checks the types are equal.
+ * types are z.infer of them); `OperationOutcome` mirrors the type in operation-outcome.ts exactly, and
+ * test/unit/openapi.test.ts checks the types are equal.
  *
  * FHIR resources other than OperationOutcome are described permissively (`z.looseObject`): the FHIR and BaRS
  * specifications define them, and the intake validates a message's content itself.
