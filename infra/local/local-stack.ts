@@ -17,6 +17,11 @@ export interface LocalStackOptions extends Omit<LocalAwsOptions, 'settings'> {
   /** API port (0: any free port). */
   port?: number;
   webhookPort?: number;
+  /**
+   * Where the teams' and partners' webhooks go instead of a receiver started here (e.g. one that outlives the
+   * stack, as the crash test's does). The sample directory's channels are pointed at it; no receiver is started.
+   */
+  webhookUrl?: string;
   issuerPort?: number;
   /** Per-client rate limit at the gateway; the topology's by default. */
   throttle?: { ratePerSecond: number; burst: number };
@@ -28,10 +33,21 @@ export interface LocalStack {
   aws: LocalAws;
   issuer: DevIssuer;
   receiver: WebhookReceiver;
+  /** Base URL of the webhook receiver the directory's channels point at. */
+  webhookUrl: string;
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+/** A stack whose webhooks go to a receiver elsewhere (`webhookUrl`): it started none of its own. */
+export type LocalStackWithoutReceiver = Omit<LocalStack, 'receiver'> & { receiver: undefined };
+
+export function startLocalStack(
+  options?: LocalStackOptions & { webhookUrl?: undefined },
+): Promise<LocalStack>;
+export function startLocalStack(options: LocalStackOptions): Promise<LocalStack | LocalStackWithoutReceiver>;
+export async function startLocalStack(
+  options: LocalStackOptions = {},
+): Promise<LocalStack | LocalStackWithoutReceiver> {
   const log = options.log ?? (() => undefined);
   const issuer = await startDevIssuer({
     port: options.issuerPort ?? 0,
@@ -41,13 +57,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...options,
     settings: { JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: issuer.audience, JWKS_URL: issuer.jwksUrl },
   });
-  const receiver = await startWebhookReceiver({
-    port: options.webhookPort ?? 0,
-    // The receiver looks secrets up by path, which does not depend on its port.
-    directory: readDirectory(sampleDirectoryFile, 'http://127.0.0.1'),
-    log,
-  });
-  const directory = await aws.seedDirectory(receiver.url);
+  const receiver = options.webhookUrl
+    ? undefined
+    : await startWebhookReceiver({
+        port: options.webhookPort ?? 0,
+        // The receiver looks secrets up by path, which does not depend on its port.
+        directory: readDirectory(sampleDirectoryFile, 'http://127.0.0.1'),
+        log,
+      });
+  const webhookUrl = options.webhookUrl ?? receiver?.url ?? '';
+  const directory = await aws.seedDirectory(webhookUrl);
   log(
     `directory: ${directory.practices.length} practices, ${directory.teams.length} link-worker teams, ` +
       `${directory.partners.length} VCSE partners, ${directory.services.length} services`,
@@ -75,11 +94,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     aws,
     issuer,
     receiver,
+    webhookUrl,
     async stop() {
       // Stop taking work first, let in-flight batches finish, then close the servers they write to.
       await gateway.stop();
       await Promise.all(pollers.map((p) => p.stop()));
-      await receiver.stop();
+      await receiver?.stop();
       await aws.stop();
       await issuer.stop();
     },

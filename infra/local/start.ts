@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { startLocalStack, type LocalStack, type LocalStackWithoutReceiver } from './local-stack.ts';
 
 /**
  * `npm start`: the whole system on this machine, no AWS account needed.
  *   --in-memory   keep nothing (default: data kept under .data/, so a restart keeps referrals and queues)
  *   --verbose     show the functions' own JSON logs (INFO); default WARN
  * Ports: PORT (API, default 3000), WEBHOOK_PORT (3001), ISSUER_PORT (3002), DYNAMODB_PORT (8000), SQS_PORT (9324).
+ * WEBHOOK_URL: send the webhooks to a receiver already running there instead of starting one (WEBHOOK_PORT is then
+ * unused); the crash test keeps its receiver alive across a kill -9 of the stack this way.
  */
 
 const { values } = parseArgs({
@@ -20,7 +22,7 @@ if (values.help) {
   console.log(`Usage: npm start [-- --in-memory] [-- --verbose]
 Runs the API, queues, functions, tables and a sample directory locally.
 Environment: PORT (3000), WEBHOOK_PORT (3001), ISSUER_PORT (3002), DYNAMODB_PORT (8000), SQS_PORT (9324),
-DATA_DIR (.data)`);
+DATA_DIR (.data), WEBHOOK_URL (unset: start a webhook receiver on WEBHOOK_PORT)`);
   process.exit(0);
 }
 
@@ -40,11 +42,12 @@ const log = (line: string): void => console.log(`${time()} ${line}`);
 const dataDir = values['in-memory'] ? undefined : resolve(process.env.DATA_DIR ?? '.data');
 
 log(`starting local stack (${dataDir ? `data in ${dataDir}` : 'in memory, nothing kept'})`);
-let stack: LocalStack;
+let stack: LocalStack | LocalStackWithoutReceiver;
 try {
   stack = await startLocalStack({
     port: port('PORT', 3000),
     webhookPort: port('WEBHOOK_PORT', 3001),
+    ...(process.env.WEBHOOK_URL ? { webhookUrl: process.env.WEBHOOK_URL } : {}),
     issuerPort: port('ISSUER_PORT', 3002),
     dynamoDbPort: port('DYNAMODB_PORT', 8000),
     sqsPort: port('SQS_PORT', 9324),
@@ -62,7 +65,7 @@ try {
 }
 
 console.log(`
-Ready: API ${stack.apiUrl}   (DynamoDB ${stack.aws.dynamoDbEndpoint}, SQS ${stack.aws.sqsEndpoint}, webhooks ${stack.receiver.url}, token issuer ${stack.issuer.issuer})
+Ready: API ${stack.apiUrl}   (DynamoDB ${stack.aws.dynamoDbEndpoint}, SQS ${stack.aws.sqsEndpoint}, webhooks ${stack.webhookUrl}, token issuer ${stack.issuer.issuer})
 
 Try it:
   TOKEN=$(npm run -s token -- --role gp-system --ods A81001)
