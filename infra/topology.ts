@@ -92,6 +92,12 @@ export const authorizerCacheSeconds = 300;
 export const serviceName = 'social-prescribing-referrals';
 export const metricsNamespace = 'SocialPrescribing';
 
+/**
+ * How long the notifier waits for a recipient to answer one webhook POST. It bounds a delivery's work, so the
+ * notifier's timeout is this plus a margin for its few DynamoDB requests (records of a batch run in parallel).
+ */
+export const webhookTimeoutSeconds = 10;
+
 /** API Gateway's own payload limit is 10 MB; a referral never needs more than this, so larger bodies get 413. */
 export const maxRequestBodyBytes = 256 * 1024;
 
@@ -140,7 +146,10 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     purpose:
       'Validates a referral (plain JSON or BaRS FHIR message), records it durably, enqueues it and acknowledges.',
     entry: 'functions/intake/handler.ts',
-    timeoutSeconds: 10,
+    // A handful of DynamoDB requests and one SQS send, well under a second. An in-progress idempotency record
+    // outlives a crashed request by the function's timeout (a retry meanwhile gets 409 + Retry-After), so the
+    // timeout is kept short: 6 s, far inside API Gateway's 29 s integration limit.
+    timeoutSeconds: 6,
     memoryMb: 512,
     tables: {
       referrals: 'readWrite',
@@ -173,7 +182,10 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     purpose:
       'Assigns the link-worker team, matches VCSE services by need and area, records the decision, fans out deliveries.',
     entry: 'functions/router/handler.ts',
-    timeoutSeconds: 30,
+    // About fifteen DynamoDB requests and one SQS batch per referral, the records of a batch in parallel: tens of
+    // milliseconds in AWS. 10 s leaves room for SDK retries and a loaded local machine; a crashed batch then
+    // returns after 61 s (visibility), not 181 s.
+    timeoutSeconds: 10,
     memoryMb: 512,
     tables: {
       referrals: 'readWrite',
@@ -187,7 +199,10 @@ export const functions: Record<FunctionName, FunctionSpec> = {
   notifier: {
     purpose: 'Delivers one referral to one recipient as a signed webhook and records the delivery.',
     entry: 'functions/notifier/handler.ts',
-    timeoutSeconds: 30,
+    // One webhook POST per record (bounded by webhookTimeoutSeconds) and about five DynamoDB requests, the records
+    // of a batch in parallel (Powertools BatchProcessor). A stop notice after a cancellation that raced the POST is
+    // a second POST; if both are slow it does not fit, the invocation times out and the retry sends the stop notice.
+    timeoutSeconds: webhookTimeoutSeconds + 2,
     memoryMb: 256,
     tables: {
       referrals: 'readWrite',
@@ -200,6 +215,14 @@ export const functions: Record<FunctionName, FunctionSpec> = {
   },
 };
 
+/**
+ * Lambda's advice for an SQS event source: visibility timeout at least six times the function's timeout, plus the
+ * batching window. It is also what a crash costs: a message in flight in a crashed or timed-out invocation waits
+ * this long before it is received again.
+ */
+export const visibilityTimeoutFor = (consumer: FunctionName, maxBatchingWindowSeconds: number): number =>
+  6 * functions[consumer].timeoutSeconds + maxBatchingWindowSeconds;
+
 export const queues: Record<QueueName, QueueSpec> = {
   referrals: {
     purpose: 'Accepted referrals waiting to be routed.',
@@ -207,17 +230,19 @@ export const queues: Record<QueueName, QueueSpec> = {
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
-    visibilityTimeoutSeconds: 6 * functions.router.timeoutSeconds + 1,
+    visibilityTimeoutSeconds: visibilityTimeoutFor('router', 1), // 61 s
     maxConcurrency: 10,
     retentionDays: 14,
   },
   notifications: {
     purpose: 'One message per (referral, recipient) delivery.',
     consumer: 'notifier',
-    batchSize: 10,
+    // A crashed or timed-out invocation strands its whole batch for the visibility timeout: 5 keeps that small,
+    // and with maxConcurrency 10 still allows 50 POSTs at once, more than any partner needs.
+    batchSize: 5,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 6,
-    visibilityTimeoutSeconds: 6 * functions.notifier.timeoutSeconds + 1,
+    visibilityTimeoutSeconds: visibilityTimeoutFor('notifier', 1), // 73 s
     maxConcurrency: 10,
     retentionDays: 14,
   },

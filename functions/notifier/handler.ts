@@ -4,6 +4,7 @@ import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
 import { DynamoMetricCounters } from '../../shared/adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
+import { webhookTimeoutSeconds } from '../../infra/topology.ts';
 import { SignedWebhookSender } from '../../shared/adapters/webhook/signed-webhook-sender.ts';
 import { deliverNotification } from '../../shared/application/deliver-notification.ts';
 import { systemClock } from '../../shared/application/ports.ts';
@@ -21,7 +22,7 @@ const deps = {
   directory: new DynamoDirectory(documentClient, tableName('directory')),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
-  webhooks: new SignedWebhookSender(),
+  webhooks: new SignedWebhookSender(webhookTimeoutSeconds * 1000),
   clock: systemClock,
 };
 

@@ -10,6 +10,13 @@ import { UnroutableMessageError } from './route-referral.ts';
  * receiver can also drop the rare repeat (a crash between the POST and the record). A recipient that does not
  * answer 2xx makes this throw, and SQS retries it, then dead-letters it.
  *
+ * The referral itself is recorded twice around its POST: `sending` just before (so a crash after the POST shows as
+ * "sent, confirming", not as never attempted), then `delivered` (or `retrying`, with the reason). Both writes return
+ * the referral as written (ALL_NEW): the sending mark replaces the read that used to come first, the delivered mark
+ * the read that looked for a cancellation racing the POST. A delivery is 5 DynamoDB requests here (mark sending,
+ * channel, mark delivered, audit, count; before: read, channel, mark delivered, audit, count, read = 6), plus the
+ * notifier's two idempotency writes: 7 in all, was 8.
+ *
  * Cancellation races are closed here: a referral cancelled while its delivery was in flight is followed at once by
  * the cancellation notice, so a recipient never keeps a referral the referrer withdrew.
  */
@@ -31,6 +38,12 @@ export type DeliveryOutcome =
 
 export class RecipientRejectedError extends Error {
   override readonly name = 'RecipientRejectedError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 export async function deliverNotification(
@@ -38,37 +51,55 @@ export async function deliverNotification(
   request: DeliveryRequest,
 ): Promise<DeliveryOutcome> {
   const notice: NoticeMessage = { ...request, kind: request.kind ?? 'assigned' };
-  const referral = await deps.referrals.get(notice.referralId);
+  if (notice.kind === 'assigned') return deliverAssignment(deps, notice);
+  const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
+  if (notice.kind === 'updated') return deliverUpdate(deps, referral, planned);
+  return (await sendCancellationIfHeld(deps, referral, planned)) ? 'cancellation-sent' : 'not-needed';
+}
+
+function plannedIn(
+  referral: Referral | undefined,
+  notice: NoticeMessage,
+): { referral: Referral; planned: PlannedDelivery } {
   if (!referral) throw new UnroutableMessageError(`referral ${notice.referralId} does not exist`);
   const planned = referral.routing?.deliveries.find((d) => d.deliveryId === notice.deliveryId);
   if (!referral.routing || !planned)
     throw new UnroutableMessageError(`delivery ${notice.deliveryId} is not planned`);
-
-  switch (notice.kind) {
-    case 'assigned':
-      return deliverAssignment(deps, referral, planned);
-    case 'updated':
-      return deliverUpdate(deps, referral, planned);
-    case 'cancelled':
-      return (await sendCancellationIfHeld(deps, referral, planned)) ? 'cancellation-sent' : 'not-needed';
-  }
+  return { referral, planned };
 }
 
 async function deliverAssignment(
   deps: DeliverNotificationDeps,
-  referral: Referral,
-  planned: PlannedDelivery,
+  notice: NoticeMessage,
 ): Promise<DeliveryOutcome> {
-  if (referral.status === 'cancelled') {
-    // Never sent, nothing to withdraw; unless an earlier attempt did send it, in which case say stop.
-    await sendCancellationIfHeld(deps, referral, planned);
-    return 'skipped-cancelled';
+  const attemptedAt = deps.clock.now().toISOString();
+  const sending = await deps.referrals.markSending(notice.referralId, notice.deliveryId, attemptedAt);
+  if (!sending) {
+    // Refused: not planned, already delivered, or cancelled. Only now is a read needed, to say which.
+    const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
+    if (referral.status === 'cancelled') {
+      // Never sent, nothing to withdraw; unless an earlier attempt may have sent it, in which case say stop.
+      await sendCancellationIfHeld(deps, referral, planned);
+      return 'skipped-cancelled';
+    }
+    if (referral.deliveryStatus?.[planned.deliveryId]?.status === 'delivered') return 'already-delivered';
+    throw new UnroutableMessageError(`delivery ${notice.deliveryId} has no delivery state to record`);
   }
-  if (referral.deliveryStatus?.[planned.deliveryId]?.status === 'delivered') return 'already-delivered';
+  const { referral, planned } = plannedIn(sending, notice);
 
-  const status = await post(deps, referral, planned, 'assigned');
+  let status: number;
+  try {
+    status = await post(deps, referral, planned, 'assigned');
+  } catch (error) {
+    // The status view says why it is being retried. If this write fails too, the retry's sending mark and its
+    // outcome replace it; the error that matters is the first one.
+    await deps.referrals
+      .markAttemptFailed(referral.referralId, planned.deliveryId, failureReason(error))
+      .catch(() => false);
+    throw error;
+  }
   const deliveredAt = deps.clock.now().toISOString();
-  await deps.referrals.markDelivered(referral.referralId, planned.deliveryId, {
+  const recorded = await deps.referrals.markDelivered(referral.referralId, planned.deliveryId, {
     status: 'delivered',
     deliveredAt,
     responseStatus: status,
@@ -93,8 +124,8 @@ async function deliverAssignment(
   );
 
   // Cancelled while the webhook was in flight? The canceller saw no delivery yet, so the notice is ours to send.
-  const now = await deps.referrals.get(referral.referralId);
-  if (now?.status === 'cancelled') await sendCancellationIfHeld(deps, now, planned);
+  // The delivered mark returned the referral as it stands, so this needs no read.
+  if (recorded?.status === 'cancelled') await sendCancellationIfHeld(deps, recorded, planned);
   return 'delivered';
 }
 
@@ -122,15 +153,19 @@ async function deliverUpdate(
   return 'updated';
 }
 
-/** Tells a recipient that holds a cancelled referral to stop; true if a notice went out now. */
+/**
+ * Tells a recipient that holds, or may hold, a cancelled referral to stop; true if a notice went out now. "May
+ * hold": any attempt was made (`attemptedAt`), since a POST whose answer was lost may have arrived. A stop notice
+ * carries no patient details, so one to a recipient that never got the referral costs nothing but a dropped id.
+ */
 async function sendCancellationIfHeld(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
 ): Promise<boolean> {
   const state = referral.deliveryStatus?.[planned.deliveryId];
-  if (referral.status !== 'cancelled' || state?.status !== 'delivered' || state.cancellationNoticeAt)
-    return false;
+  const mayHold = state?.status === 'delivered' || state?.attemptedAt !== undefined;
+  if (referral.status !== 'cancelled' || !mayHold || state?.cancellationNoticeAt) return false;
   await post(deps, referral, planned, 'cancelled');
   const at = deps.clock.now().toISOString();
   await deps.referrals.recordNotice(referral.referralId, planned.deliveryId, { cancellationNoticeAt: at });
@@ -168,7 +203,17 @@ async function post(
   if (status < 200 || status > 299) {
     throw new RecipientRejectedError(
       `${planned.recipient.kind} ${planned.recipient.id} answered HTTP ${status}`,
+      status,
     );
   }
   return status;
+}
+
+/** What the status view says about a failed attempt: no message text from the network, just the kind of failure. */
+function failureReason(error: unknown): string {
+  if (error instanceof RecipientRejectedError) return `HTTP ${error.status ?? '?'}`;
+  if (error instanceof UnroutableMessageError) return 'no webhook channel';
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return 'timeout';
+  return 'unreachable';
 }

@@ -1,12 +1,6 @@
 import type { InterventionCategory } from '../domain/categories.ts';
 import type { LinkWorkerTeam, Practice, WebhookChannel } from '../domain/directory.ts';
-import type {
-  CancellationReason,
-  clinicalContent,
-  DeliveryState,
-  Referral,
-  RoutingDecision,
-} from '../domain/referral.ts';
+import type { CancellationReason, clinicalContent, Referral, RoutingDecision } from '../domain/referral.ts';
 import type { ServiceCandidate } from '../domain/routing.ts';
 
 /**
@@ -32,8 +26,23 @@ export interface ReferralStore {
     version: number,
     decision: RoutingDecision,
   ): Promise<Referral | undefined>;
-  /** Marks one delivery delivered; false if it already was (a repeat). */
-  markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean>;
+  /**
+   * Records that a POST of the delivery is about to go out (`sending`, `attemptedAt`, one more attempt), only while
+   * the delivery is planned and not delivered and the referral is not cancelled. One conditional write that also
+   * returns the referral as it now stands (so the sender needs no read of its own); undefined if refused.
+   */
+  markSending(referralId: string, deliveryId: string, attemptedAt: string): Promise<Referral | undefined>;
+  /**
+   * Records that the recipient accepted the delivery, unless it already was; returns the referral as it now stands
+   * (a cancellation that raced the POST shows in it), undefined if it was already delivered (a repeat).
+   */
+  markDelivered(
+    referralId: string,
+    deliveryId: string,
+    state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
+  ): Promise<Referral | undefined>;
+  /** Records a failed attempt (`retrying`, with the reason), only while the delivery is still `sending`. */
+  markAttemptFailed(referralId: string, deliveryId: string, reason: string): Promise<boolean>;
   /** Withdraws a referral that was never acknowledged (enqueue failed), so a retry starts clean. */
   deleteUnacknowledged(referralId: string): Promise<void>;
   /**

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { InterventionCategory } from '../domain/categories.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import { referralStatuses, type Referral } from '../domain/referral.ts';
+import {
+  deliveryStatuses,
+  referralStatuses,
+  type DeliveryStatus,
+  type Referral,
+} from '../domain/referral.ts';
 import type { ReferralStore } from './ports.ts';
 
 /**
@@ -52,7 +57,16 @@ export const ReferralStatusViewSchema = z.object({
         content: z
           .string()
           .describe('`identifiable` (name and contact route) or `signposting` (nothing identifiable)'),
-        status: z.string().describe('`pending` or `delivered`'),
+        status: z
+          .enum(deliveryStatuses)
+          .describe(
+            '`pending` (not sent yet), `sending` (sent, confirming: the webhook went out, or was about to, and its ' +
+              'answer is not recorded yet; if it stays so, it is re-sent with the same webhook-id, which receivers ' +
+              'de-duplicate on), `retrying` (the recipient refused it or could not be reached; it is retried) or ' +
+              '`delivered` (the recipient accepted it)',
+          ),
+        statusText: z.string().describe('The status in words, e.g. "sent, confirming"'),
+        attemptedAt: z.iso.datetime().optional().describe('When the latest attempt went out'),
         deliveredAt: z.iso.datetime().optional(),
       }),
     )
@@ -82,6 +96,14 @@ export async function getReferralStatus(
   return statusView(await findReferral(referrals, referralId, mayView));
 }
 
+/** How each delivery status reads to the referrer. */
+export const deliveryStatusText: Record<DeliveryStatus, string> = {
+  pending: 'not sent yet',
+  sending: 'sent, confirming',
+  retrying: 'not accepted yet, retrying',
+  delivered: 'delivered',
+};
+
 export function statusView(referral: Referral): ReferralStatusView {
   const routing = referral.routing;
   return {
@@ -103,11 +125,14 @@ export function statusView(referral: Referral): ReferralStatusView {
     unmetNeeds: routing?.unmetNeeds ?? [],
     deliveries: (routing?.deliveries ?? []).map((d) => {
       const state = referral.deliveryStatus?.[d.deliveryId];
+      const status = state?.status ?? 'pending';
       return {
         deliveryId: d.deliveryId,
         recipient: d.recipient,
         content: d.content,
-        status: state?.status ?? 'pending',
+        status,
+        statusText: deliveryStatusText[status],
+        ...(state?.attemptedAt ? { attemptedAt: state.attemptedAt } : {}),
         ...(state?.deliveredAt ? { deliveredAt: state.deliveredAt } : {}),
       };
     }),

@@ -145,10 +145,22 @@ export interface RoutingDecision {
   deliveries: PlannedDelivery[];
 }
 
-export type DeliveryStatus = 'pending' | 'delivered';
+/**
+ * A delivery's progress: `pending` (no attempt yet), `sending` (a POST is going out or went out and its answer is
+ * not recorded yet: after a crash it stays so until the retry re-sends it with the same webhook-id), `retrying` (the
+ * last attempt was refused or could not reach the recipient; SQS retries it), `delivered` (the recipient answered 2xx).
+ */
+export const deliveryStatuses = ['pending', 'sending', 'retrying', 'delivered'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export interface DeliveryState {
   status: DeliveryStatus;
+  /** When the latest POST was about to go out (recorded before it, so a crash after it is visible). */
+  attemptedAt?: string;
+  /** POSTs attempted so far (the retry after a crash counts too). */
+  attempts?: number;
+  /** Why the latest attempt failed: `HTTP <status>`, `unreachable` or `no webhook channel`. */
+  lastFailure?: string;
   deliveredAt?: string;
   /** HTTP status the recipient answered with. */
   responseStatus?: number;

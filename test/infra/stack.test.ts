@@ -23,6 +23,7 @@ import {
   routes,
   stageThrottle,
   tableNames,
+  webhookTimeoutSeconds,
   tables,
   type FunctionName,
   type SettingName,
@@ -118,6 +119,38 @@ describe('queues', () => {
     expect(numberIn(queue.Properties, 'VisibilityTimeout')).toBeGreaterThanOrEqual(
       6 * numberIn(consumer.Properties, 'Timeout'),
     );
+  });
+
+  it.each(queueNames)(
+    '%s: visibility is exactly six times the deployed consumer timeout plus its batching window',
+    (name) => {
+      // Not more: the visibility timeout is what a crashed invocation's messages wait before they are retried.
+      const consumer = resource(logicalIdOf(stack.functions.byName[queues[name].consumer]));
+      const queue = resource(logicalIdOf(stack.queues.byName[name].queue));
+      const [, mapping] =
+        resourcesOfType('AWS::Lambda::EventSourceMapping').find(
+          ([, each]) =>
+            JSON.stringify(each.Properties.EventSourceArn) ===
+            JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(stack.queues.byName[name].queue), 'Arn'] }),
+        ) ?? [];
+      expect(numberIn(queue.Properties, 'VisibilityTimeout')).toBe(
+        6 * numberIn(consumer.Properties, 'Timeout') +
+          numberIn(mapping?.Properties ?? {}, 'MaximumBatchingWindowInSeconds'),
+      );
+    },
+  );
+
+  it('timeouts fit the work: one webhook POST plus a margin, intake well inside API Gateway, short retries', () => {
+    const timeoutOf = (fn: FunctionName): number =>
+      numberIn(resource(logicalIdOf(stack.functions.byName[fn])).Properties, 'Timeout');
+    expect(timeoutOf('notifier')).toBe(webhookTimeoutSeconds + 2);
+    expect(timeoutOf('intake')).toBe(6); // an in-progress idempotency record outlives a crash by this
+    expect(timeoutOf('intake')).toBeLessThan(29); // API Gateway's integration limit
+    expect(timeoutOf('router')).toBe(10);
+    // What a crash costs: messages in flight wait this long (was 181 s for both queues).
+    expect(queues.referrals.visibilityTimeoutSeconds).toBe(61);
+    expect(queues.notifications.visibilityTimeoutSeconds).toBe(73);
+    expect(queues.notifications.batchSize).toBe(5);
   });
 
   it.each(queueNames)('%s and its dead letters refuse requests not made over TLS', (name) => {

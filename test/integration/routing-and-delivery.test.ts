@@ -35,6 +35,28 @@ beforeAll(async () => {
 });
 afterAll(() => rig?.stop());
 
+/** Counts the DynamoDB requests the handlers' shared client sends, by command, until stop(). */
+async function countDynamoDbRequests(): Promise<{ stop(): Record<string, number> }> {
+  // The same module instance the handlers use (the rig imported them after setting the environment).
+  const { dynamoDb } = await import('../../shared/platform/clients.ts');
+  const counts: Record<string, number> = {};
+  const name = `count-${Math.random()}`;
+  dynamoDb.middlewareStack.add(
+    (next, context) => (args) => {
+      const command = context.commandName ?? '?';
+      counts[command] = (counts[command] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return {
+    stop() {
+      dynamoDb.middlewareStack.remove(name);
+      return counts;
+    },
+  };
+}
+
 async function submit(name: string): Promise<string> {
   const response = await intake(apiEvent('POST', '/referrals', sampleReferral(name)), contextFor('intake'));
   expect(response.statusCode).toBe(202);
@@ -120,8 +142,12 @@ describe('notifier', () => {
     const deliveries = await receiveAll(aws, aws.queues.notifications.url);
     expect(deliveries).toHaveLength(2);
 
+    const requests = await countDynamoDbRequests();
     const result = await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));
     expect(result.batchItemFailures).toEqual([]);
+    // Per delivery: idempotency put, mark sending (returns the referral), channel, mark delivered (returns it
+    // too), audit, count, idempotency update. Before `sending` was recorded it was 8: two reads of the referral.
+    expect(requests.stop()).toEqual({ PutItemCommand: 4, UpdateItemCommand: 8, GetItemCommand: 2 });
     // Redelivery of the same messages: no second POST.
     await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));
 
@@ -163,8 +189,16 @@ describe('notifier', () => {
         contextFor('notifier'),
       );
       expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([deliveries[0]?.MessageId]);
+      // The failed attempt is recorded with its reason (the status view says "retrying"); the rest are untouched.
       const referral = await storedReferral(aws, referralId);
-      expect(Object.values(referral?.deliveryStatus ?? {}).every((d) => d.status === 'pending')).toBe(true);
+      const failedId = (JSON.parse(deliveries[0]?.Body ?? '{}') as { deliveryId: string }).deliveryId;
+      const states = referral?.deliveryStatus ?? {};
+      expect(states[failedId]).toMatchObject({ status: 'retrying', attempts: 1, lastFailure: 'unreachable' });
+      expect(
+        Object.entries(states)
+          .filter(([deliveryId]) => deliveryId !== failedId)
+          .every(([, d]) => d.status === 'pending'),
+      ).toBe(true);
     } finally {
       await aws.seedDirectory(receiver.url);
     }

@@ -83,6 +83,8 @@ describe('deliverNotification', () => {
 
     expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({
       status: 'delivered',
+      attemptedAt: '2025-03-04T09:21:00.000Z',
+      attempts: 1,
       deliveredAt: '2025-03-04T09:21:00.000Z',
       responseStatus: 202,
     });
@@ -128,7 +130,7 @@ describe('deliverNotification', () => {
   });
 
   it.each([500, 404, 302, 199])(
-    'a recipient answering HTTP %i -> RecipientRejectedError, the delivery stays pending',
+    'a recipient answering HTTP %i -> RecipientRejectedError, the delivery is retrying with the reason',
     async (status) => {
       webhooks.status = status;
       const error = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }).catch(
@@ -136,7 +138,12 @@ describe('deliverNotification', () => {
       );
       expect(error).toBeInstanceOf(RecipientRejectedError);
       expect((error as Error).message).toBe(`team lw-woodhouse answered HTTP ${status}`);
-      expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({ status: 'pending' });
+      expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({
+        status: 'retrying',
+        attemptedAt: '2025-03-04T09:21:00.000Z',
+        attempts: 1,
+        lastFailure: `HTTP ${status}`,
+      });
       expect(referrals.calls.markDelivered).toBe(0);
       expect(audit.entries).toEqual([]);
       expect(
@@ -151,10 +158,115 @@ describe('deliverNotification', () => {
       deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }),
     ).rejects.toThrow();
     webhooks.status = 200;
+    clock.advance(5_000);
     await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).resolves.toBe(
       'delivered',
     );
     expect(webhooks.calls).toHaveLength(2);
+    // The failure is history once delivered; the attempts stay.
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({
+      status: 'delivered',
+      attemptedAt: '2025-03-04T09:21:05.000Z',
+      attempts: 2,
+      deliveredAt: '2025-03-04T09:21:05.000Z',
+      responseStatus: 200,
+    });
+  });
+
+  it.each([
+    [Object.assign(new Error('fetch failed'), { name: 'TypeError' }), 'unreachable'],
+    [new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timeout'],
+  ])('a POST that fails (%s) leaves the delivery retrying: %s', async (failure, reason) => {
+    webhooks.onSend = () => {
+      throw failure;
+    };
+    await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).rejects.toBe(
+      failure,
+    );
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
+      status: 'retrying',
+      lastFailure: reason,
+    });
+  });
+
+  it('records `sending` before the POST, in the one write that also reads the referral', async () => {
+    let atPost: unknown;
+    webhooks.onSend = () => {
+      atPost = referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery];
+    };
+    const before = { ...referrals.calls };
+    await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(atPost).toEqual({ status: 'sending', attemptedAt: '2025-03-04T09:21:00.000Z', attempts: 1 });
+    // Sending mark and delivered mark both return the referral: no read of the referrals table at all.
+    expect(referrals.calls).toEqual({ ...before, markSending: 1, markDelivered: 1 });
+  });
+
+  it('a crash after the POST leaves `sending`; the retry re-sends with the same webhook-id, then records it', async () => {
+    // The process dies as the POST goes out: nothing after it runs.
+    webhooks.onSend = () => {
+      throw new Error('process killed');
+    };
+    const crashed = deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    await expect(crashed).rejects.toThrow('process killed');
+    // A kill -9 would not have recorded the failure either: put the state back as the crash leaves it.
+    const state = referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery];
+    if (!state) throw new Error('no delivery state');
+    Object.assign(state, { status: 'sending' });
+    delete state.lastFailure;
+
+    webhooks.onSend = undefined;
+    clock.advance(73_000); // the message comes back after the visibility timeout
+    await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).resolves.toBe(
+      'delivered',
+    );
+    expect(webhooks.calls.map((c) => c.messageId)).toEqual([teamDelivery, teamDelivery]);
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
+      status: 'delivered',
+      attempts: 2,
+    });
+    expect(audit.entries).toHaveLength(1);
+    expect(
+      counters.value('deliveries.delivered', { recipient: 'team', content: 'identifiable' }, '2025-03-04'),
+    ).toBe(1);
+  });
+
+  it('cancelled after a crash left the delivery `sending`: the retry tells the recipient to stop', async () => {
+    const stored = referrals.items.get(leedsId);
+    if (!stored?.deliveryStatus) throw new Error('not stored');
+    stored.deliveryStatus[teamDelivery] = {
+      status: 'sending',
+      attemptedAt: '2025-03-04T09:21:00.000Z',
+      attempts: 1,
+    };
+    referrals.seed({
+      ...stored,
+      status: 'cancelled',
+      cancellation: { reason: 'revoked', at: '2025-03-04T09:21:30.000Z' },
+    });
+    const outcome = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(outcome).toBe('skipped-cancelled');
+    // It may have arrived before the crash, so it is withdrawn; the referral itself is not sent again.
+    expect(webhooks.calls.map((c) => [c.messageId, c.eventType])).toEqual([
+      [`${teamDelivery}.cancelled`, 'referral.cancelled'],
+    ]);
+  });
+
+  it('a cancellation that raced the POST is seen in what the delivered mark returns, and followed by a stop notice', async () => {
+    webhooks.onSend = (call) => {
+      if (call.eventType !== 'referral.assigned') return;
+      const stored = referrals.items.get(leedsId);
+      if (!stored) throw new Error('not stored');
+      Object.assign(stored, {
+        status: 'cancelled',
+        cancellation: { reason: 'revoked', at: '2025-03-04T09:21:00.000Z' },
+      });
+    };
+    const readsBefore = referrals.calls.get;
+    await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).resolves.toBe(
+      'delivered',
+    );
+    expect(webhooks.calls.map((c) => c.eventType)).toEqual(['referral.assigned', 'referral.cancelled']);
+    expect(referrals.calls.get).toBe(readsBefore);
   });
 
   it('a cancelled referral is skipped without a webhook', async () => {
@@ -204,5 +316,9 @@ describe('deliverNotification', () => {
       ),
     ).rejects.toThrow('team lw-woodhouse has no channel');
     expect(webhooks.calls).toEqual([]);
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
+      status: 'retrying',
+      lastFailure: 'no webhook channel',
+    });
   });
 });

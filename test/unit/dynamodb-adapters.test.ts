@@ -204,23 +204,55 @@ describe('DynamoReferralStore', () => {
     await expect(store.recordRouting(id, decision)).resolves.toEqual(earlier);
   });
 
-  it('markDelivered is conditional on the delivery being pending; false on a repeat', async () => {
+  it('markSending is one conditional write that returns the referral; undefined when refused', async () => {
+    const delivery = `${id}.team.lw-woodhouse`;
+    const written = { ...referral, status: 'routed' };
+    ddb.on(UpdateCommand).resolvesOnce({ Attributes: written }).rejectsOnce(conditionFailed());
+    await expect(store.markSending(id, delivery, '2025-03-04T09:21:00.000Z')).resolves.toEqual(written);
+    await expect(store.markSending(id, delivery, '2025-03-04T09:21:00.000Z')).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression:
+        'SET deliveryStatus.#delivery.#status = :sending, deliveryStatus.#delivery.attemptedAt = :at ' +
+        'ADD deliveryStatus.#delivery.attempts :one',
+      ConditionExpression:
+        'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
+        'AND #status <> :cancelled',
+      ExpressionAttributeNames: { '#delivery': delivery, '#status': 'status' },
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
+  });
+
+  it('markDelivered is conditional on the delivery not being delivered; undefined on a repeat', async () => {
     const state = {
       status: 'delivered' as const,
       deliveredAt: '2025-03-04T09:21:00.000Z',
       responseStatus: 202,
     };
-    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
-    await expect(store.markDelivered(id, `${id}.team.lw-woodhouse`, state)).resolves.toBe(true);
-    await expect(store.markDelivered(id, `${id}.team.lw-woodhouse`, state)).resolves.toBe(false);
+    const written = { ...referral, status: 'cancelled' };
+    ddb.on(UpdateCommand).resolvesOnce({ Attributes: written }).rejectsOnce(conditionFailed());
+    await expect(store.markDelivered(id, `${id}.team.lw-woodhouse`, state)).resolves.toEqual(written);
+    await expect(store.markDelivered(id, `${id}.team.lw-woodhouse`, state)).resolves.toBeUndefined();
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: 'deliveryStatus.#delivery.#status = :pending',
+      ConditionExpression:
+        'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered',
       ExpressionAttributeNames: { '#delivery': `${id}.team.lw-woodhouse`, '#status': 'status' },
       ExpressionAttributeValues: {
-        ':state': state,
-        ':pending': 'pending',
+        ':delivered': 'delivered',
         ':at': '2025-03-04T09:21:00.000Z',
+        ':response': 202,
       },
+      ReturnValues: 'ALL_NEW',
+    });
+  });
+
+  it('markAttemptFailed records the reason only while the delivery is sending', async () => {
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await expect(store.markAttemptFailed(id, `${id}.team.lw-woodhouse`, 'HTTP 503')).resolves.toBe(true);
+    await expect(store.markAttemptFailed(id, `${id}.team.lw-woodhouse`, 'HTTP 503')).resolves.toBe(false);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: 'deliveryStatus.#delivery.#status = :sending',
+      ExpressionAttributeValues: { ':retrying': 'retrying', ':sending': 'sending', ':reason': 'HTTP 503' },
     });
   });
 

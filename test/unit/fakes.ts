@@ -17,7 +17,7 @@ import type {
   Practice,
   WebhookChannel,
 } from '../../shared/domain/directory.ts';
-import type { DeliveryState, Referral, RoutingDecision } from '../../shared/domain/referral.ts';
+import type { Referral, RoutingDecision } from '../../shared/domain/referral.ts';
 import type { ServiceCandidate } from '../../shared/domain/routing.ts';
 
 /**
@@ -30,7 +30,15 @@ const copy = <T>(value: T): T => structuredClone(value);
 
 export class InMemoryReferralStore implements ReferralStore {
   readonly items = new Map<string, Referral>();
-  readonly calls = { create: 0, recordRouting: 0, markDelivered: 0, deleteUnacknowledged: 0 };
+  readonly calls = {
+    create: 0,
+    get: 0,
+    recordRouting: 0,
+    markSending: 0,
+    markDelivered: 0,
+    markAttemptFailed: 0,
+    deleteUnacknowledged: 0,
+  };
 
   /** Puts a referral directly (test setup), bypassing the create condition. */
   seed(referral: Referral): void {
@@ -45,6 +53,7 @@ export class InMemoryReferralStore implements ReferralStore {
   }
 
   async get(referralId: string): Promise<Referral | undefined> {
+    this.calls.get++;
     const item = this.items.get(referralId);
     return item === undefined ? undefined : copy(item);
   }
@@ -80,12 +89,40 @@ export class InMemoryReferralStore implements ReferralStore {
     return this.get(referralId);
   }
 
-  async markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean> {
+  /** As the DynamoDB store: one conditional write that returns the referral as written (ALL_NEW). */
+  async markSending(
+    referralId: string,
+    deliveryId: string,
+    attemptedAt: string,
+  ): Promise<Referral | undefined> {
+    this.calls.markSending++;
+    const item = this.items.get(referralId);
+    const state = item?.deliveryStatus?.[deliveryId];
+    if (!item || !state || state.status === 'delivered' || item.status === 'cancelled') return undefined;
+    Object.assign(state, { status: 'sending', attemptedAt, attempts: (state.attempts ?? 0) + 1 });
+    return copy(item);
+  }
+
+  async markDelivered(
+    referralId: string,
+    deliveryId: string,
+    state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
+  ): Promise<Referral | undefined> {
     this.calls.markDelivered++;
     const item = this.items.get(referralId);
-    if (item?.deliveryStatus?.[deliveryId]?.status !== 'pending') return false;
-    item.deliveryStatus[deliveryId] = copy(state);
-    if (state.deliveredAt !== undefined) item.updatedAt = state.deliveredAt;
+    const current = item?.deliveryStatus?.[deliveryId];
+    if (!item || !current || current.status === 'delivered') return undefined;
+    const { lastFailure: _failure, ...kept } = current;
+    item.deliveryStatus = { ...item.deliveryStatus, [deliveryId]: { ...kept, ...copy(state) } };
+    item.updatedAt = state.deliveredAt;
+    return copy(item);
+  }
+
+  async markAttemptFailed(referralId: string, deliveryId: string, reason: string): Promise<boolean> {
+    this.calls.markAttemptFailed++;
+    const state = this.items.get(referralId)?.deliveryStatus?.[deliveryId];
+    if (state?.status !== 'sending') return false;
+    Object.assign(state, { status: 'retrying', lastFailure: reason });
     return true;
   }
 
@@ -255,10 +292,14 @@ export interface WebhookCall {
 /** Answers every webhook with `status` (202 unless told otherwise) and records what was sent. */
 export class FakeWebhookSender implements WebhookSender {
   readonly calls: WebhookCall[] = [];
+  /** Runs as the POST goes out: a test inspects the store then, or throws to stand for a network failure. */
+  onSend: ((call: WebhookCall) => void | Promise<void>) | undefined;
   constructor(public status = 202) {}
 
   async send(channel: WebhookChannel, messageId: string, eventType: string, data: unknown): Promise<number> {
-    this.calls.push(copy({ channel, messageId, eventType, data }));
+    const call = copy({ channel, messageId, eventType, data });
+    this.calls.push(call);
+    await this.onSend?.(call);
     return this.status;
   }
 }

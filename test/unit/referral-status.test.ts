@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { getReferralStatus, statusView } from '../../shared/application/referral-status.ts';
+import {
+  deliveryStatusText,
+  getReferralStatus,
+  ReferralStatusViewSchema,
+  statusView,
+} from '../../shared/application/referral-status.ts';
+import { deliveryStatuses } from '../../shared/domain/referral.ts';
 import { routeReferral } from '../../shared/application/route-referral.ts';
 import { NotFoundError } from '../../shared/domain/errors.ts';
 import {
@@ -80,6 +86,7 @@ describe('getReferralStatus', () => {
           recipient: { kind: 'team', id: 'lw-blackpool', name: 'Blackpool Central link workers' },
           content: 'identifiable',
           status: 'delivered',
+          statusText: 'delivered',
           deliveredAt: '2025-03-04T09:21:00.000Z',
         },
         {
@@ -87,6 +94,7 @@ describe('getReferralStatus', () => {
           recipient: { kind: 'partner', id: 'blackpool-moves', name: 'Blackpool Moves' },
           content: 'identifiable',
           status: 'pending',
+          statusText: 'not sent yet',
         },
       ],
     });
@@ -108,6 +116,40 @@ describe('getReferralStatus', () => {
 });
 
 describe('statusView', () => {
+  it('a delivery whose POST went out but was not confirmed (a crash) reads "sent, confirming", not pending', async () => {
+    const referrals = await routedStore();
+    const partner = `${id}.partner.blackpool-moves`;
+    await referrals.markSending(id, partner, '2025-03-04T09:22:00.000Z');
+    const view = await getReferralStatus(referrals, id);
+    expect(view.deliveries.find((d) => d.deliveryId === partner)).toEqual({
+      deliveryId: partner,
+      recipient: { kind: 'partner', id: 'blackpool-moves', name: 'Blackpool Moves' },
+      content: 'identifiable',
+      status: 'sending',
+      statusText: 'sent, confirming',
+      attemptedAt: '2025-03-04T09:22:00.000Z',
+    });
+  });
+
+  it('a refused attempt reads "retrying"; the reason stays internal', async () => {
+    const referrals = await routedStore();
+    const partner = `${id}.partner.blackpool-moves`;
+    await referrals.markSending(id, partner, '2025-03-04T09:22:00.000Z');
+    await referrals.markAttemptFailed(id, partner, 'HTTP 503');
+    const delivery = (await getReferralStatus(referrals, id)).deliveries.find(
+      (d) => d.deliveryId === partner,
+    );
+    expect(delivery).toMatchObject({ status: 'retrying', statusText: 'not accepted yet, retrying' });
+    expect(JSON.stringify(delivery)).not.toContain('503');
+  });
+
+  it('every delivery status has words, and the view schema accepts each', () => {
+    for (const status of deliveryStatuses) {
+      expect(deliveryStatusText[status]).not.toBe('');
+      expect(ReferralStatusViewSchema.shape.deliveries.element.shape.status.parse(status)).toBe(status);
+    }
+  });
+
   it('a referral not yet routed has no area, team, partners or deliveries', () => {
     const view = statusView(sampleReferral('leeds-arts-and-mental-health'));
     expect(view).toMatchObject({

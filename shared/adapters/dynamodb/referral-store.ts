@@ -97,16 +97,86 @@ export class DynamoReferralStore implements ReferralStore {
     return this.get(referralId);
   }
 
-  markDelivered(referralId: string, deliveryId: string, state: DeliveryState): Promise<boolean> {
+  /**
+   * `ReturnValues: ALL_NEW` hands back the referral this write produced, so the notifier needs no GetItem before
+   * the POST: the sending mark is the read.
+   */
+  async markSending(
+    referralId: string,
+    deliveryId: string,
+    attemptedAt: string,
+  ): Promise<Referral | undefined> {
+    let updated: Referral | undefined;
+    await appliedUnlessConditionFails(async () => {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { referralId },
+          UpdateExpression:
+            'SET deliveryStatus.#delivery.#status = :sending, deliveryStatus.#delivery.attemptedAt = :at ' +
+            'ADD deliveryStatus.#delivery.attempts :one',
+          ConditionExpression:
+            'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
+            'AND #status <> :cancelled',
+          ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':sending': 'sending',
+            ':delivered': 'delivered',
+            ':cancelled': 'cancelled',
+            ':at': attemptedAt,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      updated = Attributes as Referral | undefined;
+    });
+    return updated;
+  }
+
+  /** Returns the referral as written (ALL_NEW): a cancellation that raced the POST shows without another read. */
+  async markDelivered(
+    referralId: string,
+    deliveryId: string,
+    state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
+  ): Promise<Referral | undefined> {
+    let updated: Referral | undefined;
+    await appliedUnlessConditionFails(async () => {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { referralId },
+          UpdateExpression:
+            'SET deliveryStatus.#delivery.#status = :delivered, deliveryStatus.#delivery.deliveredAt = :at, ' +
+            'deliveryStatus.#delivery.responseStatus = :response, updatedAt = :at ' +
+            'REMOVE deliveryStatus.#delivery.lastFailure',
+          ConditionExpression:
+            'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered',
+          ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':delivered': state.status,
+            ':at': state.deliveredAt,
+            ':response': state.responseStatus,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      updated = Attributes as Referral | undefined;
+    });
+    return updated;
+  }
+
+  markAttemptFailed(referralId: string, deliveryId: string, reason: string): Promise<boolean> {
     return appliedUnlessConditionFails(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { referralId },
-          UpdateExpression: 'SET deliveryStatus.#delivery = :state, updatedAt = :at',
-          ConditionExpression: 'deliveryStatus.#delivery.#status = :pending',
+          UpdateExpression:
+            'SET deliveryStatus.#delivery.#status = :retrying, deliveryStatus.#delivery.lastFailure = :reason',
+          ConditionExpression: 'deliveryStatus.#delivery.#status = :sending',
           ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
-          ExpressionAttributeValues: { ':state': state, ':pending': 'pending', ':at': state.deliveredAt },
+          ExpressionAttributeValues: { ':retrying': 'retrying', ':sending': 'sending', ':reason': reason },
         }),
       ),
     );
