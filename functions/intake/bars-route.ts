@@ -13,7 +13,7 @@ import {
 } from '../../shared/domain/fhir/bars-message.ts';
 import { referralIdFor, uuidPattern } from '../../shared/domain/ids.ts';
 import type { Referral } from '../../shared/domain/referral.ts';
-import { bodyText, parseJson } from '../../shared/http/request.ts';
+import { assertMediaType, bodyText, fhirMediaTypes, parseJson } from '../../shared/http/request.ts';
 import { fhirJson } from '../../shared/http/responses.ts';
 import { header } from '../../shared/platform/handlers.ts';
 import { mapIdempotencyErrors } from '../../shared/platform/idempotency-errors.ts';
@@ -60,7 +60,8 @@ export async function processBarsMessage(
 ): Promise<APIGatewayProxyResult> {
   const requestId = requiredUuidHeader(event, 'X-Request-ID');
   const correlationId = requiredUuidHeader(event, 'X-Correlation-ID');
-  const body = parseJson(bodyText(event, maxRequestBodyBytes));
+  assertMediaType(event, fhirMediaTypes);
+  const body = parseJson(bodyText(event, maxRequestBodyBytes), { expressionRoot: 'Bundle' });
   const intent = parseBarsMessage(body, intakeDeps.clock.now());
   assertActsFor(caller, intent.message.senderOds);
 

@@ -7,7 +7,13 @@ import type { Caller } from '../../shared/auth/caller.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { referralIdFor } from '../../shared/domain/ids.ts';
 import { ReferralRequest } from '../../shared/domain/referral.ts';
-import { bodyText, parseJson, parseWith } from '../../shared/http/request.ts';
+import {
+  assertMediaType,
+  bodyText,
+  jsonMediaTypes,
+  parseJson,
+  parseWith,
+} from '../../shared/http/request.ts';
 import { json } from '../../shared/http/responses.ts';
 import { header } from '../../shared/platform/handlers.ts';
 import { mapIdempotencyErrors } from '../../shared/platform/idempotency-errors.ts';
@@ -35,6 +41,7 @@ export async function submitJsonReferral(
   context: Context,
   caller: Caller | undefined,
 ): Promise<APIGatewayProxyResult> {
+  assertMediaType(event, jsonMediaTypes);
   const request = parseWith(ReferralRequest, parseJson(bodyText(event, maxRequestBodyBytes)));
   assertActsFor(caller, request.practiceOds);
   const idempotencyKey = header(event, 'Idempotency-Key');

@@ -28,6 +28,20 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
+/**
+ * The body is in a media type or content coding the route does not read (415). `header` names the request header
+ * at fault (`Content-Type` or `Content-Encoding`); the message never quotes the body.
+ */
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = 'UnsupportedMediaTypeError';
+  constructor(
+    readonly header: 'Content-Type' | 'Content-Encoding',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The request is well formed but refers to something we cannot act on (e.g. a practice not in the directory). */
 export class UnprocessableError extends Error {
   override readonly name = 'UnprocessableError';

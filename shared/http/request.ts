@@ -1,33 +1,153 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
-import { PayloadTooLargeError, ValidationError, type FieldProblem } from '../domain/errors.ts';
+import {
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type FieldProblem,
+} from '../domain/errors.ts';
+import { jsonStructureProblem, jsonSyntaxErrorOffset, lineAndColumn } from './json-limits.ts';
 
 /**
- * Reading an API Gateway request body: size first (413), then JSON syntax (400), then the schema (400 naming
- * every offending field and its rule). Never throws anything but the typed errors above.
+ * Reading an API Gateway request body: media type and content coding first (415), then size (413), then JSON
+ * syntax and structure (400), then the schema (400 naming every offending field and its rule). Never throws
+ * anything but the typed errors above, and no message ever quotes the body.
  */
+
+/** Media types each intake route reads (RFC 9110: case-insensitive; `charset`, if given, must be utf-8). */
+export const jsonMediaTypes = ['application/json'] as const;
+/** BaRS senders use application/fhir+json; some send plain application/json. */
+export const fhirMediaTypes = ['application/fhir+json', 'application/json'] as const;
+
+type Headers = Record<string, string | undefined> | null | undefined;
+
+function headerValue(headers: Headers, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses (415) a body that is not declared as one of `accepted`, or that is content-coded (gzip, br, ...): the
+ * function never decompresses, and reading compressed bytes as JSON only produces garbage errors. A missing
+ * Content-Type is refused too: every sender we know declares it, and guessing is how form data became JSON.
+ */
+export function assertMediaType(event: { headers?: Headers }, accepted: readonly string[]): void {
+  const encoding = headerValue(event.headers, 'Content-Encoding');
+  const codings = (encoding ?? '').split(',').map((coding) => coding.trim().toLowerCase());
+  if (!codings.every((coding) => coding === '' || coding === 'identity')) {
+    throw new UnsupportedMediaTypeError(
+      'Content-Encoding',
+      'content codings are not supported: send the body uncompressed (identity)',
+    );
+  }
+  const expected = accepted.join(' or ');
+  const contentType = headerValue(event.headers, 'Content-Type');
+  if (contentType === undefined) {
+    throw new UnsupportedMediaTypeError('Content-Type', `header is required: ${expected}`);
+  }
+  if (contentType.length > 200) {
+    throw new UnsupportedMediaTypeError('Content-Type', `must be ${expected}`);
+  }
+  const [type = '', ...parameters] = contentType.split(';');
+  const mediaType = type.trim().toLowerCase();
+  if (!accepted.includes(mediaType)) {
+    throw new UnsupportedMediaTypeError('Content-Type', `must be ${expected}`);
+  }
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    if (name.trim().toLowerCase() !== 'charset') continue;
+    const charset = value
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') {
+      throw new UnsupportedMediaTypeError('Content-Type', 'charset must be utf-8');
+    }
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function bodyText(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   limitBytes: number,
 ): string {
   const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  const size = Buffer.byteLength(text, 'utf8');
-  if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
-  return text;
+  if (!event.isBase64Encoded) {
+    const size = Buffer.byteLength(raw, 'utf8');
+    if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
+    return raw;
+  }
+  const bytes = Buffer.from(raw, 'base64');
+  if (bytes.length > limitBytes) throw new PayloadTooLargeError(bytes.length, limitBytes);
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    // Invalid UTF-8 would otherwise become U+FFFD in stored text; the bytes themselves are never echoed.
+    throw new ValidationError([{ field: '', rule: 'body is not valid UTF-8', kind: 'structure' }]);
+  }
 }
 
-export function parseJson(text: string): unknown {
+export interface ParseJsonOptions {
+  /**
+   * Render structure problems as FHIRPath under this root (`Bundle.entry[0].resource`) instead of the dotted
+   * field paths of the JSON route (`patient.name.given`).
+   */
+  expressionRoot?: string;
+}
+
+/**
+ * JSON syntax, then the structural limits of json-limits.ts (depth, values, array items, object keys), both as a
+ * 400 ValidationError before any schema walks the body. A syntax error is located by line and column only.
+ */
+export function parseJson(text: string, options: ParseJsonOptions = {}): unknown {
   if (text.trim() === '') {
     throw new ValidationError([{ field: '', rule: 'a JSON body is required', kind: 'required' }]);
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const detail = error instanceof SyntaxError ? error.message : 'not valid JSON';
-    throw new ValidationError([{ field: '', rule: `body is not valid JSON (${detail})`, kind: 'structure' }]);
+    body = JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError([
+      { field: '', rule: `body is not valid JSON (${syntaxErrorLocation(text)})`, kind: 'structure' },
+    ]);
   }
+  const problem = jsonStructureProblem(body);
+  if (problem !== undefined) {
+    const field = renderPath(problem.path, options.expressionRoot);
+    throw new ValidationError([{ field, rule: problem.rule, kind: 'structure' }]);
+  }
+  return body;
+}
+
+function syntaxErrorLocation(text: string): string {
+  const offset = jsonSyntaxErrorOffset(text);
+  if (offset === undefined) return 'unreadable';
+  const { line, column } = lineAndColumn(text, offset);
+  const where = `line ${line}, column ${column}`;
+  return offset >= text.length ? `it ends too early, at ${where}` : `unexpected character at ${where}`;
+}
+
+/** A key as it may appear in an error: short, printable, and never a large piece of the body. */
+function safeKey(key: string | number): string {
+  const text = String(key);
+  if (/^[A-Za-z0-9_$@-]{1,64}$/.test(text)) return text;
+  const printable = [...text.slice(0, 64)]
+    .map((c) => (/[\p{L}\p{N}\p{P}\p{S} ]/u.test(c) ? c : '?'))
+    .join('');
+  return JSON.stringify(text.length > 64 ? `${printable}...` : printable);
+}
+
+function renderPath(path: ReadonlyArray<string | number>, root: string | undefined): string {
+  if (root === undefined) return path.map(safeKey).join('.');
+  return path.reduce<string>(
+    (expression, key) =>
+      typeof key === 'number' ? `${expression}[${key}]` : `${expression}.${safeKey(key)}`,
+    root,
+  );
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -47,15 +167,15 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function problemFrom(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
-  const field = issue.path.map(String).join('.');
+  const field = issue.path.map((key) => safeKey(typeof key === 'number' ? key : String(key))).join('.');
   switch (issue.code) {
     case 'invalid_type':
       if (valueAt(input, issue.path) === undefined) return { field, rule: 'is required', kind: 'required' };
       return { field, rule: `must be ${article(issue.expected)}`, kind: 'invalid' };
     case 'unrecognized_keys':
       return {
-        field: [field, issue.keys[0]].filter(Boolean).join('.'),
-        rule: `is not a field of this resource (unknown: ${issue.keys.join(', ')})`,
+        field: [field, issue.keys[0] === undefined ? '' : safeKey(issue.keys[0])].filter(Boolean).join('.'),
+        rule: `is not a field of this resource (unknown: ${issue.keys.slice(0, 10).map(safeKey).join(', ')}${issue.keys.length > 10 ? ', ...' : ''})`,
         kind: 'structure',
       };
     case 'invalid_value':

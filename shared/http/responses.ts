@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   UnprocessableError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors.ts';
 import { operationOutcome, type BarsErrorCode, type OperationOutcome } from './operation-outcome.ts';
@@ -50,6 +51,16 @@ export function clientErrorResponse(error: unknown): APIGatewayProxyResult | und
     return outcome(
       413,
       operationOutcome('REC_PAYLOAD_TOO_LARGE', [{ code: 'too-long', diagnostics: error.message }]),
+    );
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    // BaRS's http-error-codes has no 415 code of its own; REC_BAD_REQUEST with issue code not-supported is the
+    // code BaRS gives for a feature the receiver does not support.
+    return outcome(
+      415,
+      operationOutcome('REC_BAD_REQUEST', [
+        { code: 'not-supported', diagnostics: `${error.header}: ${error.message}`, expression: error.header },
+      ]),
     );
   }
   if (error instanceof UnprocessableError) {
