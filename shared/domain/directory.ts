@@ -9,8 +9,12 @@ import { InterventionCategory } from './categories.ts';
 
 export const OdsCode = z
   .string()
+  .max(6, { abort: true, error: 'an ODS practice code is one capital letter and five digits' })
   .regex(/^[A-Z]\d{5}$/, 'an ODS practice code is one capital letter and five digits');
-export const PostcodeDistrict = z.string().regex(/^[A-Z]{1,2}\d[A-Z\d]?$/, 'a postcode district such as LS6');
+export const PostcodeDistrict = z
+  .string()
+  .max(4)
+  .regex(/^[A-Z]{1,2}\d[A-Z\d]?$/, 'a postcode district such as LS6');
 
 /** How a recipient is reached. Webhooks are signed (Standard Webhooks); the secret stays out of the referral. */
 export const WebhookChannel = z.object({

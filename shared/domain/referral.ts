@@ -4,6 +4,7 @@ import type { FieldProblem } from './errors.ts';
 import { OdsCode } from './directory.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
 import { normalisePostcode, ukPostcodePattern } from './postcode.ts';
+import { text } from './text.ts';
 
 /**
  * A referral as a GP system submits it in plain JSON (`POST /referrals`), and the internal model every form maps to.
@@ -11,6 +12,8 @@ import { normalisePostcode, ukPostcodePattern } from './postcode.ts';
 
 export const NhsNumber = z
   .string({ error: 'must be a string of 10 digits' })
+  // Capped before any rewriting: 10 digits with the separators people type fit in 20.
+  .max(20, { abort: true, error: 'must be 10 digits (spaces allowed: 943 476 5919)' })
   .transform(normaliseNhsNumber)
   .refine((value) => /^\d{10}$/.test(value), {
     message: 'must be 10 digits (spaces allowed: 943 476 5919)',
@@ -20,16 +23,64 @@ export const NhsNumber = z
 
 export const Postcode = z
   .string()
+  .max(10, { abort: true, error: 'must be a UK postcode such as LS6 1AA' })
   .regex(ukPostcodePattern, 'must be a UK postcode such as LS6 1AA')
   .transform(normalisePostcode);
 
+/** Digits in a phone number: a UK number has 10 or 11, an international one (E.164) at most 15. */
+export const phoneDigits = { min: 10, max: 15 } as const;
+/** Characters in a phone number as written, separators included. */
+export const maxPhoneLength = 25;
+/** RFC 5321's limit on a forward path: longer is not an address anyone can send to. */
+export const maxEmailLength = 254;
+
+/**
+ * A phone number a person can dial: digits with the separators people write (spaces, brackets, hyphens, a leading
+ * +), and 10 to 15 digits. Counting digits, not characters, refuses `()()()-----` and ten spaces.
+ */
+export const PhoneNumber = z
+  .string()
+  .meta({
+    description: `${phoneDigits.min} to ${phoneDigits.max} digits; spaces, brackets, hyphens and a leading + allowed`,
+  })
+  .max(maxPhoneLength, { abort: true, error: `must be at most ${maxPhoneLength} characters` })
+  .trim()
+  .check((payload) => {
+    let digits = 0;
+    for (let i = 0; i < payload.value.length; i++) {
+      const c = payload.value[i] as string;
+      if (c >= '0' && c <= '9') digits++;
+      else if (!(c === ' ' || c === '(' || c === ')' || c === '-' || (c === '+' && i === 0))) {
+        payload.issues.push({
+          code: 'custom',
+          message: 'must be a phone number: digits, spaces, brackets, hyphens and a leading +',
+          input: payload.value,
+        });
+        return;
+      }
+    }
+    if (digits < phoneDigits.min || digits > phoneDigits.max) {
+      payload.issues.push({
+        code: 'custom',
+        message: `must be a phone number of ${phoneDigits.min} to ${phoneDigits.max} digits`,
+        input: payload.value,
+      });
+    }
+  });
+
+export const EmailAddress = z
+  .string()
+  .max(maxEmailLength, { abort: true, error: `must be at most ${maxEmailLength} characters` })
+  .trim()
+  // zod's own email pattern, run only on a string already within the length limit.
+  .regex(z.regexes.email, 'must be an email address')
+  .meta({ format: 'email' });
+
+// Strict objects throughout: a misspelt field (`postCode`, `safeGuarding`) is refused, never silently dropped.
 export const PatientContact = z
-  .object({
-    phone: z
-      .string()
-      .regex(/^\+?[\d\s()-]{10,20}$/, 'must be a phone number of 10 to 20 digits, spaces or brackets')
-      .optional(),
-    email: z.email('must be an email address').optional(),
+  .strictObject({
+    phone: PhoneNumber.optional(),
+    email: EmailAddress.optional(),
     preferred: z.enum(['phone', 'email']),
   })
   .refine((contact) => contact[contact.preferred] !== undefined, {
@@ -59,14 +110,15 @@ export const shareableVerification: ReadonlySet<NhsNumberVerification> = new Set
   'present-not-traced',
 ]);
 
-export const Patient = z.object({
+/** A name part as a person would write it: 1-100 characters, at least one letter, nothing invisible. */
+export const maxNameLength = 100;
+const NamePart = text({ max: maxNameLength, min: 1, letter: true });
+
+export const Patient = z.strictObject({
   nhsNumber: NhsNumber,
   nhsNumberVerification: NhsNumberVerification.optional(),
-  name: z.object({
-    given: z.string().trim().min(1, 'must not be empty').max(100),
-    family: z.string().trim().min(1, 'must not be empty').max(100),
-  }),
-  birthDate: z.iso.date('must be a date as YYYY-MM-DD').optional(),
+  name: z.strictObject({ given: NamePart, family: NamePart }),
+  birthDate: z.iso.date('must be a date as YYYY-MM-DD').max(10).optional(),
   contact: PatientContact,
   postcode: Postcode.optional(),
 });
@@ -75,12 +127,14 @@ export type Patient = z.infer<typeof Patient>;
 /** Sharing with the PCN's link worker is direct care; a VCSE partner needs the patient's explicit agreement. */
 export const anyVcsePartner = 'any-vcse';
 
-export const ConsentGrant = z.object({
+export const ConsentGrant = z.strictObject({
   /** A partner id from the directory, or `any-vcse` for every partner the referral is routed to. */
-  recipient: z.string().min(1).max(100),
+  recipient: text({ max: 100, min: 1 }),
   granted: z.boolean(),
 });
 export type ConsentGrant = z.infer<typeof ConsentGrant>;
+
+export const maxReasonLength = 2000;
 
 export const ReferralRequest = z.strictObject({
   patient: Patient,
@@ -91,17 +145,23 @@ export const ReferralRequest = z.strictObject({
     .max(11)
     .refine((needs) => new Set(needs).size === needs.length, { message: 'each need may appear once' }),
   consent: z.array(ConsentGrant).max(50),
-  /** Free text for the link worker; never sent to partners. */
-  reasonForReferral: z.string().max(2000).optional(),
+  /** Free text for the link worker; never sent to partners. Line breaks allowed, controls not. */
+  reasonForReferral: text({ max: maxReasonLength, multiline: true }).optional(),
   /** Flags every recipient must see: a safeguarding concern, and adjustments the patient needs to take part. */
   flags: z
-    .object({
+    .strictObject({
       safeguarding: z.boolean().default(false),
-      reasonableAdjustments: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+      reasonableAdjustments: z
+        .array(text({ max: 200, min: 1 }))
+        .max(20)
+        .default([]),
     })
     .optional(),
   /** When the receiver must act by (BaRS occurrencePeriod.end); must be in the future when submitted. */
-  respondBy: z.iso.datetime({ offset: true, message: 'must be a date-time with a time zone' }).optional(),
+  respondBy: z.iso
+    .datetime({ offset: true, message: 'must be a date-time with a time zone' })
+    .max(64)
+    .optional(),
 });
 export type ReferralRequest = z.infer<typeof ReferralRequest>;
 

@@ -478,11 +478,52 @@ interface FlagReading {
   reasonableAdjustments: string[];
 }
 
+/** Does anything a person would read on this Flag speak of safeguarding? */
+function mentionsSafeguarding(flag: Flag): boolean {
+  const words = [flag.code, ...(flag.category ?? [])].flatMap((concept) => [
+    concept?.text,
+    ...(concept?.coding ?? []).flatMap((coding) => [coding.code, coding.display]),
+  ]);
+  return words.some((word) => word !== undefined && word.toLowerCase().includes('safeguard'));
+}
+
+/**
+ * A Flag is never dropped unread: a safeguarding concern lost in transit is the hazard. Each active Flag must carry a
+ * BaRS flag category (flag-categories-bars, any spelling of the system, code in any case): SG and RA are read;
+ * another BaRS category (RS rejected services, ...) is not ours to act on and is tolerated, unless its words speak
+ * of safeguarding. A Flag with no BaRS category, or one whose category says safeguarding but is not SG, is refused.
+ */
 function readFlag(flag: Flag, base: string, out: FlagReading, fields: FieldMap, problems: FieldProblem[]) {
   if (flag.status === 'inactive' || flag.status === 'entered-in-error') return;
-  for (const { coding } of codingsOf(flag.category, `${base}.category`, true)) {
-    if (!isSystem(coding.system, fhirSystems.flagCategories)) continue;
+  const categories = codingsOf(flag.category, `${base}.category`, true).filter(({ coding }) =>
+    isSystem(coding.system, fhirSystems.flagCategories),
+  );
+  if (categories.length === 0) {
+    problems.push({
+      field: `${base}.category`,
+      rule: `an active Flag must have a category coding from ${fhirSystems.flagCategories} (SG safeguarding, RA reasonable adjustment): a flag this receiver cannot read is refused, never dropped`,
+      kind: 'required',
+    });
+    return;
+  }
+  for (const { coding, expression } of categories) {
     const category = coding.code?.trim().toUpperCase();
+    if (category === undefined || category === '') {
+      problems.push({
+        field: `${expression}.code`,
+        rule: 'is required: SG (safeguarding) or RA (reasonable adjustment)',
+        kind: 'required',
+      });
+      continue;
+    }
+    if (category !== 'SG' && category !== 'RA' && mentionsSafeguarding(flag)) {
+      problems.push({
+        field: `${expression}.code`,
+        rule: 'this Flag speaks of safeguarding but its category is not SG: code a safeguarding concern as SG so it cannot be missed',
+        kind: 'value',
+      });
+      continue;
+    }
     if (category === 'SG') out.safeguarding = true;
     if (category === 'RA') {
       const text = flag.code?.text?.trim();
@@ -590,6 +631,9 @@ function readConsent(
 
 // ---- The parser ---------------------------------------------------------------------------------------------------
 
+/** How far ahead of our clock a sender's Bundle.timestamp may be (clocks drift; a year ahead is an error). */
+export const maxClockSkewMs = 5 * 60 * 1000;
+
 export function parseBarsMessage(input: unknown, now: Date): BarsIntent {
   const problems: FieldProblem[] = [];
 
@@ -597,6 +641,14 @@ export function parseBarsMessage(input: unknown, now: Date): BarsIntent {
   const bundle = check(MessageBundle, input, 'Bundle', problems);
   if (bundle === undefined) fail(problems);
   const index = new BundleIndex(bundle.entry, problems);
+  // A timestamp from the future would become the referral's lastMessageAt and lock every later update out (409).
+  if (Date.parse(bundle.timestamp) > now.getTime() + maxClockSkewMs) {
+    problems.push({
+      field: 'Bundle.timestamp',
+      rule: `must not be more than ${maxClockSkewMs / 60_000} minutes ahead of this service's clock (${now.toISOString()})`,
+      kind: 'value',
+    });
+  }
   if (problems.length) fail(problems);
 
   // 2. MessageHeader: event and reason decide whether we process the message at all.

@@ -45,88 +45,121 @@ export const fhirSystems = {
 export const partnerIdentifierSystem = 'https://social-prescribing.example.org/Id/partner';
 export const consentRecipientSystem = 'https://social-prescribing.example.org/CodeSystem/consent-recipient';
 
+// ---- Lengths ------------------------------------------------------------------------------------------------------
+
+/**
+ * Upper bounds on every string read from a Bundle, checked before anything (normalisation, regular expressions,
+ * references) works on it. They are FHIR's own where it has one (an id is at most 64 characters) and generous
+ * elsewhere: the internal ReferralRequest schema applies the tighter rules (a name part at most 100 characters)
+ * and names the element, so these only stop strings no valid message has.
+ */
+export const fhirStringLimits = {
+  /** FHIR `id`: [A-Za-z0-9-.]{1,64}. */
+  id: 64,
+  /** `code`, identifier values, enumerated elements (status, intent, use). */
+  code: 256,
+  /** `uri` / `url` / `canonical`: code and identifier systems, fullUrl, references, extension urls. */
+  uri: 1024,
+  /** `dateTime`, `instant`, `date`. */
+  dateTime: 64,
+  /** Short human text: display, names, telecom values, postcodes. */
+  string: 1024,
+  /** Narrative-like text: CodeableConcept.text, Annotation.text. */
+  text: 4000,
+} as const;
+
+const bounded = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const code = () => bounded(fhirStringLimits.code);
+const uri = () => bounded(fhirStringLimits.uri);
+const id = () => bounded(fhirStringLimits.id);
+const dateTime = () => bounded(fhirStringLimits.dateTime);
+const str = () => bounded(fhirStringLimits.string);
+const narrative = () => bounded(fhirStringLimits.text);
+
 // ---- Data types ---------------------------------------------------------------------------------------------------
 
 export const Coding = z.looseObject({
-  system: z.string().optional(),
-  code: z.string().optional(),
-  display: z.string().optional(),
+  system: uri().optional(),
+  code: code().optional(),
+  display: str().optional(),
 });
 export type Coding = z.infer<typeof Coding>;
 
 export const CodeableConcept = z.looseObject({
   coding: z.array(Coding).optional(),
-  text: z.string().optional(),
+  text: narrative().optional(),
 });
 export type CodeableConcept = z.infer<typeof CodeableConcept>;
 
 export const Extension = z.looseObject({
-  url: z.string(),
+  url: uri(),
   valueCodeableConcept: CodeableConcept.optional(),
 });
 export type Extension = z.infer<typeof Extension>;
 
 export const Identifier = z.looseObject({
   extension: z.array(Extension).optional(),
-  system: z.string().optional(),
-  value: z.string().optional(),
+  system: uri().optional(),
+  value: code().optional(),
 });
 export type Identifier = z.infer<typeof Identifier>;
 
 export const Reference = z.looseObject({
-  reference: z.string().optional(),
+  reference: uri().optional(),
   identifier: Identifier.optional(),
-  display: z.string().optional(),
+  display: str().optional(),
 });
 export type Reference = z.infer<typeof Reference>;
 
 export const Period = z.looseObject({
-  start: z.string().optional(),
-  end: z.string().optional(),
+  start: dateTime().optional(),
+  end: dateTime().optional(),
 });
 
 export const HumanName = z.looseObject({
-  use: z.string().optional(),
-  family: z.string().optional(),
-  given: z.array(z.string()).optional(),
+  use: code().optional(),
+  family: str().optional(),
+  given: z.array(str()).optional(),
 });
 
 export const ContactPoint = z.looseObject({
-  system: z.string().optional(),
-  value: z.string().optional(),
+  system: code().optional(),
+  value: str().optional(),
   rank: z.number().int().positive().optional(),
 });
 export type ContactPoint = z.infer<typeof ContactPoint>;
 
 export const Address = z.looseObject({
-  use: z.string().optional(),
-  postalCode: z.string().optional(),
+  use: code().optional(),
+  postalCode: str().optional(),
 });
 
 const Meta = z.looseObject({
-  profile: z.array(z.string()).optional(),
-  lastUpdated: z.string().optional(),
+  profile: z.array(uri()).optional(),
+  lastUpdated: dateTime().optional(),
 });
 
-const Annotation = z.looseObject({ text: z.string().optional() });
+const Annotation = z.looseObject({ text: narrative().optional() });
 
 // ---- Bundle envelope ----------------------------------------------------------------------------------------------
 
 /** FHIR `instant`: a date-time with seconds and a time zone (fractions of any precision). */
-const Instant = z.iso.datetime({
-  offset: true,
-  message: 'must be a FHIR instant, e.g. 2030-01-01T09:00:00+00:00',
-});
+const Instant = z.iso
+  .datetime({
+    offset: true,
+    message: 'must be a FHIR instant, e.g. 2030-01-01T09:00:00+00:00',
+  })
+  .max(fhirStringLimits.dateTime, `must be at most ${fhirStringLimits.dateTime} characters`);
 
 export const BundleEntry = z.looseObject({
-  fullUrl: z.string().min(1, 'must not be empty'),
-  resource: z.looseObject({ resourceType: z.string().min(1, 'must not be empty') }),
+  fullUrl: uri().min(1, 'must not be empty'),
+  resource: z.looseObject({ resourceType: id().min(1, 'must not be empty') }),
 });
 export type BundleEntry = z.infer<typeof BundleEntry>;
 
 export const MessageBundle = z.looseObject({
   resourceType: z.literal('Bundle'),
-  id: z.string().min(1, 'must not be empty'),
+  id: id().min(1, 'must not be empty'),
   meta: Meta.optional(),
   type: z.literal('message'),
   timestamp: Instant,
@@ -138,21 +171,21 @@ export type MessageBundle = z.infer<typeof MessageBundle>;
 
 export const MessageHeader = z.looseObject({
   resourceType: z.literal('MessageHeader'),
-  id: z.string().optional(),
+  id: id().optional(),
   eventCoding: Coding,
   reason: CodeableConcept.optional(),
   focus: z.array(Reference).optional(),
   sender: Reference.optional(),
-  source: z.looseObject({ endpoint: z.string().optional() }).optional(),
+  source: z.looseObject({ endpoint: uri().optional() }).optional(),
 });
 export type MessageHeader = z.infer<typeof MessageHeader>;
 
 export const ServiceRequest = z.looseObject({
   resourceType: z.literal('ServiceRequest'),
-  id: z.string().optional(),
+  id: id().optional(),
   meta: Meta.optional(),
-  status: z.string().optional(),
-  intent: z.string().optional(),
+  status: code().optional(),
+  intent: code().optional(),
   category: z.array(CodeableConcept).optional(),
   code: CodeableConcept.optional(),
   subject: Reference.optional(),
@@ -169,7 +202,7 @@ export const Patient = z.looseObject({
   identifier: z.array(Identifier).optional(),
   name: z.array(HumanName).optional(),
   telecom: z.array(ContactPoint).optional(),
-  birthDate: z.string().optional(),
+  birthDate: dateTime().optional(),
   address: z.array(Address).optional(),
   /** BaRS examples put the patient's own phone numbers in a contact whose relationship is ONESELF. */
   contact: z
@@ -186,7 +219,7 @@ export type Patient = z.infer<typeof Patient>;
 export const Organization = z.looseObject({
   resourceType: z.literal('Organization'),
   identifier: z.array(Identifier).optional(),
-  name: z.string().optional(),
+  name: str().optional(),
 });
 export type Organization = z.infer<typeof Organization>;
 
@@ -198,7 +231,7 @@ export type Condition = z.infer<typeof Condition>;
 
 export const Flag = z.looseObject({
   resourceType: z.literal('Flag'),
-  status: z.string().optional(),
+  status: code().optional(),
   category: z.array(CodeableConcept).optional(),
   code: CodeableConcept.optional(),
 });
@@ -206,10 +239,10 @@ export type Flag = z.infer<typeof Flag>;
 
 export const Consent = z.looseObject({
   resourceType: z.literal('Consent'),
-  status: z.string().optional(),
+  status: code().optional(),
   provision: z
     .looseObject({
-      type: z.string().optional(),
+      type: code().optional(),
       period: Period.optional(),
       actor: z.array(z.looseObject({ role: CodeableConcept.optional(), reference: Reference })).optional(),
       code: z.array(CodeableConcept).optional(),

@@ -12,11 +12,11 @@ import { fhirSystems } from './bundle.ts';
 
 /** A system URL in a form where spelling variants compare equal (scheme, case and trailing slash dropped). */
 export function canonicalSystem(system: string): string {
-  return system
-    .trim()
-    .replace(/^https?:\/\//i, '')
-    .replace(/\/+$/, '')
-    .toLowerCase();
+  const trimmed = system.trim().replace(/^https?:\/\//i, '');
+  // A loop, not /\/+$/: that regex retries from every slash in a run, quadratic in a long run of slashes.
+  let end = trimmed.length;
+  while (end > 0 && trimmed.charCodeAt(end - 1) === 0x2f) end--;
+  return trimmed.slice(0, end).toLowerCase();
 }
 
 /** Is `system` (as sent) one of the `accepted` canonical URLs, allowing for spelling variants? */

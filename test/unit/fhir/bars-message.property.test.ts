@@ -14,7 +14,7 @@ import { nhsCheckDigit } from '../../../shared/domain/nhs-number.ts';
  * names a field and a rule. Kept fast: a few hundred runs each.
  */
 
-const now = new Date('2026-01-15T09:05:00Z');
+const now = new Date('2026-01-20T10:35:00Z');
 const kinds = new Set(['required', 'invalid', 'value', 'structure']);
 
 type Json = Record<string, unknown>;

@@ -10,7 +10,7 @@ import {
 import { ReferralRequest } from '../../../shared/domain/referral.ts';
 
 /** The clock these tests run at: after the examples' timestamps, long before their 2030 deadline. */
-const now = new Date('2026-01-15T09:05:00Z');
+const now = new Date('2026-01-20T10:35:00Z');
 
 type Json = Record<string, unknown>;
 type Entry = { fullUrl: string; resource: Json };
