@@ -119,7 +119,7 @@ function check<S extends z.ZodType>(
     return parseWith(schema, input);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    problems.push(...error.problems.map((p) => ({ ...p, field: fhirExpression(base, p.field) })));
+    for (const p of error.problems) problems.push({ ...p, field: fhirExpression(base, p.field) });
     return undefined;
   }
 }
@@ -1054,17 +1054,63 @@ export function acknowledgementBundle(
     status: assigned.status,
   };
 
-  // Repoint references to the ServiceRequest (iteratively: no recursion limit).
+  // Repoint references to the ServiceRequest (iteratively, one value pushed at a time: neither recursion nor a
+  // spread of a client-sized array into push, either of which can overflow the stack on a large Bundle).
   const stack: unknown[] = [bundle];
   while (stack.length) {
     const node = stack.pop();
-    if (Array.isArray(node)) stack.push(...node);
-    else if (isRecord(node)) {
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+    } else if (isRecord(node)) {
       const ref = node['reference'];
       if (typeof ref === 'string' && referenceKeys(ref).some((key) => oldKeys.has(key)))
         node['reference'] = newFullUrl;
-      stack.push(...Object.values(node));
+      for (const key in node) stack.push(node[key]);
     }
   }
   return bundle;
+}
+
+/**
+ * The fallback acknowledgement, built only from the validated message and what this service assigned (it never
+ * reads the request body): the Bundle id and timestamp as sent, the MessageHeader (event, source, focus) and the
+ * ServiceRequest with its assigned `id`, `status` and `meta.lastUpdated`. For when acknowledgementBundle cannot
+ * be built, so that a processed message is never answered with an error.
+ */
+export function minimalAcknowledgementBundle(
+  message: MessageInfo,
+  assigned: { serviceRequestId: string; status: string; lastUpdated: string },
+): Record<string, unknown> {
+  const serviceRequestUrl = `urn:uuid:${assigned.serviceRequestId}`;
+  return {
+    resourceType: 'Bundle',
+    id: message.bundleId,
+    type: 'message',
+    timestamp: message.timestamp,
+    entry: [
+      {
+        ...(uuidPattern.test(message.messageHeaderId)
+          ? { fullUrl: `urn:uuid:${message.messageHeaderId}` }
+          : {}),
+        resource: {
+          resourceType: 'MessageHeader',
+          id: message.messageHeaderId,
+          eventCoding: { system: fhirSystems.messageEvents, code: 'servicerequest-request' },
+          ...(message.sourceEndpoint === undefined ? {} : { source: { endpoint: message.sourceEndpoint } }),
+          focus: [{ reference: serviceRequestUrl }],
+        },
+      },
+      {
+        fullUrl: serviceRequestUrl,
+        resource: {
+          resourceType: 'ServiceRequest',
+          id: assigned.serviceRequestId,
+          meta: { lastUpdated: assigned.lastUpdated },
+          status: assigned.status,
+          intent: 'plan',
+          subject: { display: 'The patient of the request message' },
+        },
+      },
+    ],
+  };
 }
