@@ -50,6 +50,8 @@ export interface AmendCommand {
   /** The sender's timestamp of the message. */
   messageAt: string;
   actor: string;
+  /** BaRS: the message's X-Correlation-ID, which must be the conversation the referral was created in. */
+  correlationId?: string;
 }
 
 export async function amendReferral(deps: LifecycleDeps, command: AmendCommand): Promise<Referral> {
@@ -57,6 +59,7 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
   if (breaches.length > 0) throw new ValidationError(breaches);
   const messageAt = new Date(command.messageAt).toISOString();
   const practiceOds = command.request.practiceOds;
+  await assertOwnConversation(deps, command.referralId, practiceOds, command.correlationId);
   const applied = await deps.referrals.amend({
     referralId: command.referralId,
     practiceOds,
@@ -65,9 +68,7 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
     at: deps.clock.now().toISOString(),
   });
   const current = await deps.referrals.get(command.referralId);
-  if (!current || current.practiceOds !== practiceOds) {
-    throw new NotFoundError(`No referral with id ${command.referralId} from practice ${practiceOds}`);
-  }
+  if (!current || current.practiceOds !== practiceOds) throw notFound(command.referralId, practiceOds);
   // A retry of an update that was applied before a crash finds its own timestamp: finish the job.
   const alreadyApplied = !applied && current.status !== 'cancelled' && current.lastMessageAt === messageAt;
   if (!applied && !alreadyApplied) {
@@ -105,10 +106,13 @@ export interface CancelCommand {
   reason: CancellationReason;
   messageAt: string;
   actor: string;
+  /** BaRS: the message's X-Correlation-ID, which must be the conversation the referral was created in. */
+  correlationId?: string;
 }
 
 export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand): Promise<Referral> {
   const messageAt = new Date(command.messageAt).toISOString();
+  await assertOwnConversation(deps, command.referralId, command.practiceOds, command.correlationId);
   const applied = await deps.referrals.cancel({
     referralId: command.referralId,
     practiceOds: command.practiceOds,
@@ -118,7 +122,7 @@ export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand
   });
   const current = await deps.referrals.get(command.referralId);
   if (!current || current.practiceOds !== command.practiceOds) {
-    throw new NotFoundError(`No referral with id ${command.referralId} from practice ${command.practiceOds}`);
+    throw notFound(command.referralId, command.practiceOds);
   }
   const alreadyApplied = !applied && current.status === 'cancelled' && current.lastMessageAt === messageAt;
   if (!applied && !alreadyApplied) {
@@ -142,6 +146,35 @@ export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand
   );
   await notifyHolders(deps, current, 'cancelled');
   return current;
+}
+
+/** Another practice's referral is answered exactly as one that does not exist: its existence is not revealed. */
+function notFound(referralId: string, practiceOds: string): NotFoundError {
+  return new NotFoundError(`No referral with id ${referralId} from practice ${practiceOds}`);
+}
+
+/**
+ * Before anything else: the referral must be the practice's own (else NotFoundError, as for no referral at all),
+ * and a BaRS update or cancel must keep the X-Correlation-ID of the conversation that created it (else conflict).
+ * The conditional writes check the practice again, so a race cannot slip past this read.
+ */
+async function assertOwnConversation(
+  deps: LifecycleDeps,
+  referralId: string,
+  practiceOds: string,
+  correlationId: string | undefined,
+): Promise<void> {
+  const referral = await deps.referrals.get(referralId);
+  if (!referral || referral.practiceOds !== practiceOds) throw notFound(referralId, practiceOds);
+  if (
+    correlationId !== undefined &&
+    referral.source.channel === 'fhir' &&
+    referral.source.correlationId !== correlationId
+  ) {
+    throw new ConflictError(
+      `X-Correlation-ID ${correlationId} is not the conversation of referral ${referralId}; an update keeps the original one`,
+    );
+  }
 }
 
 /** Queues a notice for each recipient that already has the referral (deliveries not yet made need none). */
