@@ -1,23 +1,28 @@
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { maxRequestBodyBytes } from '../../infra/topology.ts';
 import { amendReferral, cancelReferral } from '../../shared/application/referral-lifecycle.ts';
-import { submitReferral } from '../../shared/application/submit-referral.ts';
+import { acceptReferral } from '../../shared/application/submit-referral.ts';
 import { assertActsFor } from '../../shared/auth/access.ts';
 import type { Caller } from '../../shared/auth/caller.ts';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.ts';
 import {
   acknowledgementBundle,
+  minimalAcknowledgementBundle,
   parseBarsMessage,
   type BarsIntent,
 } from '../../shared/domain/fhir/bars-message.ts';
-import { referralIdFor, uuidPattern } from '../../shared/domain/ids.ts';
+import {
+  referralIdFor,
+  requestFingerprint,
+  scopedKey,
+  uuidPattern,
+  type KeyScope,
+} from '../../shared/domain/ids.ts';
 import type { Referral } from '../../shared/domain/referral.ts';
 import { assertMediaType, bodyText, fhirMediaTypes, parseJson } from '../../shared/http/request.ts';
 import { fhirJson } from '../../shared/http/responses.ts';
 import { header } from '../../shared/platform/handlers.ts';
-import { mapIdempotencyErrors } from '../../shared/platform/idempotency-errors.ts';
-import { idempotencyFor } from '../../shared/platform/idempotency.ts';
+import { decideOnce } from '../../shared/platform/idempotency.ts';
 import { logger, metrics } from '../../shared/platform/observability.ts';
 import { intakeDeps } from './deps.ts';
 
@@ -28,30 +33,34 @@ import { intakeDeps } from './deps.ts';
  * with 409 `duplicate` (BaRS), the same id with a different body with 409 `conflict`.
  */
 
+const route = '/$process-message';
+
 interface ProcessCommand {
-  /** Practice + X-Request-ID: the idempotency key. */
-  requestKey: string;
-  /** The message as received: the idempotency payload, so the same id with another body is a conflict. */
-  body: unknown;
   intent: BarsIntent;
+  /** Where X-Request-ID means something: this route, this caller, the sending practice. */
+  scope: KeyScope;
+  /** The validated message's fingerprint (ids.ts), kept on a new referral. */
+  fingerprint: string;
   requestId: string;
   correlationId: string;
-  /** Set when the processing really runs; untouched when Powertools answers from its record (a replay). */
-  run: { executed: boolean };
 }
 
-const idempotency = idempotencyFor({
-  keyPath: 'requestKey',
-  payloadPath: 'body',
-  expiresAfterSeconds: 24 * 3600,
-});
-// The idempotency record keeps only what the acknowledgement needs from processing (never the message itself,
-// which may hold anything a client sent), and the acknowledgement is rebuilt from the request.
-const processOnce = makeIdempotent(async (command: ProcessCommand) => {
-  command.run.executed = true;
-  const referral = await apply(command);
-  return { referralId: referral.referralId, status: fhirStatus(referral), lastUpdated: referral.updatedAt };
-}, idempotency);
+/** What an acknowledgement needs from processing; all the idempotency record keeps (never the message). */
+interface Processed {
+  referralId: string;
+  status: string;
+  lastUpdated: string;
+}
+
+// The X-Request-ID (in its scope) is the idempotency key, the validated message's fingerprint the payload that must
+// match: a replay is 409 duplicate, another message under the same id 409 conflict.
+const processOnce = decideOnce(
+  async (command: ProcessCommand): Promise<Processed> => {
+    const referral = await apply(command);
+    return { referralId: referral.referralId, status: fhirStatus(referral), lastUpdated: referral.updatedAt };
+  },
+  { expiresAfterSeconds: 24 * 3600 },
+);
 
 export async function processBarsMessage(
   event: APIGatewayProxyEvent,
@@ -65,23 +74,23 @@ export async function processBarsMessage(
   const intent = parseBarsMessage(body, intakeDeps.clock.now());
   assertActsFor(caller, intent.message.senderOds);
 
-  idempotency.config.registerLambdaContext(context);
-  const run = { executed: false };
-  const requestKey = `${intent.message.senderOds}:${requestId}`;
-  const result = await mapIdempotencyErrors(() =>
-    processOnce({ requestKey, body, intent, requestId, correlationId, run }),
+  const scope = { route, caller: caller.subject, practiceOds: intent.message.senderOds };
+  // Computed up front from the validated message (small, schema-bounded): nothing after the durable write hashes
+  // or walks the body.
+  const fingerprint = requestFingerprint(route, intent);
+  const command = { intent, scope, fingerprint, requestId, correlationId };
+  const { result, executed } = await processOnce(
+    { key: scopedKey(scope, requestId), fingerprint, command },
+    context,
   );
-  if (!run.executed) {
+  if (!executed) {
     throw new ConflictError(
       `X-Request-ID ${requestId} has already been processed (referral ${result.referralId})`,
       true,
     );
   }
-  const acknowledgement = acknowledgementBundle(body, {
-    serviceRequestId: result.referralId,
-    status: result.status,
-    lastUpdated: result.lastUpdated,
-  });
+  // From here on the message is processed: nothing may turn that into an error answer.
+  const acknowledgement = acknowledgementText(body, intent, result);
 
   logger.info('BaRS message processed', {
     referralId: result.referralId,
@@ -97,18 +106,47 @@ export async function processBarsMessage(
   return {
     statusCode: 200,
     headers: { 'Content-Type': fhirJson, 'X-Request-ID': requestId, 'X-Correlation-ID': correlationId },
-    body: JSON.stringify(acknowledgement),
+    body: acknowledgement,
   };
 }
 
-async function apply({ intent, requestId, correlationId }: ProcessCommand): Promise<Referral> {
+/**
+ * The processed Bundle (the request, with the ServiceRequest's assigned id and status); if building or serialising
+ * it fails for any reason, the minimal acknowledgement from the validated message instead of an error: the
+ * message is already processed, and an error would make the sender send it again as a new one.
+ */
+function acknowledgementText(body: unknown, intent: BarsIntent, result: Processed): string {
+  const assigned = {
+    serviceRequestId: result.referralId,
+    status: result.status,
+    lastUpdated: result.lastUpdated,
+  };
+  try {
+    return JSON.stringify(acknowledgementBundle(body, assigned));
+  } catch (error) {
+    logger.warn('Full acknowledgement could not be built; answering the minimal one', {
+      referralId: result.referralId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    return JSON.stringify(minimalAcknowledgementBundle(intent.message, assigned));
+  }
+}
+
+async function apply({
+  intent,
+  scope,
+  fingerprint,
+  requestId,
+  correlationId,
+}: ProcessCommand): Promise<Referral> {
   const actor = `practice:${intent.message.senderOds}`;
   switch (intent.kind) {
     case 'new': {
-      const referralId = referralIdFor(intent.request.practiceOds, `bars:${requestId}`);
-      await submitReferral(intakeDeps, {
-        referralId,
+      // The referral as stored (not read back): nothing after the durable write can fail the answer.
+      return acceptReferral(intakeDeps, {
+        referralId: referralIdFor(scope, requestId),
         request: intent.request,
+        fingerprint,
         source: {
           channel: 'fhir',
           requestId,
@@ -117,41 +155,26 @@ async function apply({ intent, requestId, correlationId }: ProcessCommand): Prom
         },
         messageAt: new Date(intent.message.timestamp).toISOString(),
       });
-      return mustExist(await intakeDeps.referrals.get(referralId), referralId);
     }
+    // Another practice's referral is answered as no referral at all (404), before the conversation is checked.
     case 'update':
-      await assertSameConversation(intent.serviceRequestId, correlationId);
       return amendReferral(intakeDeps, {
         referralId: intent.serviceRequestId,
         request: intent.request,
         messageAt: intent.message.timestamp,
         actor,
+        correlationId,
       });
     case 'cancel':
-      await assertSameConversation(intent.serviceRequestId, correlationId);
       return cancelReferral(intakeDeps, {
         referralId: intent.serviceRequestId,
         practiceOds: intent.message.senderOds,
         reason: intent.status,
         messageAt: intent.message.timestamp,
         actor,
+        correlationId,
       });
   }
-}
-
-/** BaRS: an update keeps the conversation's X-Correlation-ID. */
-async function assertSameConversation(referralId: string, correlationId: string): Promise<void> {
-  const referral = await intakeDeps.referrals.get(referralId);
-  if (referral?.source.channel === 'fhir' && referral.source.correlationId !== correlationId) {
-    throw new ConflictError(
-      `X-Correlation-ID ${correlationId} is not the conversation of referral ${referralId}; an update keeps the original one`,
-    );
-  }
-}
-
-function mustExist(referral: Referral | undefined, referralId: string): Referral {
-  if (!referral) throw new Error(`referral ${referralId} vanished after being accepted`);
-  return referral;
 }
 
 function fhirStatus(referral: Referral): string {

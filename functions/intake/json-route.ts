@@ -1,11 +1,10 @@
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { maxRequestBodyBytes } from '../../infra/topology.ts';
 import { submitReferral, type SubmitReferralCommand } from '../../shared/application/submit-referral.ts';
 import { assertActsFor } from '../../shared/auth/access.ts';
 import type { Caller } from '../../shared/auth/caller.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
-import { referralIdFor } from '../../shared/domain/ids.ts';
+import { referralIdFor, requestFingerprint, scopedKey } from '../../shared/domain/ids.ts';
 import { ReferralRequest } from '../../shared/domain/referral.ts';
 import {
   assertMediaType,
@@ -16,23 +15,20 @@ import {
 } from '../../shared/http/request.ts';
 import { json } from '../../shared/http/responses.ts';
 import { header } from '../../shared/platform/handlers.ts';
-import { mapIdempotencyErrors } from '../../shared/platform/idempotency-errors.ts';
-import { idempotencyFor } from '../../shared/platform/idempotency.ts';
+import { decideOnce } from '../../shared/platform/idempotency.ts';
 import { logger, metrics } from '../../shared/platform/observability.ts';
 import { intakeDeps } from './deps.ts';
 
 /** POST /referrals: validate, record durably, queue for routing, answer 202 with the referral id. */
 
-// A retry with the same Idempotency-Key replays the first answer for 24 hours; a different body is a conflict.
-const idempotency = idempotencyFor({
-  keyPath: 'scopedKey',
-  payloadPath: 'request',
+const route = '/referrals';
+
+// A retry with the same Idempotency-Key (in its scope: this route, this caller, this practice) replays the first
+// answer for 24 hours; a different body is a conflict then and, through the fingerprint on the referral, for as
+// long as the referral exists.
+const submitOnce = decideOnce((command: SubmitReferralCommand) => submitReferral(intakeDeps, command), {
   expiresAfterSeconds: 24 * 3600,
 });
-const submitOnce = makeIdempotent(
-  (command: SubmitReferralCommand & { scopedKey: string }) => submitReferral(intakeDeps, command),
-  idempotency,
-);
 
 export const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
@@ -51,19 +47,38 @@ export async function submitJsonReferral(
     ]);
   }
 
-  const referralId = referralIdFor(request.practiceOds, idempotencyKey);
+  const scope = { route, caller: caller.subject, practiceOds: request.practiceOds };
+  const referralId = referralIdFor(scope, idempotencyKey);
+  const fingerprint = requestFingerprint(route, request);
   let acknowledgement;
   if (idempotencyKey === undefined) {
-    acknowledgement = await submitReferral(intakeDeps, { referralId, request });
+    acknowledgement = await submitReferral(intakeDeps, { referralId, request, fingerprint });
   } else {
-    idempotency.config.registerLambdaContext(context);
-    const scopedKey = `${request.practiceOds}:${idempotencyKey}`;
-    acknowledgement = await mapIdempotencyErrors(() =>
-      submitOnce({ referralId, request, source: { channel: 'json', idempotencyKey }, scopedKey }),
-    );
+    const command = {
+      referralId,
+      request,
+      fingerprint,
+      source: { channel: 'json' as const, idempotencyKey },
+    };
+    ({ result: acknowledgement } = await submitOnce(
+      { key: scopedKey(scope, idempotencyKey), fingerprint, command },
+      context,
+    ));
   }
 
   logger.info('Referral accepted', { referralId, practice: request.practiceOds, needs: request.needs });
   metrics.addMetric('ReferralsAccepted', 'Count', 1);
-  return json(202, acknowledgement, { Location: `${event.requestContext.path}/${referralId}` });
+  return json(202, acknowledgement, { Location: referralLocation(event, referralId) });
+}
+
+/**
+ * The new referral's URL path: the route's own path (`/referrals`, however many slashes the client sent), under
+ * whatever prefix the request came in with (API Gateway's requestContext.path carries the stage, `/prod/...`).
+ */
+function referralLocation(event: APIGatewayProxyEvent, referralId: string): string {
+  const requested = event.requestContext.path;
+  const prefix = requested.endsWith(event.path)
+    ? requested.slice(0, requested.length - event.path.length)
+    : '';
+  return `${prefix}${route}/${referralId}`;
 }

@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import { DependencyUnavailableError, UnprocessableError, ValidationError } from '../domain/errors.ts';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  UnprocessableError,
+  ValidationError,
+} from '../domain/errors.ts';
 import {
   newReferral,
   referralRuleBreaches,
+  type Referral,
   type ReferralRequest,
   type ReferralSource,
 } from '../domain/referral.ts';
@@ -27,6 +33,12 @@ export interface SubmitReferralCommand {
   /** Assigned by the caller: random, or derived from the client's idempotency key so a retry finds its referral. */
   referralId: string;
   request: ReferralRequest;
+  /**
+   * The request's fingerprint (ids.ts requestFingerprint), kept on the referral. A later request that lands on the
+   * same id (the same key) is a retry only if its fingerprint is the same; otherwise it is a ConflictError, for
+   * as long as the referral exists, whether or not any idempotency record still remembers the key.
+   */
+  fingerprint: string;
   source?: ReferralSource;
   /** The sender's own timestamp for the message (BaRS Bundle.timestamp), which orders later updates. */
   messageAt?: string;
@@ -44,6 +56,15 @@ export async function submitReferral(
   deps: SubmitReferralDeps,
   command: SubmitReferralCommand,
 ): Promise<Acknowledgement> {
+  const stored = await acceptReferral(deps, command);
+  return { referralId: stored.referralId, status: 'received', receivedAt: stored.receivedAt };
+}
+
+/** submitReferral, answering with the referral as stored (the BaRS route acknowledges its status and version). */
+export async function acceptReferral(
+  deps: SubmitReferralDeps,
+  command: SubmitReferralCommand,
+): Promise<Referral> {
   const { request, referralId } = command;
   const breaches = referralRuleBreaches(request, deps.clock.now());
   if (breaches.length > 0) throw new ValidationError(breaches);
@@ -57,10 +78,21 @@ export async function submitReferral(
 
   const receivedAt = deps.clock.now().toISOString();
   const source = command.source ?? { channel: 'json' };
-  const referral = newReferral(referralId, request, receivedAt, source, command.messageAt);
+  const referral: Referral = {
+    ...newReferral(referralId, request, receivedAt, source, command.messageAt),
+    requestFingerprint: command.fingerprint,
+  };
   const created = await deps.referrals.create(referral);
   const stored = created ? referral : await deps.referrals.get(referralId);
   if (!stored) throw new DependencyUnavailableError(`referral ${referralId} vanished while being accepted`);
+  // The id is taken: a retry of the same request finishes and answers as the first time; any other request under
+  // the same key is refused, and the stored referral is left as it is. (A referral stored without a fingerprint
+  // predates them and is never taken for a retry.)
+  if (!created && stored.requestFingerprint !== command.fingerprint) {
+    throw new ConflictError(
+      `This Idempotency-Key / X-Request-ID was already used for another request (referral ${referralId}); use a new key for a new referral`,
+    );
+  }
 
   if (stored.status === 'received') {
     try {
@@ -81,7 +113,7 @@ export async function submitReferral(
       );
     }
   }
-  return { referralId, status: 'received', receivedAt: stored.receivedAt };
+  return stored;
 }
 
 /** Undoes an acceptance that was never acknowledged, so nothing half-accepted lingers and a retry starts clean. */

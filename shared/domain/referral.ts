@@ -250,6 +250,8 @@ export interface Referral {
   flags?: { safeguarding: boolean; reasonableAdjustments: string[] };
   respondBy?: string;
   source: ReferralSource;
+  /** SHA-256 of the request that created it (shared/domain/ids.ts): a key reused for another request is refused. */
+  requestFingerprint?: string;
   /** 1 when received; each accepted update adds one. */
   version: number;
   /** The sender's timestamp of the last message applied: an older message may not overwrite a newer one. */

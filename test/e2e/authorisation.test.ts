@@ -548,7 +548,9 @@ describe('the caller is who the token says, whatever the body says', () => {
     expectOutcome(answer, 403);
     // Neither under the body's practice nor quietly re-bound to the token's.
     for (const practice of [otherPractice, ownPractice]) {
-      const id = referralIdFor(practice, key);
+      const caller = claimsFor['gp-system'].subject ?? '';
+      const scope = { route: '/referrals', caller, practiceOds: practice };
+      const id = referralIdFor(scope, key);
       expect(await storedReferral(stack.aws, id)).toBeUndefined();
       expect(await auditOf(stack.aws, id)).toEqual([]);
     }
@@ -567,7 +569,9 @@ describe('the caller is who the token says, whatever the body says', () => {
     });
     expectOutcome(answer, 403);
     for (const practice of [otherPractice, ownPractice]) {
-      const id = referralIdFor(practice, `bars:${requestId}`);
+      const caller = claimsFor['gp-system'].subject ?? '';
+      const scope = { route: '/$process-message', caller, practiceOds: practice };
+      const id = referralIdFor(scope, requestId);
       expect(await storedReferral(stack.aws, id)).toBeUndefined();
       expect(await auditOf(stack.aws, id)).toEqual([]);
     }

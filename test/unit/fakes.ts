@@ -10,6 +10,12 @@ import type {
   ReferralStore,
   WebhookSender,
 } from '../../shared/application/ports.ts';
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+  IdempotencyRecordStatus,
+} from '@aws-lambda-powertools/idempotency';
+import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { InterventionCategory } from '../../shared/domain/categories.ts';
 import type {
   DirectorySnapshot,
@@ -315,5 +321,49 @@ export class FakeClock implements Clock {
   }
   advance(ms: number): void {
     this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/**
+ * Powertools idempotency records in memory, with the DynamoDB layer's put condition (a record blocks a new one
+ * until it expires, or while in progress until its in-progress expiry). `failNext` makes the next write of that
+ * kind throw, as a throttled or unreachable table would.
+ */
+export class InMemoryIdempotencyStore extends BasePersistenceLayer {
+  readonly records = new Map<string, IdempotencyRecord>();
+  failNext: { put?: Error; update?: Error; delete?: Error } = {};
+
+  private failIfTold(kind: 'put' | 'update' | 'delete'): void {
+    const error = this.failNext[kind];
+    this.failNext[kind] = undefined;
+    if (error) throw error;
+  }
+
+  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    this.failIfTold('put');
+    const existing = this.records.get(record.idempotencyKey);
+    const stale =
+      existing === undefined ||
+      existing.isExpired() ||
+      (existing.getStatus() === IdempotencyRecordStatus.INPROGRESS &&
+        (existing.inProgressExpiryTimestamp ?? 0) < Date.now());
+    if (!stale) throw new IdempotencyItemAlreadyExistsError('record exists', existing);
+    this.records.set(record.idempotencyKey, record);
+  }
+
+  protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
+    const record = this.records.get(idempotencyKey);
+    if (!record) throw new IdempotencyItemNotFoundError(idempotencyKey);
+    return record;
+  }
+
+  protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.failIfTold('update');
+    this.records.set(record.idempotencyKey, record);
+  }
+
+  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    this.failIfTold('delete');
+    this.records.delete(record.idempotencyKey);
   }
 }

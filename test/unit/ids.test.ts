@@ -1,25 +1,36 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { referralIdFor, uuidPattern } from '../../shared/domain/ids.ts';
+import { referralIdFor, scopedKey, uuidPattern, type KeyScope } from '../../shared/domain/ids.ts';
+
+const json: KeyScope = { route: '/referrals', caller: 'gp-system-1', practiceOds: 'A81001' };
 
 describe('referralIdFor', () => {
-  it('derives the same UUID from the same practice and key', () => {
-    const first = referralIdFor('A81001', 'order-123');
+  it('derives the same UUID from the same scope and key', () => {
+    const first = referralIdFor(json, 'order-123');
     expect(first).toMatch(uuidPattern);
-    expect(referralIdFor('A81001', 'order-123')).toBe(first);
+    expect(referralIdFor({ ...json }, 'order-123')).toBe(first);
   });
 
-  it('scopes the key by practice, and differs by key', () => {
-    const id = referralIdFor('A81001', 'order-123');
-    expect(referralIdFor('A81002', 'order-123')).not.toBe(id);
-    expect(referralIdFor('A81001', 'order-124')).not.toBe(id);
+  it('scopes the key by route, caller and practice, and differs by key', () => {
+    const id = referralIdFor(json, 'order-123');
+    expect(referralIdFor({ ...json, practiceOds: 'A81002' }, 'order-123')).not.toBe(id);
+    expect(referralIdFor({ ...json, route: '/$process-message' }, 'order-123')).not.toBe(id);
+    expect(referralIdFor({ ...json, caller: 'gp-system-2' }, 'order-123')).not.toBe(id);
+    expect(referralIdFor(json, 'order-124')).not.toBe(id);
+  });
+
+  it('cannot be aliased by a separator inside a caller or key', () => {
+    const a = { ...json, caller: 'gp:A81001' };
+    const b = { ...json, caller: 'gp' };
+    expect(scopedKey(a, 'k')).not.toBe(scopedKey(b, 'A81001:k'));
+    expect(referralIdFor(a, 'k')).not.toBe(referralIdFor(b, 'A81001:k'));
   });
 
   it('is a lower-case RFC 9562 version 8 UUID that z.uuid() (the queue message schemas) accepts', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 64 }), (key) => {
-        const id = referralIdFor('B82001', key);
+        const id = referralIdFor({ ...json, practiceOds: 'B82001' }, key);
         expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
         expect(z.uuid().safeParse(id).success).toBe(true);
       }),
@@ -28,8 +39,8 @@ describe('referralIdFor', () => {
   });
 
   it('without a key gives a fresh random UUID each time', () => {
-    const a = referralIdFor('A81001', undefined);
-    const b = referralIdFor('A81001', undefined);
+    const a = referralIdFor(json, undefined);
+    const b = referralIdFor(json, undefined);
     expect(a).toMatch(uuidPattern);
     expect(b).toMatch(uuidPattern);
     expect(a).not.toBe(b);

@@ -140,7 +140,8 @@ describe('response schemas', () => {
   });
 
   it('accept acknowledgements with random ids and with ids derived from an Idempotency-Key', () => {
-    for (const referralId of [randomUUID(), referralIdFor('A81001', 'retry-1')]) {
+    const scope = { route: '/referrals', caller: 'gp', practiceOds: 'A81001' };
+    for (const referralId of [randomUUID(), referralIdFor(scope, 'retry-1')]) {
       const acknowledgement = { referralId, status: 'received', receivedAt: new Date().toISOString() };
       expect(Acknowledgement.safeParse(acknowledgement).error).toBeUndefined();
     }

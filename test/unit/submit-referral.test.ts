@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { submitReferral, type SubmitReferralDeps } from '../../shared/application/submit-referral.ts';
-import { DependencyUnavailableError, UnprocessableError } from '../../shared/domain/errors.ts';
-import { referralIdFor } from '../../shared/domain/ids.ts';
+import { ConflictError, DependencyUnavailableError, UnprocessableError } from '../../shared/domain/errors.ts';
+import { referralIdFor, requestFingerprint } from '../../shared/domain/ids.ts';
 import {
   FakeClock,
   InMemoryAuditLog,
@@ -25,12 +25,13 @@ beforeEach(() => {
   deps = { referrals, directory: new InMemoryDirectory(sampleDirectory()), audit, routingQueue, clock };
 });
 
-const referralId = referralIdFor('A81001', 'key-1');
+const referralId = referralIdFor({ route: '/referrals', caller: 'gp-1', practiceOds: 'A81001' }, 'key-1');
 const request = () => sampleRequest('leeds-arts-and-mental-health');
+const fingerprint = requestFingerprint('/referrals', request());
 
 describe('submitReferral', () => {
   it('refuses a practice not in the directory with UnprocessableError on practiceOds, storing nothing', async () => {
-    const command = { referralId, request: { ...request(), practiceOds: 'Z99999' } };
+    const command = { referralId, request: { ...request(), practiceOds: 'Z99999' }, fingerprint };
     const error = await submitReferral(deps, command).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnprocessableError);
     expect(error).toMatchObject({
@@ -46,6 +47,7 @@ describe('submitReferral', () => {
     const ack = await submitReferral(deps, {
       referralId,
       request: request(),
+      fingerprint,
       source: { channel: 'json', idempotencyKey: 'key-1' },
     });
     expect(ack).toEqual({ referralId, status: 'received', receivedAt: '2025-03-04T09:15:00.000Z' });
@@ -75,7 +77,7 @@ describe('submitReferral', () => {
   });
 
   it('keeps patient identifiers out of the audit detail and the queue message', async () => {
-    await submitReferral(deps, { referralId, request: request() });
+    await submitReferral(deps, { referralId, request: request(), fingerprint });
     const text = JSON.stringify([audit.entries, routingQueue.sends]);
     for (const identifier of [
       '9995260182',
@@ -91,7 +93,9 @@ describe('submitReferral', () => {
 
   it('when the enqueue fails: withdraws the stored referral and throws DependencyUnavailableError', async () => {
     routingQueue.failWith = new Error('SQS is down');
-    const error = await submitReferral(deps, { referralId, request: request() }).catch((e: unknown) => e);
+    const error = await submitReferral(deps, { referralId, request: request(), fingerprint }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect((error as Error).message).toContain('SQS is down');
     expect(referrals.calls.deleteUnacknowledged).toBe(1);
@@ -100,16 +104,16 @@ describe('submitReferral', () => {
     // The client's retry then succeeds from a clean start.
     routingQueue.failWith = undefined;
     clock.advance(5_000);
-    const ack = await submitReferral(deps, { referralId, request: request() });
+    const ack = await submitReferral(deps, { referralId, request: request(), fingerprint });
     expect(ack.receivedAt).toBe('2025-03-04T09:15:05.000Z');
     expect(referrals.items.get(referralId)?.status).toBe('received');
     expect(routingQueue.sends).toHaveLength(1);
   });
 
   it('a retry with an existing referral id does not create a second referral and re-enqueues it', async () => {
-    const first = await submitReferral(deps, { referralId, request: request() });
+    const first = await submitReferral(deps, { referralId, request: request(), fingerprint });
     clock.advance(60_000);
-    const second = await submitReferral(deps, { referralId, request: request() });
+    const second = await submitReferral(deps, { referralId, request: request(), fingerprint });
 
     expect(second).toEqual(first); // the original receivedAt, not the retry's
     expect(referrals.calls.create).toBe(2);
@@ -123,23 +127,69 @@ describe('submitReferral', () => {
   });
 
   it('a retry whose enqueue fails does not delete the referral an earlier attempt stored', async () => {
-    await submitReferral(deps, { referralId, request: request() });
+    await submitReferral(deps, { referralId, request: request(), fingerprint });
     routingQueue.failWith = new Error('SQS is down');
-    await expect(submitReferral(deps, { referralId, request: request() })).rejects.toBeInstanceOf(
-      DependencyUnavailableError,
-    );
+    await expect(
+      submitReferral(deps, { referralId, request: request(), fingerprint }),
+    ).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(referrals.calls.deleteUnacknowledged).toBe(0);
     expect(referrals.items.get(referralId)?.status).toBe('received');
   });
 
   it('a retry for a referral already routed acknowledges without queueing it again', async () => {
-    await submitReferral(deps, { referralId, request: request() });
+    await submitReferral(deps, { referralId, request: request(), fingerprint });
     const stored = referrals.items.get(referralId);
     if (!stored) throw new Error('not stored');
     referrals.seed({ ...stored, status: 'routed' });
 
-    const ack = await submitReferral(deps, { referralId, request: request() });
+    const ack = await submitReferral(deps, { referralId, request: request(), fingerprint });
     expect(ack).toEqual({ referralId, status: 'received', receivedAt: '2025-03-04T09:15:00.000Z' });
     expect(routingQueue.sends).toHaveLength(1);
+  });
+
+  // Issue 6.1: the key lives as long as the referral, not as long as an idempotency record.
+  it('a different request under a taken id is a ConflictError, and the stored referral is left as it was', async () => {
+    const first = await submitReferral(deps, { referralId, request: request(), fingerprint });
+    const before = structuredClone(referrals.items.get(referralId));
+    const other = { ...request(), needs: ['nature' as const] };
+    clock.advance(25 * 3600_000); // long after any idempotency record would have expired
+
+    const error = await submitReferral(deps, {
+      referralId,
+      request: other,
+      fingerprint: requestFingerprint('/referrals', other),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).duplicate).toBe(false);
+    expect((error as Error).message).toMatch(/already used for another request/);
+    expect(referrals.items.get(referralId)).toEqual(before);
+    expect(referrals.calls.deleteUnacknowledged).toBe(0);
+    expect(routingQueue.sends).toHaveLength(1);
+    expect(audit.forReferral(referralId)).toHaveLength(1);
+
+    // The same request again is a retry: the first answer.
+    expect(await submitReferral(deps, { referralId, request: request(), fingerprint })).toEqual(first);
+  });
+
+  it('keeps the fingerprint on the referral; a referral stored without one is never taken for a retry', async () => {
+    await submitReferral(deps, { referralId, request: request(), fingerprint });
+    const stored = referrals.items.get(referralId);
+    expect(stored?.requestFingerprint).toBe(fingerprint);
+    if (!stored) throw new Error('not stored');
+    const { requestFingerprint: _f, ...legacy } = stored;
+    referrals.seed(legacy);
+    await expect(
+      submitReferral(deps, { referralId, request: request(), fingerprint }),
+    ).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('the fingerprint ignores key order and whitespace but not content or route', () => {
+    const reordered = Object.fromEntries(Object.entries(request()).reverse()) as ReturnType<typeof request>;
+    expect(Object.keys(reordered)).not.toEqual(Object.keys(request()));
+    expect(requestFingerprint('/referrals', reordered)).toBe(fingerprint);
+    expect(requestFingerprint('/$process-message', request())).not.toBe(fingerprint);
+    expect(requestFingerprint('/referrals', { ...request(), reasonForReferral: 'other' })).not.toBe(
+      fingerprint,
+    );
   });
 });
