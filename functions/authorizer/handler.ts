@@ -1,6 +1,12 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { authorizerContext, callerFromClaims, CallerClaims } from '../../shared/auth/caller.ts';
+import {
+  authorizerContext,
+  callerFromClaims,
+  CallerClaims,
+  Subject,
+  tokenClockToleranceSeconds,
+} from '../../shared/auth/caller.ts';
 import { usageKeyFor } from '../../shared/auth/usage-key.ts';
 import { requiredSetting } from '../../shared/platform/config.ts';
 import { logger } from '../../shared/platform/observability.ts';
@@ -20,15 +26,18 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
   const token = /^Bearer (\S+)$/i.exec(event.authorizationToken ?? '')?.[1];
   if (!token) throw new Error('Unauthorized');
   let caller;
+  let expiresAt;
   try {
     const { payload } = await jwtVerify(token, keys, {
       issuer,
       audience,
       algorithms: ['ES256', 'RS256'],
-      clockTolerance: 30,
+      clockTolerance: tokenClockToleranceSeconds,
       requiredClaims: ['exp', 'sub'],
     });
-    caller = callerFromClaims(payload.sub ?? '', CallerClaims.parse(payload));
+    // jose checks that sub is a string, not that it names anyone: "" or "  " would be one shared client.
+    caller = callerFromClaims(Subject.parse(payload.sub), CallerClaims.parse(payload));
+    expiresAt = payload.exp ?? 0;
   } catch (error) {
     logger.info('Token refused', { reason: (error as Error).name });
     throw new Error('Unauthorized', { cause: error });
@@ -42,7 +51,8 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
         { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) },
       ],
     },
-    context: authorizerContext(caller),
+    // The token's expiry travels with the caller, so a cached Allow is refused once the token has expired.
+    context: authorizerContext(caller, expiresAt),
     // The API key source is AUTHORIZER: this picks the caller's usage plan key (throttle and daily quota).
     usageIdentifierKey: usageKeyFor(caller.subject),
   };

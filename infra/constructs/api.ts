@@ -23,6 +23,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { usageKeyFor } from '../../shared/auth/usage-key.ts';
 import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
+import { securityHeaders } from '../../shared/http/responses.ts';
 import {
   authorizerCacheSeconds,
   clientThrottle,
@@ -63,7 +64,10 @@ export const dailyRequestQuota = 50_000;
  */
 const gatewayResponses: ReadonlyArray<{
   type: ResponseType;
-  outcome: keyof typeof gatewayOutcomes;
+  /** The body; without one API Gateway keeps its own body and status, and only the headers are added. */
+  outcome?: keyof typeof gatewayOutcomes;
+  /** Keep the status API Gateway chose (a catch-all covers several) rather than the outcome's. */
+  keepStatus?: true;
   headers?: Record<string, string>;
 }> = [
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, outcome: 'notFound' },
@@ -84,7 +88,15 @@ const gatewayResponses: ReadonlyArray<{
   { type: ResponseType.BAD_REQUEST_BODY, outcome: 'badRequestBody' },
   // The request validator can reject a request for its parameters too; to the client that is the same bad request.
   { type: ResponseType.BAD_REQUEST_PARAMETERS, outcome: 'badRequestBody' },
+  // Every other answer API Gateway gives itself. A 4xx keeps its own body (one BaRS code could not fit them all)
+  // but gets the headers; a 5xx is a fault of ours whatever its cause, so it says so as an OperationOutcome.
+  { type: ResponseType.DEFAULT_4XX },
+  { type: ResponseType.DEFAULT_5XX, outcome: 'gatewayError', keepStatus: true },
 ];
+
+/** A gateway response header value is a mapping expression: a literal is written in single quotes. */
+const literalHeaders = (headers: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`]));
 
 /** Each body is registered under both content types, so a client that negotiates FHIR JSON gets it too. */
 const errorContentTypes = ['application/json', 'application/fhir+json'] as const;
@@ -157,14 +169,19 @@ export class Api extends Construct {
     });
     for (const subject of new Set(props.apiClients)) this.registerClient(subject);
 
-    for (const { type, outcome, headers } of gatewayResponses) {
-      const { status, body } = gatewayOutcomes[outcome];
-      const template = literalTemplate(body);
+    for (const { type, outcome, keepStatus, headers } of gatewayResponses) {
+      const answer = outcome === undefined ? undefined : gatewayOutcomes[outcome];
+      const template = answer === undefined ? undefined : literalTemplate(answer.body);
       this.restApi.addGatewayResponse(constructIdOf(type), {
         type,
-        statusCode: String(status),
-        templates: Object.fromEntries(errorContentTypes.map((contentType) => [contentType, template])),
-        ...(headers === undefined ? {} : { responseHeaders: headers }),
+        ...(answer === undefined || keepStatus ? {} : { statusCode: String(answer.status) }),
+        ...(template === undefined
+          ? {}
+          : {
+              templates: Object.fromEntries(errorContentTypes.map((contentType) => [contentType, template])),
+            }),
+        // The same headers as every answer the functions give (shared/http/responses.ts).
+        responseHeaders: { ...literalHeaders(securityHeaders), ...headers },
       });
     }
 

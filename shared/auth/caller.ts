@@ -42,14 +42,32 @@ export function callerFromClaims(subject: string, claims: CallerClaims): Caller 
  * API Gateway passes an authorizer's context as flat strings; this is the shape the authorizer writes and the
  * handlers read.
  */
-export function authorizerContext(caller: Caller): Record<string, string> {
-  return { subject: caller.subject, role: caller.role, organisations: caller.organisations.join(',') };
+export function authorizerContext(caller: Caller, tokenExpiresAt: number): Record<string, string> {
+  return {
+    subject: caller.subject,
+    role: caller.role,
+    organisations: caller.organisations.join(','),
+    // API Gateway caches an authorizer's answer by TTL alone; the handlers refuse it once the token has expired.
+    tokenExpiresAt: String(tokenExpiresAt),
+  };
 }
 
+/** How far a token's `exp` (and `nbf`) may be off our clock: the authorizer and the handlers use the same. */
+export const tokenClockToleranceSeconds = 30;
+
+/** A JWT subject names a client (its usage plan key and audit trail hang on it): blank is no subject at all. */
+export const Subject = z
+  .string()
+  .refine((subject) => subject.trim() !== '', { message: 'The token subject (sub) is blank' });
+
 const AuthorizerContext = z.object({
-  subject: z.string().min(1),
+  subject: Subject,
   role: z.enum(roles),
   organisations: z.string(),
+  tokenExpiresAt: z
+    .string()
+    .regex(/^\d{1,12}$/)
+    .transform(Number),
 });
 
 /** The caller of a request, or undefined when no authorizer ran (public routes). */
@@ -58,4 +76,14 @@ export function callerOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>): C
   if (!parsed.success) return undefined;
   const { subject, role, organisations } = parsed.data;
   return { subject, role, organisations: organisations === '' ? [] : organisations.split(',') };
+}
+
+/**
+ * Whether the token the authorizer verified is past its expiry (with the authorizer's clock tolerance) at `now`.
+ * A cached Allow can outlive its token by up to the cache TTL; this is what stops it. No context: expired.
+ */
+export function tokenExpired(event: Pick<APIGatewayProxyEvent, 'requestContext'>, now = Date.now()): boolean {
+  const parsed = AuthorizerContext.safeParse(event.requestContext.authorizer ?? undefined);
+  if (!parsed.success) return true;
+  return now > (parsed.data.tokenExpiresAt + tokenClockToleranceSeconds) * 1000;
 }

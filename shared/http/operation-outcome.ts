@@ -124,4 +124,30 @@ export const gatewayOutcomes = {
       { code: 'invalid', diagnostics: 'Request could not be read by the gateway' },
     ]),
   },
+  malformedPath: {
+    status: 400,
+    body: operationOutcome('REC_BAD_REQUEST', [
+      { code: 'invalid', diagnostics: 'The request path has a malformed percent-escape (% must start %XX)' },
+    ]),
+  },
+  headersTooLarge: {
+    status: 431,
+    body: operationOutcome('REC_BAD_REQUEST', [
+      {
+        code: 'too-long',
+        diagnostics:
+          'Request line and headers exceed the 10240-byte limit (API Gateway: request line and header values)',
+      },
+    ]),
+  },
+  /** The gateway itself failed (API Gateway's DEFAULT_5XX): nothing was acknowledged. */
+  gatewayError: {
+    status: 502,
+    body: operationOutcome('REC_SERVER_ERROR', [
+      {
+        code: 'exception',
+        diagnostics: 'The gateway could not complete the request; nothing was acknowledged',
+      },
+    ]),
+  },
 } as const;

@@ -16,6 +16,21 @@ import { operationOutcome, type BarsErrorCode, type OperationOutcome } from './o
 
 export const fhirJson = 'application/fhir+json; charset=utf-8';
 
+/**
+ * On every answer of the API, errors included, whoever gives it (the functions, API Gateway's own responses, the
+ * local gateway): answers can carry patient data, so no browser, proxy or CDN may keep a copy, and a browser must
+ * not guess a content type other than the one declared.
+ */
+export const securityHeaders = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' } as const;
+
+/**
+ * Problems one OperationOutcome lists. A body of thousands of bad entries would otherwise get an answer several
+ * times its own size; past this, one final issue says how many more there were.
+ */
+export const maxOutcomeIssues = 100;
+/** Characters of a client-derived diagnostics text kept (a field path is built from the client's own keys). */
+const maxDiagnosticsLength = 500;
+
 export function json(
   statusCode: number,
   body: unknown,
@@ -37,14 +52,21 @@ export function clientErrorResponse(error: unknown): APIGatewayProxyResult | und
   if (error instanceof ValidationError) {
     return outcome(
       400,
-      operationOutcome(
-        'REC_BAD_REQUEST',
-        error.problems.map((p) => ({
+      operationOutcome('REC_BAD_REQUEST', [
+        ...error.problems.slice(0, maxOutcomeIssues).map((p) => ({
           code: p.kind,
-          diagnostics: p.field ? `${p.field}: ${p.rule}` : p.rule,
-          ...(p.field ? { expression: p.field } : {}),
+          diagnostics: clip(p.field ? `${p.field}: ${p.rule}` : p.rule),
+          ...(p.field ? { expression: clip(p.field) } : {}),
         })),
-      ),
+        ...(error.problems.length > maxOutcomeIssues
+          ? [
+              {
+                code: 'invalid' as const,
+                diagnostics: `${error.problems.length - maxOutcomeIssues} more problems not listed (${error.problems.length} in all); fix these and resend to see the rest`,
+              },
+            ]
+          : []),
+      ]),
     );
   }
   if (error instanceof PayloadTooLargeError) {
@@ -72,10 +94,13 @@ export function clientErrorResponse(error: unknown): APIGatewayProxyResult | und
     );
   }
   if (error instanceof UnauthorizedError) {
-    return outcome(
+    const response = outcome(
       401,
       operationOutcome('REC_UNAUTHORIZED', [{ code: 'login', diagnostics: error.message }]),
     );
+    // RFC 6750: a 401 names the scheme to use, as API Gateway's own 401 does.
+    response.headers = { ...response.headers, 'WWW-Authenticate': 'Bearer' };
+    return response;
   }
   if (error instanceof ForbiddenError) {
     return outcome(
@@ -120,4 +145,8 @@ export function serverErrorResponse(error: unknown): APIGatewayProxyResult {
   );
   if (transient) response.headers = { ...response.headers, 'Retry-After': '5' };
   return response;
+}
+
+function clip(text: string): string {
+  return text.length <= maxDiagnosticsLength ? text : `${text.slice(0, maxDiagnosticsLength)}...`;
 }

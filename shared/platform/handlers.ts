@@ -18,9 +18,9 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import { routes } from '../../infra/topology.ts';
-import { callerOf, type Caller } from '../auth/caller.ts';
+import { callerOf, tokenExpired, type Caller } from '../auth/caller.ts';
 import { ForbiddenError, UnauthorizedError } from '../domain/errors.ts';
-import { clientErrorResponse, serverErrorResponse } from '../http/responses.ts';
+import { clientErrorResponse, securityHeaders, serverErrorResponse } from '../http/responses.ts';
 import { logger, metrics } from './observability.ts';
 
 /**
@@ -42,7 +42,8 @@ export function httpHandler(handle: HttpHandler) {
       const response = await respond(handle, event, context);
       // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
       metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
-      return withConversationHeaders(event, response);
+      const answer = withConversationHeaders(event, response);
+      return { ...answer, headers: { ...answer.headers, ...securityHeaders } };
     });
 }
 
@@ -118,6 +119,8 @@ function authorise(event: APIGatewayProxyEvent): Caller | undefined {
   const caller = callerOf(event);
   if (route.access === 'public') return caller;
   if (!caller) throw new UnauthorizedError('A valid bearer token is required (Authorization: Bearer <JWT>)');
+  // API Gateway reuses a cached Allow for the cache TTL whatever the token's exp; the token's life ends here.
+  if (tokenExpired(event)) throw new UnauthorizedError('The bearer token has expired');
   if (!route.access.includes(caller.role)) {
     throw new ForbiddenError(`Role ${caller.role} may not call ${event.httpMethod} ${event.resource}`);
   }

@@ -463,6 +463,30 @@ describe('API', () => {
     });
   });
 
+  it('every answer API Gateway gives itself carries no-store and nosniff, catch-alls included', () => {
+    const responses = resourcesOfType('AWS::ApiGateway::GatewayResponse');
+    expect(responses.map(([, each]) => each.Properties.ResponseType)).toEqual(
+      expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'UNAUTHORIZED', 'THROTTLED']),
+    );
+    for (const [, each] of responses) {
+      expect(each.Properties.ResponseParameters, String(each.Properties.ResponseType)).toMatchObject({
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+        'gatewayresponse.header.X-Content-Type-Options': "'nosniff'",
+      });
+    }
+  });
+
+  it('a 5xx of the gateway keeps its status and answers an OperationOutcome', () => {
+    const [found] = resourcesOfType('AWS::ApiGateway::GatewayResponse').filter(
+      ([, each]) => each.Properties.ResponseType === 'DEFAULT_5XX',
+    );
+    const props = found?.[1].Properties ?? {};
+    expect(props.StatusCode).toBeUndefined();
+    expect(JSON.parse(String(path(props, 'ResponseTemplates', 'application/json')))).toEqual(
+      gatewayOutcomes.gatewayError.body,
+    );
+  });
+
   it('stage is throttled, traced and access-logged, and never logs request or response bodies', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
