@@ -8,7 +8,9 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { tokenClockToleranceSeconds } from '../../shared/auth/caller.ts';
 import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
+import { securityHeaders } from '../../shared/http/responses.ts';
 import {
   authorizerCacheSeconds,
   clientThrottle,
@@ -16,7 +18,7 @@ import {
   type FunctionName,
   type RouteSpec,
 } from '../topology.ts';
-import { invokeWithTimeout } from './lambda-context.ts';
+import { inProcessInvoker, type Invoke } from './lambda-context.ts';
 
 /**
  * A local stand-in for API Gateway (REST, Lambda proxy integration): each HTTP request becomes the same
@@ -29,6 +31,25 @@ export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise
 
 /** API Gateway's own payload limit; the functions enforce the smaller referral limit themselves. */
 const gatewayMaxBodyBytes = 10 * 1024 * 1024;
+
+/**
+ * API Gateway (REST) refuses a request whose request line and header values together exceed 10240 bytes; the local
+ * gateway applies the same count. Node's own parser limit sits above it (its default, made explicit), so most
+ * oversized requests get the exact check; past the parser limit the 'clientError' handler gives the same answer.
+ */
+export const gatewayMaxHeaderBytes = 10_240;
+const parserMaxHeaderBytes = 16 * 1024;
+
+/**
+ * After a 413 the rest of the body is read and dropped, so the connection stays usable for the next request (as a
+ * keep-alive client expects); past this much more, the connection is closed instead of reading on.
+ */
+const maxDrainBytes = gatewayMaxBodyBytes;
+
+/** Locally cached authorizer answers: bounded, so a stream of distinct tokens cannot grow memory without end. */
+export const authorizerCacheEntries = 1000;
+/** A refusal is cached this briefly (a retried bad token is cheap to refuse again, and needs no memory). */
+export const authorizerRefusalCacheSeconds = 5;
 
 interface CompiledRoute extends RouteSpec {
   pattern: RegExp;
@@ -59,38 +80,67 @@ export interface LocalGateway {
 
 export async function startLocalGateway(options: {
   port: number;
-  handlers: Record<FunctionName, unknown>;
+  /**
+   * How a function is invoked (each in its own worker, as local-stack.ts does); or `handlers`, the functions
+   * themselves, run in this process.
+   */
+  invoke?: Invoke;
+  handlers?: Partial<Record<FunctionName, unknown>>;
   /** Per-client rate limit; the topology's by default. */
   throttle?: { ratePerSecond: number; burst: number };
   log?: (line: string) => void;
 }): Promise<LocalGateway> {
-  const authorizer = new CachingAuthorizer(options.handlers.authorizer as TokenAuthorizer);
+  const invoke = options.invoke ?? inProcessInvoker(options.handlers ?? {});
+  const authorizer = new CachingAuthorizer(
+    (event) => invoke('authorizer', event) as Promise<APIGatewayAuthorizerResult>,
+  );
   const limits = options.throttle ?? clientThrottle;
   const throttle = new ClientThrottle(limits.ratePerSecond, limits.burst);
-  const server = http.createServer((request, response) => {
+  const server = http.createServer({ maxHeaderSize: parserMaxHeaderBytes }, (request, response) => {
     const started = Date.now();
     void handle(request)
       .catch((error: unknown) => {
         options.log?.(`gateway error: ${String(error)}`);
-        return {
-          statusCode: 502,
-          headers: {},
-          body: '{"message":"Internal server error"}',
-        } as APIGatewayProxyResult;
+        return outcome(gatewayOutcomes.gatewayError);
       })
       .then((result) => {
         response.writeHead(result.statusCode, { ...stringHeaders(result.headers) });
         response.end(result.body);
-        options.log?.(
-          `${request.method} ${request.url} -> ${result.statusCode} (${Date.now() - started} ms)`,
-        );
+        // The path only: a query string is where identifiers a client put in a URL would be.
+        const path = (request.url ?? '/').split('?')[0];
+        options.log?.(`${request.method} ${path} -> ${result.statusCode} (${Date.now() - started} ms)`);
       });
+  });
+  // Requests Node's parser refuses (headers past its limit, malformed request lines) get an OperationOutcome too,
+  // not Node's bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const answer = outcome(
+      error.code === 'HPE_HEADER_OVERFLOW' ? gatewayOutcomes.headersTooLarge : gatewayOutcomes.badRequestBody,
+    );
+    const headers = {
+      ...stringHeaders(answer.headers),
+      'Content-Length': String(Buffer.byteLength(answer.body)),
+    };
+    socket.end(
+      `HTTP/1.1 ${answer.statusCode} ${http.STATUS_CODES[answer.statusCode] ?? ''}\r\n` +
+        Object.entries({ ...headers, Connection: 'close' })
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
+        `\r\n${answer.body}`,
+    );
   });
 
   async function handle(request: http.IncomingMessage): Promise<APIGatewayProxyResult> {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (headerBytes(request) > gatewayMaxHeaderBytes) {
+      request.resume();
+      return outcome(gatewayOutcomes.headersTooLarge);
+    }
     const body = await readBody(request);
     if (body === undefined) return outcome(gatewayOutcomes.payloadTooLarge);
+    // API Gateway decodes the path before routing; a path that does not decode is the client's error.
+    if (!decodes(url.pathname)) return outcome(gatewayOutcomes.malformedPath);
     const match = matchRoute(request.method ?? 'GET', url.pathname);
     if (!match) return outcome(gatewayOutcomes.notFound);
 
@@ -133,8 +183,7 @@ export async function startLocalGateway(options: {
       match.pathParameters,
     );
     event.requestContext.authorizer = authorizerContext;
-    const handler = options.handlers[match.route.function] as ApiHandler;
-    return invokeWithTimeout(match.route.function, (context) => handler(event, context));
+    return invoke(match.route.function, event) as Promise<APIGatewayProxyResult>;
   }
 
   await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
@@ -152,25 +201,61 @@ export async function startLocalGateway(options: {
 function outcome(answer: { status: number; body: unknown }): APIGatewayProxyResult {
   return {
     statusCode: answer.status,
-    headers: { 'Content-Type': 'application/fhir+json; charset=utf-8' },
+    headers: { 'Content-Type': 'application/fhir+json; charset=utf-8', ...securityHeaders },
     body: JSON.stringify(answer.body),
   };
+}
+
+/** What API Gateway counts against its header limit: the request line and every header value, in bytes. */
+function headerBytes(request: http.IncomingMessage): number {
+  let size = Buffer.byteLength(`${request.method ?? ''} ${request.url ?? ''} HTTP/${request.httpVersion}`);
+  for (let i = 1; i < request.rawHeaders.length; i += 2)
+    size += Buffer.byteLength(request.rawHeaders[i] ?? '');
+  return size;
+}
+
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function stringHeaders(headers: APIGatewayProxyResult['headers']): Record<string, string> {
   return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-/** The body as text, or undefined when it exceeds API Gateway's limit. */
-async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > gatewayMaxBodyBytes) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The body as text, or undefined as soon as it exceeds API Gateway's limit. The rest of an oversized body is still
+ * read (and dropped) so the connection can carry the next request; leaving it unread, or destroying the stream,
+ * would cost a keep-alive client its connection.
+ */
+function readBody(request: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (tooLarge) {
+        if (size > gatewayMaxBodyBytes + maxDrainBytes) request.socket.destroy();
+        return;
+      }
+      if (size > gatewayMaxBodyBytes) {
+        tooLarge = true;
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (!tooLarge) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    request.on('error', reject);
+  });
 }
 
 /** What the gateway knows of an HTTP request, enough to build API Gateway's event. */
@@ -276,22 +361,35 @@ type AuthorizerDecision =
 
 /**
  * API Gateway's TOKEN authorizer behaviour: no Authorization header is 401 without calling the function; a thrown
- * "Unauthorized" is 401; a Deny policy is 403; an Allow passes the function's context on. Results are cached per
- * token for the topology's authorizer cache time, as API Gateway does.
+ * "Unauthorized" is 401; a Deny policy is 403; an Allow passes the function's context on. An Allow is cached per
+ * token for the topology's authorizer cache time but never past the token's expiry (API Gateway caches by TTL
+ * alone; in AWS the handlers refuse an expired token, see shared/platform/handlers.ts). Refusals are cached only
+ * briefly, and the cache keeps at most `maxEntries` tokens (least recently used go first).
  */
-class CachingAuthorizer {
+export class CachingAuthorizer {
   private readonly cache = new Map<string, { decision: AuthorizerDecision; until: number }>();
-  constructor(private readonly authorize: TokenAuthorizer) {}
+  constructor(
+    private readonly authorize: TokenAuthorizer,
+    private readonly maxEntries = authorizerCacheEntries,
+  ) {}
+
+  get size(): number {
+    return this.cache.size;
+  }
 
   async decide(authorization: string | undefined, methodArn: string): Promise<AuthorizerDecision> {
     if (!authorization) return { kind: 'unauthorized' };
     const cached = this.cache.get(authorization);
-    if (cached && cached.until > Date.now()) return cached.decision;
+    if (cached) {
+      this.cache.delete(authorization);
+      if (cached.until > Date.now()) {
+        this.cache.set(authorization, cached);
+        return cached.decision;
+      }
+    }
     let decision: AuthorizerDecision;
     try {
-      const result = await invokeWithTimeout('authorizer', () =>
-        this.authorize({ type: 'TOKEN', authorizationToken: authorization, methodArn }),
-      );
+      const result = await this.authorize({ type: 'TOKEN', authorizationToken: authorization, methodArn });
       const allowed = result.policyDocument.Statement.some((s) => s.Effect === 'Allow');
       const context = Object.fromEntries(
         Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]),
@@ -309,9 +407,24 @@ class CachingAuthorizer {
     } catch {
       decision = { kind: 'unauthorized' };
     }
-    this.cache.set(authorization, { decision, until: Date.now() + authorizerCacheSeconds * 1000 });
+    const until = Math.min(
+      Date.now() +
+        (decision.kind === 'allowed' ? authorizerCacheSeconds : authorizerRefusalCacheSeconds) * 1000,
+      decision.kind === 'allowed' ? tokenUsableUntil(decision.context) : Infinity,
+    );
+    this.cache.set(authorization, { decision, until });
+    for (const oldest of this.cache.keys()) {
+      if (this.cache.size <= this.maxEntries) break;
+      this.cache.delete(oldest);
+    }
     return decision;
   }
+}
+
+/** When the authorizer would refuse the token it allowed (its expiry plus clock tolerance); now if unknown. */
+function tokenUsableUntil(context: Record<string, string>): number {
+  const expiresAt = Number(context.tokenExpiresAt);
+  return Number.isFinite(expiresAt) ? (expiresAt + tokenClockToleranceSeconds) * 1000 : Date.now();
 }
 
 /** A token bucket per client: `ratePerSecond` sustained, `burst` at once; answers how long to wait (0: go). */

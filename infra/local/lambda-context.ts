@@ -41,3 +41,20 @@ export async function invokeWithTimeout<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Invokes a function with an event, as Lambda does: a fresh context, the function's timeout. The local stack runs
+ * each function in its own worker (function-workers.ts); tests may run them in this process (inProcessInvoker).
+ */
+export type Invoke = (fn: FunctionName, event: unknown) => Promise<unknown>;
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** The handlers as loaded in this process, sharing its environment and module instances. */
+export function inProcessInvoker(handlers: Partial<Record<FunctionName, unknown>>): Invoke {
+  return (fn, event) => {
+    const handler = handlers[fn] as Handler | undefined;
+    if (!handler) return Promise.reject(new Error(`No handler loaded for ${fn}`));
+    return invokeWithTimeout(fn, (context) => handler(event, context));
+  };
+}
