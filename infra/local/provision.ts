@@ -5,7 +5,13 @@ import {
   type DynamoDBClient,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { queues, tables, type QueueName, type TableName } from '../topology.ts';
 
 /**
@@ -64,19 +70,26 @@ export async function createQueues(
     const { Attributes } = await client.send(
       new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }),
     );
-    const queue = await client.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds),
-          MessageRetentionPeriod: retention,
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: Attributes?.QueueArn,
-            maxReceiveCount: spec.maxReceiveCount,
-          }),
-        },
+    const attributes = {
+      VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: retention,
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: Attributes?.QueueArn,
+        maxReceiveCount: spec.maxReceiveCount,
       }),
-    );
+    };
+    const queue = await client
+      .send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
+      .catch(async (error: unknown) => {
+        // A queue kept in DATA_DIR from before a topology change (e.g. a new visibility timeout): bring it up to
+        // date, as a CloudFormation update would, keeping its messages.
+        // fauxqs names the error AWS.SimpleQueueService.QueueNameExists, the SDK's own class QueueNameExists.
+        if (!(error instanceof Error) || !/(^|\.)QueueNameExists$/.test(error.name)) throw error;
+        const existing = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+        const url = local(existing.QueueUrl ?? '');
+        await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+        return { QueueUrl: url };
+      });
     result[name] = { url: local(queue.QueueUrl ?? ''), deadLetterUrl };
   }
   return result;
