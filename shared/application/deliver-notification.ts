@@ -82,7 +82,19 @@ async function deliverAssignment(
       await sendCancellationIfHeld(deps, referral, planned);
       return 'skipped-cancelled';
     }
-    if (referral.deliveryStatus?.[planned.deliveryId]?.status === 'delivered') return 'already-delivered';
+    const state = referral.deliveryStatus?.[planned.deliveryId];
+    if (state?.status === 'delivered') {
+      // A crash may have come between the delivered mark and the audit entry or count: both are written once
+      // per delivery whatever happens, so writing them again here costs a repeat nothing and loses nothing.
+      await auditAndCount(
+        deps,
+        referral,
+        planned,
+        state.deliveredAt ?? attemptedAt,
+        state.responseStatus ?? 0,
+      );
+      return 'already-delivered';
+    }
     throw new UnroutableMessageError(`delivery ${notice.deliveryId} has no delivery state to record`);
   }
   const { referral, planned } = plannedIn(sending, notice);
@@ -104,13 +116,29 @@ async function deliverAssignment(
     deliveredAt,
     responseStatus: status,
   });
+  await auditAndCount(deps, referral, planned, deliveredAt, status);
+
+  // Cancelled while the webhook was in flight? The canceller saw no delivery yet, so the notice is ours to send.
+  // The delivered mark returned the referral as it stands, so this needs no read.
+  if (recorded?.status === 'cancelled') await sendCancellationIfHeld(deps, recorded, planned);
+  return 'delivered';
+}
+
+/** The delivery's audit entry and count: keyed by delivery, so a repeat writes nothing new. */
+async function auditAndCount(
+  deps: DeliverNotificationDeps,
+  referral: Referral,
+  planned: PlannedDelivery,
+  deliveredAt: string,
+  responseStatus: number,
+): Promise<void> {
   await deps.audit.append({
     referralId: referral.referralId,
     eventKey: `delivered.${planned.deliveryId}`,
     action: 'referral.delivered',
     actor: 'system:notifier',
     at: deliveredAt,
-    detail: { recipient: planned.recipient, content: planned.content, responseStatus: status },
+    detail: { recipient: planned.recipient, content: planned.content, responseStatus },
   });
   await deps.counters.countOnce(
     [
@@ -122,11 +150,6 @@ async function deliverAssignment(
     deliveredAt.slice(0, 10),
     planned.deliveryId,
   );
-
-  // Cancelled while the webhook was in flight? The canceller saw no delivery yet, so the notice is ours to send.
-  // The delivered mark returned the referral as it stands, so this needs no read.
-  if (recorded?.status === 'cancelled') await sendCancellationIfHeld(deps, recorded, planned);
-  return 'delivered';
 }
 
 async function deliverUpdate(

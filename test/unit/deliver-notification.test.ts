@@ -230,6 +230,29 @@ describe('deliverNotification', () => {
     ).toBe(1);
   });
 
+  it('a crash between the delivered mark and the audit entry: the retry writes the audit entry and count, no POST', async () => {
+    await referrals.markSending(leedsId, teamDelivery, '2025-03-04T09:21:00.000Z');
+    await referrals.markDelivered(leedsId, teamDelivery, {
+      status: 'delivered',
+      deliveredAt: '2025-03-04T09:21:00.000Z',
+      responseStatus: 202,
+    });
+    clock.advance(73_000);
+    const outcome = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(outcome).toBe('already-delivered');
+    expect(webhooks.calls).toEqual([]);
+    expect(audit.entries).toMatchObject([
+      {
+        eventKey: `delivered.${teamDelivery}`,
+        at: '2025-03-04T09:21:00.000Z',
+        detail: { responseStatus: 202 },
+      },
+    ]);
+    expect(
+      counters.value('deliveries.delivered', { recipient: 'team', content: 'identifiable' }, '2025-03-04'),
+    ).toBe(1);
+  });
+
   it('cancelled after a crash left the delivery `sending`: the retry tells the recipient to stop', async () => {
     const stored = referrals.items.get(leedsId);
     if (!stored?.deliveryStatus) throw new Error('not stored');
