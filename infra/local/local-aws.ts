@@ -7,6 +7,8 @@ import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
 import {
   functionEnvironment,
   functionNames,
+  functions,
+  type FunctionName,
   type QueueName,
   type SettingName,
   type TableName,
@@ -42,6 +44,12 @@ export interface LocalAws {
   sqs: SQSClient;
   tables: Record<TableName, string>;
   queues: Record<QueueName, LocalQueue>;
+  /**
+   * Exactly the environment Lambda would give `fn`: its own variables from the topology (its grants and settings),
+   * the runtime's, and the endpoints of the local servers; nothing of another function's. The local stack starts
+   * each function's worker with it.
+   */
+  environmentOf(fn: FunctionName): Record<string, string>;
   /** Loads the sample directory with its webhook channels pointed at `webhookBase`. */
   seedDirectory(webhookBase: string): Promise<DirectorySnapshot>;
   stop(): Promise<void>;
@@ -59,7 +67,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 
   // The same variables Lambda would see, pointed at the local servers. Set before any handler is imported,
   // because handlers create their SDK clients and read their configuration at module load, as in Lambda.
-  Object.assign(process.env, {
+  const runtime = {
     AWS_REGION: process.env.AWS_REGION ?? 'eu-west-2',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
@@ -67,7 +75,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     POWERTOOLS_LOG_LEVEL: options.functionLogLevel ?? 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  };
+  // Handlers loaded in this process (integration tests) see every function's variables at once; the local stack's
+  // workers each get only their own (environmentOf).
+  Object.assign(process.env, runtime);
   const dynamoDb = new DynamoDBClient({ endpoint: dynamo.endpoint });
   const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true },
@@ -81,17 +92,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ? {}
       : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
   );
-  for (const fn of functionNames) {
-    Object.assign(
-      process.env,
-      functionEnvironment(
-        fn,
-        (table) => tables[table],
-        (queue) => queues[queue].url,
-        (setting) => options.settings?.[setting] ?? '',
-      ),
+  const ownEnvironment = (fn: FunctionName): Record<string, string> =>
+    functionEnvironment(
+      fn,
+      (table) => tables[table],
+      (queue) => queues[queue].url,
+      (setting) => options.settings?.[setting] ?? '',
     );
-  }
+  for (const fn of functionNames) Object.assign(process.env, ownEnvironment(fn));
 
   return {
     dynamoDbEndpoint: dynamo.endpoint,
@@ -101,6 +109,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     sqs,
     tables,
     queues,
+    environmentOf: (fn) => ({
+      ...runtime,
+      // Lambda's own: Powertools idempotency, for one, keys its records by the function's name.
+      AWS_LAMBDA_FUNCTION_NAME: `local-${fn}`,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(functions[fn].memoryMb),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      ...ownEnvironment(fn),
+    }),
     async seedDirectory(webhookBase) {
       const directory = readDirectory(sampleDirectoryFile, webhookBase);
       await loadDirectory(documentClient, tables.directory, directory);

@@ -1,9 +1,10 @@
 import { functionNames, functions, queueNames, queues, type FunctionName } from '../topology.ts';
 import { startDevIssuer, type DevIssuer } from './dev-issuer.ts';
+import { startFunctionWorkers } from './function-workers.ts';
 import { startLocalGateway } from './gateway.ts';
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from './local-aws.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
-import { startPoller, type SqsConsumer } from './sqs-poller.ts';
+import { startPoller, type SqsInvoke } from './sqs-poller.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /**
@@ -72,10 +73,11 @@ export async function startLocalStack(
       `${directory.partners.length} VCSE partners, ${directory.services.length} services`,
   );
 
-  const handlers = await importHandlers();
+  // Each function in its own worker with only its own environment, as each has its own sandbox in Lambda.
+  const workers = await startFunctionWorkers({ environmentOf: aws.environmentOf, log });
   const gateway = await startLocalGateway({
     port: options.port ?? 0,
-    handlers,
+    invoke: workers.invoke,
     log,
     ...(options.throttle ? { throttle: options.throttle } : {}),
   });
@@ -84,7 +86,7 @@ export async function startLocalStack(
       client: aws.sqs,
       queue,
       queueUrl: aws.queues[queue].url,
-      consumer: handlers[queues[queue].consumer] as SqsConsumer,
+      invoke: (event) => workers.invoke(queues[queue].consumer, event) as ReturnType<SqsInvoke>,
       log,
     }),
   );
@@ -99,6 +101,7 @@ export async function startLocalStack(
       // Stop taking work first, let in-flight batches finish, then close the servers they write to.
       await gateway.stop();
       await Promise.all(pollers.map((p) => p.stop()));
+      await workers.stop();
       await receiver?.stop();
       await aws.stop();
       await issuer.stop();
@@ -106,7 +109,10 @@ export async function startLocalStack(
   };
 }
 
-/** The handlers, loaded the way Lambda loads them: once, after the environment is set. */
+/**
+ * The handlers loaded in this process, the way Lambda loads them: once, after the environment is set. The local
+ * stack runs them in workers instead; tests use this to call a handler directly.
+ */
 export async function importHandlers(): Promise<Record<FunctionName, unknown>> {
   const entries = await Promise.all(
     functionNames.map(async (fn) => {

@@ -16,12 +16,16 @@ import { invokeWithTimeout } from './lambda-context.ts';
  */
 
 export type SqsConsumer = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+/** Invokes the consumer function with a batch, with its Lambda context and timeout (lambda-context.ts `Invoke`). */
+export type SqsInvoke = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
 export interface PollerOptions {
   client: SQSClient;
   queue: QueueName;
   queueUrl: string;
-  consumer: SqsConsumer;
+  /** The consumer function in this process, or `invoke` to reach it wherever it runs (a worker). */
+  consumer?: SqsConsumer;
+  invoke?: SqsInvoke;
   /** Parallel poll loops (Lambda scales pollers; two is plenty on one machine). */
   concurrency?: number;
   log?: (line: string) => void;
@@ -47,6 +51,13 @@ export function startPoller(options: PollerOptions): Poller {
 
 async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<void> {
   const spec = queues[options.queue];
+  const { consumer } = options;
+  const invoke: SqsInvoke =
+    options.invoke ??
+    ((event) => {
+      if (!consumer) throw new Error(`poller ${options.queue}: neither consumer nor invoke given`);
+      return invokeWithTimeout(spec.consumer, (context) => consumer(event, context));
+    });
   while (!signal.aborted) {
     let messages: Message[];
     try {
@@ -72,7 +83,7 @@ async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<vo
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queue)) };
     let failedIds: Set<string>;
     try {
-      const response = await invokeWithTimeout(spec.consumer, (context) => options.consumer(event, context));
+      const response = await invoke(event);
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {
       options.log?.(`${spec.consumer}: batch of ${messages.length} failed (${String(error)})`);
