@@ -132,13 +132,14 @@ export async function startLocalGateway(options: {
   });
 
   async function handle(request: http.IncomingMessage): Promise<APIGatewayProxyResult> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request.url);
     if (headerBytes(request) > gatewayMaxHeaderBytes) {
       request.resume();
       return outcome(gatewayOutcomes.headersTooLarge);
     }
     const body = await readBody(request);
     if (body === undefined) return outcome(gatewayOutcomes.payloadTooLarge);
+    if (!url) return outcome(gatewayOutcomes.badRequestBody);
     // API Gateway decodes the path before routing; a path that does not decode is the client's error.
     if (!decodes(url.pathname)) return outcome(gatewayOutcomes.malformedPath);
     const match = matchRoute(request.method ?? 'GET', url.pathname);
@@ -212,6 +213,19 @@ function headerBytes(request: http.IncomingMessage): number {
   for (let i = 1; i < request.rawHeaders.length; i += 2)
     size += Buffer.byteLength(request.rawHeaders[i] ?? '');
   return size;
+}
+
+/**
+ * The request target as a URL. Read against a base, `//host/path` would lose its first segment to the host part
+ * (and `//` would not parse at all), so a path is appended to the origin instead; undefined if it still does not
+ * parse.
+ */
+function requestUrl(target = '/'): URL | undefined {
+  try {
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target);
+  } catch {
+    return undefined;
+  }
 }
 
 function decodes(path: string): boolean {

@@ -109,6 +109,13 @@ describe('a malformed %-escape in the path', () => {
     },
   );
 
+  it('a path starting // is a path, not a host: no route (404), and // alone is no 502', async () => {
+    expectOutcome(await send(gateway.url, { path: '//evil.example/metadata' }), 404, 'REC_NOT_FOUND');
+    const bare = await send(gateway.url, { path: '//' });
+    expect(bare.status).toBeLessThan(500);
+    expectSecurityHeaders(bare);
+  });
+
   it('a well-formed escape still routes', async () => {
     expectOutcome(await send(gateway.url, { path: '/referrals/a%20b' }), 401, 'REC_UNAUTHORIZED');
   });
