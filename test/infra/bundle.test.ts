@@ -49,6 +49,8 @@ describe('function bundles', () => {
     expect(sourceMap.sources.some((source) => source.endsWith('handler.ts'))).toBe(true);
     // Positions only: the map lets stack traces name our files without shipping the source a second time.
     expect(sourceMap.sourcesContent).toBeUndefined();
+    // The FHIR validator and its ~93 MB of R4 definitions are test-only (test/support/fhir-validator.ts).
+    expect(sourceMap.sources.filter((source) => source.includes('@medplum/'))).toEqual([]);
   });
 
   it.each(functionNames)('%s: loads in Node with its environment and exports handler', (name) => {
