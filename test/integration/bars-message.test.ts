@@ -326,6 +326,13 @@ describe('POST /$process-message: invalid examples (events/fhir/README.md)', () 
       'value',
       'Bundle.entry[1].resource.category',
     ],
+    [
+      'invalid/consent-without-scope.json',
+      400,
+      'REC_BAD_REQUEST',
+      'required',
+      'Bundle.entry[9].resource.scope',
+    ],
   ])(
     '%s: %i %s (%s at the offending element); nothing stored or queued',
     async (file, status, code, issueCode, expression) => {

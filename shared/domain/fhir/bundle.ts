@@ -237,9 +237,18 @@ export const Flag = z.looseObject({
 });
 export type Flag = z.infer<typeof Flag>;
 
+/**
+ * `scope` (1..1) and `category` (1..*) are required by FHIR R4 itself, so a Consent without them is not a Consent
+ * and is refused (naming the element) rather than read: what it permits or denies cannot be told apart from a
+ * malformed resource.
+ */
 export const Consent = z.looseObject({
   resourceType: z.literal('Consent'),
   status: code().optional(),
+  scope: CodeableConcept,
+  category: z
+    .array(CodeableConcept)
+    .min(1, 'must hold at least one category (FHIR R4 Consent.category is 1..*)'),
   provision: z
     .looseObject({
       type: code().optional(),

@@ -267,6 +267,15 @@ describe('invalid examples', () => {
     expect(error.expression).toBe('Bundle.entry[1].resource.category');
     expect(error.message).toMatch(/referraltopharmacy/);
   });
+
+  it('invalid/consent-without-scope.json: 400 required at Consent.scope (FHIR R4: 1..1)', () => {
+    expectOne(
+      example('invalid/consent-without-scope.json'),
+      'Bundle.entry[9].resource.scope',
+      'required',
+      /is required/,
+    );
+  });
 });
 
 describe('message header and lifecycle', () => {
@@ -769,6 +778,29 @@ describe('flags and consent', () => {
     expectOne(
       newReferralWith((b) => delete provisionOf(b)['type']),
       'Bundle.entry[9].resource.provision.type',
+      'required',
+    );
+  });
+
+  it('a Consent without category (FHIR R4: 1..*), or an inactive one without scope, is 400 at that element', () => {
+    expectOne(
+      newReferralWith((b) => delete consentOf(b)['category']),
+      'Bundle.entry[9].resource.category',
+      'required',
+    );
+    expectOne(
+      newReferralWith((b) => (consentOf(b)['category'] = [])),
+      'Bundle.entry[9].resource.category',
+      'value',
+      /at least one category/,
+    );
+    // Ignored or not, it is not a Consent without them: refused, never read as "no consent".
+    expectOne(
+      newReferralWith((b) => {
+        consentOf(b)['status'] = 'inactive';
+        delete consentOf(b)['scope'];
+      }),
+      'Bundle.entry[9].resource.scope',
       'required',
     );
   });
