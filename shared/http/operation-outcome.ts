@@ -56,11 +56,15 @@ export interface OperationOutcome {
   }>;
 }
 
+/**
+ * Each code's display. Those checked against the published CodeSystem carry its display verbatim; the rest are ours
+ * until checked: test/support/nhs-http-error-codes.json records which is which (test/unit/fhir/http-error-codes.test.ts).
+ */
 const displays: Record<BarsErrorCode, string> = {
-  REC_BAD_REQUEST: 'Bad request',
-  REC_UNAUTHORIZED: 'Unauthorized',
-  REC_FORBIDDEN: 'Forbidden',
-  REC_NOT_FOUND: 'Not found',
+  REC_BAD_REQUEST: '400: The Receiver was unable to process the request.',
+  REC_UNAUTHORIZED: '401: The Receiver deemed you unauthorized to make this request.',
+  REC_FORBIDDEN: '403: Failed to authenticate with the Receiver.',
+  REC_NOT_FOUND: '404: The Receiver was unable to find the specified resource.',
   REC_NOT_ACCEPTABLE: 'Not acceptable',
   REC_CONFLICT: 'Conflict',
   REC_UNPROCESSABLE_ENTITY: 'Unprocessable entity',

@@ -208,7 +208,13 @@ describe('clientErrorResponse', () => {
         severity: 'error',
         code: 'value',
         details: {
-          coding: [{ system: barsErrorCodeSystem, code: 'REC_BAD_REQUEST', display: 'Bad request' }],
+          coding: [
+            {
+              system: barsErrorCodeSystem,
+              code: 'REC_BAD_REQUEST',
+              display: '400: The Receiver was unable to process the request.',
+            },
+          ],
         },
         diagnostics: 'patient.nhsNumber: fails the NHS number Modulus 11 check digit',
         expression: ['patient.nhsNumber'],
@@ -217,7 +223,13 @@ describe('clientErrorResponse', () => {
         severity: 'error',
         code: 'required',
         details: {
-          coding: [{ system: barsErrorCodeSystem, code: 'REC_BAD_REQUEST', display: 'Bad request' }],
+          coding: [
+            {
+              system: barsErrorCodeSystem,
+              code: 'REC_BAD_REQUEST',
+              display: '400: The Receiver was unable to process the request.',
+            },
+          ],
         },
         diagnostics: 'practiceOds: is required',
         expression: ['practiceOds'],
@@ -226,7 +238,13 @@ describe('clientErrorResponse', () => {
         severity: 'error',
         code: 'required',
         details: {
-          coding: [{ system: barsErrorCodeSystem, code: 'REC_BAD_REQUEST', display: 'Bad request' }],
+          coding: [
+            {
+              system: barsErrorCodeSystem,
+              code: 'REC_BAD_REQUEST',
+              display: '400: The Receiver was unable to process the request.',
+            },
+          ],
         },
         diagnostics: 'a JSON body is required',
       },
