@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { defineCommand } from '../infra/cli/args.ts';
 import { scenarioNames, type ScenarioName } from './types.ts';
 
 /** `npm run bench -- [--quick] [--scenario NAME]...` */
@@ -8,33 +8,33 @@ export interface CliOptions {
   scenarios: ScenarioName[];
 }
 
-export const usage = `Usage: npm run bench -- [--quick] [--scenario NAME]...
-  --quick           every request count divided by 5 (a smoke run)
-  --scenario NAME   run only NAME (repeatable); one of: ${scenarioNames.join(', ')}`;
+const command = defineCommand({
+  synopsis: ['npm run bench -- [--quick] [--scenario NAME]...'],
+  summary:
+    'Starts the whole system in this process (in memory, loopback ports), runs each scenario, prints a table and\n' +
+    'writes bench/results/latest.json. Exits 1 if a correctness check fails.',
+  options: {
+    quick: { type: 'boolean', default: false, description: 'every request count divided by 5 (a smoke run)' },
+    scenario: {
+      type: 'string',
+      multiple: true,
+      choices: scenarioNames,
+      placeholder: 'NAME',
+      description: 'run only NAME',
+    },
+  },
+  // Every port is chosen by the system (0), so none of npm start's settings apply.
+  environment: {},
+  examples: [
+    'npm run bench -- --quick',
+    'npm run bench -- --scenario intake-sequential --scenario end-to-end',
+  ],
+});
 
-const isScenarioName = (name: string): name is ScenarioName =>
-  (scenarioNames as readonly string[]).includes(name);
-
-/** The options, or a message explaining what is wrong with the arguments. */
-export function parseCli(args: string[]): CliOptions | { error: string } | { help: true } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        quick: { type: 'boolean', default: false },
-        scenario: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
-  if (values.help) return { help: true };
-  const requested = values.scenario ?? [];
-  const unknown = requested.filter((name) => !isScenarioName(name));
-  if (unknown.length > 0) return { error: `unknown scenario(s): ${unknown.join(', ')}` };
-  const chosen = requested.filter(isScenarioName);
+/** The options; on --help or bad arguments it prints and exits (0 or 2). */
+export function parseCli(args: string[]): CliOptions {
+  const values = command.parse(args);
+  const chosen = values.scenario ?? [];
   // Keep the canonical order whatever order the flags came in: later scenarios are compared with earlier ones.
   const scenarios =
     chosen.length === 0 ? [...scenarioNames] : scenarioNames.filter((n) => chosen.includes(n));

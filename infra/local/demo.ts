@@ -1,11 +1,29 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { defineCommand } from '../cli/args.ts';
+import type { LocalStack } from './local-stack.ts';
 import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
 
 /**
  * `npm run demo`: posts the sample referrals in events/referrals/ to the running stack (API_URL, default
  * http://127.0.0.1:3000), or to one it starts in memory if none is running, and shows where each went.
  */
+
+defineCommand({
+  synopsis: ['npm run demo'],
+  summary:
+    'Posts the sample referrals in events/referrals/ to the running local stack, or to one it starts in memory if\n' +
+    'none answers, and shows where each went (team, partners, deliveries, unmet needs).',
+  options: {},
+  environment: {
+    API_URL: 'the stack to send referrals to (http://127.0.0.1:$PORT)',
+    PORT: 'API port, when API_URL is unset (3000)',
+    ISSUER_URL: 'development token issuer (http://127.0.0.1:$ISSUER_PORT)',
+    ISSUER_PORT: 'issuer port, when ISSUER_URL is unset (3002)',
+  },
+  examples: ['npm run demo', 'API_URL=http://127.0.0.1:4000 ISSUER_PORT=4002 npm run demo'],
+}).parse();
+// Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the stack has loaded.
+const { startLocalStack } = await import('./local-stack.ts');
 
 const referralsDir = new URL('../../events/referrals/', import.meta.url);
 const apiUrlFromEnv = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`;

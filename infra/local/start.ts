@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { startLocalStack, type LocalStack, type LocalStackWithoutReceiver } from './local-stack.ts';
+import { defineCommand } from '../cli/args.ts';
+import type { LocalStack, LocalStackWithoutReceiver } from './local-stack.ts';
 
 /**
  * `npm start`: the whole system on this machine, no AWS account needed.
@@ -11,20 +11,35 @@ import { startLocalStack, type LocalStack, type LocalStackWithoutReceiver } from
  * unused); the crash test keeps its receiver alive across a kill -9 of the stack this way.
  */
 
-const { values } = parseArgs({
+const values = defineCommand({
+  synopsis: ['npm start -- [--in-memory] [--verbose]'],
+  summary:
+    'Runs the API, queues, functions, tables, a webhook receiver, a token issuer and a sample directory locally.',
   options: {
-    'in-memory': { type: 'boolean', default: false },
-    verbose: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
+    'in-memory': {
+      type: 'boolean',
+      default: false,
+      description: 'keep nothing (default: data kept under DATA_DIR)',
+    },
+    verbose: {
+      type: 'boolean',
+      default: false,
+      description: "show the functions' own JSON logs (INFO; default WARN)",
+    },
   },
-});
-if (values.help) {
-  console.log(`Usage: npm start [-- --in-memory] [-- --verbose]
-Runs the API, queues, functions, tables and a sample directory locally.
-Environment: PORT (3000), WEBHOOK_PORT (3001), ISSUER_PORT (3002), DYNAMODB_PORT (8000), SQS_PORT (9324),
-DATA_DIR (.data), WEBHOOK_URL (unset: start a webhook receiver on WEBHOOK_PORT)`);
-  process.exit(0);
-}
+  environment: {
+    PORT: 'API port (3000)',
+    WEBHOOK_PORT: 'local webhook receiver port (3001)',
+    ISSUER_PORT: 'development token issuer port (3002)',
+    DYNAMODB_PORT: 'local DynamoDB port (8000)',
+    SQS_PORT: 'local SQS port (9324)',
+    DATA_DIR: 'where data is kept between starts (.data)',
+    WEBHOOK_URL: 'send webhooks to a receiver already running there; none is started (unset)',
+  },
+  examples: ['npm start', 'PORT=4000 npm start -- --in-memory --verbose'],
+}).parse();
+// Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the stack has loaded.
+const { startLocalStack } = await import('./local-stack.ts');
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { roles } from '../topology.ts';
+import { defineCommand } from '../cli/args.ts';
 
 /**
  * `npm run token -- --role gp-system --ods A81001`: prints a bearer token from the running local stack's
@@ -8,28 +9,54 @@ import { parseArgs } from 'node:util';
  *   --subject NAME   --expires-in SECONDS (default 3600)
  */
 
-const { values } = parseArgs({
+const command = defineCommand({
+  synopsis: [
+    'npm run -s token -- --role gp-system --ods A81001 [--ods A81002]',
+    'npm run -s token -- --role link-worker --team lw-woodhouse',
+    'npm run -s token -- --role partner --partner arts-for-all',
+    'npm run -s token -- --role ops|admin',
+  ],
+  summary:
+    "Prints a bearer token from the running local stack's development issuer (start it with npm start).",
   options: {
-    role: { type: 'string' },
-    ods: { type: 'string', multiple: true },
-    team: { type: 'string' },
-    partner: { type: 'string' },
-    subject: { type: 'string' },
-    'expires-in': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    role: {
+      type: 'string',
+      required: true,
+      choices: roles,
+      placeholder: 'ROLE',
+      description: 'who the token is for',
+    },
+    ods: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'CODE',
+      description: "a practice's ODS code, for gp-system",
+    },
+    team: { type: 'string', placeholder: 'ID', description: 'the team, for link-worker' },
+    partner: { type: 'string', placeholder: 'ID', description: 'the partner organisation, for partner' },
+    subject: {
+      type: 'string',
+      placeholder: 'NAME',
+      description: "the token's subject (default <role>-client)",
+    },
+    'expires-in': {
+      type: 'string',
+      placeholder: 'SECONDS',
+      description: 'lifetime; negative for an already-expired token, as --expires-in=-60 (default 3600)',
+    },
   },
+  environment: {
+    ISSUER_URL: 'the development issuer (http://127.0.0.1:$ISSUER_PORT)',
+    ISSUER_PORT: 'issuer port, when ISSUER_URL is unset (3002)',
+  },
+  examples: ['TOKEN=$(npm run -s token -- --role gp-system --ods A81001)'],
 });
-
-if (values.help || !values.role) {
-  console.error(
-    'Usage: npm run token -- --role gp-system --ods A81001 [--ods A81002]\n' +
-      '       npm run token -- --role link-worker --team lw-woodhouse\n' +
-      '       npm run token -- --role partner --partner arts-for-all\n' +
-      '       npm run token -- --role ops | admin\n' +
-      'Options: --subject NAME, --expires-in SECONDS. Needs the local stack running (npm start).',
-  );
-  process.exit(values.help ? 0 : 2);
+const values = command.parse();
+const expiresIn = values['expires-in'];
+if (expiresIn !== undefined && !/^-?\d+$/.test(expiresIn)) {
+  command.fail(`--expires-in must be a whole number of seconds, not "${expiresIn}"`);
 }
+const expiresInSeconds = expiresIn === undefined ? undefined : Number(expiresIn);
 
 const issuerUrl = process.env.ISSUER_URL ?? `http://127.0.0.1:${process.env.ISSUER_PORT ?? '3002'}`;
 const request = {
@@ -38,7 +65,7 @@ const request = {
   ...(values.team ? { team: values.team } : {}),
   ...(values.partner ? { partner: values.partner } : {}),
   ...(values.subject ? { subject: values.subject } : {}),
-  ...(values['expires-in'] ? { expiresInSeconds: Number(values['expires-in']) } : {}),
+  ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}),
 };
 
 let response: Response;

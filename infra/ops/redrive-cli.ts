@@ -1,7 +1,5 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseArgs } from 'node:util';
+import { defineCommand } from '../cli/args.ts';
 import { queueNames } from '../topology.ts';
-import { queueUrlOf, redrive } from './redrive.ts';
 
 /**
  * `npm run redrive -- --queue notifications`: moves the queue's dead letters back for another try.
@@ -11,35 +9,51 @@ import { queueUrlOf, redrive } from './redrive.ts';
  * Against the local stack by default (SQS_PORT, 9324); set AWS_ENDPOINT_URL_SQS='' and AWS credentials for AWS.
  */
 
-const { values } = parseArgs({
+const command = defineCommand({
+  synopsis: [
+    `npm run redrive -- --queue ${queueNames.join('|')} [--max N]`,
+    'npm run redrive -- --source <queue URL> --dlq <dead-letter queue URL> [--max N]',
+  ],
+  summary: "Moves a queue's dead letters (from <queue>-dlq) back onto the queue for another try.",
   options: {
-    queue: { type: 'string' },
-    source: { type: 'string' },
-    dlq: { type: 'string' },
-    max: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    queue: { type: 'string', choices: queueNames, placeholder: 'NAME', description: 'which queue' },
+    source: {
+      type: 'string',
+      placeholder: 'URL',
+      description: 'explicit queue URL (with --dlq), e.g. a stack output',
+    },
+    dlq: {
+      type: 'string',
+      placeholder: 'URL',
+      description: 'explicit dead-letter queue URL (with --source)',
+    },
+    max: { type: 'string', placeholder: 'N', description: 'move at most N messages' },
   },
+  environment: {
+    SQS_PORT: 'local SQS port, when AWS_ENDPOINT_URL_SQS is unset (9324)',
+    AWS_ENDPOINT_URL_SQS: "SQS endpoint (http://127.0.0.1:$SQS_PORT); set it to '' for AWS itself",
+    AWS_REGION: 'region (eu-west-2)',
+    'AWS_PROFILE, AWS_ACCESS_KEY_ID, ...': "the SDK's usual credentials, when against AWS",
+  },
+  examples: [
+    'npm run redrive -- --queue notifications',
+    "AWS_ENDPOINT_URL_SQS='' npm run redrive -- --source https://sqs... --dlq https://sqs... --max 10",
+  ],
 });
-
-const usage = `Usage: npm run redrive -- --queue ${queueNames.join('|')} [--max N]
-       npm run redrive -- --source <queue URL> --dlq <dead-letter queue URL> [--max N]`;
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const values = command.parse();
 if (!values.queue && !(values.source && values.dlq)) {
-  console.error(usage);
-  process.exit(2);
-}
-if (values.queue && !(queueNames as string[]).includes(values.queue)) {
-  console.error(`Unknown queue "${values.queue}": one of ${queueNames.join(', ')}`);
-  process.exit(2);
+  command.fail('give --queue, or both --source and --dlq');
 }
 const max = values.max === undefined ? undefined : Number(values.max);
 if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-  console.error('--max must be a positive whole number');
-  process.exit(2);
+  command.fail(`--max must be a positive whole number, not "${values.max}"`);
 }
+
+// Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.
+const [{ SQSClient }, { queueUrlOf, redrive }] = await Promise.all([
+  import('@aws-sdk/client-sqs'),
+  import('./redrive.ts'),
+]);
 
 const endpoint = process.env.AWS_ENDPOINT_URL_SQS ?? `http://127.0.0.1:${process.env.SQS_PORT ?? '9324'}`;
 const client = new SQSClient({
