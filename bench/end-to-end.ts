@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ReferralStatusView } from '../shared/application/referral-status.ts';
+import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { DeliveryTracker } from './deliveries.ts';
 import { HttpClient, jsonField, type HttpResponse } from './http-client.ts';
 import { countStatuses, statusProblems } from './intake.ts';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { nhsCheckDigit } from '../shared/domain/nhs-number.ts';
-import { ReferralRequest } from '../shared/domain/referral.ts';
+import { nhsCheckDigit } from '#referral/domain/nhs-number.ts';
+import { ReferralRequest } from '#referral/domain/referral.ts';
 
 /**
  * Referral bodies for the load: the sample referrals in events/referrals/, each sent with a fresh NHS number from

@@ -15,7 +15,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ReferralStack } from './stack.ts';
-import { serviceName } from './topology.ts';
+import { serviceName } from '#system/environment.ts';
 
 const app = new App();
 

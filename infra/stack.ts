@@ -10,7 +10,7 @@ import { constructId } from './constructs/naming.ts';
 import { Queues } from './constructs/queues.ts';
 import { functionSettings, type TokenIssuerSettings } from './constructs/settings.ts';
 import { Tables } from './constructs/tables.ts';
-import { queueNames, queues, tableNames, tables } from './topology.ts';
+import { queueNames, queues, tableNames, tables } from '#system/resources.ts';
 
 /** The directory holding package.json: function `entry` paths in the topology are relative to it. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));

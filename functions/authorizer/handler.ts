@@ -6,10 +6,10 @@ import {
   CallerClaims,
   Subject,
   tokenClockToleranceSeconds,
-} from '../../shared/auth/caller.ts';
-import { usageKeyFor } from '../../shared/auth/usage-key.ts';
-import { requiredSetting } from '../../shared/platform/config.ts';
-import { logger } from '../../shared/platform/observability.ts';
+} from '#auth/caller.ts';
+import { usageKeyFor } from '#auth/usage-key.ts';
+import { requiredSetting } from '#platform/config.ts';
+import { logger } from '#platform/observability.ts';
 
 /**
  * API Gateway TOKEN authorizer: verifies the bearer JWT (signature against the issuer's JWKS, issuer, audience,

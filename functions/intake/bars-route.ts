@@ -1,29 +1,23 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { maxRequestBodyBytes } from '../../infra/topology.ts';
-import { amendReferral, cancelReferral } from '../../shared/application/referral-lifecycle.ts';
-import { acceptReferral } from '../../shared/application/submit-referral.ts';
-import { assertActsFor } from '../../shared/auth/access.ts';
-import type { Caller } from '../../shared/auth/caller.ts';
-import { ConflictError, ValidationError } from '../../shared/domain/errors.ts';
+import { maxRequestBodyBytes } from '#system/limits.ts';
+import { amendReferral, cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
+import { acceptReferral } from '#referral/application/submit-referral.ts';
+import { assertActsFor } from '#auth/access.ts';
+import type { Caller } from '#auth/caller.ts';
+import { ConflictError, ValidationError } from '#kernel/errors.ts';
 import {
   acknowledgementBundle,
   minimalAcknowledgementBundle,
   parseBarsMessage,
   type BarsIntent,
-} from '../../shared/domain/fhir/bars-message.ts';
-import {
-  referralIdFor,
-  requestFingerprint,
-  scopedKey,
-  uuidPattern,
-  type KeyScope,
-} from '../../shared/domain/ids.ts';
-import type { Referral } from '../../shared/domain/referral.ts';
-import { assertMediaType, bodyText, fhirMediaTypes, parseJson } from '../../shared/http/request.ts';
-import { fhirJson } from '../../shared/http/responses.ts';
-import { header } from '../../shared/platform/handlers.ts';
-import { decideOnce } from '../../shared/platform/idempotency.ts';
-import { logger, metrics } from '../../shared/platform/observability.ts';
+} from '#fhir/inbound/bars-message.ts';
+import { referralIdFor, requestFingerprint, scopedKey, uuidPattern, type KeyScope } from '#kernel/ids.ts';
+import type { Referral } from '#referral/domain/referral.ts';
+import { assertMediaType, bodyText, fhirMediaTypes, parseJson } from '#http/request.ts';
+import { fhirJson } from '#http/responses.ts';
+import { header } from '#platform/handlers.ts';
+import { decideOnce } from '#platform/idempotency.ts';
+import { logger, metrics } from '#platform/observability.ts';
 import { intakeDeps } from './deps.ts';
 
 /**

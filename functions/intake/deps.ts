@@ -1,11 +1,11 @@
-import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
-import { DynamoDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
-import { DynamoMetricCounters } from '../../shared/adapters/dynamodb/metric-counters.ts';
-import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
-import { systemClock } from '../../shared/application/ports.ts';
-import { documentClient, sqs } from '../../shared/platform/clients.ts';
-import { queueUrl, tableName } from '../../shared/platform/config.ts';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
+import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
+import { systemClock } from '#kernel/clock.ts';
+import { documentClient, sqs } from '#platform/clients.ts';
+import { queueUrl, tableName } from '#platform/config.ts';
 
 /** The intake function's adapters, created once per execution environment and shared by both routes. */
 export const intakeDeps = {

@@ -1,4 +1,4 @@
-import { httpHandler } from '../../shared/platform/handlers.ts';
+import { httpHandler } from '#platform/handlers.ts';
 import { processBarsMessage } from './bars-route.ts';
 import { submitJsonReferral } from './json-route.ts';
 

@@ -1,22 +1,17 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { maxRequestBodyBytes } from '../../infra/topology.ts';
-import { submitReferral, type SubmitReferralCommand } from '../../shared/application/submit-referral.ts';
-import { assertActsFor } from '../../shared/auth/access.ts';
-import type { Caller } from '../../shared/auth/caller.ts';
-import { ValidationError } from '../../shared/domain/errors.ts';
-import { referralIdFor, requestFingerprint, scopedKey } from '../../shared/domain/ids.ts';
-import { ReferralRequest } from '../../shared/domain/referral.ts';
-import {
-  assertMediaType,
-  bodyText,
-  jsonMediaTypes,
-  parseJson,
-  parseWith,
-} from '../../shared/http/request.ts';
-import { json } from '../../shared/http/responses.ts';
-import { header } from '../../shared/platform/handlers.ts';
-import { decideOnce } from '../../shared/platform/idempotency.ts';
-import { logger, metrics } from '../../shared/platform/observability.ts';
+import { maxRequestBodyBytes } from '#system/limits.ts';
+import { submitReferral, type SubmitReferralCommand } from '#referral/application/submit-referral.ts';
+import { assertActsFor } from '#auth/access.ts';
+import type { Caller } from '#auth/caller.ts';
+import { ValidationError } from '#kernel/errors.ts';
+import { referralIdFor, requestFingerprint, scopedKey } from '#kernel/ids.ts';
+import { ReferralRequest } from '#referral/domain/referral.ts';
+import { assertMediaType, bodyText, jsonMediaTypes, parseJson } from '#http/request.ts';
+import { parseWith } from '#kernel/validation.ts';
+import { json } from '#http/responses.ts';
+import { header } from '#platform/handlers.ts';
+import { decideOnce } from '#platform/idempotency.ts';
+import { logger, metrics } from '#platform/observability.ts';
 import { intakeDeps } from './deps.ts';
 
 /** POST /referrals: validate, record durably, queue for routing, answer 202 with the referral id. */

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { NotFoundError } from '../../shared/domain/errors.ts';
-import { capabilityStatement } from '../../shared/http/capability-statement.ts';
-import { openApiDocument } from '../../shared/http/openapi.ts';
-import { fhirJson } from '../../shared/http/responses.ts';
-import { httpHandler } from '../../shared/platform/handlers.ts';
+import { NotFoundError } from '#kernel/errors.ts';
+import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
+import { openApiDocument } from '#http/openapi.ts';
+import { fhirJson } from '#http/responses.ts';
+import { httpHandler } from '#platform/handlers.ts';
 
 /** GET /metadata (the FHIR CapabilityStatement) and GET /openapi.json (the OpenAPI document): public, fixed. */
 

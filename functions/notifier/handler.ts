@@ -1,19 +1,19 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { z } from 'zod';
-import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
-import { DynamoDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
-import { DynamoMetricCounters } from '../../shared/adapters/dynamodb/metric-counters.ts';
-import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import { webhookTimeoutSeconds } from '../../infra/topology.ts';
-import { SignedWebhookSender } from '../../shared/adapters/webhook/signed-webhook-sender.ts';
-import { deliverNotification } from '../../shared/application/deliver-notification.ts';
-import { systemClock } from '../../shared/application/ports.ts';
-import { noticeId } from '../../shared/application/referral-lifecycle.ts';
-import { documentClient } from '../../shared/platform/clients.ts';
-import { tableName } from '../../shared/platform/config.ts';
-import { sqsHandler } from '../../shared/platform/handlers.ts';
-import { idempotencyFor } from '../../shared/platform/idempotency.ts';
-import { logger, metrics } from '../../shared/platform/observability.ts';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
+import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { webhookTimeoutSeconds } from '#system/limits.ts';
+import { SignedWebhookSender } from '#adapters/webhook/signed-webhook-sender.ts';
+import { deliverNotification } from '#delivery/application/deliver-notification.ts';
+import { systemClock } from '#kernel/clock.ts';
+import { noticeId } from '#referral/application/amend-or-cancel-referral.ts';
+import { documentClient } from '#platform/clients.ts';
+import { tableName } from '#platform/config.ts';
+import { sqsHandler } from '#platform/handlers.ts';
+import { idempotencyFor } from '#platform/idempotency.ts';
+import { logger, metrics } from '#platform/observability.ts';
 
 /** Consumes the `notifications` queue: one signed webhook per (referral, recipient). */
 

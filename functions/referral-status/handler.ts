@@ -1,13 +1,13 @@
-import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import { findReferral, statusView } from '../../shared/application/referral-status.ts';
-import { visibleTo } from '../../shared/auth/access.ts';
-import { ValidationError } from '../../shared/domain/errors.ts';
-import { serviceRequestResource } from '../../shared/domain/fhir/service-request.ts';
-import { uuidPattern } from '../../shared/domain/ids.ts';
-import { fhirJson, json } from '../../shared/http/responses.ts';
-import { documentClient } from '../../shared/platform/clients.ts';
-import { tableName } from '../../shared/platform/config.ts';
-import { httpHandler } from '../../shared/platform/handlers.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { findReferral, statusView } from '#referral/application/referral-status.ts';
+import { visibleTo } from '#auth/access.ts';
+import { ValidationError } from '#kernel/errors.ts';
+import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
+import { uuidPattern } from '#kernel/ids.ts';
+import { fhirJson, json } from '#http/responses.ts';
+import { documentClient } from '#platform/clients.ts';
+import { tableName } from '#platform/config.ts';
+import { httpHandler } from '#platform/handlers.ts';
 
 /**
  * Reading a referral, for the practice that referred it only (anyone else is told it does not exist):

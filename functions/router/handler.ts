@@ -1,17 +1,17 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { z } from 'zod';
-import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
-import { DynamoDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
-import { DynamoMetricCounters } from '../../shared/adapters/dynamodb/metric-counters.ts';
-import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
-import { systemClock } from '../../shared/application/ports.ts';
-import { routeReferral } from '../../shared/application/route-referral.ts';
-import { documentClient, sqs } from '../../shared/platform/clients.ts';
-import { queueUrl, tableName } from '../../shared/platform/config.ts';
-import { sqsHandler } from '../../shared/platform/handlers.ts';
-import { idempotencyFor } from '../../shared/platform/idempotency.ts';
-import { logger, metrics } from '../../shared/platform/observability.ts';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
+import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
+import { systemClock } from '#kernel/clock.ts';
+import { routeReferral } from '#matching/application/route-referral.ts';
+import { documentClient, sqs } from '#platform/clients.ts';
+import { queueUrl, tableName } from '#platform/config.ts';
+import { sqsHandler } from '#platform/handlers.ts';
+import { idempotencyFor } from '#platform/idempotency.ts';
+import { logger, metrics } from '#platform/observability.ts';
 
 /** Consumes the `referrals` queue: one routing decision per referral, one delivery message per recipient. */
 

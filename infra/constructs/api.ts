@@ -21,17 +21,12 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { usageKeyFor } from '../../shared/auth/usage-key.ts';
-import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
-import { securityHeaders } from '../../shared/http/responses.ts';
-import {
-  authorizerCacheSeconds,
-  clientThrottle,
-  routes,
-  stageThrottle,
-  type FunctionName,
-  type RouteSpec,
-} from '../topology.ts';
+import { usageKeyFor } from '#auth/usage-key.ts';
+import { gatewayOutcomes } from '#http/operation-outcome.ts';
+import { securityHeaders } from '#http/responses.ts';
+import { authorizerCacheSeconds, clientThrottle, stageThrottle } from '#system/limits.ts';
+import { routes, type RouteSpec } from '#system/routes.ts';
+import { type FunctionName } from '#system/functions.ts';
 
 export interface ApiProps {
   readonly functions: Record<FunctionName, IFunction>;

@@ -7,18 +7,15 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { functionEnvironment } from '#system/environment.ts';
 import {
-  functionEnvironment,
   functionNames,
   functions,
-  queueNames,
-  queues,
   type FunctionName,
-  type QueueName,
   type SettingName,
   type TableAccess,
-  type TableName,
-} from '../topology.ts';
+} from '#system/functions.ts';
+import { queueNames, queues, type QueueName, type TableName } from '#system/resources.ts';
 import { byName, constructId, entriesOf } from './naming.ts';
 import type { QueuePair } from './queues.ts';
 

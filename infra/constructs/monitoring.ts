@@ -16,7 +16,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { functionNames, queueNames, type FunctionName, type QueueName } from '../topology.ts';
+import { functionNames, type FunctionName } from '#system/functions.ts';
+import { queueNames, type QueueName } from '#system/resources.ts';
 import { constructId } from './naming.ts';
 import type { QueuePair } from './queues.ts';
 

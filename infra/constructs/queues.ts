@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queueNames, queues, type QueueName } from '../topology.ts';
+import { queueNames, queues, type QueueName } from '#system/resources.ts';
 import { byName, constructId } from './naming.ts';
 
 /** A work queue and the dead-letter queue that catches what its consumer could not process. */

@@ -1,4 +1,4 @@
-import type { SettingName } from '../topology.ts';
+import type { SettingName } from '#system/functions.ts';
 
 /**
  * Who issues the callers' tokens. The stack takes these as CDK context (`jwtIssuer`, `jwtAudience`, `jwksUrl`, see

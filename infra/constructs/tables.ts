@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tableNames, tables, type TableName } from '../topology.ts';
+import { tableNames, tables, type TableName } from '#system/resources.ts';
 import { byName, constructId } from './naming.ts';
 
 /**

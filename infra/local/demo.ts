@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { defineCommand } from '../cli/args.ts';
 import type { LocalStack } from './local-stack.ts';
-import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
+import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 
 /**
  * `npm run demo`: posts the sample referrals in events/referrals/ to the running stack (API_URL, default

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
-import { CallerClaims } from '../../shared/auth/caller.ts';
+import { CallerClaims } from '#auth/caller.ts';
 
 /**
  * A development token issuer, so the same authorizer code verifies tokens locally as in AWS. It signs ES256 JWTs

@@ -8,16 +8,12 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { tokenClockToleranceSeconds } from '../../shared/auth/caller.ts';
-import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
-import { securityHeaders } from '../../shared/http/responses.ts';
-import {
-  authorizerCacheSeconds,
-  clientThrottle,
-  routes,
-  type FunctionName,
-  type RouteSpec,
-} from '../topology.ts';
+import { tokenClockToleranceSeconds } from '#auth/caller.ts';
+import { gatewayOutcomes } from '#http/operation-outcome.ts';
+import { securityHeaders } from '#http/responses.ts';
+import { authorizerCacheSeconds, clientThrottle } from '#system/limits.ts';
+import { routes, type RouteSpec } from '#system/routes.ts';
+import { type FunctionName } from '#system/functions.ts';
 import { inProcessInvoker, type Invoke } from './lambda-context.ts';
 
 /**

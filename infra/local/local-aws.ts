@@ -2,17 +2,11 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadDirectory } from '../../shared/adapters/dynamodb/directory-store.ts';
-import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
-import {
-  functionEnvironment,
-  functionNames,
-  functions,
-  type FunctionName,
-  type QueueName,
-  type SettingName,
-  type TableName,
-} from '../topology.ts';
+import { loadDirectory } from '#adapters/dynamodb/directory-store.ts';
+import type { DirectorySnapshot } from '#directory/domain/directory.ts';
+import { functionEnvironment } from '#system/environment.ts';
+import { functionNames, functions, type FunctionName, type SettingName } from '#system/functions.ts';
+import { type QueueName, type TableName } from '#system/resources.ts';
 import { createQueues, createTables, type LocalQueue } from './provision.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
 import { startLocalDynamoDb, startLocalSqs } from './servers.ts';

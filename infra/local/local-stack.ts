@@ -1,4 +1,5 @@
-import { functionNames, functions, queueNames, queues, type FunctionName } from '../topology.ts';
+import { functionNames, functions, type FunctionName } from '#system/functions.ts';
+import { queueNames, queues } from '#system/resources.ts';
 import { startDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startFunctionWorkers } from './function-workers.ts';
 import { startLocalGateway } from './gateway.ts';

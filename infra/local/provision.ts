@@ -12,7 +12,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { queues, tables, type QueueName, type TableName } from '../topology.ts';
+import { queues, tables, type QueueName, type TableName } from '#system/resources.ts';
 
 /**
  * Creates the topology's tables and queues on the local servers. Safe to run on every start: what exists is kept

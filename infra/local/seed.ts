@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DirectorySnapshot } from '../../shared/domain/directory.ts';
+import { DirectorySnapshot } from '#directory/domain/directory.ts';
 
 export const sampleDirectoryFile = new URL('../../events/directory.json', import.meta.url);
 

@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queues, type QueueName } from '../topology.ts';
+import { queues, type QueueName } from '#system/resources.ts';
 import { invokeWithTimeout } from './lambda-context.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { roles } from '../topology.ts';
+import { roles } from '#system/routes.ts';
 import { defineCommand } from '../cli/args.ts';
 
 /**

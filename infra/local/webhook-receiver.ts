@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
+import type { DirectorySnapshot } from '#directory/domain/directory.ts';
 
 /**
  * Stands in for the link-worker teams' and partners' systems: receives their webhooks, verifies each Standard

@@ -12,7 +12,7 @@ defineCommand({
   examples: ['npm run openapi && git diff docs/openapi.json'],
 }).parse();
 // Loaded once the arguments are good: the routes' schemas take a moment to load.
-const { openApiJson } = await import('../../shared/http/openapi.ts');
+const { openApiJson } = await import('#http/openapi.ts');
 
 const target = fileURLToPath(new URL('../../docs/openapi.json', import.meta.url));
 writeFileSync(target, openApiJson());

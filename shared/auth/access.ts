@@ -1,6 +1,6 @@
-import { ForbiddenError, UnauthorizedError } from '../domain/errors.ts';
-import type { Referral } from '../domain/referral.ts';
-import type { Caller } from './caller.ts';
+import { ForbiddenError, UnauthorizedError } from '#kernel/errors.ts';
+import type { Referral } from '#referral/domain/referral.ts';
+import type { Caller } from '#auth/caller.ts';
 
 /** Organisation-level rules, applied by handlers after the route's role check. */
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { OdsCode } from '../domain/directory.ts';
-import { roles, type Role } from '../../infra/topology.ts';
+import { OdsCode } from '#directory/domain/directory.ts';
+import { roles, type Role } from '#system/routes.ts';
 
 /**
  * Who is calling: verified from the JWT by the authorizer and handed to handlers in the request context. A handler

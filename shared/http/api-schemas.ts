@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ReferralStatusViewSchema } from '../application/referral-status.ts';
-import { AcknowledgementSchema } from '../application/submit-referral.ts';
-import { ReferralRequest } from '../domain/referral.ts';
-import { barsErrorCodeSystem } from './operation-outcome.ts';
+import { ReferralStatusViewSchema } from '#referral/application/referral-status.ts';
+import { AcknowledgementSchema } from '#referral/application/submit-referral.ts';
+import { ReferralRequest } from '#referral/domain/referral.ts';
+import { barsErrorCodeSystem } from '#http/operation-outcome.ts';
 
 /**
  * Zod schemas for what the API sends and receives, each with an `id` so the OpenAPI document (openapi.ts) names

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
-import { maxRequestBodyBytes, routes, type RouteSpec } from '../../infra/topology.ts';
+import { maxRequestBodyBytes } from '#system/limits.ts';
+import { routes, type RouteSpec } from '#system/routes.ts';
 import {
   Acknowledgement,
   Bundle,
@@ -10,7 +11,7 @@ import {
   ReferralRequestBody,
   ReferralStatusView,
   ServiceRequest,
-} from './api-schemas.ts';
+} from '#http/api-schemas.ts';
 
 /**
  * The OpenAPI 3.1 document, generated: the routes (and who may call them) from the topology, bodies and answers

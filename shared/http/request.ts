@@ -1,12 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
-import {
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-  type FieldProblem,
-} from '../domain/errors.ts';
-import { jsonStructureProblem, jsonSyntaxErrorOffset, lineAndColumn } from './json-limits.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '#kernel/errors.ts';
+import { safeKey } from '#kernel/validation.ts';
+import { jsonStructureProblem, jsonSyntaxErrorOffset, lineAndColumn } from '#http/json-limits.ts';
 
 /**
  * Reading an API Gateway request body: media type and content coding first (415), then size (413), then JSON
@@ -131,16 +126,6 @@ function syntaxErrorLocation(text: string): string {
   return offset >= text.length ? `it ends too early, at ${where}` : `unexpected character at ${where}`;
 }
 
-/** A key as it may appear in an error: short, printable, and never a large piece of the body. */
-function safeKey(key: string | number): string {
-  const text = String(key);
-  if (/^[A-Za-z0-9_$@-]{1,64}$/.test(text)) return text;
-  const printable = [...text.slice(0, 64)]
-    .map((c) => (/[\p{L}\p{N}\p{P}\p{S} ]/u.test(c) ? c : '?'))
-    .join('');
-  return JSON.stringify(text.length > 64 ? `${printable}...` : printable);
-}
-
 function renderPath(path: ReadonlyArray<string | number>, root: string | undefined): string {
   if (root === undefined) return path.map(safeKey).join('.');
   return path.reduce<string>(
@@ -148,43 +133,4 @@ function renderPath(path: ReadonlyArray<string | number>, root: string | undefin
       typeof key === 'number' ? `${expression}[${key}]` : `${expression}.${safeKey(key)}`,
     root,
   );
-}
-
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ValidationError(result.error.issues.map((issue) => problemFrom(issue, input)));
-}
-
-/** Looks up the value at a zod issue's path, to tell a missing field from a wrong one. */
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
-
-function problemFrom(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
-  const field = issue.path.map((key) => safeKey(typeof key === 'number' ? key : String(key))).join('.');
-  switch (issue.code) {
-    case 'invalid_type':
-      if (valueAt(input, issue.path) === undefined) return { field, rule: 'is required', kind: 'required' };
-      return { field, rule: `must be ${article(issue.expected)}`, kind: 'invalid' };
-    case 'unrecognized_keys':
-      return {
-        field: [field, issue.keys[0] === undefined ? '' : safeKey(issue.keys[0])].filter(Boolean).join('.'),
-        rule: `is not a field of this resource (unknown: ${issue.keys.slice(0, 10).map(safeKey).join(', ')}${issue.keys.length > 10 ? ', ...' : ''})`,
-        kind: 'structure',
-      };
-    case 'invalid_value':
-      return { field, rule: `must be one of: ${issue.values.map(String).join(', ')}`, kind: 'value' };
-    default:
-      return { field, rule: issue.message, kind: 'value' };
-  }
-}
-
-function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }

@@ -9,8 +9,8 @@ import {
   UnprocessableError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../domain/errors.ts';
-import { operationOutcome, type BarsErrorCode, type OperationOutcome } from './operation-outcome.ts';
+} from '#kernel/errors.ts';
+import { operationOutcome, type BarsErrorCode, type OperationOutcome } from '#http/operation-outcome.ts';
 
 /** The one place where typed errors become HTTP answers. */
 

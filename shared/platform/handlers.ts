@@ -17,11 +17,11 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import type { z } from 'zod';
-import { routes } from '../../infra/topology.ts';
-import { callerOf, tokenExpired, type Caller } from '../auth/caller.ts';
-import { ForbiddenError, UnauthorizedError } from '../domain/errors.ts';
-import { clientErrorResponse, securityHeaders, serverErrorResponse } from '../http/responses.ts';
-import { logger, metrics } from './observability.ts';
+import { routes } from '#system/routes.ts';
+import { callerOf, tokenExpired, type Caller } from '#auth/caller.ts';
+import { ForbiddenError, UnauthorizedError } from '#kernel/errors.ts';
+import { clientErrorResponse, securityHeaders, serverErrorResponse } from '#http/responses.ts';
+import { logger, metrics } from '#platform/observability.ts';
 
 /**
  * The two shapes of handler this system has, set up once: Powertools logger and metrics as middy middleware,

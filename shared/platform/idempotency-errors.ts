@@ -2,7 +2,7 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
-import { ConflictError } from '../domain/errors.ts';
+import { ConflictError } from '#kernel/errors.ts';
 
 /** Powertools idempotency's refusals, as the domain's typed conflict (mapped to 409 with the other errors). */
 export async function mapIdempotencyErrors<T>(run: () => Promise<T>): Promise<T> {

@@ -6,11 +6,11 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
-import { DependencyUnavailableError } from '../domain/errors.ts';
-import { dynamoDb } from './clients.ts';
-import { tableName } from './config.ts';
-import { mapIdempotencyErrors } from './idempotency-errors.ts';
-import { logger } from './observability.ts';
+import { DependencyUnavailableError } from '#kernel/errors.ts';
+import { dynamoDb } from '#platform/clients.ts';
+import { tableName } from '#platform/config.ts';
+import { mapIdempotencyErrors } from '#platform/idempotency-errors.ts';
+import { logger } from '#platform/observability.ts';
 
 /** Powertools idempotency records live in the `idempotency` table; this builds the config for one use. */
 export function idempotencyFor(options: {

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { metricsNamespace, serviceName } from '../../infra/topology.ts';
+import { metricsNamespace, serviceName } from '#system/environment.ts';
 
 /**
  * One Logger and one Metrics instance per function (Powertools), created at module load.

@@ -9,13 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevIssuer, type DevIssuer, type TokenRequest } from '../../infra/local/dev-issuer.ts';
 import { startLocalGateway, type LocalGateway, type TokenAuthorizer } from '../../infra/local/gateway.ts';
 import { importHandlers, startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import { roles, routes, type Role, type RouteSpec, type SettingName } from '../../infra/topology.ts';
-import { referralIdFor, uuidPattern } from '../../shared/domain/ids.ts';
-import {
-  barsErrorCodeSystem,
-  type BarsErrorCode,
-  type OperationOutcome,
-} from '../../shared/http/operation-outcome.ts';
+import { roles, routes, type Role, type RouteSpec } from '#system/routes.ts';
+import { type SettingName } from '#system/functions.ts';
+import { referralIdFor, uuidPattern } from '#kernel/ids.ts';
+import { barsErrorCodeSystem, type BarsErrorCode, type OperationOutcome } from '#http/operation-outcome.ts';
 import { auditOf, sampleReferral, storedReferral } from '../support/local.ts';
 
 // Who may do what, over real HTTP against one in-process local stack: every route of the topology (iterated, so a

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
-import { functions, queues } from '../../infra/topology.ts';
-import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
+import { functions } from '#system/functions.ts';
+import { queues } from '#system/resources.ts';
+import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { sampleReferral } from '../support/local.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
+import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { eventually, sampleReferral } from '../support/local.ts';
 
 // `npm start --verbose` as a person runs it: each function runs in its own worker with its own Powertools logger,

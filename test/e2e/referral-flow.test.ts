@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import type { ReceivedDelivery } from '../../infra/local/webhook-receiver.ts';
-import type { ReferralStatusView } from '../../shared/application/referral-status.ts';
+import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { eventually, sampleReferral } from '../support/local.ts';
 
 // The system as a person runs it: `npm start` (infra/local/start.ts) in its own process, driven over HTTP only.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/stack.ts';
-import { usageKeyFor } from '../../shared/auth/usage-key.ts';
+import { usageKeyFor } from '#auth/usage-key.ts';
 
 const outputs: string[] = [];
 afterAll(() => {

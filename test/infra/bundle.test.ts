@@ -12,7 +12,8 @@ import { App, type CfnResource } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionSettings } from '../../infra/constructs/settings.ts';
 import { ReferralStack } from '../../infra/stack.ts';
-import { functionEnvironment, functionNames, type FunctionName } from '../../infra/topology.ts';
+import { functionEnvironment } from '#system/environment.ts';
+import { functionNames, type FunctionName } from '#system/functions.ts';
 
 // Valid-looking URLs: the authorizer builds its key set at load (jose fetches it only when a token arrives).
 const issuer = { jwtIssuer: 'https://login.example.test', jwtAudience: 'social-prescribing-api' };

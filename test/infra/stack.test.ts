@@ -15,21 +15,15 @@ import { ReferralStack, type ReferralStackProps } from '../../infra/stack.ts';
 import {
   authorizerCacheSeconds,
   clientThrottle,
-  functionEnvironment,
-  functionNames,
-  functions,
-  queueNames,
-  queues,
-  routes,
   stageThrottle,
-  tableNames,
   webhookTimeoutSeconds,
-  tables,
-  type FunctionName,
-  type SettingName,
-} from '../../infra/topology.ts';
-import { usageKeyFor } from '../../shared/auth/usage-key.ts';
-import { gatewayOutcomes } from '../../shared/http/operation-outcome.ts';
+} from '#system/limits.ts';
+import { functionEnvironment } from '#system/environment.ts';
+import { functionNames, functions, type FunctionName, type SettingName } from '#system/functions.ts';
+import { queueNames, queues, tableNames, tables } from '#system/resources.ts';
+import { routes } from '#system/routes.ts';
+import { usageKeyFor } from '#auth/usage-key.ts';
+import { gatewayOutcomes } from '#http/operation-outcome.ts';
 
 const withoutBundling = { 'aws:cdk:bundling-stacks': [] };
 // A trailing slash, as some issuers put in `iss`: kept in JWT_ISSUER, not doubled in the derived JWKS URL.

@@ -5,7 +5,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalAws } from '../../infra/local/local-aws.ts';
 import type { WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
-import type { Caller } from '../../shared/auth/caller.ts';
+import type { Caller } from '#auth/caller.ts';
 import {
   apiEvent,
   auditOf,

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayMaxHeaderBytes, startLocalGateway, type LocalGateway } from '../../infra/local/gateway.ts';
-import type { OperationOutcome } from '../../shared/http/operation-outcome.ts';
+import type { OperationOutcome } from '#http/operation-outcome.ts';
 
 // The local gateway against what a hostile or careless client sends: malformed escapes, oversized bodies on a
 // keep-alive connection, oversized headers, identifiers in a query string. It must answer as API Gateway does

@@ -5,8 +5,9 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import { functions, queues, type FunctionName } from '../../infra/topology.ts';
-import type { idempotencyFor as IdempotencyFor } from '../../shared/platform/idempotency.ts';
+import { functions, type FunctionName } from '#system/functions.ts';
+import { queues } from '#system/resources.ts';
+import type { idempotencyFor as IdempotencyFor } from '#platform/idempotency.ts';
 
 // A crashed invocation leaves its Powertools idempotency record "in progress". Powertools gives that record an
 // expiry of its own (in_progress_expiration) from the Lambda context's remaining time, so a retry is refused only
@@ -20,7 +21,7 @@ let idempotencyFor: typeof IdempotencyFor;
 beforeAll(async () => {
   aws = await startLocalAws();
   // After the environment points at the local servers, as the handlers are loaded.
-  ({ idempotencyFor } = await import('../../shared/platform/idempotency.ts'));
+  ({ idempotencyFor } = await import('#platform/idempotency.ts'));
 });
 afterAll(() => aws.stop());
 afterEach(() => {

@@ -5,8 +5,8 @@ import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import type { Caller } from '../../shared/auth/caller.ts';
-import type * as BarsMessage from '../../shared/domain/fhir/bars-message.ts';
+import type { Caller } from '#auth/caller.ts';
+import type * as BarsMessage from '#fhir/inbound/bars-message.ts';
 import {
   apiEvent,
   contextFor,
@@ -23,7 +23,7 @@ import {
 
 /** Lets a test make the full acknowledgement throw, as it could on a Bundle too large or odd to rebuild. */
 const acknowledgement = vi.hoisted(() => ({ fail: false }));
-vi.mock('../../shared/domain/fhir/bars-message.ts', async (importOriginal) => {
+vi.mock('#fhir/inbound/bars-message.ts', async (importOriginal) => {
   const original = await importOriginal<typeof BarsMessage>();
   return {
     ...original,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import type { Caller } from '../../shared/auth/caller.ts';
+import type { Caller } from '#auth/caller.ts';
 import {
   apiEvent,
   gpSystem,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import { routes } from '../../infra/topology.ts';
+import { routes } from '#system/routes.ts';
 import { apiEvent, contextFor, type ApiHandler } from '../support/local.ts';
 
 // The metadata handler as Lambda runs it: public routes, no token, no tables (the local environment keeps its

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import type { Caller } from '../../shared/auth/caller.ts';
+import type { Caller } from '#auth/caller.ts';
 import { apiEvent, contextFor, sampleReferral, type ApiHandler } from '../support/local.ts';
 
 // The read routes against real local DynamoDB: the JSON status view and the FHIR ServiceRequest.

@@ -38,7 +38,7 @@ afterAll(() => rig?.stop());
 /** Counts the DynamoDB requests the handlers' shared client sends, by command, until stop(). */
 async function countDynamoDbRequests(): Promise<{ stop(): Record<string, number> }> {
   // The same module instance the handlers use (the rig imported them after setting the environment).
-  const { dynamoDb } = await import('../../shared/platform/clients.ts');
+  const { dynamoDb } = await import('#platform/clients.ts');
   const counts: Record<string, number> = {};
   const name = `count-${Math.random()}`;
   dynamoDb.middlewareStack.add(

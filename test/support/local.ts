@@ -14,11 +14,12 @@ import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import { toRecord } from '../../infra/local/sqs-poller.ts';
-import type { FunctionName, QueueName } from '../../infra/topology.ts';
-import { dayCount } from '../../shared/adapters/dynamodb/metric-counters.ts';
-import type { MetricCount } from '../../shared/application/ports.ts';
-import { authorizerContext, type Caller } from '../../shared/auth/caller.ts';
-import type { Referral } from '../../shared/domain/referral.ts';
+import type { FunctionName } from '#system/functions.ts';
+import type { QueueName } from '#system/resources.ts';
+import { dayCount } from '#adapters/dynamodb/metric-counters.ts';
+import type { MetricCount } from '#reporting/ports.ts';
+import { authorizerContext, type Caller } from '#auth/caller.ts';
+import type { Referral } from '#referral/domain/referral.ts';
 
 /** Helpers for tests that drive the real handlers against the real local servers. */
 

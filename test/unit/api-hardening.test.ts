@@ -8,11 +8,11 @@ import type {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CachingAuthorizer, matchRoute, proxyEvent } from '../../infra/local/gateway.ts';
 import { lambdaContext } from '../../infra/local/lambda-context.ts';
-import { authorizerContext, tokenClockToleranceSeconds, type Caller } from '../../shared/auth/caller.ts';
-import { ValidationError, type FieldProblem } from '../../shared/domain/errors.ts';
-import type { OperationOutcome } from '../../shared/http/operation-outcome.ts';
-import { clientErrorResponse, json, maxOutcomeIssues } from '../../shared/http/responses.ts';
-import { httpHandler } from '../../shared/platform/handlers.ts';
+import { authorizerContext, tokenClockToleranceSeconds, type Caller } from '#auth/caller.ts';
+import { ValidationError, type FieldProblem } from '#kernel/errors.ts';
+import type { OperationOutcome } from '#http/operation-outcome.ts';
+import { clientErrorResponse, json, maxOutcomeIssues } from '#http/responses.ts';
+import { httpHandler } from '#platform/handlers.ts';
 
 // What a careless or hostile client can make the API do: keep using a token past its expiry through a cached
 // Allow, fill the local authorizer cache with bad tokens, get an error answer larger than its request, or read an

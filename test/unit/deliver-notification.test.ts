@@ -3,9 +3,9 @@ import {
   deliverNotification,
   RecipientRejectedError,
   type DeliverNotificationDeps,
-} from '../../shared/application/deliver-notification.ts';
-import { routeReferral, UnroutableMessageError } from '../../shared/application/route-referral.ts';
-import type { DeliveryPayload } from '../../shared/domain/delivery.ts';
+} from '#delivery/application/deliver-notification.ts';
+import { routeReferral, UnroutableMessageError } from '#matching/application/route-referral.ts';
+import type { DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import {
   FakeClock,
   FakeWebhookSender,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildDeliveryPayload, type DeliveryPayload } from '../../shared/domain/delivery.ts';
-import type { PlannedDelivery, Referral } from '../../shared/domain/referral.ts';
-import { deliveryIdFor } from '../../shared/domain/routing.ts';
+import { buildDeliveryPayload, type DeliveryPayload } from '#delivery/domain/minimisation.ts';
+import type { PlannedDelivery, Referral } from '#referral/domain/referral.ts';
+import { deliveryIdFor } from '#matching/domain/routing.ts';
 import { receivedAt, sampleReferral } from './fixtures.ts';
 
 const nhsNumber = '9995260182';

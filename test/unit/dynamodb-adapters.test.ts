@@ -8,15 +8,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.ts';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import {
   counterShards,
   DynamoMetricCounters,
   metricKey,
   shardOf,
-} from '../../shared/adapters/dynamodb/metric-counters.ts';
-import { DynamoReferralStore } from '../../shared/adapters/dynamodb/referral-store.ts';
-import type { RoutingDecision } from '../../shared/domain/referral.ts';
+} from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import type { RoutingDecision } from '#referral/domain/referral.ts';
 import { referralIds, sampleReferral } from './fixtures.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);

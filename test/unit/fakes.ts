@@ -1,30 +1,25 @@
-import type {
-  AuditEntry,
-  AuditLog,
-  Clock,
-  Directory,
-  MetricCount,
-  MetricCounters,
-  OutboundMessage,
-  Queue,
-  ReferralStore,
-  WebhookSender,
-} from '../../shared/application/ports.ts';
+import type { AuditEntry, AuditLog } from '#audit/ports.ts';
+import type { Clock } from '#kernel/clock.ts';
+import type { Directory } from '#directory/ports.ts';
+import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
+import type { OutboundMessage, Queue } from '#messages/queue.ts';
+import type { ReferralStore } from '#referral/ports.ts';
+import type { WebhookSender } from '#delivery/ports.ts';
 import {
   IdempotencyItemAlreadyExistsError,
   IdempotencyItemNotFoundError,
   IdempotencyRecordStatus,
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import type { InterventionCategory } from '../../shared/domain/categories.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
 import type {
   DirectorySnapshot,
   LinkWorkerTeam,
   Practice,
   WebhookChannel,
-} from '../../shared/domain/directory.ts';
-import type { Referral, RoutingDecision } from '../../shared/domain/referral.ts';
-import type { ServiceCandidate } from '../../shared/domain/routing.ts';
+} from '#directory/domain/directory.ts';
+import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
+import type { ServiceCandidate } from '#matching/domain/routing.ts';
 
 /**
  * In-memory fakes of the ports in shared/application/ports.ts. They keep the contracts the DynamoDB and SQS

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
-import type { DirectorySnapshot } from '../../shared/domain/directory.ts';
-import { newReferral, ReferralRequest, type Referral } from '../../shared/domain/referral.ts';
+import type { DirectorySnapshot } from '#directory/domain/directory.ts';
+import { newReferral, ReferralRequest, type Referral } from '#referral/domain/referral.ts';
 
 /** Shared test inputs: the sample directory and the sample referrals under events/. */
 

@@ -1,25 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '../../shared/domain/errors.ts';
-import { maxClockSkewMs, parseBarsMessage } from '../../shared/domain/fhir/bars-message.ts';
-import { canonicalSystem } from '../../shared/domain/fhir/normalise.ts';
-import { ReferralRequest } from '../../shared/domain/referral.ts';
-import { unusableCharacter } from '../../shared/domain/text.ts';
+import { UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '#kernel/errors.ts';
+import { maxClockSkewMs, parseBarsMessage } from '#fhir/inbound/bars-message.ts';
+import { canonicalSystem } from '#fhir/inbound/normalise.ts';
+import { ReferralRequest } from '#referral/domain/referral.ts';
+import { unusableCharacter } from '#kernel/text.ts';
 import {
   jsonStructureProblem,
   maxJsonArrayLength,
   maxJsonDepth,
   maxJsonNodes,
   maxJsonObjectKeys,
-} from '../../shared/http/json-limits.ts';
-import {
-  assertMediaType,
-  fhirMediaTypes,
-  jsonMediaTypes,
-  parseJson,
-  parseWith,
-} from '../../shared/http/request.ts';
-import { clientErrorResponse } from '../../shared/http/responses.ts';
+} from '#http/json-limits.ts';
+import { assertMediaType, fhirMediaTypes, jsonMediaTypes, parseJson } from '#http/request.ts';
+import { parseWith } from '#kernel/validation.ts';
+import { clientErrorResponse } from '#http/responses.ts';
 import { sampleBody } from './fixtures.ts';
 
 /** Issue 6: what a hostile or careless client can send, refused cheaply and by name. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnroutableMessageError } from '../../shared/application/route-referral.ts';
+import { UnroutableMessageError } from '#matching/application/route-referral.ts';
 import {
   ConflictError,
   DependencyUnavailableError,
@@ -8,11 +8,12 @@ import {
   UnprocessableError,
   ValidationError,
   type FieldProblem,
-} from '../../shared/domain/errors.ts';
-import { ReferralRequest } from '../../shared/domain/referral.ts';
-import { barsErrorCodeSystem, type OperationOutcome } from '../../shared/http/operation-outcome.ts';
-import { bodyText, parseJson, parseWith } from '../../shared/http/request.ts';
-import { clientErrorResponse, fhirJson, json, serverErrorResponse } from '../../shared/http/responses.ts';
+} from '#kernel/errors.ts';
+import { ReferralRequest } from '#referral/domain/referral.ts';
+import { barsErrorCodeSystem, type OperationOutcome } from '#http/operation-outcome.ts';
+import { bodyText, parseJson } from '#http/request.ts';
+import { parseWith } from '#kernel/validation.ts';
+import { clientErrorResponse, fhirJson, json, serverErrorResponse } from '#http/responses.ts';
 import { sampleBody } from './fixtures.ts';
 
 type Body = Record<string, unknown> & { patient: Record<string, unknown> };

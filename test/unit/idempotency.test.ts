@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { submitReferral, type SubmitReferralCommand } from '../../shared/application/submit-referral.ts';
-import { ConflictError, DependencyUnavailableError, UnprocessableError } from '../../shared/domain/errors.ts';
-import { referralIdFor, requestFingerprint, scopedKey } from '../../shared/domain/ids.ts';
-import { decideOnce } from '../../shared/platform/idempotency.ts';
+import { submitReferral, type SubmitReferralCommand } from '#referral/application/submit-referral.ts';
+import { ConflictError, DependencyUnavailableError, UnprocessableError } from '#kernel/errors.ts';
+import { referralIdFor, requestFingerprint, scopedKey } from '#kernel/ids.ts';
+import { decideOnce } from '#platform/idempotency.ts';
 import {
   FakeClock,
   InMemoryAuditLog,

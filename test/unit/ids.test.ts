@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { referralIdFor, scopedKey, uuidPattern, type KeyScope } from '../../shared/domain/ids.ts';
+import { referralIdFor, scopedKey, uuidPattern, type KeyScope } from '#kernel/ids.ts';
 
 const json: KeyScope = { route: '/referrals', caller: 'gp-system-1', practiceOds: 'A81001' };
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidNhsNumber, nhsCheckDigit, normaliseNhsNumber } from '../../shared/domain/nhs-number.ts';
+import { isValidNhsNumber, nhsCheckDigit, normaliseNhsNumber } from '#referral/domain/nhs-number.ts';
 
 /**
  * An independent statement of the NHS Data Dictionary Modulus 11 rule, written differently from the source:

@@ -2,27 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import { routes } from '../../infra/topology.ts';
+import { routes } from '#system/routes.ts';
 import {
   getReferralStatus,
   statusView,
   type ReferralStatusView as ReferralStatusViewType,
-} from '../../shared/application/referral-status.ts';
-import { routeReferral } from '../../shared/application/route-referral.ts';
-import type { Acknowledgement as AcknowledgementType } from '../../shared/application/submit-referral.ts';
+} from '#referral/application/referral-status.ts';
+import { routeReferral } from '#matching/application/route-referral.ts';
+import type { Acknowledgement as AcknowledgementType } from '#referral/application/submit-referral.ts';
 import {
   Acknowledgement,
   CapabilityStatement,
   OperationOutcome,
   ReferralStatusView,
-} from '../../shared/http/api-schemas.ts';
-import { referralIdFor } from '../../shared/domain/ids.ts';
-import { capabilityStatement } from '../../shared/http/capability-statement.ts';
-import { openApiDocument, openApiJson, operationKey, operations } from '../../shared/http/openapi.ts';
-import {
-  gatewayOutcomes,
-  type OperationOutcome as OperationOutcomeType,
-} from '../../shared/http/operation-outcome.ts';
+} from '#http/api-schemas.ts';
+import { referralIdFor } from '#kernel/ids.ts';
+import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
+import { openApiDocument, openApiJson, operationKey, operations } from '#http/openapi.ts';
+import { gatewayOutcomes, type OperationOutcome as OperationOutcomeType } from '#http/operation-outcome.ts';
 import {
   FakeClock,
   InMemoryAuditLog,

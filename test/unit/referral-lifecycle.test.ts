@@ -3,8 +3,8 @@ import {
   amendReferral,
   cancelReferral,
   type LifecycleDeps,
-} from '../../shared/application/referral-lifecycle.ts';
-import { ConflictError, NotFoundError } from '../../shared/domain/errors.ts';
+} from '#referral/application/amend-or-cancel-referral.ts';
+import { ConflictError, NotFoundError } from '#kernel/errors.ts';
 import {
   FakeClock,
   InMemoryAuditLog,

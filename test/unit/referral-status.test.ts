@@ -4,10 +4,10 @@ import {
   getReferralStatus,
   ReferralStatusViewSchema,
   statusView,
-} from '../../shared/application/referral-status.ts';
-import { deliveryStatuses } from '../../shared/domain/referral.ts';
-import { routeReferral } from '../../shared/application/route-referral.ts';
-import { NotFoundError } from '../../shared/domain/errors.ts';
+} from '#referral/application/referral-status.ts';
+import { deliveryStatuses } from '#referral/domain/referral.ts';
+import { routeReferral } from '#matching/application/route-referral.ts';
+import { NotFoundError } from '#kernel/errors.ts';
 import {
   FakeClock,
   InMemoryAuditLog,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasConsentFor, newReferral, ReferralRequest } from '../../shared/domain/referral.ts';
+import { hasConsentFor, newReferral, ReferralRequest } from '#referral/domain/referral.ts';
 import { sampleBody, sampleNames } from './fixtures.ts';
 
 type Body = Record<string, unknown> & {

@@ -4,8 +4,8 @@ import {
   routingCounts,
   UnroutableMessageError,
   type RouteReferralDeps,
-} from '../../shared/application/route-referral.ts';
-import type { Referral, RoutingDecision } from '../../shared/domain/referral.ts';
+} from '#matching/application/route-referral.ts';
+import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
 import {
   FakeClock,
   InMemoryAuditLog,

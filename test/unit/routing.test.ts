@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { InterventionCategory } from '../../shared/domain/categories.ts';
-import type { DirectorySnapshot, Practice, Service } from '../../shared/domain/directory.ts';
-import type { Referral } from '../../shared/domain/referral.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
+import type { DirectorySnapshot, Practice, Service } from '#directory/domain/directory.ts';
+import type { Referral } from '#referral/domain/referral.ts';
 import {
   decideRouting,
   deliveryIdFor,
@@ -10,7 +10,7 @@ import {
   uncoveredNeeds,
   type RoutingInput,
   type ServiceCandidate,
-} from '../../shared/domain/routing.ts';
+} from '#matching/domain/routing.ts';
 import { candidatesIn } from './fakes.ts';
 import { referralIds, sampleDirectory, sampleReferral, type SampleName } from './fixtures.ts';
 

@@ -1,9 +1,9 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
-import type { OutboundMessage } from '../../shared/application/ports.ts';
-import { DependencyUnavailableError } from '../../shared/domain/errors.ts';
+import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
+import type { OutboundMessage } from '#messages/queue.ts';
+import { DependencyUnavailableError } from '#kernel/errors.ts';
 
 const sqsMock = mockClient(SQSClient);
 const queueUrl = 'https://sqs.eu-west-2.amazonaws.com/123456789012/notifications';

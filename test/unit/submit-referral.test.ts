@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { submitReferral, type SubmitReferralDeps } from '../../shared/application/submit-referral.ts';
-import { ConflictError, DependencyUnavailableError, UnprocessableError } from '../../shared/domain/errors.ts';
-import { referralIdFor, requestFingerprint } from '../../shared/domain/ids.ts';
+import { submitReferral, type SubmitReferralDeps } from '#referral/application/submit-referral.ts';
+import { ConflictError, DependencyUnavailableError, UnprocessableError } from '#kernel/errors.ts';
+import { referralIdFor, requestFingerprint } from '#kernel/ids.ts';
 import {
   FakeClock,
   InMemoryAuditLog,

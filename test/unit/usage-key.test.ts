@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { usageKeyFor } from '../../shared/auth/usage-key.ts';
+import { usageKeyFor } from '#auth/usage-key.ts';
 
 describe('usageKeyFor', () => {
   it('derives the same key from the same subject, so the stack and the authorizer agree', () => {

@@ -1,6 +1,6 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry, AuditLog } from '../../application/ports.ts';
-import { appliedUnlessConditionFails } from './conditional.ts';
+import type { AuditEntry, AuditLog } from '#audit/ports.ts';
+import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /** Audit table: append-only. An entry is never overwritten, so a retried step leaves the first record as it was. */
 export class DynamoAuditLog implements AuditLog {

@@ -5,16 +5,16 @@ import {
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { InterventionCategory } from '../../domain/categories.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
 import type {
   DirectorySnapshot,
   LinkWorkerTeam,
   Partner,
   Practice,
   WebhookChannel,
-} from '../../domain/directory.ts';
-import type { ServiceCandidate } from '../../domain/routing.ts';
-import type { Directory } from '../../application/ports.ts';
+} from '#directory/domain/directory.ts';
+import type { ServiceCandidate } from '#matching/domain/routing.ts';
+import type { Directory } from '#directory/ports.ts';
 
 /**
  * Directory table, single-table design. Every lookup the flow makes is one GetItem or one Query:

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MetricCount, MetricCounters } from '../../application/ports.ts';
-import { appliedUnlessConditionFails } from './conditional.ts';
+import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
+import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /**
  * Metrics table: exact daily counters. Each counter item keeps the set of unit ids (referral or delivery ids) it

@@ -5,9 +5,9 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryState, Referral, RoutingDecision } from '../../domain/referral.ts';
-import type { ReferralStore } from '../../application/ports.ts';
-import { appliedUnlessConditionFails } from './conditional.ts';
+import type { DeliveryState, Referral, RoutingDecision } from '#referral/domain/referral.ts';
+import type { ReferralStore } from '#referral/ports.ts';
+import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /** Referrals table: one item per referral, keyed by referralId; every state change is a conditional write. */
 export class DynamoReferralStore implements ReferralStore {

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DependencyUnavailableError } from '../../domain/errors.ts';
-import type { OutboundMessage, Queue } from '../../application/ports.ts';
+import { DependencyUnavailableError } from '#kernel/errors.ts';
+import type { OutboundMessage, Queue } from '#messages/queue.ts';
 
 /** An SQS queue as a port: messages go in batches of ten; any entry SQS refuses fails the whole send. */
 export class SqsQueue implements Queue {

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
-import type { WebhookChannel } from '../../domain/directory.ts';
-import type { WebhookSender } from '../../application/ports.ts';
+import type { WebhookChannel } from '#directory/domain/directory.ts';
+import type { WebhookSender } from '#delivery/ports.ts';
 
 /**
  * Signed webhooks to the Standard Webhooks spec: headers webhook-id (stable across retries, so a receiver can

@@ -4,7 +4,7 @@ import {
   acknowledgementBundle,
   minimalAcknowledgementBundle,
   parseBarsMessage,
-} from '../../../shared/domain/fhir/bars-message.ts';
+} from '#fhir/inbound/bars-message.ts';
 
 // Issue 6.2: once a message is processed, building its acknowledgement must not fail, whatever the Bundle holds.
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../shared/domain/errors.ts';
+import { ValidationError } from '#kernel/errors.ts';
 import {
   acknowledgementBundle,
   parseBarsMessage,
   UnsupportedMessageError,
-} from '../../../shared/domain/fhir/bars-message.ts';
-import { nhsCheckDigit } from '../../../shared/domain/nhs-number.ts';
+} from '#fhir/inbound/bars-message.ts';
+import { nhsCheckDigit } from '#referral/domain/nhs-number.ts';
 
 /**
  * Whatever arrives, the parser answers with a result or one of its two typed errors, and every ValidationError

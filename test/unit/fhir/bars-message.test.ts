@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UnprocessableError, ValidationError, type FieldProblem } from '../../../shared/domain/errors.ts';
+import { UnprocessableError, ValidationError, type FieldProblem } from '#kernel/errors.ts';
 import {
   acknowledgementBundle,
   parseBarsMessage,
   UnsupportedMessageError,
   type BarsIntent,
-} from '../../../shared/domain/fhir/bars-message.ts';
-import { ReferralRequest } from '../../../shared/domain/referral.ts';
+} from '#fhir/inbound/bars-message.ts';
+import { ReferralRequest } from '#referral/domain/referral.ts';
 
 /** The clock these tests run at: after the examples' timestamps, long before their 2030 deadline. */
 const now = new Date('2026-01-20T10:35:00Z');

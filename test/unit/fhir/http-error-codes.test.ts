@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  barsErrorCodeSystem,
-  operationOutcome,
-  type BarsErrorCode,
-} from '../../../shared/http/operation-outcome.ts';
+import { barsErrorCodeSystem, operationOutcome, type BarsErrorCode } from '#http/operation-outcome.ts';
 import published from '../../support/nhs-http-error-codes.json' with { type: 'json' };
 
 // Issue 7.7: every BaRS error code the service sends, with its display, as NHS England publishes it in

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routeReferral } from '../../../shared/application/route-referral.ts';
+import { routeReferral } from '#matching/application/route-referral.ts';
 import {
   ConflictError,
   DependencyUnavailableError,
@@ -13,18 +13,18 @@ import {
   UnprocessableError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../../../shared/domain/errors.ts';
+} from '#kernel/errors.ts';
 import {
   acknowledgementBundle,
   minimalAcknowledgementBundle,
   parseBarsMessage,
   UnsupportedMessageError,
-} from '../../../shared/domain/fhir/bars-message.ts';
-import { serviceRequestResource } from '../../../shared/domain/fhir/service-request.ts';
-import type { Referral } from '../../../shared/domain/referral.ts';
-import { capabilityStatement } from '../../../shared/http/capability-statement.ts';
-import { gatewayOutcomes } from '../../../shared/http/operation-outcome.ts';
-import { clientErrorResponse, serverErrorResponse } from '../../../shared/http/responses.ts';
+} from '#fhir/inbound/bars-message.ts';
+import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
+import type { Referral } from '#referral/domain/referral.ts';
+import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
+import { gatewayOutcomes } from '#http/operation-outcome.ts';
+import { clientErrorResponse, serverErrorResponse } from '#http/responses.ts';
 import { indexR4, r4Problems, type R4Problem } from '../../support/fhir-validator.ts';
 import {
   FakeClock,

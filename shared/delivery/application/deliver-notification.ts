@@ -1,8 +1,17 @@
-import { buildCancellationPayload, buildDeliveryPayload, deliveryEventTypes } from '../domain/delivery.ts';
-import type { PlannedDelivery, Referral } from '../domain/referral.ts';
-import type { AuditLog, Clock, Directory, MetricCounters, ReferralStore, WebhookSender } from './ports.ts';
-import { noticeId, type NoticeMessage } from './referral-lifecycle.ts';
-import { UnroutableMessageError } from './route-referral.ts';
+import {
+  buildCancellationPayload,
+  buildDeliveryPayload,
+  deliveryEventTypes,
+} from '#delivery/domain/minimisation.ts';
+import type { PlannedDelivery, Referral } from '#referral/domain/referral.ts';
+import type { AuditLog } from '#audit/ports.ts';
+import type { Clock } from '#kernel/clock.ts';
+import type { Directory } from '#directory/ports.ts';
+import type { MetricCounters } from '#reporting/ports.ts';
+import type { ReferralStore } from '#referral/ports.ts';
+import type { WebhookSender } from '#delivery/ports.ts';
+import { noticeId, type NoticeMessage } from '#referral/application/amend-or-cancel-referral.ts';
+import { UnroutableMessageError } from '#matching/application/route-referral.ts';
 
 /**
  * Delivering one notice about one referral to one recipient: the referral itself (`assigned`), an update to it, or

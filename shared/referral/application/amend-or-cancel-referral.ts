@@ -1,13 +1,17 @@
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '#kernel/errors.ts';
 import {
   clinicalContent,
   referralRuleBreaches,
   type CancellationReason,
   type Referral,
   type ReferralRequest,
-} from '../domain/referral.ts';
-import { uncoveredNeeds } from '../domain/routing.ts';
-import type { AuditLog, Clock, MetricCounters, Queue, ReferralStore } from './ports.ts';
+} from '#referral/domain/referral.ts';
+import { uncoveredNeeds } from '#matching/domain/routing.ts';
+import type { AuditLog } from '#audit/ports.ts';
+import type { Clock } from '#kernel/clock.ts';
+import type { MetricCounters } from '#reporting/ports.ts';
+import type { Queue } from '#messages/queue.ts';
+import type { ReferralStore } from '#referral/ports.ts';
 
 /**
  * Updates and cancellations from the referring practice (BaRS `update` messages). Both apply only to an open

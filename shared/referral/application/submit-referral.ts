@@ -4,15 +4,19 @@ import {
   DependencyUnavailableError,
   UnprocessableError,
   ValidationError,
-} from '../domain/errors.ts';
+} from '#kernel/errors.ts';
 import {
   newReferral,
   referralRuleBreaches,
   type Referral,
   type ReferralRequest,
   type ReferralSource,
-} from '../domain/referral.ts';
-import type { AuditLog, Clock, Directory, Queue, ReferralStore } from './ports.ts';
+} from '#referral/domain/referral.ts';
+import type { AuditLog } from '#audit/ports.ts';
+import type { Clock } from '#kernel/clock.ts';
+import type { Directory } from '#directory/ports.ts';
+import type { Queue } from '#messages/queue.ts';
+import type { ReferralStore } from '#referral/ports.ts';
 
 /**
  * Intake: accept a validated referral. Acknowledged means durable: the referral is stored and on the routing queue

@@ -1,11 +1,14 @@
-import type { InterventionCategory } from '../domain/categories.ts';
-import type { LinkWorkerTeam, Practice, WebhookChannel } from '../domain/directory.ts';
-import type { CancellationReason, clinicalContent, Referral, RoutingDecision } from '../domain/referral.ts';
-import type { ServiceCandidate } from '../domain/routing.ts';
+import type {
+  CancellationReason,
+  clinicalContent,
+  Referral,
+  RoutingDecision,
+} from '#referral/domain/referral.ts';
 
 /**
- * The small interfaces use cases work through. Adapters in shared/adapters implement them on DynamoDB, SQS and
- * HTTP; unit tests implement them in memory.
+ * Where referrals are kept: the port the referral, matching and delivery use cases work through. The DynamoDB
+ * adapter (shared/adapters/dynamodb/referral-store.ts) implements it with conditional writes; unit tests use an
+ * in-memory fake (test/unit/fakes.ts).
  */
 
 export interface ReferralStore {
@@ -71,55 +74,3 @@ export interface ReferralStore {
     notice: { cancellationNoticeAt: string } | { updateNoticeVersion: number },
   ): Promise<boolean>;
 }
-
-export interface Directory {
-  practice(ods: string): Promise<Practice | undefined>;
-  teamForPcn(pcn: string): Promise<LinkWorkerTeam | undefined>;
-  servicesCovering(category: InterventionCategory, area: string): Promise<ServiceCandidate[]>;
-  channelOf(kind: 'team' | 'partner', id: string): Promise<WebhookChannel | undefined>;
-}
-
-export interface AuditEntry {
-  referralId: string;
-  /** Stable per step (e.g. `routed`, `delivered.<deliveryId>`), so a retried step writes nothing new. */
-  eventKey: string;
-  action: string;
-  actor: string;
-  at: string;
-  detail?: Record<string, unknown>;
-}
-
-export interface AuditLog {
-  append(entry: AuditEntry): Promise<void>;
-}
-
-export interface MetricCount {
-  name: string;
-  dimensions?: Record<string, string>;
-}
-
-export interface MetricCounters {
-  /** Adds one to each counter for `day`, once per `unitId`: a repeat with the same unit adds nothing. */
-  countOnce(counts: MetricCount[], day: string, unitId: string): Promise<void>;
-}
-
-export interface OutboundMessage {
-  /** Stable id of what the message stands for (a referral or delivery id). */
-  id: string;
-  body: unknown;
-}
-
-export interface Queue {
-  send(messages: OutboundMessage[]): Promise<void>;
-}
-
-export interface WebhookSender {
-  /** POSTs a signed event; resolves with the HTTP status, or throws when the recipient cannot be reached. */
-  send(channel: WebhookChannel, messageId: string, eventType: string, data: unknown): Promise<number>;
-}
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };

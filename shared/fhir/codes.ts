@@ -1,4 +1,4 @@
-import type { InterventionCategory } from './categories.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
 
 /**
  * Codes the product knows: SNOMED CT concepts for social prescribing (national codes GP systems must record) and

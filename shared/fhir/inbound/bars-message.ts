@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { interventionCategories, type InterventionCategory } from '../categories.ts';
+import { interventionCategories, type InterventionCategory } from '#referral/domain/categories.ts';
 import {
   needCategorySystem,
   referralRequestCodes,
@@ -7,11 +7,16 @@ import {
   snomedSystem,
   useCaseCode,
   useCaseSystem,
-} from '../codes.ts';
-import { UnprocessableError, ValidationError, type FieldProblem } from '../errors.ts';
-import { uuidPattern } from '../ids.ts';
-import { anyVcsePartner, referralRules, ReferralRequest, type NhsNumberVerification } from '../referral.ts';
-import { parseWith } from '../../http/request.ts';
+} from '#fhir/codes.ts';
+import { UnprocessableError, ValidationError, type FieldProblem } from '#kernel/errors.ts';
+import { uuidPattern } from '#kernel/ids.ts';
+import {
+  anyVcsePartner,
+  referralRules,
+  ReferralRequest,
+  type NhsNumberVerification,
+} from '#referral/domain/referral.ts';
+import { parseWith } from '#kernel/validation.ts';
 import {
   Condition,
   Consent,
@@ -31,7 +36,7 @@ import {
   type CodeableConcept,
   type ContactPoint,
   type Reference,
-} from './bundle.ts';
+} from '#fhir/inbound/bundle.ts';
 import {
   barsEvents,
   entryKeys,
@@ -41,7 +46,7 @@ import {
   reasonSystems,
   referenceKeys,
   verificationFromCoding,
-} from './normalise.ts';
+} from '#fhir/inbound/normalise.ts';
 
 /**
  * Reading a BaRS-shaped FHIR R4 message Bundle (`POST /$process-message`) for a social-prescribing referral and

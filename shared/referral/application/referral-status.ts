@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { InterventionCategory } from '../domain/categories.ts';
-import { NotFoundError } from '../domain/errors.ts';
+import { InterventionCategory } from '#referral/domain/categories.ts';
+import { NotFoundError } from '#kernel/errors.ts';
 import {
   deliveryStatuses,
   referralStatuses,
   type DeliveryStatus,
   type Referral,
-} from '../domain/referral.ts';
-import type { ReferralStore } from './ports.ts';
+} from '#referral/domain/referral.ts';
+import type { ReferralStore } from '#referral/ports.ts';
 
 /**
  * What a referral's status shows: where it went and how far it got. No patient identifiers: the status answers

@@ -1,5 +1,5 @@
-import type { NhsNumberVerification } from '../referral.ts';
-import { fhirSystems } from './bundle.ts';
+import type { NhsNumberVerification } from '#referral/domain/referral.ts';
+import { fhirSystems } from '#fhir/inbound/bundle.ts';
 
 /**
  * Tolerating real-world variants before comparing. Senders differ in ways that carry no meaning:

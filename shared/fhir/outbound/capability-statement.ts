@@ -1,5 +1,5 @@
-import packageJson from '../../package.json' with { type: 'json' };
-import { serviceName } from '../../infra/topology.ts';
+import packageJson from '../../../package.json' with { type: 'json' };
+import { serviceName } from '#system/environment.ts';
 
 /**
  * The FHIR R4 CapabilityStatement served at `GET /metadata`: what this FHIR server offers. It must say what the

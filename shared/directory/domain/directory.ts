@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InterventionCategory } from './categories.ts';
+import { InterventionCategory } from '#referral/domain/categories.ts';
 
 /**
  * The service directory: who refers (practices in PCNs), who sees the patient (a PCN's link-worker team), and who

@@ -5,9 +5,9 @@ import {
   socialPrescribingCodes,
   useCaseCode,
   useCaseSystem,
-} from '../codes.ts';
-import type { Referral } from '../referral.ts';
-import { fhirSystems } from './bundle.ts';
+} from '#fhir/codes.ts';
+import type { Referral } from '#referral/domain/referral.ts';
+import { fhirSystems } from '#fhir/inbound/bundle.ts';
 
 /**
  * A referral as a FHIR R4 ServiceRequest, for GET /ServiceRequest/{id}: its BaRS status, what was asked for, and

@@ -1,6 +1,6 @@
-import type { InterventionCategory } from './categories.ts';
-import type { LinkWorkerTeam, Partner, Practice, Service } from './directory.ts';
-import { postcodeDistrict } from './postcode.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
+import type { LinkWorkerTeam, Partner, Practice, Service } from '#directory/domain/directory.ts';
+import { postcodeDistrict } from '#referral/domain/postcode.ts';
 import {
   hasConsentFor,
   type PlannedDelivery,
@@ -8,7 +8,7 @@ import {
   type RoutingDecision,
   type ServiceMatch,
   type UnmetNeed,
-} from './referral.ts';
+} from '#referral/domain/referral.ts';
 
 /**
  * Routing: who sees this patient, and who can help with each need here.

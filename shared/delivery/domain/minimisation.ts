@@ -1,5 +1,10 @@
-import type { InterventionCategory } from './categories.ts';
-import { hasConsentFor, shareableVerification, type PlannedDelivery, type Referral } from './referral.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
+import {
+  hasConsentFor,
+  shareableVerification,
+  type PlannedDelivery,
+  type Referral,
+} from '#referral/domain/referral.ts';
 
 /**
  * What a recipient is sent. Data minimisation lives here:

@@ -1,21 +1,18 @@
-import type { InterventionCategory } from '../domain/categories.ts';
+import type { InterventionCategory } from '#referral/domain/categories.ts';
 import {
   decideRouting,
   extendRouting,
   referralArea,
   uncoveredNeeds,
   type ServiceCandidate,
-} from '../domain/routing.ts';
-import type { Referral } from '../domain/referral.ts';
-import type {
-  AuditLog,
-  Clock,
-  Directory,
-  MetricCount,
-  MetricCounters,
-  Queue,
-  ReferralStore,
-} from './ports.ts';
+} from '#matching/domain/routing.ts';
+import type { Referral } from '#referral/domain/referral.ts';
+import type { AuditLog } from '#audit/ports.ts';
+import type { Clock } from '#kernel/clock.ts';
+import type { Directory } from '#directory/ports.ts';
+import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
+import type { Queue } from '#messages/queue.ts';
+import type { ReferralStore } from '#referral/ports.ts';
 
 /**
  * Routing one referral, safe to repeat at any point: the decision is recorded only while the referral is still

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { InterventionCategory } from './categories.ts';
-import type { FieldProblem } from './errors.ts';
-import { OdsCode } from './directory.ts';
-import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
-import { normalisePostcode, ukPostcodePattern } from './postcode.ts';
-import { text } from './text.ts';
+import { InterventionCategory } from '#referral/domain/categories.ts';
+import type { FieldProblem } from '#kernel/errors.ts';
+import { OdsCode } from '#directory/domain/directory.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from '#referral/domain/nhs-number.ts';
+import { normalisePostcode, ukPostcodePattern } from '#referral/domain/postcode.ts';
+import { text } from '#kernel/text.ts';
 
 /**
  * A referral as a GP system submits it in plain JSON (`POST /referrals`), and the internal model every form maps to.

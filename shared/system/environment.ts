@@ -1,0 +1,34 @@
+/**
+ * The environment each function gets, derived from its grants: a function that may touch the `referrals` table
+ * gets REFERRALS_TABLE, one that may send to the `notifications` queue gets NOTIFICATIONS_QUEUE_URL, plus the
+ * Powertools names. Both targets fill in the values (CDK with resource tokens, the local stack with local names).
+ */
+import { functions, type FunctionName, type SettingName } from '#system/functions.ts';
+import type { QueueName, TableName } from '#system/resources.ts';
+
+export const serviceName = 'social-prescribing-referrals';
+export const metricsNamespace = 'SocialPrescribing';
+
+/** Environment variable holding a table's name, e.g. `REFERRALS_TABLE`. */
+export const tableEnvVar = (table: TableName): string => `${table.toUpperCase()}_TABLE`;
+
+/** Environment variable holding a queue's URL, e.g. `NOTIFICATIONS_QUEUE_URL`. */
+export const queueEnvVar = (queue: QueueName): string => `${queue.toUpperCase()}_QUEUE_URL`;
+
+/** The environment a function needs, given how each table and queue is named or addressed on a target. */
+export function functionEnvironment(
+  fn: FunctionName,
+  tableNameOf: (table: TableName) => string,
+  queueUrlOf: (queue: QueueName) => string,
+  settingOf: (setting: SettingName) => string = () => '',
+): Record<string, string> {
+  const spec = functions[fn];
+  const env: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: serviceName,
+    POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
+  };
+  for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
+  for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);
+  for (const setting of spec.settings ?? []) env[setting] = settingOf(setting);
+  return env;
+}

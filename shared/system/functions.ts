@@ -1,0 +1,112 @@
+/**
+ * The system's functions and their grants: what each Lambda is for, its entry file, timeout and memory, the tables
+ * it may read or write and the queues it may send to. Grants are least privilege, and a function's environment is
+ * derived from them (shared/system/environment.ts). Part of the ONE system description (shared/system/).
+ */
+import { webhookTimeoutSeconds } from '#system/limits.ts';
+import type { QueueName, TableName } from '#system/resources.ts';
+
+export type FunctionName = 'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier';
+
+export type TableAccess = 'read' | 'readWrite';
+
+/** Settings a target must provide (CDK from context, the local stack from its development issuer). */
+export const settingNames = ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'] as const;
+export type SettingName = (typeof settingNames)[number];
+
+export interface FunctionSpec {
+  purpose: string;
+  /** Source file, relative to the project root, exporting `handler`. */
+  entry: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  tables: Partial<Record<TableName, TableAccess>>;
+  sendsTo: QueueName[];
+  settings?: readonly SettingName[];
+}
+
+export const functions: Record<FunctionName, FunctionSpec> = {
+  authorizer: {
+    purpose:
+      "Verifies a caller's JWT (signature against the issuer's JWKS, issuer, audience, expiry) and passes on role and organisation.",
+    entry: 'functions/authorizer/handler.ts',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: {},
+    sendsTo: [],
+    settings: ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'],
+  },
+  intake: {
+    purpose:
+      'Validates a referral (plain JSON or BaRS FHIR message), records it durably, enqueues it and acknowledges.',
+    entry: 'functions/intake/handler.ts',
+    // A handful of DynamoDB requests and one SQS send, well under a second. An in-progress idempotency record
+    // outlives a crashed request by the function's timeout (a retry meanwhile gets 409 + Retry-After), so the
+    // timeout is kept short: 6 s, far inside API Gateway's 29 s integration limit.
+    timeoutSeconds: 6,
+    memoryMb: 512,
+    tables: {
+      referrals: 'readWrite',
+      audit: 'readWrite',
+      metrics: 'readWrite',
+      directory: 'read',
+      idempotency: 'readWrite',
+    },
+    // Updates and cancellations notify recipients who already hold the referral.
+    sendsTo: ['referrals', 'notifications'],
+  },
+  referralStatus: {
+    purpose: 'Shows a referral: status, link-worker team, matched partners, deliveries and unmet needs.',
+    entry: 'functions/referral-status/handler.ts',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: { referrals: 'read' },
+    sendsTo: [],
+  },
+  metadata: {
+    purpose:
+      'Describes the API: the FHIR CapabilityStatement and the OpenAPI document generated from the schemas.',
+    entry: 'functions/metadata/handler.ts',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: {},
+    sendsTo: [],
+  },
+  router: {
+    purpose:
+      'Assigns the link-worker team, matches VCSE services by need and area, records the decision, fans out deliveries.',
+    entry: 'functions/router/handler.ts',
+    // About fifteen DynamoDB requests and one SQS batch per referral, the records of a batch in parallel: tens of
+    // milliseconds in AWS. 10 s leaves room for SDK retries and a loaded local machine; a crashed batch then
+    // returns after 61 s (visibility), not 181 s.
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: {
+      referrals: 'readWrite',
+      audit: 'readWrite',
+      metrics: 'readWrite',
+      directory: 'read',
+      idempotency: 'readWrite',
+    },
+    sendsTo: ['notifications'],
+  },
+  notifier: {
+    purpose: 'Delivers one referral to one recipient as a signed webhook and records the delivery.',
+    entry: 'functions/notifier/handler.ts',
+    // One webhook POST per record (bounded by webhookTimeoutSeconds) and about five DynamoDB requests, the records
+    // of a batch in parallel (Powertools BatchProcessor). A stop notice after a cancellation that raced the POST is
+    // a second POST; if both are slow it does not fit, the invocation times out and the retry sends the stop notice.
+    timeoutSeconds: webhookTimeoutSeconds + 2,
+    memoryMb: 256,
+    tables: {
+      referrals: 'readWrite',
+      audit: 'readWrite',
+      metrics: 'readWrite',
+      directory: 'read',
+      idempotency: 'readWrite',
+    },
+    sendsTo: [],
+  },
+};
+
+export const functionNames = Object.keys(functions) as FunctionName[];
