@@ -168,7 +168,8 @@ export const guardDescriptions: Record<LifecycleGuard, string> = {
   'newer-message':
     "the sender's message is newer than the last one applied (`lastMessageAt`), so an update delayed in transit cannot overwrite a later one",
   'deadline-passed': 'its response deadline (`deadline`) is at or before now',
-  'deadline-passed-not-nudged': 'its response deadline has passed and no reminder was sent yet (`nudgedAt` unset)',
+  'deadline-passed-not-nudged':
+    'its response deadline has passed and no reminder was sent yet (`nudgedAt` unset)',
   'deadline-passed-after-nudge': 'its response deadline has passed after the one reminder (`nudgedAt` set)',
 };
 
@@ -272,7 +273,13 @@ const referralRules: readonly LifecycleRule<'referral'>[] = [
     roles: ['system'],
     audit: 'referral.routed',
     // Today's routingCounts: counted once per referral when it is routed.
-    counts: ['referrals.received', 'referrals.need', 'referrals.matched', 'referrals.unmet', 'referrals.no-team'],
+    counts: [
+      'referrals.received',
+      'referrals.need',
+      'referrals.matched',
+      'referrals.unmet',
+      'referrals.no-team',
+    ],
     // Partners hear through their own offers (`offer`), so the referral's own notice is the team's.
     notices: [{ to: 'team', kind: 'assigned' }],
   },
@@ -724,7 +731,9 @@ export function decide<E extends LifecycleEntity>(
   }
   const allowed = allowedEvents(entity, current.state);
   return notAllowed(
-    allowed.length === 0 ? `${current.state} is final` : `allowed from ${current.state}: ${allowed.join(', ')}`,
+    allowed.length === 0
+      ? `${current.state} is final`
+      : `allowed from ${current.state}: ${allowed.join(', ')}`,
   );
 }
 
@@ -780,7 +789,8 @@ export function checkGuard(
       const message = Date.parse(facts.messageAt);
       if (message > last) return 'holds';
       // The same timestamp is this message again (a retry after a crash): today's "already applied".
-      if (message === last) return { repeat: true, why: `the message of ${facts.messageAt} was already applied` };
+      if (message === last)
+        return { repeat: true, why: `the message of ${facts.messageAt} was already applied` };
       return { repeat: false, why: `a newer message (${current.lastMessageAt}) was already applied` };
     }
     case 'deadline-passed':
