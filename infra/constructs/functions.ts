@@ -140,5 +140,10 @@ function grantTableAccess(table: ITable, fn: NodejsFunction, access: TableAccess
     case 'readWrite':
       table.grantReadWriteData(fn);
       return;
+    case 'append':
+      // PutItem alone: grantWriteData would add UpdateItem, DeleteItem and BatchWriteItem (a batch put cannot
+      // carry a condition, so it could overwrite an entry).
+      table.grant(fn, 'dynamodb:PutItem');
+      return;
   }
 }

@@ -1,11 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { tableNames, tables, type TableName } from '#system/resources.ts';
 import { byName, constructId } from './naming.ts';
 
 /**
- * One DynamoDB table per entry in the topology's `tables`.
+ * One DynamoDB table per entry in the topology's `tables`, with the global secondary indexes it declares.
  *
  * Every table holds referral data or the records that make its processing exactly-once, so every table gets the
  * same protection: on-demand capacity (traffic follows GP surgery hours and is spiky; nobody should have to tune
@@ -23,7 +23,7 @@ export class Tables extends Construct {
     super(scope, id);
     this.byName = byName(tableNames, (name) => {
       const spec = tables[name];
-      return new Table(this, constructId(name), {
+      const table = new Table(this, constructId(name), {
         partitionKey: { name: spec.partitionKey, type: AttributeType.STRING },
         ...(spec.sortKey === undefined
           ? {}
@@ -35,6 +35,17 @@ export class Tables extends Construct {
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      for (const index of spec.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+          ...(index.sortKey === undefined
+            ? {}
+            : { sortKey: { name: index.sortKey, type: AttributeType.STRING } }),
+          projectionType: index.projection === 'all' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
+        });
+      }
+      return table;
     });
   }
 }

@@ -1,8 +1,11 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   ResourceInUseException,
   type AttributeDefinition,
+  type CreateTableCommandInput,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -12,35 +15,82 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { queues, tables, type QueueName, type TableName } from '#system/resources.ts';
+import { queues, tables, type QueueName, type TableName, type TableSpec } from '#system/resources.ts';
 
 /**
  * Creates the topology's tables and queues on the local servers. Safe to run on every start: what exists is kept
- * (with its data). Queue URLs are returned addressed at the local endpoint, so the SDK sends to it.
+ * (with its data). A table kept from before a change to its keys or indexes is refused, not altered: DynamoDB
+ * cannot change a table's key schema either, and the data under DATA_DIR is a development store the developer
+ * may still want to look at (docs/operations.md says how to start afresh). Queue URLs are returned addressed at
+ * the local endpoint, so the SDK sends to it.
  */
+
+const keySchema = (partitionKey: string, sortKey: string | undefined): KeySchemaElement[] => [
+  { AttributeName: partitionKey, KeyType: 'HASH' },
+  ...(sortKey === undefined ? [] : [{ AttributeName: sortKey, KeyType: 'RANGE' as const }]),
+];
+
+/** The CreateTable request for a table spec: its keys and its global secondary indexes. */
+export function createTableInput(name: string, spec: TableSpec): CreateTableCommandInput {
+  const keyNames = new Set([spec.partitionKey, ...(spec.sortKey === undefined ? [] : [spec.sortKey])]);
+  const indexes: GlobalSecondaryIndex[] = (spec.indexes ?? []).map((index) => {
+    keyNames.add(index.partitionKey);
+    if (index.sortKey !== undefined) keyNames.add(index.sortKey);
+    return {
+      IndexName: index.name,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: { ProjectionType: index.projection === 'all' ? 'ALL' : 'KEYS_ONLY' },
+    };
+  });
+  const attributes: AttributeDefinition[] = [...keyNames].map((key) => ({
+    AttributeName: key,
+    AttributeType: 'S',
+  }));
+  return {
+    TableName: name,
+    KeySchema: keySchema(spec.partitionKey, spec.sortKey),
+    AttributeDefinitions: attributes,
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(indexes.length === 0 ? {} : { GlobalSecondaryIndexes: indexes }),
+  };
+}
+
+/** `referralId, sk; worklist(recipientKey, worklistSortKey)`: what a table's keys are, to compare and to show. */
+const describeKeys = (
+  keys: KeySchemaElement[] | undefined,
+  indexes: Array<{ IndexName?: string; KeySchema?: KeySchemaElement[] }> = [],
+): string =>
+  [
+    (keys ?? []).map((k) => k.AttributeName).join(', '),
+    ...indexes
+      .map((i) => `${i.IndexName}(${(i.KeySchema ?? []).map((k) => k.AttributeName).join(', ')})`)
+      .sort(),
+  ].join('; ');
+
+async function refuseIfKeysDiffer(client: DynamoDBClient, name: string, spec: TableSpec): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+  const wanted = createTableInput(name, spec);
+  const found = describeKeys(Table?.KeySchema, Table?.GlobalSecondaryIndexes);
+  const expected = describeKeys(wanted.KeySchema, wanted.GlobalSecondaryIndexes);
+  if (found !== expected) {
+    throw new Error(
+      `The local table "${name}" was created with keys (${found}) but the system description now has ` +
+        `(${expected}). It is a development store from an older version: delete the data directory ` +
+        `(DATA_DIR, default .data) or start with --in-memory.`,
+    );
+  }
+}
 
 export async function createTables(client: DynamoDBClient): Promise<Record<TableName, string>> {
   const names = {} as Record<TableName, string>;
-  for (const [name, spec] of Object.entries(tables) as Array<[TableName, (typeof tables)[TableName]]>) {
-    const keys: KeySchemaElement[] = [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }];
-    const attributes: AttributeDefinition[] = [{ AttributeName: spec.partitionKey, AttributeType: 'S' }];
-    if (spec.sortKey) {
-      keys.push({ AttributeName: spec.sortKey, KeyType: 'RANGE' });
-      attributes.push({ AttributeName: spec.sortKey, AttributeType: 'S' });
-    }
+  for (const [name, spec] of Object.entries(tables) as Array<[TableName, TableSpec]>) {
     try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          KeySchema: keys,
-          AttributeDefinitions: attributes,
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await client.send(new CreateTableCommand(createTableInput(name, spec)));
     } catch (error) {
       // dynalite's errors carry the name but are not instances of the SDK's class.
       if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException')
         throw error;
+      await refuseIfKeysDiffer(client, name, spec);
     }
     // dynalite cannot set TTL (UpdateTimeToLive); expired records are harmless here, and DynamoDB's TTL is
     // itself only eventual, so nothing relies on prompt deletion.

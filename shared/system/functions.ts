@@ -8,7 +8,14 @@ import type { QueueName, TableName } from '#system/resources.ts';
 
 export type FunctionName = 'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier';
 
-export type TableAccess = 'read' | 'readWrite';
+/**
+ * - `read`: get, query, scan.
+ * - `readWrite`: read, put, update, delete.
+ * - `append`: put only, and nothing else (no read, update or delete), for the append-only audit table: a function
+ *   can add an entry but never change or remove one. IAM cannot require the put's condition; the audit adapter
+ *   always writes with `attribute_not_exists`, and the contract suite shows a repeat changes nothing.
+ */
+export type TableAccess = 'read' | 'readWrite' | 'append';
 
 /** Settings a target must provide (CDK from context, the local stack from its development issuer). */
 export const settingNames = ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'] as const;
@@ -47,7 +54,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     tables: {
       referrals: 'readWrite',
-      audit: 'readWrite',
+      audit: 'append',
       metrics: 'readWrite',
       directory: 'read',
       idempotency: 'readWrite',
@@ -83,7 +90,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     tables: {
       referrals: 'readWrite',
-      audit: 'readWrite',
+      audit: 'append',
       metrics: 'readWrite',
       directory: 'read',
       idempotency: 'readWrite',
@@ -100,7 +107,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     tables: {
       referrals: 'readWrite',
-      audit: 'readWrite',
+      audit: 'append',
       metrics: 'readWrite',
       directory: 'read',
       idempotency: 'readWrite',

@@ -16,6 +16,20 @@ export interface TableSpec {
   sortKey?: string;
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some time after it. */
   timeToLiveAttribute?: string;
+  /** Global secondary indexes, created with the table (CDK and locally) from this one description. */
+  indexes?: readonly IndexSpec[];
+}
+
+/**
+ * A global secondary index. Both keys are strings. `projection` is what an index item carries besides the keys:
+ * every attribute, or only the keys (a reader then fetches the item itself).
+ */
+export interface IndexSpec {
+  name: string;
+  purpose: string;
+  partitionKey: string;
+  sortKey?: string;
+  projection: 'all' | 'keys-only';
 }
 
 export interface QueueSpec {
@@ -40,8 +54,31 @@ export interface QueueSpec {
 
 export const tables: Record<TableName, TableSpec> = {
   referrals: {
-    purpose: 'One item per referral: the request, its status, the routing decision and each delivery.',
+    purpose:
+      'Each referral and what belongs to it, one partition per referral: the referral (status, routing, deliveries) ' +
+      'at sk "referral"; responses and outcomes as items beside it.',
     partitionKey: 'referralId',
+    // The sort key is there before anything but the referral item needs it: adding one later means a new table
+    // and a copy of every referral (the key schema of a DynamoDB table cannot change). Item kinds are prefixes:
+    // `referral` today, then e.g. `response#<at>#<id>`, `outcome#<at>#<id>` (shared/adapters/dynamodb/referral-store.ts).
+    sortKey: 'sk',
+    indexes: [
+      {
+        name: 'worklist',
+        purpose:
+          "A recipient's worklist, by status, newest first: Query recipientKey = 'team#<id>' or 'partner#<id>', " +
+          "optionally begins_with(worklistSortKey, '<status>#'), ScanIndexForward false.",
+        // Sparse: only items that set recipientKey are listed, so the referral item (which names several
+        // recipients) stays out and a worklist entry is written when the item that lists it is.
+        partitionKey: 'recipientKey',
+        // `<status>#<listedAt ISO timestamp>`: one status's entries are contiguous and sort by time.
+        sortKey: 'worklistSortKey',
+        // A worklist page is then one Query with no GetItem per row. A projection cannot be changed without
+        // rebuilding the index, so guessing a list of attributes now would be the migration this avoids; the
+        // cost is only that listed items are written twice, and only listed items are.
+        projection: 'all',
+      },
+    ],
   },
   audit: {
     purpose: 'Append-only record of who did what to which referral, one item per step (never updated).',

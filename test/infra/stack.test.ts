@@ -72,8 +72,36 @@ describe('tables', () => {
           ? undefined
           : { AttributeName: spec.timeToLiveAttribute, Enabled: true },
       );
+      expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+        spec.indexes?.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            ...(index.sortKey === undefined ? [] : [{ AttributeName: index.sortKey, KeyType: 'RANGE' }]),
+          ],
+          Projection: { ProjectionType: index.projection === 'all' ? 'ALL' : 'KEYS_ONLY' },
+        })),
+      );
     },
   );
+
+  it('referrals: a referral partition with a sort key, and a worklist index by recipient, status and time', () => {
+    const props = resource(logicalIdOf(stack.tables.byName.referrals)).Properties;
+    expect(props.KeySchema).toEqual([
+      { AttributeName: 'referralId', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(props.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'worklist',
+        KeySchema: [
+          { AttributeName: 'recipientKey', KeyType: 'HASH' },
+          { AttributeName: 'worklistSortKey', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
 });
 
 describe('queues', () => {
@@ -252,12 +280,30 @@ describe('functions', () => {
             expect([...actions]).toEqual(expect.arrayContaining(readActions));
             expect(writeActions.filter((action) => actions.has(action))).toEqual([]);
             break;
+          case 'append':
+            expect([...actions]).toEqual(['dynamodb:PutItem']);
+            break;
           case undefined:
             expect(actions.size, `${name} must not touch the ${table} table`).toBe(0);
         }
       }
     },
   );
+
+  it('the audit table is append-only for every function: put, never update, delete or batch-write', () => {
+    const audit = logicalIdOf(stack.tables.byName.audit);
+    const writers = functionNames.filter((name) => functions[name].tables.audit !== undefined);
+    expect(writers).toEqual(['intake', 'router', 'notifier']);
+    for (const name of functionNames) {
+      const grants = grantsOf(name);
+      const actions = [...(grants.get(audit) ?? []), ...(grants.get(`${audit}/index/*`) ?? [])];
+      expect(actions, `${name} on the audit table`).toEqual(
+        writers.includes(name) ? ['dynamodb:PutItem'] : [],
+      );
+      for (const forbidden of ['UpdateItem', 'DeleteItem', 'BatchWriteItem', '*'])
+        expect(actions.some((action) => action === `dynamodb:${forbidden}`)).toBe(false);
+    }
+  });
 
   it.each(functionNames)(
     '%s: may send to the queues it sends to and consume only the queue it consumes',
@@ -681,12 +727,20 @@ function grantsOf(name: FunctionName): Map<string, Set<string>> {
       if (!isObject(statement) || statement.Effect !== 'Allow') continue;
       const actions = asArray(statement.Action ?? []).map(String);
       for (const target of asArray(statement.Resource ?? [])) {
-        const key = typeof target === 'string' ? target : logicalIdIn(target);
+        const key = typeof target === 'string' ? target : (indexArnIn(target) ?? logicalIdIn(target));
         grants.set(key, setOf(...(grants.get(key) ?? []), ...actions));
       }
     }
   }
   return grants;
+}
+
+/** `<table logical id>/index/*` for `{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/*']] }`. */
+function indexArnIn(reference: Json): string | undefined {
+  const join = isObject(reference) ? reference['Fn::Join'] : undefined;
+  const parts = Array.isArray(join) ? join[1] : undefined;
+  if (!Array.isArray(parts) || parts.length !== 2 || parts[1] !== '/index/*') return undefined;
+  return `${logicalIdIn(parts[0])}/index/*`;
 }
 
 function asArray(value: Json): Json[] {

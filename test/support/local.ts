@@ -17,6 +17,7 @@ import { toRecord } from '../../infra/local/sqs-poller.ts';
 import type { FunctionName } from '#system/functions.ts';
 import type { QueueName } from '#system/resources.ts';
 import { dayCount } from '#adapters/dynamodb/metric-counters.ts';
+import { referralKey } from '#adapters/dynamodb/referral-store.ts';
 import type { MetricCount } from '#reporting/ports.ts';
 import { authorizerContext, type Caller } from '#auth/caller.ts';
 import type { Referral } from '#referral/domain/referral.ts';
@@ -89,11 +90,14 @@ export function sqsEvent(queue: QueueName, messages: Message[]): SQSEvent {
   return { Records: messages.map((m) => toRecord(m, queue)) };
 }
 
+/** The referral as stored, read straight from the table (with the adapter's key, not through the adapter). */
 export async function storedReferral(aws: LocalAws, referralId: string): Promise<Referral | undefined> {
   const { Item } = await aws.documentClient.send(
-    new GetCommand({ TableName: aws.tables.referrals, Key: { referralId }, ConsistentRead: true }),
+    new GetCommand({ TableName: aws.tables.referrals, Key: referralKey(referralId), ConsistentRead: true }),
   );
-  return Item as Referral | undefined;
+  if (Item === undefined) return undefined;
+  const { sk: _sk, ...referral } = Item;
+  return referral as Referral;
 }
 
 export async function auditOf(aws: LocalAws, referralId: string): Promise<Array<Record<string, unknown>>> {

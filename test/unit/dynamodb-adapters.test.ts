@@ -154,7 +154,7 @@ describe('DynamoReferralStore', () => {
     await expect(store.create(referral)).resolves.toBe(false);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'referrals-table',
-      Item: referral,
+      Item: { ...referral, sk: 'referral' },
       ConditionExpression: 'attribute_not_exists(referralId)',
     });
   });
@@ -165,12 +165,15 @@ describe('DynamoReferralStore', () => {
   });
 
   it('get reads consistently and returns undefined for a missing item', async () => {
-    ddb.on(GetCommand).resolvesOnce({ Item: referral }).resolvesOnce({});
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...referral, sk: 'referral' } })
+      .resolvesOnce({});
     await expect(store.get(id)).resolves.toEqual(referral);
     await expect(store.get('missing')).resolves.toBeUndefined();
     expect(ddb).toHaveReceivedCommandWith(GetCommand, {
       TableName: 'referrals-table',
-      Key: { referralId: id },
+      Key: { referralId: id, sk: 'referral' },
       ConsistentRead: true,
     });
   });
@@ -181,7 +184,7 @@ describe('DynamoReferralStore', () => {
     ddb.on(GetCommand).resolves({ Item: routed });
     await expect(store.recordRouting(id, decision)).resolves.toEqual(routed);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { referralId: id },
+      Key: { referralId: id, sk: 'referral' },
       ConditionExpression: '#status = :received',
       ExpressionAttributeValues: {
         ':routed': 'routed',
@@ -260,7 +263,7 @@ describe('DynamoReferralStore', () => {
     ddb.on(DeleteCommand).rejects(conditionFailed());
     await expect(store.deleteUnacknowledged(id)).resolves.toBeUndefined();
     expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
-      Key: { referralId: id },
+      Key: { referralId: id, sk: 'referral' },
       ConditionExpression: '#status = :received',
       ExpressionAttributeValues: { ':received': 'received' },
     });

@@ -9,7 +9,29 @@ import type { DeliveryState, Referral, RoutingDecision } from '#referral/domain/
 import type { ReferralStore } from '#referral/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
-/** Referrals table: one item per referral, keyed by referralId; every state change is a conditional write. */
+/**
+ * The referral's own item in its partition. Its deliveries stay inside it, not as items of their own: a delivery's
+ * sending mark is refused once the referral is cancelled, and the delivered mark hands back the referral with any
+ * cancellation that raced the POST, both in one single-item conditional write. Across items that would need a
+ * transaction, which the local DynamoDB (dynalite) cannot run. Responses and outcomes, which no write of the
+ * referral has to see atomically, get items of their own (`response#...`, `outcome#...`) when they arrive.
+ */
+export const referralItem = 'referral';
+
+/** The key of a referral's item in the referrals table. */
+export const referralKey = (referralId: string): { referralId: string; sk: string } => ({
+  referralId,
+  sk: referralItem,
+});
+
+/** The referral an item holds: the sort key is the table's business, not the referral's. */
+function referralOf(item: Record<string, unknown> | undefined): Referral | undefined {
+  if (item === undefined) return undefined;
+  const { sk: _sk, ...referral } = item;
+  return referral as unknown as Referral;
+}
+
+/** Referrals table: the referral's item at sk `referral`; every state change is a conditional write. */
 export class DynamoReferralStore implements ReferralStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -21,7 +43,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: referral,
+          Item: { ...referral, ...referralKey(referral.referralId) },
           ConditionExpression: 'attribute_not_exists(referralId)',
         }),
       ),
@@ -30,9 +52,9 @@ export class DynamoReferralStore implements ReferralStore {
 
   async get(referralId: string): Promise<Referral | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { referralId }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: referralKey(referralId), ConsistentRead: true }),
     );
-    return Item as Referral | undefined;
+    return referralOf(Item);
   }
 
   async recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined> {
@@ -43,7 +65,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           UpdateExpression:
             'SET #status = :routed, routing = :decision, deliveryStatus = :pending, updatedAt = :at',
           ConditionExpression: '#status = :received',
@@ -86,7 +108,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: '#status = :routed AND #version = :version',
           ExpressionAttributeNames: names,
@@ -111,7 +133,7 @@ export class DynamoReferralStore implements ReferralStore {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           UpdateExpression:
             'SET deliveryStatus.#delivery.#status = :sending, deliveryStatus.#delivery.attemptedAt = :at ' +
             'ADD deliveryStatus.#delivery.attempts :one',
@@ -129,7 +151,7 @@ export class DynamoReferralStore implements ReferralStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      updated = Attributes as Referral | undefined;
+      updated = referralOf(Attributes);
     });
     return updated;
   }
@@ -145,7 +167,7 @@ export class DynamoReferralStore implements ReferralStore {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           UpdateExpression:
             'SET deliveryStatus.#delivery.#status = :delivered, deliveryStatus.#delivery.deliveredAt = :at, ' +
             'deliveryStatus.#delivery.responseStatus = :response, updatedAt = :at ' +
@@ -161,7 +183,7 @@ export class DynamoReferralStore implements ReferralStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      updated = Attributes as Referral | undefined;
+      updated = referralOf(Attributes);
     });
     return updated;
   }
@@ -171,7 +193,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           UpdateExpression:
             'SET deliveryStatus.#delivery.#status = :retrying, deliveryStatus.#delivery.lastFailure = :reason',
           ConditionExpression: 'deliveryStatus.#delivery.#status = :sending',
@@ -187,7 +209,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           ConditionExpression: '#status = :received',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':received': 'received' },
@@ -226,7 +248,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId: change.referralId },
+          Key: referralKey(change.referralId),
           UpdateExpression: `SET ${sets.join(', ')} ADD #version :one${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression:
             '#status <> :cancelled AND #practiceOds = :ods AND (attribute_not_exists(lastMessageAt) OR lastMessageAt < :messageAt)',
@@ -242,7 +264,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId: change.referralId },
+          Key: referralKey(change.referralId),
           UpdateExpression:
             'SET #status = :cancelled, cancellation = :cancellation, lastMessageAt = :messageAt, updatedAt = :at',
           ConditionExpression: '#status <> :cancelled AND practiceOds = :ods',
@@ -269,7 +291,7 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { referralId },
+          Key: referralKey(referralId),
           UpdateExpression: cancellation
             ? 'SET deliveryStatus.#delivery.cancellationNoticeAt = :value'
             : 'SET deliveryStatus.#delivery.updateNoticeVersion = :value',
