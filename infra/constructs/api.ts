@@ -67,9 +67,9 @@ const gatewayResponses: ReadonlyArray<{
 }> = [
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, outcome: 'notFound' },
   { type: ResponseType.REQUEST_TOO_LARGE, outcome: 'payloadTooLarge' },
-  // No Authorization header, or the authorizer refused the token (it throws "Unauthorized"). RFC 6750 asks a 401
-  // to name the scheme the client should use.
-  { type: ResponseType.UNAUTHORIZED, outcome: 'unauthorized', headers: { 'WWW-Authenticate': "'Bearer'" } },
+  // No Authorization header, or the authorizer refused the token (it throws "Unauthorized"). The outcome carries
+  // WWW-Authenticate (RFC 6750: a 401 names the scheme the client should use).
+  { type: ResponseType.UNAUTHORIZED, outcome: 'unauthorized' },
   // The authorizer's policy does not allow the method.
   { type: ResponseType.ACCESS_DENIED, outcome: 'forbidden' },
   // A valid token whose subject is not in `apiClients`: it has no key in the usage plan, so it may not call.
@@ -175,8 +175,8 @@ export class Api extends Construct {
           : {
               templates: Object.fromEntries(errorContentTypes.map((contentType) => [contentType, template])),
             }),
-        // The same headers as every answer the functions give (shared/http/responses.ts).
-        responseHeaders: { ...literalHeaders(securityHeaders), ...headers },
+        // The same headers as every answer the functions give (shared/http/responses.ts), and the outcome's own.
+        responseHeaders: { ...literalHeaders({ ...securityHeaders, ...answer?.headers }), ...headers },
       });
     }
 

@@ -9,7 +9,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { tokenClockToleranceSeconds } from '#auth/caller.ts';
-import { gatewayOutcomes } from '#http/operation-outcome.ts';
+import { gatewayOutcomes, type GatewayOutcome } from '#http/operation-outcome.ts';
 import { securityHeaders } from '#http/responses.ts';
 import { authorizerCacheSeconds, clientThrottle } from '#system/limits.ts';
 import { routes, type RouteSpec } from '#system/routes.ts';
@@ -151,11 +151,7 @@ export async function startLocalGateway(options: {
         header(headers, 'authorization'),
         `arn:aws:execute-api:eu-west-2:000000000000:local/local/${match.route.method}${url.pathname}`,
       );
-      if (decision.kind === 'unauthorized') {
-        const refused = outcome(gatewayOutcomes.unauthorized);
-        refused.headers = { ...refused.headers, 'WWW-Authenticate': 'Bearer' };
-        return refused;
-      }
+      if (decision.kind === 'unauthorized') return outcome(gatewayOutcomes.unauthorized);
       if (decision.kind === 'denied') return outcome(gatewayOutcomes.forbidden);
       authorizerContext = decision.context;
     }
@@ -195,10 +191,14 @@ export async function startLocalGateway(options: {
   };
 }
 
-function outcome(answer: { status: number; body: unknown }): APIGatewayProxyResult {
+function outcome(answer: GatewayOutcome): APIGatewayProxyResult {
   return {
     statusCode: answer.status,
-    headers: { 'Content-Type': 'application/fhir+json; charset=utf-8', ...securityHeaders },
+    headers: {
+      'Content-Type': 'application/fhir+json; charset=utf-8',
+      ...securityHeaders,
+      ...answer.headers,
+    },
     body: JSON.stringify(answer.body),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ReferralStatusViewSchema } from '#referral/application/referral-status.ts';
 import { AcknowledgementSchema } from '#referral/application/submit-referral.ts';
 import { ReferralRequest } from '#referral/domain/referral.ts';
+import { barsErrorCodes, issueTypes } from '#kernel/errors.ts';
 import { barsErrorCodeSystem } from '#http/operation-outcome.ts';
 
 /**
@@ -65,41 +66,6 @@ export const ReferralStatusView = ReferralStatusViewSchema.meta({
     'Where a referral went and how far it got. It carries no patient identifiers: it answers "was it routed ' +
     'and delivered?", not "who is the patient?".',
 });
-
-/** FHIR issue-type codes we use; the same list as `IssueType` in operation-outcome.ts. */
-export const issueTypes = [
-  'invalid',
-  'structure',
-  'required',
-  'value',
-  'invariant',
-  'not-supported',
-  'too-long',
-  'not-found',
-  'conflict',
-  'duplicate',
-  'processing',
-  'throttled',
-  'login',
-  'forbidden',
-  'transient',
-  'exception',
-] as const;
-
-/** BaRS error codes we answer with; the same list as `BarsErrorCode` in operation-outcome.ts. */
-export const barsErrorCodes = [
-  'REC_BAD_REQUEST',
-  'REC_UNAUTHORIZED',
-  'REC_FORBIDDEN',
-  'REC_NOT_FOUND',
-  'REC_NOT_ACCEPTABLE',
-  'REC_CONFLICT',
-  'REC_UNPROCESSABLE_ENTITY',
-  'REC_PAYLOAD_TOO_LARGE',
-  'SEND_TOO_MANY_REQUESTS',
-  'REC_SERVER_ERROR',
-  'REC_SERVICE_UNAVAILABLE',
-] as const;
 
 export const OperationOutcome = z
   .object({

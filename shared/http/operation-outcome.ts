@@ -1,3 +1,11 @@
+import {
+  errorOutcomes,
+  type BarsErrorCode,
+  type ErrorOutcome,
+  type IssueType,
+  type OutcomeIssue,
+} from '#kernel/errors.ts';
+
 /**
  * FHIR OperationOutcome: how every client error is told, on every route, in AWS and locally.
  * The BaRS error code goes in `issue.details.coding`; `expression` names the offending field.
@@ -5,45 +13,7 @@
 
 export const barsErrorCodeSystem = 'https://fhir.nhs.uk/CodeSystem/http-error-codes';
 
-export type BarsErrorCode =
-  | 'REC_BAD_REQUEST'
-  | 'REC_UNAUTHORIZED'
-  | 'REC_FORBIDDEN'
-  | 'REC_NOT_FOUND'
-  | 'REC_NOT_ACCEPTABLE'
-  | 'REC_CONFLICT'
-  | 'REC_UNPROCESSABLE_ENTITY'
-  | 'REC_PAYLOAD_TOO_LARGE'
-  | 'SEND_TOO_MANY_REQUESTS'
-  | 'REC_SERVER_ERROR'
-  | 'REC_SERVICE_UNAVAILABLE';
-
-/** FHIR issue-type codes we use (http://hl7.org/fhir/issue-type). */
-export type IssueType =
-  | 'invalid'
-  | 'structure'
-  | 'required'
-  | 'value'
-  | 'invariant'
-  | 'not-supported'
-  | 'too-long'
-  | 'not-found'
-  | 'conflict'
-  | 'duplicate'
-  | 'processing'
-  | 'throttled'
-  | 'login'
-  | 'forbidden'
-  | 'transient'
-  | 'exception';
-
-export interface OutcomeIssue {
-  code: IssueType;
-  /** Human-readable: the field and the rule it broke. */
-  diagnostics: string;
-  /** Path of the offending element, e.g. `patient.nhsNumber`. */
-  expression?: string;
-}
+export type { BarsErrorCode, IssueType, OutcomeIssue } from '#kernel/errors.ts';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
@@ -87,71 +57,65 @@ export function operationOutcome(errorCode: BarsErrorCode, issues: OutcomeIssue[
   };
 }
 
+/** An answer the gateway gives itself: status, fixed headers and OperationOutcome body. */
+export interface GatewayOutcome {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: OperationOutcome;
+}
+
+/**
+ * A gateway answer of one kind (a row of kernel/errors.ts's table, or one only the gateway gives): its status, code
+ * and headers, and one issue of its first issue type.
+ */
+function gatewayOutcome(
+  kind: Pick<ErrorOutcome, 'status' | 'code' | 'issueTypes' | 'headers'>,
+  diagnostics: string,
+): GatewayOutcome {
+  return {
+    status: kind.status,
+    headers: kind.headers ?? {},
+    body: operationOutcome(kind.code, [{ code: kind.issueTypes[0], diagnostics }]),
+  };
+}
+
 /**
  * Answers API Gateway gives before any function runs (unknown route, oversized body, throttling). The CDK stack
- * installs them as gateway responses and the local gateway sends the same bodies, so clients see one shape.
+ * installs them as gateway responses and the local gateway sends the same bodies, so clients see one shape. Those a
+ * function could also give are rows of the error table; throttling, oversized headers and the gateway's own failure
+ * only the gateway gives, so they are spelled out here.
  */
 export const gatewayOutcomes = {
-  notFound: {
-    status: 404,
-    body: operationOutcome('REC_NOT_FOUND', [
-      { code: 'not-found', diagnostics: 'No such route: docs/api.md lists the routes offered' },
-    ]),
-  },
-  payloadTooLarge: {
-    status: 413,
-    body: operationOutcome('REC_PAYLOAD_TOO_LARGE', [
-      { code: 'too-long', diagnostics: 'Request body exceeds the 256 KB limit for a referral' },
-    ]),
-  },
-  unauthorized: {
-    status: 401,
-    body: operationOutcome('REC_UNAUTHORIZED', [
-      { code: 'login', diagnostics: 'A valid bearer token is required (Authorization: Bearer <JWT>)' },
-    ]),
-  },
-  forbidden: {
-    status: 403,
-    body: operationOutcome('REC_FORBIDDEN', [
-      { code: 'forbidden', diagnostics: 'The token does not allow this' },
-    ]),
-  },
-  throttled: {
-    status: 429,
-    body: operationOutcome('SEND_TOO_MANY_REQUESTS', [
-      { code: 'throttled', diagnostics: 'Too many requests: retry after the interval in Retry-After' },
-    ]),
-  },
-  badRequestBody: {
-    status: 400,
-    body: operationOutcome('REC_BAD_REQUEST', [
-      { code: 'invalid', diagnostics: 'Request could not be read by the gateway' },
-    ]),
-  },
-  malformedPath: {
-    status: 400,
-    body: operationOutcome('REC_BAD_REQUEST', [
-      { code: 'invalid', diagnostics: 'The request path has a malformed percent-escape (% must start %XX)' },
-    ]),
-  },
-  headersTooLarge: {
-    status: 431,
-    body: operationOutcome('REC_BAD_REQUEST', [
-      {
-        code: 'too-long',
-        diagnostics:
-          'Request line and headers exceed the 10240-byte limit (API Gateway: request line and header values)',
-      },
-    ]),
-  },
+  notFound: gatewayOutcome(
+    errorOutcomes.NotFoundError,
+    'No such route: docs/api.md lists the routes offered',
+  ),
+  payloadTooLarge: gatewayOutcome(
+    errorOutcomes.PayloadTooLargeError,
+    'Request body exceeds the 256 KB limit for a referral',
+  ),
+  unauthorized: gatewayOutcome(
+    errorOutcomes.UnauthorizedError,
+    'A valid bearer token is required (Authorization: Bearer <JWT>)',
+  ),
+  forbidden: gatewayOutcome(errorOutcomes.ForbiddenError, 'The token does not allow this'),
+  // Retry-After depends on who throttles (API Gateway per response type, the local gateway per client's bucket).
+  throttled: gatewayOutcome(
+    { status: 429, code: 'SEND_TOO_MANY_REQUESTS', issueTypes: ['throttled'] },
+    'Too many requests: retry after the interval in Retry-After',
+  ),
+  badRequestBody: gatewayOutcome(errorOutcomes.ValidationError, 'Request could not be read by the gateway'),
+  malformedPath: gatewayOutcome(
+    errorOutcomes.ValidationError,
+    'The request path has a malformed percent-escape (% must start %XX)',
+  ),
+  headersTooLarge: gatewayOutcome(
+    { status: 431, code: 'REC_BAD_REQUEST', issueTypes: ['too-long'] },
+    'Request line and headers exceed the 10240-byte limit (API Gateway: request line and header values)',
+  ),
   /** The gateway itself failed (API Gateway's DEFAULT_5XX): nothing was acknowledged. */
-  gatewayError: {
-    status: 502,
-    body: operationOutcome('REC_SERVER_ERROR', [
-      {
-        code: 'exception',
-        diagnostics: 'The gateway could not complete the request; nothing was acknowledged',
-      },
-    ]),
-  },
-} as const;
+  gatewayError: gatewayOutcome(
+    { status: 502, code: 'REC_SERVER_ERROR', issueTypes: ['exception'] },
+    'The gateway could not complete the request; nothing was acknowledged',
+  ),
+} satisfies Record<string, GatewayOutcome>;

@@ -1,7 +1,55 @@
 /**
- * Errors the domain and use cases raise, typed so that one place (shared/http/responses.ts) maps each to an
- * HTTP status and an OperationOutcome. Anything else that escapes is a server fault.
+ * Errors the domain and use cases raise, and the ONE table (`errorOutcomes`, at the end) saying how each is
+ * answered: HTTP status, BaRS error code, FHIR issue types, extra headers. The table is data here, so the domain can
+ * own it without knowing HTTP; shared/http/responses.ts renders it, and the gateway's own answers
+ * (shared/http/operation-outcome.ts) take their rows from it. Anything else that escapes is a fault of ours.
  */
+
+/** BaRS error codes we answer with (https://fhir.nhs.uk/CodeSystem/http-error-codes). */
+export const barsErrorCodes = [
+  'REC_BAD_REQUEST',
+  'REC_UNAUTHORIZED',
+  'REC_FORBIDDEN',
+  'REC_NOT_FOUND',
+  'REC_NOT_ACCEPTABLE',
+  'REC_CONFLICT',
+  'REC_UNPROCESSABLE_ENTITY',
+  'REC_PAYLOAD_TOO_LARGE',
+  'SEND_TOO_MANY_REQUESTS',
+  'REC_SERVER_ERROR',
+  'REC_SERVICE_UNAVAILABLE',
+] as const;
+export type BarsErrorCode = (typeof barsErrorCodes)[number];
+
+/** FHIR issue-type codes we use (http://hl7.org/fhir/issue-type). */
+export const issueTypes = [
+  'invalid',
+  'structure',
+  'required',
+  'value',
+  'invariant',
+  'not-supported',
+  'too-long',
+  'not-found',
+  'conflict',
+  'duplicate',
+  'processing',
+  'throttled',
+  'login',
+  'forbidden',
+  'transient',
+  'exception',
+] as const;
+export type IssueType = (typeof issueTypes)[number];
+
+/** One issue of an OperationOutcome, before it is given its severity and BaRS coding. */
+export interface OutcomeIssue {
+  code: IssueType;
+  /** Human-readable: the field and the rule it broke. */
+  diagnostics: string;
+  /** Path of the offending element, e.g. `patient.nhsNumber`. */
+  expression?: string;
+}
 
 export interface FieldProblem {
   /** Dotted path of the offending field, e.g. `patient.nhsNumber`; empty for the whole body. */
@@ -84,3 +132,201 @@ export class UnauthorizedError extends Error {
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
 }
+
+/**
+ * A queue message that can never succeed (e.g. it names no referral): thrown so that SQS moves it to the DLQ.
+ * Raised by the router and the notifier, never answered to an HTTP client (were it to escape a route, it would be a
+ * fault of ours).
+ */
+export class UnroutableMessageError extends Error {
+  override readonly name = 'UnroutableMessageError';
+}
+
+/** A recipient's webhook did not answer 2xx: the notifier throws, so SQS retries the notice, then dead-letters it. */
+export class RecipientRejectedError extends Error {
+  override readonly name = 'RecipientRejectedError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+// ---- How each error is answered ---------------------------------------------------------------------------------
+
+/**
+ * Problems one OperationOutcome lists. A body of thousands of bad entries would otherwise get an answer several
+ * times its own size; past this, one final issue says how many more there were.
+ */
+export const maxOutcomeIssues = 100;
+/** Characters of a client-derived diagnostics text kept (a field path is built from the client's own keys). */
+const maxDiagnosticsLength = 500;
+
+const clip = (text: string): string =>
+  text.length <= maxDiagnosticsLength ? text : `${text.slice(0, maxDiagnosticsLength)}...`;
+
+/** What a fault of ours tells the client: nothing of the cause, and that a retry is safe. */
+const retryIsSafe =
+  'nothing was acknowledged. Retry with the same Idempotency-Key or X-Request-ID: a retry with it never creates a second referral.';
+
+/** One answer, ready to render: shared/http/responses.ts turns it into the HTTP response and OperationOutcome. */
+export interface ErrorAnswer {
+  status: number;
+  code: BarsErrorCode;
+  issues: OutcomeIssue[];
+  headers: Record<string, string>;
+}
+
+/** One row of the table: how every error of one class is answered. */
+export interface ErrorOutcome {
+  /** The class answered, and its subclasses (e.g. `UnsupportedMessageError` is answered as `UnprocessableError`). */
+  readonly error: abstract new (...args: never[]) => Error;
+  readonly status: number;
+  readonly code: BarsErrorCode;
+  /** Every issue type its issues may carry; the first is the one a bare answer of this kind (the gateway's) carries. */
+  readonly issueTypes: readonly [IssueType, ...IssueType[]];
+  /** Headers every answer of this row carries. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * `client`: the client can act on it (logged as a refusal). `ours`: a fault of ours (logged as an error), told
+   * without its internals.
+   */
+  readonly fault: 'client' | 'ours';
+  /** The answer to `error` when it is of this row's class; undefined otherwise. */
+  answer(error: unknown): ErrorAnswer | undefined;
+}
+
+/** A row as written below: the data, plus the issues (and any headers) an error of the class gives. */
+interface RowSpec<E extends Error> extends Omit<ErrorOutcome, 'error' | 'answer'> {
+  issues: (error: E) => OutcomeIssue[];
+  /** Headers that depend on the error (e.g. Retry-After when the error knows when to retry). */
+  headersOf?: (error: E) => Record<string, string>;
+}
+
+function row<E extends Error>(error: abstract new (...args: never[]) => E, spec: RowSpec<E>): ErrorOutcome {
+  const { issues, headersOf, ...data } = spec;
+  return {
+    error,
+    ...data,
+    answer: (thrown) =>
+      thrown instanceof error
+        ? {
+            status: data.status,
+            code: data.code,
+            issues: issues(thrown),
+            headers: { ...data.headers, ...headersOf?.(thrown) },
+          }
+        : undefined,
+  };
+}
+
+/** The one issue most rows give: the error's own message, which never quotes a request body. */
+const saying =
+  (code: IssueType) =>
+  (error: Error): OutcomeIssue[] => [{ code, diagnostics: error.message }];
+
+/**
+ * THE table: each typed error -> status, BaRS code, FHIR issue types, headers. Rows are tried in order, so a
+ * subclass with a row of its own must come before its parent's. A class not here (a plain Error, a queue error such
+ * as `UnroutableMessageError` or `RecipientRejectedError`) is answered as `unexpectedFault`.
+ */
+export const errorOutcomes = {
+  ValidationError: row(ValidationError, {
+    status: 400,
+    code: 'REC_BAD_REQUEST',
+    issueTypes: ['invalid', 'required', 'value', 'structure'],
+    fault: 'client',
+    issues: ({ problems }) => [
+      ...problems.slice(0, maxOutcomeIssues).map((p) => ({
+        code: p.kind,
+        diagnostics: clip(p.field ? `${p.field}: ${p.rule}` : p.rule),
+        ...(p.field ? { expression: clip(p.field) } : {}),
+      })),
+      ...(problems.length > maxOutcomeIssues
+        ? [
+            {
+              code: 'invalid' as const,
+              diagnostics: `${problems.length - maxOutcomeIssues} more problems not listed (${problems.length} in all); fix these and resend to see the rest`,
+            },
+          ]
+        : []),
+    ],
+  }),
+  PayloadTooLargeError: row(PayloadTooLargeError, {
+    status: 413,
+    code: 'REC_PAYLOAD_TOO_LARGE',
+    issueTypes: ['too-long'],
+    fault: 'client',
+    issues: saying('too-long'),
+  }),
+  // BaRS's http-error-codes has no 415 code of its own; REC_BAD_REQUEST with issue code not-supported is the code
+  // BaRS gives for a feature the receiver does not support.
+  UnsupportedMediaTypeError: row(UnsupportedMediaTypeError, {
+    status: 415,
+    code: 'REC_BAD_REQUEST',
+    issueTypes: ['not-supported'],
+    fault: 'client',
+    issues: (error) => [
+      { code: 'not-supported', diagnostics: `${error.header}: ${error.message}`, expression: error.header },
+    ],
+  }),
+  UnprocessableError: row(UnprocessableError, {
+    status: 422,
+    code: 'REC_UNPROCESSABLE_ENTITY',
+    issueTypes: ['value'],
+    fault: 'client',
+    issues: (error) => [
+      { code: 'value', diagnostics: `${error.field}: ${error.message}`, expression: error.field },
+    ],
+  }),
+  UnauthorizedError: row(UnauthorizedError, {
+    status: 401,
+    code: 'REC_UNAUTHORIZED',
+    issueTypes: ['login'],
+    // RFC 6750: a 401 names the scheme to use, as API Gateway's own 401 does.
+    headers: { 'WWW-Authenticate': 'Bearer' },
+    fault: 'client',
+    issues: saying('login'),
+  }),
+  ForbiddenError: row(ForbiddenError, {
+    status: 403,
+    code: 'REC_FORBIDDEN',
+    issueTypes: ['forbidden'],
+    fault: 'client',
+    issues: saying('forbidden'),
+  }),
+  NotFoundError: row(NotFoundError, {
+    status: 404,
+    code: 'REC_NOT_FOUND',
+    issueTypes: ['not-found'],
+    fault: 'client',
+    issues: saying('not-found'),
+  }),
+  ConflictError: row(ConflictError, {
+    status: 409,
+    code: 'REC_CONFLICT',
+    issueTypes: ['conflict', 'duplicate'],
+    fault: 'client',
+    issues: (error) => [{ code: error.duplicate ? 'duplicate' : 'conflict', diagnostics: error.message }],
+    headersOf: ({ retryAfterSeconds }): Record<string, string> =>
+      retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
+  }),
+  // The cause (which dependency, what it said) stays in our logs; the client learns only that a retry is safe.
+  DependencyUnavailableError: row(DependencyUnavailableError, {
+    status: 503,
+    code: 'REC_SERVICE_UNAVAILABLE',
+    issueTypes: ['transient'],
+    headers: { 'Retry-After': '5' },
+    fault: 'ours',
+    issues: () => [{ code: 'transient', diagnostics: `A dependency is unavailable; ${retryIsSafe}` }],
+  }),
+} satisfies Record<string, ErrorOutcome>;
+
+/** Anything else thrown, whatever it is: a fault of ours, told without its internals. */
+export const unexpectedFault: ErrorAnswer = {
+  status: 500,
+  code: 'REC_SERVER_ERROR',
+  issues: [{ code: 'exception', diagnostics: `Internal error; ${retryIsSafe}` }],
+  headers: {},
+};

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   deliverNotification,
-  RecipientRejectedError,
   type DeliverNotificationDeps,
 } from '#delivery/application/deliver-notification.ts';
-import { routeReferral, UnroutableMessageError } from '#matching/application/route-referral.ts';
+import { RecipientRejectedError, UnroutableMessageError } from '#kernel/errors.ts';
+import { routeReferral } from '#matching/application/route-referral.ts';
 import type { DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import {
   FakeClock,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { UnroutableMessageError } from '#matching/application/route-referral.ts';
 import {
   ConflictError,
   DependencyUnavailableError,
   NotFoundError,
   PayloadTooLargeError,
   UnprocessableError,
+  UnroutableMessageError,
   ValidationError,
   type FieldProblem,
 } from '#kernel/errors.ts';

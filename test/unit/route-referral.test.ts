@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   routeReferral,
   routingCounts,
-  UnroutableMessageError,
   type RouteReferralDeps,
 } from '#matching/application/route-referral.ts';
+import { UnroutableMessageError } from '#kernel/errors.ts';
 import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
 import {
   FakeClock,

@@ -11,7 +11,7 @@ import type { MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
 import { noticeId, type NoticeMessage } from '#referral/application/amend-or-cancel-referral.ts';
-import { UnroutableMessageError } from '#matching/application/route-referral.ts';
+import { RecipientRejectedError, UnroutableMessageError } from '#kernel/errors.ts';
 
 /**
  * Delivering one notice about one referral to one recipient: the referral itself (`assigned`), an update to it, or
@@ -44,16 +44,6 @@ export type DeliveryRequest = Omit<NoticeMessage, 'kind'> & { kind?: NoticeMessa
 
 export type DeliveryOutcome =
   'delivered' | 'already-delivered' | 'skipped-cancelled' | 'updated' | 'cancellation-sent' | 'not-needed';
-
-export class RecipientRejectedError extends Error {
-  override readonly name = 'RecipientRejectedError';
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
 
 export async function deliverNotification(
   deps: DeliverNotificationDeps,

@@ -9,6 +9,7 @@ import {
 import type { Referral } from '#referral/domain/referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
+import { UnroutableMessageError } from '#kernel/errors.ts';
 import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { Queue } from '#messages/queue.ts';
@@ -32,11 +33,6 @@ export interface RouteReferralDeps {
 export type RouteOutcome =
   | { outcome: 'routed'; referral: Referral; deliveriesQueued: number }
   | { outcome: 'skipped'; reason: string };
-
-/** A message that can never succeed (e.g. names no referral): thrown so that SQS moves it to the DLQ. */
-export class UnroutableMessageError extends Error {
-  override readonly name = 'UnroutableMessageError';
-}
 
 export async function routeReferral(deps: RouteReferralDeps, referralId: string): Promise<RouteOutcome> {
   const referral = await deps.referrals.get(referralId);
