@@ -4,6 +4,7 @@ import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
 import { systemClock } from '#kernel/clock.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
 
@@ -13,7 +14,7 @@ export const intakeDeps = {
   directory: new DynamoDirectory(documentClient, tableName('directory')),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
-  routingQueue: new SqsQueue(sqs, queueUrl('referrals')),
-  deliveryQueue: new SqsQueue(sqs, queueUrl('notifications')),
+  routingQueue: new SqsQueue(sqs, queueUrl('referrals'), queueMessages.referrals),
+  deliveryQueue: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
 };

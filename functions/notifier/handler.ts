@@ -1,5 +1,4 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { z } from 'zod';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
@@ -8,7 +7,8 @@ import { webhookTimeoutSeconds } from '#system/limits.ts';
 import { SignedWebhookSender } from '#adapters/webhook/signed-webhook-sender.ts';
 import { deliverNotification } from '#delivery/application/deliver-notification.ts';
 import { systemClock } from '#kernel/clock.ts';
-import { noticeId } from '#referral/application/amend-or-cancel-referral.ts';
+import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { documentClient } from '#platform/clients.ts';
 import { tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
@@ -26,21 +26,14 @@ const deps = {
   clock: systemClock,
 };
 
-export const DeliveryMessage = z.object({
-  referralId: z.uuid(),
-  deliveryId: z.string().min(1).max(200),
-  kind: z.enum(['assigned', 'updated', 'cancelled']).default('assigned'),
-  version: z.number().int().positive().optional(),
-});
-
 // Keyed by notice: two concurrent receipts of one message cannot both POST the webhook.
 const idempotency = idempotencyFor({ keyPath: 'noticeId', expiresAfterSeconds: 24 * 3600 });
 const deliverOnce = makeIdempotent(
-  (message: z.infer<typeof DeliveryMessage> & { noticeId: string }) => deliverNotification(deps, message),
+  (message: NoticeMessage & { noticeId: string }) => deliverNotification(deps, message),
   idempotency,
 );
 
-export const handler = sqsHandler(DeliveryMessage, async (message, context) => {
+export const handler = sqsHandler(queueMessages.notifications, async (message, context) => {
   idempotency.config.registerLambdaContext(context);
   const outcome = await deliverOnce({ ...message, noticeId: noticeId(message) });
   logger.info('Delivery processed', {

@@ -1,5 +1,4 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { z } from 'zod';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
@@ -7,6 +6,8 @@ import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
 import { systemClock } from '#kernel/clock.ts';
 import { routeReferral } from '#matching/application/route-referral.ts';
+import { queueMessages } from '#messages/queue.ts';
+import { routingKey, type RoutingMessage } from '#messages/routing-message.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
@@ -20,40 +21,28 @@ const deps = {
   directory: new DynamoDirectory(documentClient, tableName('directory')),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
-  deliveryQueue: new SqsQueue(sqs, queueUrl('notifications')),
+  deliveryQueue: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
 };
-
-/** Version is set when an update asks for added needs to be routed (absent: the first routing, version 1). */
-export const RoutingMessage = z.object({
-  referralId: z.uuid(),
-  version: z.number().int().positive().optional(),
-});
 
 // Routing is already safe to repeat; the idempotency record makes a redelivered message cheap and stops two
 // concurrent attempts at the same referral.
 const idempotency = idempotencyFor({ keyPath: 'routingKey', expiresAfterSeconds: 3600 });
-const routeOnce = makeIdempotent(
-  async ({ referralId }: z.infer<typeof RoutingMessage> & { routingKey: string }) => {
-    const result = await routeReferral(deps, referralId);
-    if (result.outcome === 'skipped') return result;
-    const { routing } = result.referral;
-    return {
-      outcome: result.outcome,
-      deliveriesQueued: result.deliveriesQueued,
-      matched: routing?.matches.length ?? 0,
-      unmet: routing?.unmetNeeds.map((u) => u.category) ?? [],
-    };
-  },
-  idempotency,
-);
+const routeOnce = makeIdempotent(async ({ referralId }: RoutingMessage & { routingKey: string }) => {
+  const result = await routeReferral(deps, referralId);
+  if (result.outcome === 'skipped') return result;
+  const { routing } = result.referral;
+  return {
+    outcome: result.outcome,
+    deliveriesQueued: result.deliveriesQueued,
+    matched: routing?.matches.length ?? 0,
+    unmet: routing?.unmetNeeds.map((u) => u.category) ?? [],
+  };
+}, idempotency);
 
-export const handler = sqsHandler(RoutingMessage, async (message, context) => {
+export const handler = sqsHandler(queueMessages.referrals, async (message, context) => {
   idempotency.config.registerLambdaContext(context);
-  const result = await routeOnce({
-    ...message,
-    routingKey: `${message.referralId}.v${message.version ?? 1}`,
-  });
+  const result = await routeOnce({ ...message, routingKey: routingKey(message) });
   logger.info('Referral routed', { referralId: message.referralId, ...result });
   metrics.addMetric('ReferralsRouted', 'Count', 1);
   if ('unmet' in result && result.unmet.length > 0)

@@ -15,6 +15,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleDirectory, sampleReferral, webhookBase, type SampleName } from './fixtures.ts';
 
 let referrals: InMemoryReferralStore;
@@ -38,7 +39,7 @@ async function routed(name: SampleName): Promise<void> {
       directory,
       audit: new InMemoryAuditLog(),
       counters,
-      deliveryQueue: new RecordingQueue(),
+      deliveryQueue: new RecordingQueue(queueMessages.notifications),
       clock,
     },
     referralIds[name],

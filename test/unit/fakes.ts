@@ -2,7 +2,8 @@ import type { AuditEntry, AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
-import type { OutboundMessage, Queue } from '#messages/queue.ts';
+import type { z } from 'zod';
+import { assertMessages, type OutboundMessage, type Queue } from '#messages/queue.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
 import {
@@ -268,17 +269,23 @@ export class InMemoryMetricCounters implements MetricCounters {
   }
 }
 
-/** Records every send; `failWith` makes the next sends throw (as SQS would when unavailable). */
-export class RecordingQueue implements Queue {
-  readonly sends: OutboundMessage[][] = [];
+/**
+ * Records every send; `failWith` makes the next sends throw (as SQS would when unavailable). Like SqsQueue, it is
+ * bound to its message's schema and refuses a body that does not match, so use-case tests catch a wrong shape too.
+ */
+export class RecordingQueue<T> implements Queue<T> {
+  readonly sends: Array<Array<OutboundMessage<T>>> = [];
   failWith: Error | undefined;
 
-  async send(messages: OutboundMessage[]): Promise<void> {
+  constructor(private readonly schema: z.ZodType<T>) {}
+
+  async send(messages: Array<OutboundMessage<T>>): Promise<void> {
     if (this.failWith) throw this.failWith;
+    assertMessages(this.schema, messages);
     this.sends.push(copy(messages));
   }
 
-  get messages(): OutboundMessage[] {
+  get messages(): Array<OutboundMessage<T>> {
     return this.sends.flat();
   }
 }

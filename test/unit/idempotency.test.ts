@@ -12,6 +12,8 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
+import type { RoutingMessage } from '#messages/routing-message.ts';
 import { sampleDirectory, sampleRequest } from './fixtures.ts';
 
 // decideOnce (shared/platform/idempotency.ts): Powertools idempotency around a use case, here submitReferral on
@@ -19,7 +21,7 @@ import { sampleDirectory, sampleRequest } from './fixtures.ts';
 
 let store: InMemoryIdempotencyStore;
 let referrals: InMemoryReferralStore;
-let routingQueue: RecordingQueue;
+let routingQueue: RecordingQueue<RoutingMessage>;
 /** The Lambda context Powertools reads the in-progress expiry from. */
 const context = { getRemainingTimeInMillis: () => 10_000 } as Context;
 let decide: ReturnType<typeof decideOnce<SubmitReferralCommand, Awaited<ReturnType<typeof submitReferral>>>>;
@@ -37,7 +39,7 @@ const call = (overrides: Partial<SubmitReferralCommand> = {}) => {
 beforeEach(() => {
   store = new InMemoryIdempotencyStore();
   referrals = new InMemoryReferralStore();
-  routingQueue = new RecordingQueue();
+  routingQueue = new RecordingQueue(queueMessages.referrals);
   const deps = {
     referrals,
     directory: new InMemoryDirectory(sampleDirectory()),

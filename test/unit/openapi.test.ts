@@ -28,6 +28,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
 
 interface Operation {
@@ -156,7 +157,7 @@ describe('response schemas', () => {
       directory: new InMemoryDirectory(sampleDirectory()),
       audit: new InMemoryAuditLog(),
       counters: new InMemoryMetricCounters(),
-      deliveryQueue: new RecordingQueue(),
+      deliveryQueue: new RecordingQueue(queueMessages.notifications),
       clock: new FakeClock('2025-03-04T09:20:00.000Z'),
     };
     await routeReferral(deps, id);

@@ -12,6 +12,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleReferral, sampleRequest } from './fixtures.ts';
 
 // Issue 6.11: another practice's referral is indistinguishable from no referral, whatever the conversation.
@@ -34,8 +35,8 @@ beforeEach(() => {
     referrals,
     audit: new InMemoryAuditLog(),
     counters: new InMemoryMetricCounters(),
-    routingQueue: new RecordingQueue(),
-    deliveryQueue: new RecordingQueue(),
+    routingQueue: new RecordingQueue(queueMessages.referrals),
+    deliveryQueue: new RecordingQueue(queueMessages.notifications),
     clock: new FakeClock('2025-03-05T09:00:00.000Z'),
   };
 });

@@ -16,6 +16,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { receivedAt, referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
 
 const id = referralIds['blackpool-benefits-and-activity'];
@@ -29,7 +30,7 @@ async function routedStore(): Promise<InMemoryReferralStore> {
       directory: new InMemoryDirectory(sampleDirectory()),
       audit: new InMemoryAuditLog(),
       counters: new InMemoryMetricCounters(),
-      deliveryQueue: new RecordingQueue(),
+      deliveryQueue: new RecordingQueue(queueMessages.notifications),
       clock: new FakeClock('2025-03-04T09:20:00.000Z'),
     },
     id,

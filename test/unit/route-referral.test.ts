@@ -14,13 +14,15 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
+import type { NoticeMessage } from '#messages/notice-message.ts';
 import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
 
 let referrals: InMemoryReferralStore;
 let directory: InMemoryDirectory;
 let audit: InMemoryAuditLog;
 let counters: InMemoryMetricCounters;
-let deliveryQueue: RecordingQueue;
+let deliveryQueue: RecordingQueue<NoticeMessage>;
 let clock: FakeClock;
 let deps: RouteReferralDeps;
 
@@ -35,7 +37,7 @@ beforeEach(() => {
   directory = new InMemoryDirectory(sampleDirectory());
   audit = new InMemoryAuditLog();
   counters = new InMemoryMetricCounters();
-  deliveryQueue = new RecordingQueue();
+  deliveryQueue = new RecordingQueue(queueMessages.notifications);
   clock = new FakeClock('2025-03-04T09:20:00.000Z');
   deps = { referrals, directory, audit, counters, deliveryQueue, clock };
   referrals.seed(sampleReferral('leeds-arts-and-mental-health'));

@@ -2,17 +2,19 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
-import type { OutboundMessage } from '#messages/queue.ts';
+import type { NoticeMessage } from '#messages/notice-message.ts';
+import { InvalidMessageError, queueMessages, type OutboundMessage } from '#messages/queue.ts';
 import { DependencyUnavailableError } from '#kernel/errors.ts';
 
 const sqsMock = mockClient(SQSClient);
 const queueUrl = 'https://sqs.eu-west-2.amazonaws.com/123456789012/notifications';
-const queue = new SqsQueue(new SQSClient({ region: 'eu-west-2' }), queueUrl);
+const queue = new SqsQueue(new SQSClient({ region: 'eu-west-2' }), queueUrl, queueMessages.notifications);
+const referralId = '11111111-1111-4111-8111-111111111111';
 
-const messages = (count: number): OutboundMessage[] =>
+const messages = (count: number): Array<OutboundMessage<NoticeMessage>> =>
   Array.from({ length: count }, (_, i) => ({
-    id: `ref-${i}.partner.p${i}`,
-    body: { referralId: 'ref', deliveryId: `ref.partner.p${i}` },
+    id: `${referralId}.partner.p${i}`,
+    body: { referralId, deliveryId: `${referralId}.partner.p${i}`, kind: 'assigned' },
   }));
 
 beforeEach(() => {
@@ -66,6 +68,20 @@ describe('SqsQueue', () => {
       .resolvesOnce({ Successful: [], Failed: [{ Id: 'm12', SenderFault: true, Code: undefined }] });
     await expect(queue.send(messages(23))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+  });
+
+  it("refuses a body its queue's schema does not accept, and sends nothing, not even the valid ones", async () => {
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    // A body that escaped the compiler (built from untyped data): caught here, at the producer.
+    const renamed = JSON.parse(
+      `{"referralId": "${referralId}", "delivery": "${referralId}.partner.p1"}`,
+    ) as NoticeMessage;
+    const batch = [...messages(12), { id: 'renamed', body: renamed }];
+    const error = await queue.send(batch).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    expect((error as Error).message).toContain('message renamed does not match');
+    expect((error as Error).message).toContain('deliveryId');
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
 
   it('passes on a client error (the caller maps it)', async () => {

@@ -9,18 +9,20 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
+import type { RoutingMessage } from '#messages/routing-message.ts';
 import { sampleDirectory, sampleRequest } from './fixtures.ts';
 
 let referrals: InMemoryReferralStore;
 let audit: InMemoryAuditLog;
-let routingQueue: RecordingQueue;
+let routingQueue: RecordingQueue<RoutingMessage>;
 let clock: FakeClock;
 let deps: SubmitReferralDeps;
 
 beforeEach(() => {
   referrals = new InMemoryReferralStore();
   audit = new InMemoryAuditLog();
-  routingQueue = new RecordingQueue();
+  routingQueue = new RecordingQueue(queueMessages.referrals);
   clock = new FakeClock('2025-03-04T09:15:00.000Z');
   deps = { referrals, directory: new InMemoryDirectory(sampleDirectory()), audit, routingQueue, clock };
 });

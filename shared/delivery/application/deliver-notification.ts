@@ -10,7 +10,7 @@ import type { Directory } from '#directory/ports.ts';
 import type { MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
-import { noticeId, type NoticeMessage } from '#referral/application/amend-or-cancel-referral.ts';
+import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { RecipientRejectedError, UnroutableMessageError } from '#kernel/errors.ts';
 
 /**

@@ -12,6 +12,7 @@ import type { Clock } from '#kernel/clock.ts';
 import { UnroutableMessageError } from '#kernel/errors.ts';
 import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
+import type { NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 
@@ -26,7 +27,7 @@ export interface RouteReferralDeps {
   directory: Directory;
   audit: AuditLog;
   counters: MetricCounters;
-  deliveryQueue: Queue;
+  deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
 }
 

@@ -10,7 +10,9 @@ import { uncoveredNeeds } from '#matching/domain/routing.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import type { MetricCounters } from '#reporting/ports.ts';
+import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
+import { routingKey, type RoutingMessage } from '#messages/routing-message.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 
 /**
@@ -25,27 +27,9 @@ export interface LifecycleDeps {
   referrals: ReferralStore;
   audit: AuditLog;
   counters: MetricCounters;
-  routingQueue: Queue;
-  deliveryQueue: Queue;
+  routingQueue: Queue<RoutingMessage>;
+  deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
-}
-
-export type NoticeKind = 'assigned' | 'updated' | 'cancelled';
-
-/** A message on the notifications queue: one notice about one delivery. */
-export interface NoticeMessage {
-  referralId: string;
-  deliveryId: string;
-  kind: NoticeKind;
-  /** For `updated`: the referral version the notice carries. */
-  version?: number;
-}
-
-/** Stable per notice: the webhook-id recipients de-duplicate on, and the notifier's idempotency key. */
-export function noticeId(message: NoticeMessage): string {
-  if (message.kind === 'assigned') return message.deliveryId;
-  if (message.kind === 'cancelled') return `${message.deliveryId}.cancelled`;
-  return `${message.deliveryId}.updated.v${message.version ?? 0}`;
 }
 
 export interface AmendCommand {
@@ -94,12 +78,8 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
   await notifyHolders(deps, current, 'updated');
   // Needs added after routing are matched by the router (what was routed before stands).
   if (current.status === 'routed' && uncoveredNeeds(current).length > 0) {
-    await deps.routingQueue.send([
-      {
-        id: `${current.referralId}.v${current.version}`,
-        body: { referralId: current.referralId, version: current.version },
-      },
-    ]);
+    const body = { referralId: current.referralId, version: current.version };
+    await deps.routingQueue.send([{ id: routingKey(body), body }]);
   }
   return current;
 }

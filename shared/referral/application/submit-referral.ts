@@ -16,6 +16,7 @@ import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import type { Directory } from '#directory/ports.ts';
 import type { Queue } from '#messages/queue.ts';
+import type { RoutingMessage } from '#messages/routing-message.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 
 /**
@@ -29,7 +30,7 @@ export interface SubmitReferralDeps {
   referrals: ReferralStore;
   directory: Directory;
   audit: AuditLog;
-  routingQueue: Queue;
+  routingQueue: Queue<RoutingMessage>;
   clock: Clock;
 }
 

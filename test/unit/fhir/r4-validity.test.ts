@@ -34,6 +34,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from '../fakes.ts';
+import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleDirectory, sampleReferral } from '../fixtures.ts';
 
 // Issue 7.7: every FHIR example we publish and every FHIR document the service returns is valid base FHIR R4,
@@ -172,7 +173,7 @@ describe('GET /ServiceRequest/{id} is base R4', () => {
         directory: new InMemoryDirectory(sampleDirectory()),
         audit: new InMemoryAuditLog(),
         counters: new InMemoryMetricCounters(),
-        deliveryQueue: new RecordingQueue(),
+        deliveryQueue: new RecordingQueue(queueMessages.notifications),
         clock: new FakeClock('2025-03-04T09:20:00.000Z'),
       },
       id,
