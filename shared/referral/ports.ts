@@ -1,9 +1,20 @@
+import type { LifecycleTransition } from '#referral/domain/lifecycle.ts';
 import type {
   CancellationReason,
   clinicalContent,
   Referral,
+  ReferralStatus,
   RoutingDecision,
 } from '#referral/domain/referral.ts';
+
+/**
+ * A transition of the referral between statuses the referral model has today. The lifecycle has more (accepted,
+ * declined, ...); the stored `status` takes them once the model does, and this type widens with it.
+ */
+export type ReferralTransition = LifecycleTransition<'referral'> & {
+  from: ReferralStatus;
+  to: ReferralStatus;
+};
 
 /**
  * Where referrals are kept: the port the referral, matching and delivery use cases work through. The DynamoDB
@@ -67,6 +78,18 @@ export interface ReferralStore {
     messageAt: string;
     at: string;
   }): Promise<boolean>;
+  /**
+   * Applies a transition `decide` (#referral/domain/lifecycle.ts) returned as `apply`, in ONE write conditional on
+   * the referral being in `from` at `expectedVersion`, belonging to `ownerId` when the transition has an owner, and,
+   * for the newer-message guard, on `messageAt` being newer than the last message applied. Sets `to`, `nextVersion`,
+   * `updatedAt` (and `lastMessageAt`). Returns the referral as written; a refused write throws
+   * LifecycleConflictError saying why (stale, not the owner's, or no such referral) and changes nothing.
+   */
+  apply(
+    referralId: string,
+    transition: ReferralTransition,
+    context: { at: string; ownerId?: string; messageAt?: string },
+  ): Promise<Referral>;
   /** Records that a recipient was told of a cancellation or update; false if it already was. */
   recordNotice(
     referralId: string,

@@ -4,7 +4,9 @@ import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { z } from 'zod';
 import { assertMessages, type OutboundMessage, type Queue } from '#messages/queue.ts';
-import type { ReferralStore } from '#referral/ports.ts';
+import type { ReferralStore, ReferralTransition } from '#referral/ports.ts';
+import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
+import { ownerIdOf, refusalOf } from '#referral/domain/transition-refusal.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
 import {
   IdempotencyItemAlreadyExistsError,
@@ -156,6 +158,38 @@ export class InMemoryReferralStore implements ReferralStore {
     item.lastMessageAt = change.messageAt;
     item.updatedAt = change.at;
     return true;
+  }
+
+  /** As the DynamoDB store: one write conditional on state, version, owner and (for updates) a newer message. */
+  async apply(
+    referralId: string,
+    transition: ReferralTransition,
+    context: { at: string; ownerId?: string; messageAt?: string },
+  ): Promise<Referral> {
+    if (transition.owner !== null && (transition.owner === 'partner' || context.ownerId === undefined))
+      throw new Error(
+        `apply: a ${transition.owner}'s ${transition.event} needs the owner's id on the referral`,
+      );
+    if (transition.guard === 'newer-message' && context.messageAt === undefined)
+      throw new Error('apply: the newer-message guard needs messageAt');
+    if (transition.guard !== null && transition.guard !== 'newer-message')
+      throw new Error(`apply: the store cannot hold guard ${transition.guard} in a condition yet`);
+    const item = this.items.get(referralId);
+    const holds =
+      item !== undefined &&
+      item.status === transition.from &&
+      item.version === transition.expectedVersion &&
+      (transition.owner === null || ownerIdOf(item, transition.owner) === context.ownerId) &&
+      (transition.guard === null ||
+        context.messageAt === undefined ||
+        item.lastMessageAt === undefined ||
+        item.lastMessageAt < context.messageAt);
+    if (!item || !holds) throw new LifecycleConflictError(refusalOf(copy(item), transition, context.ownerId));
+    item.status = transition.to;
+    item.version = transition.nextVersion;
+    item.updatedAt = context.at;
+    if (transition.guard === 'newer-message') item.lastMessageAt = context.messageAt;
+    return copy(item);
   }
 
   async recordNotice(

@@ -5,8 +5,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import type { DeliveryState, Referral, RoutingDecision } from '#referral/domain/referral.ts';
-import type { ReferralStore } from '#referral/ports.ts';
+import { refusalOf } from '#referral/domain/transition-refusal.ts';
+import type { ReferralStore, ReferralTransition } from '#referral/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /**
@@ -281,6 +283,59 @@ export class DynamoReferralStore implements ReferralStore {
     );
   }
 
+  async apply(
+    referralId: string,
+    transition: ReferralTransition,
+    context: { at: string; ownerId?: string; messageAt?: string },
+  ): Promise<Referral> {
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+    const values: Record<string, unknown> = {
+      ':from': transition.from,
+      ':to': transition.to,
+      ':expected': transition.expectedVersion,
+      ':next': transition.nextVersion,
+      ':at': context.at,
+    };
+    const conditions = ['#status = :from', '#version = :expected'];
+    const sets = ['#status = :to', '#version = :next', 'updatedAt = :at'];
+    if (transition.owner !== null) {
+      const path = ownerPaths[transition.owner];
+      if (path === undefined || context.ownerId === undefined)
+        throw new Error(
+          `apply: a ${transition.owner}'s ${transition.event} needs the owner's id on the referral`,
+        );
+      path.forEach((part, i) => (names[`#o${i}`] = part));
+      values[':owner'] = context.ownerId;
+      conditions.push(`${path.map((_, i) => `#o${i}`).join('.')} = :owner`);
+    }
+    if (transition.guard === 'newer-message') {
+      if (context.messageAt === undefined) throw new Error('apply: the newer-message guard needs messageAt');
+      values[':messageAt'] = context.messageAt;
+      conditions.push('(attribute_not_exists(lastMessageAt) OR lastMessageAt < :messageAt)');
+      sets.push('lastMessageAt = :messageAt');
+    } else if (transition.guard !== null) {
+      // Deadline guards read attributes the referral does not have yet; decide() checks them against the caller's now.
+      throw new Error(`apply: the store cannot hold guard ${transition.guard} in a condition yet`);
+    }
+    let written: Referral | undefined;
+    const applied = await appliedUnlessConditionFails(async () => {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: referralKey(referralId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      written = referralOf(Attributes);
+    });
+    if (applied && written) return written;
+    throw new LifecycleConflictError(refusalOf(await this.get(referralId), transition, context.ownerId));
+  }
+
   recordNotice(
     referralId: string,
     deliveryId: string,
@@ -307,6 +362,13 @@ export class DynamoReferralStore implements ReferralStore {
     );
   }
 }
+
+/** Where on the referral item the organisation a transition's owner must be is kept (a partner's is on its offer). */
+const ownerPaths: Record<NonNullable<ReferralTransition['owner']>, readonly string[] | undefined> = {
+  practice: ['practiceOds'],
+  team: ['routing', 'team', 'id'],
+  partner: undefined,
+};
 
 /** The fields an update replaces (everything a sender provides, except which practice it is). */
 const amendableFields = ['patient', 'needs', 'consent', 'reasonForReferral', 'flags', 'respondBy'] as const;

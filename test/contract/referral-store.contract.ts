@@ -1,0 +1,580 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { deliverNotification } from '#delivery/application/deliver-notification.ts';
+import type { NoticeMessage } from '#messages/notice-message.ts';
+import type { OutboundMessage, Queue } from '#messages/queue.ts';
+import type { RoutingMessage } from '#messages/routing-message.ts';
+import { cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
+import {
+  clinicalContent,
+  referralStatuses,
+  type PlannedDelivery,
+  type Referral,
+  type RoutingDecision,
+} from '#referral/domain/referral.ts';
+import {
+  decide,
+  LifecycleConflictError,
+  type EventOf,
+  type GuardFacts,
+  type LifecycleActor,
+  type LifecycleCurrent,
+} from '#referral/domain/lifecycle.ts';
+import type { ReferralStore, ReferralTransition } from '#referral/ports.ts';
+import {
+  FakeClock,
+  FakeWebhookSender,
+  InMemoryAuditLog,
+  InMemoryDirectory,
+  InMemoryMetricCounters,
+} from '../unit/fakes.ts';
+import { sampleDirectory, sampleReferral, sampleRequest } from '../unit/fixtures.ts';
+
+/**
+ * What every ReferralStore promises, run against each implementation: the in-memory fake the unit tests use
+ * (test/unit/referral-store.contract.test.ts) and the DynamoDB adapter on the local DynamoDB
+ * (test/integration/referral-store.contract.test.ts). The conditional writes are the referral's rules (whose
+ * practice it is, whether it is still open, which message or version is newer); a unit test that matches an
+ * expression string cannot tell whether the condition holds on a real table, and a fake that drifts from the adapter
+ * makes every use-case test prove the wrong thing. Each case states a rule and checks both the answer and that a
+ * refused write changed nothing.
+ *
+ * Every case uses a fresh referral id, so one table serves the whole suite.
+ */
+export function describeReferralStoreContract(
+  name: string,
+  makeStore: () => ReferralStore | Promise<ReferralStore>,
+): void {
+  describe(`ReferralStore contract: ${name}`, () => {
+    let store: ReferralStore;
+    let id: string;
+
+    beforeEach(async () => {
+      store = await makeStore();
+      id = randomUUID();
+    });
+
+    const referral = (overrides: Partial<Referral> = {}): Referral =>
+      sampleReferral('leeds-arts-and-mental-health', { referralId: id, ...overrides });
+    const teamDelivery = (): PlannedDelivery => ({
+      deliveryId: `${id}.team.lw-woodhouse`,
+      recipient: { kind: 'team', id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+      categories: ['arts'],
+      content: 'identifiable',
+    });
+    const partnerDelivery = (): PlannedDelivery => ({
+      deliveryId: `${id}.partner.arts-for-all`,
+      recipient: { kind: 'partner', id: 'arts-for-all', name: 'Arts for All' },
+      categories: ['arts'],
+      content: 'identifiable',
+    });
+    const decision = (deliveries: PlannedDelivery[] = [teamDelivery()]): RoutingDecision => ({
+      decidedAt: '2025-03-04T09:20:00.000Z',
+      area: 'LS6',
+      areaSource: 'patient-postcode',
+      team: { id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+      teamReason: 'the practice is in the PCN of Woodhouse link workers',
+      matches: [],
+      unmetNeeds: [],
+      deliveries,
+    });
+    const routed = async (): Promise<Referral> => {
+      await store.create(referral());
+      const stored = await store.recordRouting(id, decision());
+      if (!stored) throw new Error('routing was not recorded');
+      return stored;
+    };
+    const cancelBy = (practiceOds: string, messageAt = '2025-03-04T10:00:00.000Z') =>
+      store.cancel({
+        referralId: id,
+        practiceOds,
+        reason: 'revoked',
+        messageAt,
+        at: '2025-03-04T10:00:01.000Z',
+      });
+    const amendBy = (practiceOds: string, messageAt: string, reasonForReferral = 'Amended reason') =>
+      store.amend({
+        referralId: id,
+        practiceOds,
+        content: { ...clinicalContent(sampleRequest('leeds-arts-and-mental-health')), reasonForReferral },
+        messageAt,
+        at: '2025-03-04T10:00:01.000Z',
+      });
+
+    describe('create and get', () => {
+      it('stores a new referral and reads it back exactly', async () => {
+        await expect(store.create(referral())).resolves.toBe(true);
+        await expect(store.get(id)).resolves.toEqual(referral());
+      });
+
+      it('a second create with the same id keeps the first', async () => {
+        await store.create(referral());
+        await expect(store.create(referral({ practiceOds: 'B82001', needs: ['food'] }))).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(referral());
+      });
+
+      it('get of an unknown referral is undefined', async () => {
+        await expect(store.get(id)).resolves.toBeUndefined();
+      });
+    });
+
+    describe('cancel', () => {
+      it('a cancel naming another practice changes nothing', async () => {
+        const before = await routed();
+        await expect(cancelBy('B82001')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+
+      it('a cancel of an unknown referral is refused and creates nothing', async () => {
+        await expect(cancelBy('A81001')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toBeUndefined();
+      });
+
+      it("the practice's own cancel applies once; a second keeps the first cancellation", async () => {
+        await routed();
+        await expect(cancelBy('A81001')).resolves.toBe(true);
+        const cancelled = await store.get(id);
+        expect(cancelled).toMatchObject({
+          status: 'cancelled',
+          cancellation: { reason: 'revoked', at: '2025-03-04T10:00:01.000Z' },
+          lastMessageAt: '2025-03-04T10:00:00.000Z',
+          updatedAt: '2025-03-04T10:00:01.000Z',
+        });
+        await expect(cancelBy('A81001', '2025-03-04T11:00:00.000Z')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(cancelled);
+      });
+    });
+
+    describe('amend', () => {
+      it('an amend naming another practice changes nothing', async () => {
+        const before = await routed();
+        await expect(amendBy('B82001', '2025-03-04T10:00:00.000Z')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+
+      it('an amend of an unknown referral is refused and creates nothing', async () => {
+        await expect(amendBy('A81001', '2025-03-04T10:00:00.000Z')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toBeUndefined();
+      });
+
+      it('replaces the content, removes what the sender left out, moves the version and the message time', async () => {
+        const before = await routed();
+        const content = clinicalContent(sampleRequest('leeds-arts-and-mental-health'));
+        const { reasonForReferral: _dropped, ...withoutReason } = content;
+        await expect(
+          store.amend({
+            referralId: id,
+            practiceOds: 'A81001',
+            content: { ...withoutReason, needs: ['arts', 'food'] },
+            messageAt: '2025-03-04T10:00:00.000Z',
+            at: '2025-03-04T10:00:01.000Z',
+          }),
+        ).resolves.toBe(true);
+        const { reasonForReferral: _gone, ...kept } = before;
+        await expect(store.get(id)).resolves.toEqual({
+          ...kept,
+          needs: ['arts', 'food'],
+          version: before.version + 1,
+          lastMessageAt: '2025-03-04T10:00:00.000Z',
+          updatedAt: '2025-03-04T10:00:01.000Z',
+        });
+      });
+
+      it('a message no newer than the last one applied is refused: an older update cannot overwrite a newer one', async () => {
+        await routed();
+        await expect(amendBy('A81001', '2025-03-04T10:00:00.000Z', 'newer')).resolves.toBe(true);
+        const after = await store.get(id);
+        await expect(amendBy('A81001', '2025-03-04T09:59:59.000Z', 'older')).resolves.toBe(false);
+        await expect(amendBy('A81001', '2025-03-04T10:00:00.000Z', 'same time')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(after);
+        expect(after).toMatchObject({ reasonForReferral: 'newer', version: 2 });
+      });
+
+      it('a cancelled referral cannot be amended', async () => {
+        await routed();
+        await cancelBy('A81001');
+        const cancelled = await store.get(id);
+        await expect(amendBy('A81001', '2025-03-04T11:00:00.000Z')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(cancelled);
+      });
+    });
+
+    describe('routing', () => {
+      it('records the decision and pending deliveries while received; a second decision does not replace it', async () => {
+        await store.create(referral());
+        const first = await store.recordRouting(id, decision());
+        expect(first).toEqual({
+          ...referral(),
+          status: 'routed',
+          routing: decision(),
+          deliveryStatus: { [teamDelivery().deliveryId]: { status: 'pending' } },
+          updatedAt: '2025-03-04T09:20:00.000Z',
+        });
+        const later = {
+          ...decision([teamDelivery(), partnerDelivery()]),
+          decidedAt: '2025-03-04T09:30:00.000Z',
+        };
+        await expect(store.recordRouting(id, later)).resolves.toEqual(first);
+      });
+
+      it('recordRouting of an unknown referral creates nothing', async () => {
+        await expect(store.recordRouting(id, decision())).resolves.toBeUndefined();
+      });
+
+      it('extendRouting at the current version adds pending deliveries and keeps the states of the others', async () => {
+        await routed();
+        await store.markSending(id, teamDelivery().deliveryId, '2025-03-04T09:21:00.000Z');
+        const extended = decision([teamDelivery(), partnerDelivery()]);
+        const stored = await store.extendRouting(id, 1, extended);
+        expect(stored?.routing).toEqual(extended);
+        expect(stored?.deliveryStatus).toEqual({
+          [teamDelivery().deliveryId]: {
+            status: 'sending',
+            attemptedAt: '2025-03-04T09:21:00.000Z',
+            attempts: 1,
+          },
+          [partnerDelivery().deliveryId]: { status: 'pending' },
+        });
+      });
+
+      it('extendRouting with a stale version is refused and changes nothing', async () => {
+        await routed();
+        await amendBy('A81001', '2025-03-04T10:00:00.000Z'); // version 2
+        const before = await store.get(id);
+        await expect(
+          store.extendRouting(id, 1, decision([teamDelivery(), partnerDelivery()])),
+        ).resolves.toEqual(before);
+      });
+
+      it('extendRouting of a referral not routed (received, or cancelled) is refused', async () => {
+        await store.create(referral());
+        await expect(store.extendRouting(id, 1, decision())).resolves.toEqual(referral());
+        await store.recordRouting(id, decision());
+        await cancelBy('A81001');
+        const cancelled = await store.get(id);
+        await expect(
+          store.extendRouting(id, 1, decision([teamDelivery(), partnerDelivery()])),
+        ).resolves.toEqual(cancelled);
+      });
+    });
+
+    describe('delivery marks', () => {
+      it('markSending returns the referral as written and counts each attempt', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        const first = await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        expect(first?.deliveryStatus?.[delivery]).toEqual({
+          status: 'sending',
+          attemptedAt: '2025-03-04T09:21:00.000Z',
+          attempts: 1,
+        });
+        await expect(store.get(id)).resolves.toEqual(first);
+        const second = await store.markSending(id, delivery, '2025-03-04T09:22:00.000Z');
+        expect(second?.deliveryStatus?.[delivery]).toMatchObject({
+          attemptedAt: '2025-03-04T09:22:00.000Z',
+          attempts: 2,
+        });
+      });
+
+      it('markSending is refused for a delivery not planned, one delivered, or a cancelled referral', async () => {
+        await expect(
+          store.markSending(id, teamDelivery().deliveryId, '2025-03-04T09:21:00.000Z'),
+        ).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toBeUndefined();
+        await routed();
+        await expect(
+          store.markSending(id, `${id}.team.nobody`, '2025-03-04T09:21:00.000Z'),
+        ).resolves.toBeUndefined();
+
+        const delivery = teamDelivery().deliveryId;
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await store.markDelivered(id, delivery, {
+          status: 'delivered',
+          deliveredAt: '2025-03-04T09:21:01.000Z',
+          responseStatus: 202,
+        });
+        const delivered = await store.get(id);
+        await expect(store.markSending(id, delivery, '2025-03-04T09:22:00.000Z')).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toEqual(delivered);
+      });
+
+      it('markSending is refused once the referral is cancelled', async () => {
+        await routed();
+        await cancelBy('A81001');
+        const cancelled = await store.get(id);
+        await expect(
+          store.markSending(id, teamDelivery().deliveryId, '2025-03-04T10:01:00.000Z'),
+        ).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toEqual(cancelled);
+      });
+
+      it('markDelivered records once, drops the last failure, and shows a cancellation that raced the POST', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await expect(store.markAttemptFailed(id, delivery, 'HTTP 503')).resolves.toBe(true);
+        await store.markSending(id, delivery, '2025-03-04T09:22:00.000Z');
+        await cancelBy('A81001');
+        const state = {
+          status: 'delivered' as const,
+          deliveredAt: '2025-03-04T10:00:02.000Z',
+          responseStatus: 202,
+        };
+        const recorded = await store.markDelivered(id, delivery, state);
+        expect(recorded?.status).toBe('cancelled');
+        expect(recorded?.updatedAt).toBe('2025-03-04T10:00:02.000Z');
+        expect(recorded?.deliveryStatus?.[delivery]).toEqual({
+          ...state,
+          attemptedAt: '2025-03-04T09:22:00.000Z',
+          attempts: 2,
+        });
+        await expect(store.get(id)).resolves.toEqual(recorded);
+        await expect(
+          store.markDelivered(id, delivery, { ...state, deliveredAt: '2025-03-04T11:00:00.000Z' }),
+        ).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toEqual(recorded);
+      });
+
+      it('markDelivered of a delivery not planned is refused and creates nothing', async () => {
+        const state = {
+          status: 'delivered' as const,
+          deliveredAt: '2025-03-04T09:21:01.000Z',
+          responseStatus: 202,
+        };
+        await expect(store.markDelivered(id, teamDelivery().deliveryId, state)).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toBeUndefined();
+        const before = await routed();
+        await expect(store.markDelivered(id, `${id}.team.nobody`, state)).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+
+      it('markAttemptFailed applies only while the delivery is sending', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        const pending = await store.get(id);
+        await expect(store.markAttemptFailed(id, delivery, 'HTTP 503')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(pending);
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await expect(store.markAttemptFailed(id, delivery, 'timeout')).resolves.toBe(true);
+        expect((await store.get(id))?.deliveryStatus?.[delivery]).toEqual({
+          status: 'retrying',
+          attemptedAt: '2025-03-04T09:21:00.000Z',
+          attempts: 1,
+          lastFailure: 'timeout',
+        });
+        await expect(store.markAttemptFailed(id, delivery, 'HTTP 500')).resolves.toBe(false);
+        expect((await store.get(id))?.deliveryStatus?.[delivery]?.lastFailure).toBe('timeout');
+      });
+    });
+
+    describe('notices', () => {
+      it('a cancellation notice is recorded once', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        await expect(
+          store.recordNotice(id, delivery, { cancellationNoticeAt: '2025-03-04T10:01:00.000Z' }),
+        ).resolves.toBe(true);
+        await expect(
+          store.recordNotice(id, delivery, { cancellationNoticeAt: '2025-03-04T10:02:00.000Z' }),
+        ).resolves.toBe(false);
+        expect((await store.get(id))?.deliveryStatus?.[delivery]?.cancellationNoticeAt).toBe(
+          '2025-03-04T10:01:00.000Z',
+        );
+      });
+
+      it('an update notice only moves forward in version', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        await expect(store.recordNotice(id, delivery, { updateNoticeVersion: 2 })).resolves.toBe(true);
+        await expect(store.recordNotice(id, delivery, { updateNoticeVersion: 2 })).resolves.toBe(false);
+        await expect(store.recordNotice(id, delivery, { updateNoticeVersion: 1 })).resolves.toBe(false);
+        await expect(store.recordNotice(id, delivery, { updateNoticeVersion: 3 })).resolves.toBe(true);
+        expect((await store.get(id))?.deliveryStatus?.[delivery]?.updateNoticeVersion).toBe(3);
+      });
+
+      it('a notice for a delivery not planned, or an unknown referral, is refused and creates nothing', async () => {
+        await expect(
+          store.recordNotice(id, teamDelivery().deliveryId, { updateNoticeVersion: 2 }),
+        ).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toBeUndefined();
+        const before = await routed();
+        await expect(
+          store.recordNotice(id, `${id}.team.nobody`, { cancellationNoticeAt: '2025-03-04T10:01:00.000Z' }),
+        ).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+    });
+
+    describe('deleteUnacknowledged', () => {
+      it('withdraws a referral still received, and leaves one that moved on', async () => {
+        await store.create(referral());
+        await store.deleteUnacknowledged(id);
+        await expect(store.get(id)).resolves.toBeUndefined();
+
+        const before = await routed();
+        await store.deleteUnacknowledged(id);
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+    });
+
+    describe('apply: a lifecycle transition in one version-conditional write', () => {
+      /** The transition the state machine decides for the referral as the caller read it. */
+      const decided = (
+        current: LifecycleCurrent<'referral'>,
+        event: EventOf<'referral'>,
+        role: LifecycleActor,
+        facts: GuardFacts = {},
+      ): ReferralTransition => {
+        const decision = decide('referral', current, event, role, current.version, facts);
+        if (!decision.ok || decision.kind !== 'apply')
+          throw new Error(`not an apply: ${JSON.stringify(decision)}`);
+        const { from, to } = decision.transition;
+        const today = (state: unknown): state is Referral['status'] =>
+          (referralStatuses as readonly unknown[]).includes(state);
+        if (!today(from) || !today(to))
+          throw new Error(`${String(from)} -> ${to} is not a status the model has`);
+        return { ...decision.transition, from, to };
+      };
+      const conflictOf = async (attempt: Promise<unknown>): Promise<LifecycleConflictError> => {
+        const error = await attempt.then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        if (!(error instanceof LifecycleConflictError))
+          throw new Error(`expected a conflict, got ${String(error)}`);
+        return error;
+      };
+      const at = '2025-03-04T10:00:01.000Z';
+
+      it('applies at the version the caller saw and returns the referral as written', async () => {
+        const before = await routed();
+        const cancel = decided({ state: 'routed', version: 1 }, 'cancel', 'gp-system');
+        const written = await store.apply(id, cancel, { at, ownerId: 'A81001' });
+        expect(written).toEqual({ ...before, status: 'cancelled', updatedAt: at });
+        await expect(store.get(id)).resolves.toEqual(written);
+      });
+
+      it('a transition with a stale version is refused, says so, and changes nothing', async () => {
+        await routed();
+        const cancel = decided({ state: 'routed', version: 1 }, 'cancel', 'gp-system');
+        await amendBy('A81001', '2025-03-04T09:59:00.000Z'); // version 2 lands first
+        const before = await store.get(id);
+        const conflict = await conflictOf(store.apply(id, cancel, { at, ownerId: 'A81001' }));
+        expect(conflict).toMatchObject({ reason: 'stale', state: 'routed', version: 2 });
+        expect(conflict.message).toMatch(/expected version 1 \(routed\), it is at version 2 \(routed\)/);
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+
+      it('a transition from a state the referral has left is refused as stale', async () => {
+        const before = await routed();
+        const route = decided({ state: 'received', version: 1 }, 'route', 'system');
+        await expect(conflictOf(store.apply(id, route, { at }))).resolves.toMatchObject({ reason: 'stale' });
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+
+      it("another practice's transition is refused without revealing the referral, and changes nothing", async () => {
+        const before = await routed();
+        const cancel = decided({ state: 'routed', version: 1 }, 'cancel', 'gp-system');
+        await expect(conflictOf(store.apply(id, cancel, { at, ownerId: 'B82001' }))).resolves.toMatchObject({
+          reason: 'forbidden',
+          state: null,
+          version: 0,
+        });
+        await expect(store.get(id)).resolves.toEqual(before);
+      });
+
+      it('a transition of an unknown referral is refused and creates nothing', async () => {
+        const cancel = decided({ state: 'routed', version: 1 }, 'cancel', 'gp-system');
+        await expect(conflictOf(store.apply(id, cancel, { at, ownerId: 'A81001' }))).resolves.toMatchObject({
+          reason: 'invalid',
+          state: null,
+        });
+        await expect(store.get(id)).resolves.toBeUndefined();
+      });
+
+      it('an update moves the version and the message time; an older message at the new version is refused', async () => {
+        const before = await routed();
+        const messageAt = '2025-03-04T10:00:00.000Z';
+        const update = decided({ state: 'routed', version: 1 }, 'update', 'gp-system', { messageAt });
+        expect(update).toMatchObject({ from: 'routed', to: 'routed', expectedVersion: 1, nextVersion: 2 });
+        const written = await store.apply(id, update, { at, ownerId: 'A81001', messageAt });
+        expect(written).toEqual({ ...before, version: 2, lastMessageAt: messageAt, updatedAt: at });
+
+        // Decided without the message time (a caller that did not pass it): only the store's condition can refuse.
+        const older = decided({ state: 'routed', version: 2 }, 'update', 'gp-system');
+        const conflict = await conflictOf(
+          store.apply(id, older, { at, ownerId: 'A81001', messageAt: '2025-03-04T09:00:00.000Z' }),
+        );
+        expect(conflict).toMatchObject({ reason: 'invalid', state: 'routed', version: 2 });
+        await expect(store.get(id)).resolves.toEqual(written);
+      });
+    });
+
+    describe('a referral cancelled while its delivery is in flight', () => {
+      it('the recipient gets the assignment, then the cancellation notice, once', async () => {
+        await routed();
+        const clock = new FakeClock('2025-03-04T09:21:00.000Z');
+        const audit = new InMemoryAuditLog();
+        const counters = new InMemoryMetricCounters();
+        const queued: Array<OutboundMessage<NoticeMessage>> = [];
+        const deliveryQueue: Queue<NoticeMessage> = {
+          send: async (messages) => void queued.push(...messages),
+        };
+        const routingQueue: Queue<RoutingMessage> = { send: async () => undefined };
+        const webhooks = new FakeWebhookSender();
+        // The practice cancels while the assignment's POST is on the wire: the store has the delivery `sending`.
+        webhooks.onSend = async (call) => {
+          if (call.eventType !== 'referral.assigned') return;
+          clock.advance(1_000);
+          await cancelReferral(
+            { referrals: store, audit, counters, routingQueue, deliveryQueue, clock },
+            {
+              referralId: id,
+              practiceOds: 'A81001',
+              reason: 'revoked',
+              messageAt: '2025-03-04T09:21:00.500Z',
+              actor: 'gp-system:A81001',
+            },
+          );
+        };
+        const deps = {
+          referrals: store,
+          directory: new InMemoryDirectory(sampleDirectory()),
+          audit,
+          counters,
+          webhooks,
+          clock,
+        };
+        const delivery = teamDelivery().deliveryId;
+
+        await expect(deliverNotification(deps, { referralId: id, deliveryId: delivery })).resolves.toBe(
+          'delivered',
+        );
+
+        expect(webhooks.calls.map((c) => [c.eventType, c.messageId])).toEqual([
+          ['referral.assigned', delivery],
+          ['referral.cancelled', `${delivery}.cancelled`],
+        ]);
+        // The canceller saw no delivery yet, so queued no notice: the notifier's own notice is the only one.
+        expect(queued).toEqual([]);
+        const stored = await store.get(id);
+        expect(stored?.status).toBe('cancelled');
+        expect(stored?.deliveryStatus?.[delivery]).toMatchObject({
+          status: 'delivered',
+          cancellationNoticeAt: '2025-03-04T09:21:01.000Z',
+        });
+        expect(audit.entries.map((e) => e.eventKey)).toEqual([
+          'cancelled',
+          `delivered.${delivery}`,
+          `cancellation-notified.${delivery}`,
+        ]);
+
+        // The assignment's message redelivered (a lost acknowledgement): nothing more reaches the recipient.
+        await expect(deliverNotification(deps, { referralId: id, deliveryId: delivery })).resolves.toBe(
+          'skipped-cancelled',
+        );
+        expect(webhooks.calls).toHaveLength(2);
+      });
+    });
+  });
+}
