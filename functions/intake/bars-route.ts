@@ -5,12 +5,8 @@ import { acceptReferral } from '#referral/application/submit-referral.ts';
 import { assertActsFor } from '#auth/access.ts';
 import type { Caller } from '#auth/caller.ts';
 import { ConflictError, ValidationError } from '#kernel/errors.ts';
-import {
-  acknowledgementBundle,
-  minimalAcknowledgementBundle,
-  parseBarsMessage,
-  type BarsIntent,
-} from '#fhir/inbound/bars-message.ts';
+import { parseBarsMessage, type BarsIntent } from '#fhir/inbound/message-intent.ts';
+import { acknowledgementBundle, minimalAcknowledgementBundle } from '#fhir/outbound/acknowledgement.ts';
 import { referralIdFor, requestFingerprint, scopedKey, uuidPattern, type KeyScope } from '#kernel/ids.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { assertMediaType, bodyText, fhirMediaTypes, parseJson } from '#http/request.ts';

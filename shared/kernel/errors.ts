@@ -101,6 +101,22 @@ export class UnprocessableError extends Error {
   }
 }
 
+/**
+ * A well-formed BaRS message this receiver does not process (another event, `delete`, another use case): 422.
+ * A subclass of `UnprocessableError`, so it is answered as one (422 REC_UNPROCESSABLE_ENTITY, `expression` =
+ * `this.expression`, also available as `field`); its own name tells the two apart in logs and tests.
+ */
+export class UnsupportedMessageError extends UnprocessableError {
+  constructor(
+    readonly expression: string,
+    message: string,
+  ) {
+    super(expression, message);
+    // `name` is declared readonly 'UnprocessableError' on the parent, so it is redefined rather than overridden.
+    Object.defineProperty(this, 'name', { value: 'UnsupportedMessageError' });
+  }
+}
+
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }

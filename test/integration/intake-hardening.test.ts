@@ -6,7 +6,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
 import type { Caller } from '#auth/caller.ts';
-import type * as BarsMessage from '#fhir/inbound/bars-message.ts';
+import type * as Acknowledgement from '#fhir/outbound/acknowledgement.ts';
 import {
   apiEvent,
   contextFor,
@@ -23,8 +23,8 @@ import {
 
 /** Lets a test make the full acknowledgement throw, as it could on a Bundle too large or odd to rebuild. */
 const acknowledgement = vi.hoisted(() => ({ fail: false }));
-vi.mock('#fhir/inbound/bars-message.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof BarsMessage>();
+vi.mock('#fhir/outbound/acknowledgement.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof Acknowledgement>();
   return {
     ...original,
     acknowledgementBundle: (...args: Parameters<typeof original.acknowledgementBundle>) => {

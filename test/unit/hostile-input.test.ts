@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '#kernel/errors.ts';
-import { maxClockSkewMs, parseBarsMessage } from '#fhir/inbound/bars-message.ts';
+import { maxClockSkewMs } from '#fhir/inbound/message-header.ts';
+import { parseBarsMessage } from '#fhir/inbound/message-intent.ts';
 import { canonicalSystem } from '#fhir/inbound/normalise.ts';
 import { ReferralRequest } from '#referral/domain/referral.ts';
 import { unusableCharacter } from '#kernel/text.ts';

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  acknowledgementBundle,
-  minimalAcknowledgementBundle,
-  parseBarsMessage,
-} from '#fhir/inbound/bars-message.ts';
+import { parseBarsMessage } from '#fhir/inbound/message-intent.ts';
+import { acknowledgementBundle, minimalAcknowledgementBundle } from '#fhir/outbound/acknowledgement.ts';
 
 // Issue 6.2: once a message is processed, building its acknowledgement must not fail, whatever the Bundle holds.
 

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '#kernel/errors.ts';
-import {
-  acknowledgementBundle,
-  parseBarsMessage,
-  UnsupportedMessageError,
-} from '#fhir/inbound/bars-message.ts';
+import { UnsupportedMessageError, ValidationError } from '#kernel/errors.ts';
+import { parseBarsMessage } from '#fhir/inbound/message-intent.ts';
+import { acknowledgementBundle } from '#fhir/outbound/acknowledgement.ts';
 import { nhsCheckDigit } from '#referral/domain/nhs-number.ts';
 
 /**

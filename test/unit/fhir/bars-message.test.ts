@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UnprocessableError, ValidationError, type FieldProblem } from '#kernel/errors.ts';
 import {
-  acknowledgementBundle,
-  parseBarsMessage,
+  UnprocessableError,
   UnsupportedMessageError,
-  type BarsIntent,
-} from '#fhir/inbound/bars-message.ts';
+  ValidationError,
+  type FieldProblem,
+} from '#kernel/errors.ts';
+import { parseBarsMessage, type BarsIntent } from '#fhir/inbound/message-intent.ts';
+import { acknowledgementBundle } from '#fhir/outbound/acknowledgement.ts';
 import { ReferralRequest } from '#referral/domain/referral.ts';
 
 /** The clock these tests run at: after the examples' timestamps, long before their 2030 deadline. */

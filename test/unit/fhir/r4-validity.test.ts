@@ -12,14 +12,11 @@ import {
   UnauthorizedError,
   UnprocessableError,
   UnsupportedMediaTypeError,
+  UnsupportedMessageError,
   ValidationError,
 } from '#kernel/errors.ts';
-import {
-  acknowledgementBundle,
-  minimalAcknowledgementBundle,
-  parseBarsMessage,
-  UnsupportedMessageError,
-} from '#fhir/inbound/bars-message.ts';
+import { parseBarsMessage } from '#fhir/inbound/message-intent.ts';
+import { acknowledgementBundle, minimalAcknowledgementBundle } from '#fhir/outbound/acknowledgement.ts';
 import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
