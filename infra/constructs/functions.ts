@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -15,7 +15,7 @@ import {
   type SettingName,
   type TableAccess,
 } from '#system/functions.ts';
-import { queueNames, queues, type QueueName, type TableName } from '#system/resources.ts';
+import { queueNames, queues, tables, type QueueName, type TableName } from '#system/resources.ts';
 import { byName, constructId, entriesOf } from './naming.ts';
 import type { QueuePair } from './queues.ts';
 
@@ -104,6 +104,16 @@ export class Functions extends Construct {
 
     for (const [table, access] of entriesOf<TableName, TableAccess>(spec.tables)) {
       grantTableAccess(props.tables[table], fn, access);
+      // grantReadData / grantReadWriteData cover the table's indexes as `<table arn>/index/*`.
+      if (access !== 'append' && (tables[table].indexes ?? []).length > 0) {
+        const tableId = Stack.of(this).getLogicalId(props.tables[table].node.defaultChild as CfnElement);
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+          reason:
+            `The wildcard is the ${table} table's own indexes (${(tables[table].indexes ?? []).map((i) => i.name).join(', ')}), ` +
+            'which hold only projections of items this role may already read from the table itself.',
+        });
+      }
     }
     for (const queue of spec.sendsTo) props.queues[queue].queue.grantSendMessages(fn);
 

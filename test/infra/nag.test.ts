@@ -28,6 +28,7 @@ const acknowledgedRules = [
   'AwsSolutions-COG4',
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
   'AwsSolutions-IAM5[Resource::*]',
+  'AwsSolutions-IAM5[Resource::<TablesReferrals5089D39F.Arn>/index/*]',
 ];
 
 describe('cdk-nag AWS Solutions checks', () => {
