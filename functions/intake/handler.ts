@@ -6,8 +6,7 @@ import { submitJsonReferral } from './json-route.ts';
  * Intake: referrals in either form (plain JSON on POST /referrals, a BaRS FHIR message on POST /$process-message),
  * mapped to one internal model and one set of rules, recorded durably and queued for routing.
  */
-export const handler = httpHandler((event, context, caller) =>
-  event.resource === '/$process-message'
-    ? processBarsMessage(event, context, caller)
-    : submitJsonReferral(event, context, caller),
-);
+export const handler = httpHandler('intake', {
+  submitReferral: submitJsonReferral,
+  processMessage: processBarsMessage,
+});

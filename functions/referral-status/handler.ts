@@ -1,9 +1,12 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { findReferral, statusView } from '#referral/application/referral-status.ts';
 import { visibleTo } from '#auth/access.ts';
+import type { Caller } from '#auth/caller.ts';
 import { ValidationError } from '#kernel/errors.ts';
 import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import { uuidPattern } from '#kernel/ids.ts';
+import type { Referral } from '#referral/domain/referral.ts';
 import { fhirJson, json } from '#http/responses.ts';
 import { documentClient } from '#platform/clients.ts';
 import { tableName } from '#platform/config.ts';
@@ -16,18 +19,20 @@ import { httpHandler } from '#platform/handlers.ts';
 
 const referrals = new DynamoReferralStore(documentClient, tableName('referrals'));
 
-export const handler = httpHandler(async (event, _context, caller) => {
+/** The referral the path names, if the caller may see it (else NotFoundError, as for one that does not exist). */
+async function requested(event: APIGatewayProxyEvent, caller: Caller | undefined): Promise<Referral> {
   const id = event.pathParameters?.id ?? '';
   if (!uuidPattern.test(id)) {
     throw new ValidationError([{ field: 'id', rule: 'must be a referral id (a UUID)', kind: 'value' }]);
   }
-  const referral = await findReferral(referrals, id.toLowerCase(), visibleTo(caller));
-  if (event.resource === '/ServiceRequest/{id}') {
-    return {
-      statusCode: 200,
-      headers: { 'Content-Type': fhirJson },
-      body: JSON.stringify(serviceRequestResource(referral)),
-    };
-  }
-  return json(200, statusView(referral));
+  return findReferral(referrals, id.toLowerCase(), visibleTo(caller));
+}
+
+export const handler = httpHandler('referralStatus', {
+  getReferralStatus: async (event, _context, caller) => json(200, statusView(await requested(event, caller))),
+  readServiceRequest: async (event, _context, caller) => ({
+    statusCode: 200,
+    headers: { 'Content-Type': fhirJson },
+    body: JSON.stringify(serviceRequestResource(await requested(event, caller))),
+  }),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { maxRequestBodyBytes } from '#system/limits.ts';
-import { routes, type RouteSpec } from '#system/routes.ts';
+import { routes, type OperationId, type Route } from '#system/routes.ts';
 import {
   Acknowledgement,
   Bundle,
@@ -18,8 +18,8 @@ import {
  * from the zod schemas through zod's own JSON Schema conversion. `npm run openapi` writes it to docs/openapi.json
  * and `GET /openapi.json` serves it; a unit test fails when the two differ.
  *
- * A route added to the topology needs an entry in `operations` below (a unit test insists); until it has one it
- * is still listed, with the common answers only.
+ * Each operation is described under the operation id its route names (shared/system/routes.ts), which is also its
+ * OpenAPI `operationId`: a route added to the topology without a description here is a type error.
  */
 
 type JsonObject = Record<string, unknown>;
@@ -69,7 +69,6 @@ interface OperationSpec {
   tags: string[];
   summary: string;
   description: string;
-  operationId: string;
   /** Descriptions (and schemas, default a string) of the path's `{name}` parameters. */
   pathParameters?: Record<string, { description: string; schema?: JsonObject }>;
   /** Header and query parameters. */
@@ -79,17 +78,13 @@ interface OperationSpec {
   responses: Record<string, JsonObject>;
 }
 
-export const operationKey = (route: Pick<RouteSpec, 'method' | 'path'>): string =>
-  `${route.method} ${route.path}`;
-
-export const operations: Record<string, OperationSpec> = {
-  'POST /referrals': {
+export const operations: Record<OperationId, OperationSpec> = {
+  submitReferral: {
     tags: ['Referrals'],
     summary: 'Submit a referral (plain JSON)',
     description:
       'Validates the referral, records it durably, queues it for routing and acknowledges. The practice must be ' +
       'one the token acts for.',
-    operationId: 'submitReferral',
     parameters: [
       {
         name: 'Idempotency-Key',
@@ -133,13 +128,12 @@ export const operations: Record<string, OperationSpec> = {
       ),
     },
   },
-  'POST /$process-message': {
+  processMessage: {
     tags: ['BaRS'],
     summary: 'Process a BaRS message (FHIR)',
     description:
       'BaRS-shaped FHIR R4 messaging: a new referral, an update or a cancellation as a message Bundle. ' +
       'Acknowledged synchronously with the processed Bundle. See docs/api.md (POST /$process-message).',
-    operationId: 'processMessage',
     parameters: [
       { $ref: '#/components/parameters/XRequestId' },
       { $ref: '#/components/parameters/XCorrelationId' },
@@ -176,12 +170,11 @@ export const operations: Record<string, OperationSpec> = {
       ),
     },
   },
-  'GET /referrals/{id}': {
+  getReferralStatus: {
     tags: ['Referrals'],
     summary: "Show a referral's progress",
     description:
       'Status, link-worker team, matched partners, deliveries and unmet needs. No patient identifiers.',
-    operationId: 'getReferralStatus',
     pathParameters: { id: { description: 'The referral id', schema: uuidSchema } },
     responses: {
       '200': {
@@ -192,11 +185,10 @@ export const operations: Record<string, OperationSpec> = {
       '404': outcome('No such referral, or not one the token may see (`REC_NOT_FOUND`)'),
     },
   },
-  'GET /ServiceRequest/{id}': {
+  readServiceRequest: {
     tags: ['BaRS'],
     summary: 'Read a ServiceRequest (FHIR)',
     description: 'The referral as a FHIR ServiceRequest (FHIR read interaction).',
-    operationId: 'readServiceRequest',
     pathParameters: { id: { description: 'The ServiceRequest id this service assigned' } },
     responses: {
       '200': {
@@ -206,11 +198,10 @@ export const operations: Record<string, OperationSpec> = {
       '404': outcome('No such ServiceRequest, or not one the token may see (`REC_NOT_FOUND`)'),
     },
   },
-  'GET /metadata': {
+  capabilities: {
     tags: ['Metadata'],
     summary: 'FHIR CapabilityStatement',
     description: 'What this FHIR server offers: the ServiceRequest read and the $process-message operation.',
-    operationId: 'capabilities',
     responses: {
       '200': {
         description: 'The CapabilityStatement',
@@ -218,11 +209,10 @@ export const operations: Record<string, OperationSpec> = {
       },
     },
   },
-  'GET /openapi.json': {
+  openApi: {
     tags: ['Metadata'],
     summary: 'This OpenAPI document',
     description: 'The API described in OpenAPI 3.1, generated from the route table and the schemas.',
-    operationId: 'openApi',
     responses: {
       '200': {
         description: 'The OpenAPI document',
@@ -240,7 +230,7 @@ const commonResponses: Record<string, JsonObject> = {
   ServerError: outcome('Internal error; nothing was accepted (`REC_SERVER_ERROR`)'),
 };
 
-function responsesFor(route: RouteSpec, spec: OperationSpec): JsonObject {
+function responsesFor(route: Route, spec: OperationSpec): JsonObject {
   const common: Record<string, string> = {
     ...(route.access === 'public' ? {} : { '401': 'Unauthorized', '403': 'Forbidden' }),
     '429': 'TooManyRequests',
@@ -253,20 +243,14 @@ function responsesFor(route: RouteSpec, spec: OperationSpec): JsonObject {
   return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function accessText(route: RouteSpec): string {
+function accessText(route: Route): string {
   return route.access === 'public'
     ? 'Public: no token needed.'
     : `Roles: ${route.access.map((role) => `\`${role}\``).join(', ')} (bearer JWT).`;
 }
 
-function operationFor(route: RouteSpec): JsonObject {
-  const spec: OperationSpec = operations[operationKey(route)] ?? {
-    tags: [],
-    summary: `${route.method} ${route.path}`,
-    description: 'Not yet described.',
-    operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c?: string) => (c ?? '').toUpperCase())}`,
-    responses: {},
-  };
+function operationFor(route: Route): JsonObject {
+  const spec = operations[route.operationId];
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
     name,
     in: 'path',
@@ -279,7 +263,7 @@ function operationFor(route: RouteSpec): JsonObject {
     tags: spec.tags,
     summary: spec.summary,
     description: `${spec.description}\n\n${accessText(route)}`,
-    operationId: spec.operationId,
+    operationId: route.operationId,
     // One requirement per role: any one of them will do (OpenAPI 3.1 lets a bearer scheme list role names).
     security: route.access === 'public' ? [] : route.access.map((role) => ({ [bearerScheme]: [role] })),
     ...(parameters.length > 0 ? { parameters } : {}),

@@ -17,7 +17,7 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import type { z } from 'zod';
-import { routes } from '#system/routes.ts';
+import { routes, type HttpFunctionName, type OperationIdOf, type RouteSpec } from '#system/routes.ts';
 import { callerOf, tokenExpired, type Caller } from '#auth/caller.ts';
 import { ForbiddenError, UnauthorizedError } from '#kernel/errors.ts';
 import { clientErrorResponse, securityHeaders, serverErrorResponse } from '#http/responses.ts';
@@ -34,17 +34,38 @@ export type HttpHandler = (
   caller: Caller | undefined,
 ) => Promise<APIGatewayProxyResult>;
 
-export function httpHandler(handle: HttpHandler) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+/**
+ * A function's handlers, one per operation id its routes name in shared/system/routes.ts: a missing or unknown
+ * operation is a type error, so a new route is its entry there plus its handler here.
+ */
+export type OperationHandlers<F extends HttpFunctionName> = {
+  readonly [Id in OperationIdOf<F>]: HttpHandler;
+};
+
+/** A route function `F` serves, its operation id typed as one of F's (to index F's handler map). */
+type ServedRoute<F extends HttpFunctionName> = RouteSpec & { operationId: OperationIdOf<F> };
+
+/**
+ * The handler for function `fn`: it finds the route once (API Gateway names it by `event.resource` and
+ * `event.httpMethod`), checks the caller against the route's roles and dispatches to that operation's handler.
+ */
+export function httpHandler<F extends HttpFunctionName>(fn: F, operations: OperationHandlers<F>) {
+  // Sound by the topology's construction: a route of function `fn` names one of fn's operations.
+  const ofThisFunction = (route: RouteSpec): route is ServedRoute<F> => route.function === fn;
+  const all: readonly RouteSpec[] = routes;
+  const served = all.filter(ofThisFunction);
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context) => {
-      const response = await respond(handle, event, context);
+      const response = await respond(served, operations, event, context);
       // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
       metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
       const answer = withConversationHeaders(event, response);
       return { ...answer, headers: { ...answer.headers, ...securityHeaders } };
     });
+  // The operations dispatched, for the test that every route has its handler (the types already insist).
+  return Object.assign(handler, { operations: Object.keys(operations) });
 }
 
 /** BaRS: X-Request-ID and X-Correlation-ID are mirrored on every answer, errors included, so a sender can match it. */
@@ -62,9 +83,18 @@ function withConversationHeaders(
     : { ...response, headers: { ...response.headers, ...mirrored } };
 }
 
-async function respond(handle: HttpHandler, event: APIGatewayProxyEvent, context: Context) {
+async function respond<F extends HttpFunctionName>(
+  served: ReadonlyArray<ServedRoute<F>>,
+  operations: OperationHandlers<F>,
+  event: APIGatewayProxyEvent,
+  context: Context,
+) {
   try {
-    return await handle(event, context, authorise(event));
+    // A route of another function, or none, is not exposed here: refused like any route missing from the topology.
+    const route = served.find((r) => r.method === event.httpMethod && r.path === event.resource);
+    if (!route) throw new ForbiddenError(`${event.httpMethod} ${event.resource} is not an exposed route`);
+    const handle: HttpHandler = operations[route.operationId];
+    return await handle(event, context, authorise(route, event));
   } catch (error) {
     const response = clientErrorResponse(error);
     if (response) {
@@ -110,19 +140,17 @@ export function sqsHandler<S extends z.ZodType>(
 }
 
 /**
- * Deny by default: the route's roles come from the topology; a route missing there is refused outright. The
- * authorizer has already verified the token; this decides whether its role may use this route.
+ * Deny by default: the route's roles come from its entry in the topology (a route missing there never gets here).
+ * The authorizer has already verified the token; this decides whether its role may use this route.
  */
-function authorise(event: APIGatewayProxyEvent): Caller | undefined {
-  const route = routes.find((r) => r.method === event.httpMethod && r.path === event.resource);
-  if (!route) throw new ForbiddenError(`${event.httpMethod} ${event.resource} is not an exposed route`);
+function authorise(route: RouteSpec, event: APIGatewayProxyEvent): Caller | undefined {
   const caller = callerOf(event);
   if (route.access === 'public') return caller;
   if (!caller) throw new UnauthorizedError('A valid bearer token is required (Authorization: Bearer <JWT>)');
   // API Gateway reuses a cached Allow for the cache TTL whatever the token's exp; the token's life ends here.
   if (tokenExpired(event)) throw new UnauthorizedError('The bearer token has expired');
   if (!route.access.includes(caller.role)) {
-    throw new ForbiddenError(`Role ${caller.role} may not call ${event.httpMethod} ${event.resource}`);
+    throw new ForbiddenError(`Role ${caller.role} may not call ${route.method} ${route.path}`);
   }
   logger.appendKeys({ caller: caller.subject, role: caller.role });
   return caller;

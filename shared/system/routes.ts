@@ -14,6 +14,11 @@ export const roles = ['gp-system', 'link-worker', 'partner', 'ops', 'admin'] as 
 export type Role = (typeof roles)[number];
 
 export interface RouteSpec {
+  /**
+   * What the route does, as one name: the shared HTTP wrapper dispatches to the handler of this name in its
+   * function's map, the authorisation check and the OpenAPI document (its `operationId`) key on it. Unique.
+   */
+  operationId: string;
   method: HttpMethod;
   /** API Gateway resource path; `{name}` is a path parameter. */
   path: string;
@@ -25,11 +30,47 @@ export interface RouteSpec {
   access: readonly Role[] | 'public';
 }
 
-export const routes: RouteSpec[] = [
-  { method: 'POST', path: '/referrals', function: 'intake', access: ['gp-system'] },
-  { method: 'POST', path: '/$process-message', function: 'intake', access: ['gp-system'] },
-  { method: 'GET', path: '/referrals/{id}', function: 'referralStatus', access: ['gp-system'] },
-  { method: 'GET', path: '/ServiceRequest/{id}', function: 'referralStatus', access: ['gp-system'] },
-  { method: 'GET', path: '/metadata', function: 'metadata', access: 'public' },
-  { method: 'GET', path: '/openapi.json', function: 'metadata', access: 'public' },
-];
+// `as const`: each entry's operation id and function keep their literal types, so the handlers' maps are checked
+// against this list at compile time (a missing or unknown operation is a type error).
+export const routes = [
+  {
+    operationId: 'submitReferral',
+    method: 'POST',
+    path: '/referrals',
+    function: 'intake',
+    access: ['gp-system'],
+  },
+  {
+    operationId: 'processMessage',
+    method: 'POST',
+    path: '/$process-message',
+    function: 'intake',
+    access: ['gp-system'],
+  },
+  {
+    operationId: 'getReferralStatus',
+    method: 'GET',
+    path: '/referrals/{id}',
+    function: 'referralStatus',
+    access: ['gp-system'],
+  },
+  {
+    operationId: 'readServiceRequest',
+    method: 'GET',
+    path: '/ServiceRequest/{id}',
+    function: 'referralStatus',
+    access: ['gp-system'],
+  },
+  { operationId: 'capabilities', method: 'GET', path: '/metadata', function: 'metadata', access: 'public' },
+  { operationId: 'openApi', method: 'GET', path: '/openapi.json', function: 'metadata', access: 'public' },
+] as const satisfies readonly RouteSpec[];
+
+/** One entry of `routes`, with its literal operation id and function. */
+export type Route = (typeof routes)[number];
+export type OperationId = Route['operationId'];
+/** The functions API Gateway invokes. */
+export type HttpFunctionName = Route['function'];
+/** The routes one function serves. */
+export type RouteOf<F extends HttpFunctionName> = Extract<Route, { function: F }>;
+/** The operations one function serves: the keys of its handler map. */
+export type OperationIdOf<F extends HttpFunctionName> = RouteOf<F>['operationId'];

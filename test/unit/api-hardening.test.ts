@@ -35,7 +35,8 @@ function eventWithTokenExpiring(expiresAt: number): APIGatewayProxyEvent {
   return event;
 }
 
-const handler = httpHandler(async () => json(200, { ok: true }));
+const ok = async () => json(200, { ok: true });
+const handler = httpHandler('referralStatus', { getReferralStatus: ok, readServiceRequest: ok });
 const call = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
   handler(event, lambdaContext('referralStatus') as Context);
 

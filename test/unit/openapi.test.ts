@@ -18,7 +18,7 @@ import {
 } from '#http/api-schemas.ts';
 import { referralIdFor } from '#kernel/ids.ts';
 import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
-import { openApiDocument, openApiJson, operationKey, operations } from '#http/openapi.ts';
+import { openApiDocument, openApiJson, operations } from '#http/openapi.ts';
 import { gatewayOutcomes, type OperationOutcome as OperationOutcomeType } from '#http/operation-outcome.ts';
 import {
   FakeClock,
@@ -45,6 +45,7 @@ interface Document {
 
 const document = openApiDocument() as unknown as Document;
 const operationOf = (method: string, path: string) => document.paths[path]?.[method.toLowerCase()];
+const operationKey = (route: { method: string; path: string }) => `${route.method} ${route.path}`;
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.1', () => {
@@ -63,13 +64,20 @@ describe('OpenAPI document', () => {
   });
 
   it('describes every route, and no route that is gone (add it to `operations` in shared/http/openapi.ts)', () => {
-    expect(Object.keys(operations).sort()).toEqual(routes.map(operationKey).sort());
+    expect(Object.keys(operations).sort()).toEqual(routes.map((r) => r.operationId).sort());
   });
 
   it('gives every operation a unique operationId', () => {
     const ids = routes.map((r) => operationOf(r.method, r.path)?.operationId);
     expect(new Set(ids).size).toBe(routes.length);
   });
+
+  it.each(routes.map((r) => [r.method, r.path, r] as const))(
+    "%s %s: the operationId is the route entry's",
+    (method, path, route) => {
+      expect(operationOf(method, path)?.operationId).toBe(route.operationId);
+    },
+  );
 
   it.each(routes.map((r) => [r.method, r.path, r] as const))(
     '%s %s: bearer security with its roles, or none when public',
