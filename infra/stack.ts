@@ -10,7 +10,8 @@ import { constructId } from './constructs/naming.ts';
 import { Queues } from './constructs/queues.ts';
 import { functionSettings, type TokenIssuerSettings } from './constructs/settings.ts';
 import { Tables } from './constructs/tables.ts';
-import { queueNames, queues, tableNames, tables } from '#system/resources.ts';
+import { queueNames, queues } from '#system/queues.ts';
+import { tableNames, tables } from '#system/tables.ts';
 
 /** The directory holding package.json: function `entry` paths in the topology are relative to it. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));

@@ -26,7 +26,7 @@ import { gatewayOutcomes } from '#http/operation-outcome.ts';
 import { securityHeaders } from '#http/responses.ts';
 import { authorizerCacheSeconds, clientThrottle, stageThrottle } from '#system/limits.ts';
 import { routes, type RouteSpec } from '#system/routes.ts';
-import { type FunctionName } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
 
 export interface ApiProps {
   readonly functions: Record<FunctionName, IFunction>;

@@ -8,14 +8,11 @@ import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEnvironment } from '#system/environment.ts';
-import {
-  functionNames,
-  functions,
-  type FunctionName,
-  type SettingName,
-  type TableAccess,
-} from '#system/functions.ts';
-import { queueNames, queues, tables, type QueueName, type TableName } from '#system/resources.ts';
+import { functionNames, functions, type SettingName, type TableAccess } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
+import { queueNames, queues } from '#system/queues.ts';
+import { tables } from '#system/tables.ts';
+import { type QueueName, type TableName } from '#system/names.ts';
 import { byName, constructId, entriesOf } from './naming.ts';
 import type { QueuePair } from './queues.ts';
 

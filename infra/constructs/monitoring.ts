@@ -16,8 +16,10 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { functionNames, type FunctionName } from '#system/functions.ts';
-import { queueNames, type QueueName } from '#system/resources.ts';
+import { functionNames } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
+import { queueNames } from '#system/queues.ts';
+import { type QueueName } from '#system/names.ts';
 import { constructId } from './naming.ts';
 import type { QueuePair } from './queues.ts';
 

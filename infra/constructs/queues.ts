@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queueNames, queues, type QueueName } from '#system/resources.ts';
+import { queueNames, queues } from '#system/queues.ts';
+import { type QueueName } from '#system/names.ts';
 import { byName, constructId } from './naming.ts';
 
 /** A work queue and the dead-letter queue that catches what its consumer could not process. */

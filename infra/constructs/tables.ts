@@ -1,7 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { tableNames, tables, type TableName } from '#system/resources.ts';
+import { tableNames, tables } from '#system/tables.ts';
+import { type TableName } from '#system/names.ts';
 import { byName, constructId } from './naming.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { functionNames, functions, type FunctionName } from '#system/functions.ts';
+import { functionNames, functions } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
 import type { ContextFields, FromWorker, ToWorker, WorkerSetup } from './function-worker.ts';
 import { lambdaContext, type Invoke } from './lambda-context.ts';
 

@@ -13,7 +13,7 @@ import { gatewayOutcomes, type GatewayOutcome } from '#http/operation-outcome.ts
 import { securityHeaders } from '#http/responses.ts';
 import { authorizerCacheSeconds, clientThrottle } from '#system/limits.ts';
 import { routes, type RouteSpec } from '#system/routes.ts';
-import { type FunctionName } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
 import { inProcessInvoker, type Invoke } from './lambda-context.ts';
 
 /**

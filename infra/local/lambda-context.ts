@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { functions, type FunctionName } from '#system/functions.ts';
+import { functions } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
 
 /** A Lambda context for a local invocation, with the function's configured timeout and memory. */
 export function lambdaContext(fn: FunctionName): Context {

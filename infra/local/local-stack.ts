@@ -1,5 +1,6 @@
-import { functionNames, functions, type FunctionName } from '#system/functions.ts';
-import { queueNames, queues } from '#system/resources.ts';
+import { functionNames, functions } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
+import { queueNames, queues } from '#system/queues.ts';
 import { startDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startFunctionWorkers } from './function-workers.ts';
 import { startLocalGateway } from './gateway.ts';

@@ -15,7 +15,9 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { queues, tables, type QueueName, type TableName, type TableSpec } from '#system/resources.ts';
+import { queues } from '#system/queues.ts';
+import { tables, type TableSpec } from '#system/tables.ts';
+import { type QueueName, type TableName } from '#system/names.ts';
 
 /**
  * Creates the topology's tables and queues on the local servers. Safe to run on every start: what exists is kept

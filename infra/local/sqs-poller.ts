@@ -5,7 +5,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queues, type QueueName } from '#system/resources.ts';
+import { queues } from '#system/queues.ts';
+import { type QueueName } from '#system/names.ts';
 import { invokeWithTimeout } from './lambda-context.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { defineCommand } from '../cli/args.ts';
-import { queueNames } from '#system/resources.ts';
+import { queueNames } from '#system/queues.ts';
 
 /**
  * `npm run redrive -- --queue notifications`: moves the queue's dead letters back for another try.

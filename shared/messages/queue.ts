@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NoticeMessage } from '#messages/notice-message.ts';
 import { RoutingMessage } from '#messages/routing-message.ts';
-import type { QueueName } from '#system/resources.ts';
+import type { QueueName } from '#system/names.ts';
 
 /**
  * A queue a use case sends messages to (SQS in AWS and locally: shared/adapters/sqs/sqs-queue.ts), bound to the one

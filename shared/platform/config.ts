@@ -1,5 +1,5 @@
 import { queueEnvVar, tableEnvVar } from '#system/environment.ts';
-import { type QueueName, type TableName } from '#system/resources.ts';
+import { type QueueName, type TableName } from '#system/names.ts';
 
 /**
  * Where a function finds its tables and queues. The variable names come from the topology, which gives each

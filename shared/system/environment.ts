@@ -3,8 +3,8 @@
  * gets REFERRALS_TABLE, one that may send to the `notifications` queue gets NOTIFICATIONS_QUEUE_URL, plus the
  * Powertools names. Both targets fill in the values (CDK with resource tokens, the local stack with local names).
  */
-import { functions, type FunctionName, type SettingName } from '#system/functions.ts';
-import type { QueueName, TableName } from '#system/resources.ts';
+import { functions, type SettingName } from '#system/functions.ts';
+import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 
 export const serviceName = 'social-prescribing-referrals';
 export const metricsNamespace = 'SocialPrescribing';

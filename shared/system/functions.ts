@@ -4,9 +4,7 @@
  * derived from them (shared/system/environment.ts). Part of the ONE system description (shared/system/).
  */
 import { webhookTimeoutSeconds } from '#system/limits.ts';
-import type { QueueName, TableName } from '#system/resources.ts';
-
-export type FunctionName = 'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier';
+import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 
 /**
  * - `read`: get, query, scan.

@@ -2,7 +2,7 @@
  * The API's routes and who may call them (deny by default). Part of the ONE system description (shared/system/):
  * API Gateway, the local gateway, the handlers' role check and the OpenAPI document all read this list.
  */
-import type { FunctionName } from '#system/functions.ts';
+import type { FunctionName } from '#system/names.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

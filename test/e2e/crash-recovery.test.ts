@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import { functions } from '#system/functions.ts';
-import { queues } from '#system/resources.ts';
+import { queues } from '#system/queues.ts';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { sampleReferral } from '../support/local.ts';
 

@@ -13,7 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functionSettings } from '../../infra/constructs/settings.ts';
 import { ReferralStack } from '../../infra/stack.ts';
 import { functionEnvironment } from '#system/environment.ts';
-import { functionNames, type FunctionName } from '#system/functions.ts';
+import { functionNames } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
 
 // Valid-looking URLs: the authorizer builds its key set at load (jose fetches it only when a token arrives).
 const issuer = { jwtIssuer: 'https://login.example.test', jwtAudience: 'social-prescribing-api' };

@@ -19,8 +19,10 @@ import {
   webhookTimeoutSeconds,
 } from '#system/limits.ts';
 import { functionEnvironment } from '#system/environment.ts';
-import { functionNames, functions, type FunctionName, type SettingName } from '#system/functions.ts';
-import { queueNames, queues, tableNames, tables } from '#system/resources.ts';
+import { functionNames, functions, type SettingName } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
+import { queueNames, queues } from '#system/queues.ts';
+import { tableNames, tables } from '#system/tables.ts';
 import { routes } from '#system/routes.ts';
 import { usageKeyFor } from '#auth/usage-key.ts';
 import { gatewayOutcomes } from '#http/operation-outcome.ts';

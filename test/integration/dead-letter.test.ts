@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
-import { queues } from '#system/resources.ts';
+import { queues } from '#system/queues.ts';
 import { eventually, receiveAll, sampleReferral, storedReferral } from '../support/local.ts';
 
 // The local stack's pollers with Lambda's event-source semantics, over real local SQS: a message that can never

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFunctionWorkers, type FunctionWorkers } from '../../infra/local/function-workers.ts';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
 import { tableEnvVar, queueEnvVar } from '#system/environment.ts';
-import { type FunctionName } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
 
 // Each local function in its own worker thread, as each Lambda function has its own sandbox: only its own
 // environment, its own module state, a Lambda context with its timeout; a timed-out or crashed sandbox is replaced.

@@ -5,8 +5,9 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import { functions, type FunctionName } from '#system/functions.ts';
-import { queues } from '#system/resources.ts';
+import { functions } from '#system/functions.ts';
+import { type FunctionName } from '#system/names.ts';
+import { queues } from '#system/queues.ts';
 import type { idempotencyFor as IdempotencyFor } from '#platform/idempotency.ts';
 
 // A crashed invocation leaves its Powertools idempotency record "in progress". Powertools gives that record an

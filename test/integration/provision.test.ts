@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-d
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTables } from '../../infra/local/provision.ts';
 import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.ts';
-import { tables } from '#system/resources.ts';
+import { tables } from '#system/tables.ts';
 
 // The local tables come from the same description as the CDK ones (test/infra/stack.test.ts checks those): keys,
 // the worklist index, and a clear refusal of a table kept from an older key schema.

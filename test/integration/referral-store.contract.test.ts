@@ -7,7 +7,7 @@ import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { dayCount, DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import type { AuditEntry } from '#audit/ports.ts';
-import type { TableName } from '#system/resources.ts';
+import type { TableName } from '#system/names.ts';
 import { describeReferralStoreContract } from '../contract/referral-store.contract.ts';
 import {
   describeAuditLogContract,

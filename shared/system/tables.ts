@@ -1,13 +1,9 @@
 /**
- * The system's stores and queues: each DynamoDB table (keys, expiry) and each SQS queue (its consumer, batch shape,
- * visibility, dead-letter threshold). Part of the ONE system description (shared/system/), pure data read by both
- * the CDK stack (infra/stack.ts) and the local runtime (infra/local/), so a table key or a queue setting cannot
+ * The system's DynamoDB tables: keys, indexes, expiry. Part of the ONE system description (shared/system/), pure
+ * data read by both the CDK stack (infra/stack.ts) and the local runtime (infra/local/), so a table key cannot
  * differ between a laptop and AWS.
  */
-import { functions, type FunctionName } from '#system/functions.ts';
-
-export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency';
-export type QueueName = 'referrals' | 'notifications';
+import type { TableName } from '#system/names.ts';
 
 export interface TableSpec {
   /** Why the table exists, shown in docs and as the CloudFormation description. */
@@ -30,26 +26,6 @@ export interface IndexSpec {
   partitionKey: string;
   sortKey?: string;
   projection: 'all' | 'keys-only';
-}
-
-export interface QueueSpec {
-  purpose: string;
-  /** The function that consumes the queue through an SQS event source. */
-  consumer: FunctionName;
-  batchSize: number;
-  /** How long Lambda may wait to fill a batch; it adds to a message's time in flight. */
-  maxBatchingWindowSeconds: number;
-  /** Receives before a message is moved to the queue's dead-letter queue. */
-  maxReceiveCount: number;
-  /**
-   * Lambda's guidance: at least six times the consumer's timeout plus the batching window, so a message still
-   * being worked on is not received a second time.
-   */
-  visibilityTimeoutSeconds: number;
-  /** Upper bound on concurrent consumer invocations, to protect partners and tables from a burst. */
-  maxConcurrency: number;
-  /** How long a message (and its dead letter) is kept. */
-  retentionDays: number;
 }
 
 export const tables: Record<TableName, TableSpec> = {
@@ -105,38 +81,4 @@ export const tables: Record<TableName, TableSpec> = {
   },
 };
 
-/**
- * Lambda's advice for an SQS event source: visibility timeout at least six times the function's timeout, plus the
- * batching window. It is also what a crash costs: a message in flight in a crashed or timed-out invocation waits
- * this long before it is received again.
- */
-export const visibilityTimeoutFor = (consumer: FunctionName, maxBatchingWindowSeconds: number): number =>
-  6 * functions[consumer].timeoutSeconds + maxBatchingWindowSeconds;
-
-export const queues: Record<QueueName, QueueSpec> = {
-  referrals: {
-    purpose: 'Accepted referrals waiting to be routed.',
-    consumer: 'router',
-    batchSize: 10,
-    maxBatchingWindowSeconds: 1,
-    maxReceiveCount: 5,
-    visibilityTimeoutSeconds: visibilityTimeoutFor('router', 1), // 61 s
-    maxConcurrency: 10,
-    retentionDays: 14,
-  },
-  notifications: {
-    purpose: 'One message per (referral, recipient) delivery.',
-    consumer: 'notifier',
-    // A crashed or timed-out invocation strands its whole batch for the visibility timeout: 5 keeps that small,
-    // and with maxConcurrency 10 still allows 50 POSTs at once, more than any partner needs.
-    batchSize: 5,
-    maxBatchingWindowSeconds: 1,
-    maxReceiveCount: 6,
-    visibilityTimeoutSeconds: visibilityTimeoutFor('notifier', 1), // 73 s
-    maxConcurrency: 10,
-    retentionDays: 14,
-  },
-};
-
 export const tableNames = Object.keys(tables) as TableName[];
-export const queueNames = Object.keys(queues) as QueueName[];
