@@ -150,6 +150,38 @@ export class ForbiddenError extends Error {
 }
 
 /**
+ * A lifecycle transition the state machine (#referral/domain/lifecycle.ts `decide`) or the store's conditional
+ * write refused: `invalid` (the state does not allow the event), `stale` (the entity moved on since the caller read
+ * it) or `forbidden` (the role may not do the event at all). Here, not beside the state machine, because it is
+ * answered like every other typed error: 403 when forbidden, else 409 with the message, which names the state and
+ * the version. The refusal is structural so the kernel needs nothing of the referral domain.
+ */
+export class LifecycleConflictError extends Error {
+  override readonly name = 'LifecycleConflictError';
+  readonly entity: string;
+  readonly event: string;
+  readonly reason: 'invalid' | 'stale' | 'forbidden';
+  readonly state: string | null;
+  readonly version: number;
+
+  constructor(refusal: {
+    reason: 'invalid' | 'stale' | 'forbidden';
+    entity: string;
+    event: string;
+    state: string | null;
+    version: number;
+    message: string;
+  }) {
+    super(refusal.message);
+    this.entity = refusal.entity;
+    this.event = refusal.event;
+    this.reason = refusal.reason;
+    this.state = refusal.state;
+    this.version = refusal.version;
+  }
+}
+
+/**
  * A queue message that can never succeed (e.g. it names no referral): thrown so that SQS moves it to the DLQ.
  * Raised by the router and the notifier, never answered to an HTTP client (were it to escape a route, it would be a
  * fault of ours).
@@ -209,7 +241,7 @@ export interface ErrorOutcome {
    * without its internals.
    */
   readonly fault: 'client' | 'ours';
-  /** The answer to `error` when it is of this row's class; undefined otherwise. */
+  /** The answer to `error` when it is of this row's class (and matches its `when`); undefined otherwise. */
   answer(error: unknown): ErrorAnswer | undefined;
 }
 
@@ -218,15 +250,17 @@ interface RowSpec<E extends Error> extends Omit<ErrorOutcome, 'error' | 'answer'
   issues: (error: E) => OutcomeIssue[];
   /** Headers that depend on the error (e.g. Retry-After when the error knows when to retry). */
   headersOf?: (error: E) => Record<string, string>;
+  /** Only errors of the class this holds for (one class answered two ways by what it carries). */
+  when?: (error: E) => boolean;
 }
 
 function row<E extends Error>(error: abstract new (...args: never[]) => E, spec: RowSpec<E>): ErrorOutcome {
-  const { issues, headersOf, ...data } = spec;
+  const { issues, headersOf, when, ...data } = spec;
   return {
     error,
     ...data,
     answer: (thrown) =>
-      thrown instanceof error
+      thrown instanceof error && (when?.(thrown) ?? true)
         ? {
             status: data.status,
             code: data.code,
@@ -327,6 +361,22 @@ export const errorOutcomes = {
     issues: (error) => [{ code: error.duplicate ? 'duplicate' : 'conflict', diagnostics: error.message }],
     headersOf: ({ retryAfterSeconds }): Record<string, string> =>
       retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
+  }),
+  // Two rows for one class, by the refusal's reason; the forbidden one first, since rows are tried in order.
+  LifecycleForbidden: row(LifecycleConflictError, {
+    status: 403,
+    code: 'REC_FORBIDDEN',
+    issueTypes: ['forbidden'],
+    fault: 'client',
+    when: (error) => error.reason === 'forbidden',
+    issues: saying('forbidden'),
+  }),
+  LifecycleConflictError: row(LifecycleConflictError, {
+    status: 409,
+    code: 'REC_CONFLICT',
+    issueTypes: ['conflict'],
+    fault: 'client',
+    issues: saying('conflict'),
   }),
   // The cause (which dependency, what it said) stays in our logs; the client learns only that a retry is safe.
   DependencyUnavailableError: row(DependencyUnavailableError, {

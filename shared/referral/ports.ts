@@ -1,20 +1,24 @@
-import type { LifecycleTransition } from '#referral/domain/lifecycle.ts';
-import type {
-  CancellationReason,
-  clinicalContent,
-  Referral,
-  ReferralStatus,
-  RoutingDecision,
-} from '#referral/domain/referral.ts';
+import type { ReferralTransition } from '#referral/domain/transition-refusal.ts';
+import type { AmendableField, Referral, RoutingDecision } from '#referral/domain/referral.ts';
+
+export type { ReferralTransition };
 
 /**
- * A transition of the referral between statuses the referral model has today. The lifecycle has more (accepted,
- * declined, ...); the stored `status` takes them once the model does, and this type widens with it.
+ * What a transition writes besides state, version, `updatedAt` and `lastMessageAt`, in the same conditional write:
+ * a cancellation's reason and time, an update's content. Each field named is replaced; one named as undefined is
+ * removed (an update drops what the sender left out).
  */
-export type ReferralTransition = LifecycleTransition<'referral'> & {
-  from: ReferralStatus;
-  to: ReferralStatus;
-};
+export type TransitionChanges = { [K in 'cancellation' | AmendableField]?: Referral[K] | undefined };
+
+/** The facts of one `apply`: when, whose, which message, and what else it writes. */
+export interface TransitionContext {
+  at: string;
+  /** The caller's organisation, which the write's condition ties to the transition's owner. */
+  ownerId?: string;
+  /** The sender's message time: recorded as `lastMessageAt`, and the newer-message guard's condition. */
+  messageAt?: string;
+  changes?: TransitionChanges;
+}
 
 /**
  * Where referrals are kept: the port the referral, matching and delivery use cases work through. The DynamoDB
@@ -60,36 +64,14 @@ export interface ReferralStore {
   /** Withdraws a referral that was never acknowledged (enqueue failed), so a retry starts clean. */
   deleteUnacknowledged(referralId: string): Promise<void>;
   /**
-   * Applies an update from the referring practice, only while the referral is open and only if the message is
-   * newer than the last one applied; the version goes up by one. False if refused (the caller explains why).
-   */
-  amend(change: {
-    referralId: string;
-    practiceOds: string;
-    content: ReturnType<typeof clinicalContent>;
-    messageAt: string;
-    at: string;
-  }): Promise<boolean>;
-  /** Cancels an open referral of the practice; false if it is not open (or not theirs). */
-  cancel(change: {
-    referralId: string;
-    practiceOds: string;
-    reason: CancellationReason;
-    messageAt: string;
-    at: string;
-  }): Promise<boolean>;
-  /**
    * Applies a transition `decide` (#referral/domain/lifecycle.ts) returned as `apply`, in ONE write conditional on
    * the referral being in `from` at `expectedVersion`, belonging to `ownerId` when the transition has an owner, and,
    * for the newer-message guard, on `messageAt` being newer than the last message applied. Sets `to`, `nextVersion`,
-   * `updatedAt` (and `lastMessageAt`). Returns the referral as written; a refused write throws
-   * LifecycleConflictError saying why (stale, not the owner's, or no such referral) and changes nothing.
+   * `updatedAt`, `lastMessageAt` (when `messageAt` is given) and the `changes`. Returns the referral as written; a
+   * refused write throws LifecycleConflictError saying why (stale, not the owner's, or no such referral) and changes
+   * nothing.
    */
-  apply(
-    referralId: string,
-    transition: ReferralTransition,
-    context: { at: string; ownerId?: string; messageAt?: string },
-  ): Promise<Referral>;
+  apply(referralId: string, transition: ReferralTransition, context: TransitionContext): Promise<Referral>;
   /** Records that a recipient was told of a cancellation or update; false if it already was. */
   recordNotice(
     referralId: string,

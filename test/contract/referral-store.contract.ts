@@ -6,8 +6,7 @@ import type { OutboundMessage, Queue } from '#messages/queue.ts';
 import type { RoutingMessage } from '#messages/routing-message.ts';
 import { cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
 import {
-  clinicalContent,
-  referralStatuses,
+  amendedContent,
   type PlannedDelivery,
   type Referral,
   type RoutingDecision,
@@ -21,6 +20,7 @@ import {
   type LifecycleCurrent,
 } from '#referral/domain/lifecycle.ts';
 import type { ReferralStore, ReferralTransition } from '#referral/ports.ts';
+import { referralTransition } from '#referral/domain/transition-refusal.ts';
 import {
   FakeClock,
   FakeWebhookSender,
@@ -84,21 +84,68 @@ export function describeReferralStoreContract(
       if (!stored) throw new Error('routing was not recorded');
       return stored;
     };
-    const cancelBy = (practiceOds: string, messageAt = '2025-03-04T10:00:00.000Z') =>
-      store.cancel({
-        referralId: id,
-        practiceOds,
-        reason: 'revoked',
+    /** The transition the state machine decides for the referral as the caller read it. */
+    const decided = (
+      current: LifecycleCurrent<'referral'>,
+      event: EventOf<'referral'>,
+      role: LifecycleActor,
+      facts: GuardFacts = {},
+    ): ReferralTransition => {
+      const decision = decide('referral', current, event, role, current.version, facts);
+      if (!decision.ok || decision.kind !== 'apply')
+        throw new Error(`not an apply: ${JSON.stringify(decision)}`);
+      return referralTransition(decision.transition);
+    };
+    /** The practice's transition decided from the referral as stored now (or as `assumed` when there is none). */
+    const decidedNow = async (
+      event: 'cancel' | 'update',
+      assumed: LifecycleCurrent<'referral'> = { state: 'routed', version: 1 },
+    ): Promise<ReferralTransition> => {
+      const stored = await store.get(id);
+      return decided(
+        stored
+          ? { state: stored.status, version: stored.version, lastMessageAt: stored.lastMessageAt }
+          : assumed,
+        event,
+        'gp-system',
+      );
+    };
+    const conflictOf = async (attempt: Promise<unknown>): Promise<LifecycleConflictError> => {
+      const error = await attempt.then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      if (!(error instanceof LifecycleConflictError))
+        throw new Error(`expected a conflict, got ${String(error)}`);
+      return error;
+    };
+    const at = '2025-03-04T10:00:01.000Z';
+    /** The practice's cancel, as cancelReferral writes it: the cancellation in the same write as the state. */
+    const cancelBy = async (
+      practiceOds: string,
+      messageAt = '2025-03-04T10:00:00.000Z',
+      transition?: ReferralTransition,
+    ): Promise<Referral> =>
+      store.apply(id, transition ?? (await decidedNow('cancel')), {
+        at,
+        ownerId: practiceOds,
         messageAt,
-        at: '2025-03-04T10:00:01.000Z',
+        changes: { cancellation: { reason: 'revoked', at } },
       });
-    const amendBy = (practiceOds: string, messageAt: string, reasonForReferral = 'Amended reason') =>
-      store.amend({
-        referralId: id,
-        practiceOds,
-        content: { ...clinicalContent(sampleRequest('leeds-arts-and-mental-health')), reasonForReferral },
+    /**
+     * The practice's update, as amendReferral writes it, decided without the message time so that only the store's
+     * condition can refuse an older message.
+     */
+    const amendBy = async (
+      practiceOds: string,
+      messageAt: string,
+      reasonForReferral = 'Amended reason',
+    ): Promise<Referral> =>
+      store.apply(id, await decidedNow('update'), {
+        at,
+        ownerId: practiceOds,
         messageAt,
-        at: '2025-03-04T10:00:01.000Z',
+        changes: { ...amendedContent(sampleRequest('leeds-arts-and-mental-health')), reasonForReferral },
       });
 
     describe('create and get', () => {
@@ -118,83 +165,133 @@ export function describeReferralStoreContract(
       });
     });
 
-    describe('cancel', () => {
-      it('a cancel naming another practice changes nothing', async () => {
+    describe('cancel: apply with the cancellation in the same write', () => {
+      it('a cancel naming another practice is refused without revealing the referral, and changes nothing', async () => {
         const before = await routed();
-        await expect(cancelBy('B82001')).resolves.toBe(false);
+        await expect(conflictOf(cancelBy('B82001'))).resolves.toMatchObject({
+          reason: 'forbidden',
+          state: null,
+          version: 0,
+        });
         await expect(store.get(id)).resolves.toEqual(before);
       });
 
-      it('a cancel of an unknown referral is refused and creates nothing', async () => {
-        await expect(cancelBy('A81001')).resolves.toBe(false);
+      it('another practice learns the same of a referral that exists as of one that does not', async () => {
+        await routed();
+        const theirs = await conflictOf(cancelBy('B82001'));
+        id = randomUUID();
+        const none = await conflictOf(cancelBy('B82001'));
+        // The use case answers both 404; what the store says must not tell them apart by state or version either.
+        expect([theirs.state, theirs.version]).toEqual([none.state, none.version]);
         await expect(store.get(id)).resolves.toBeUndefined();
       });
 
-      it("the practice's own cancel applies once; a second keeps the first cancellation", async () => {
-        await routed();
-        await expect(cancelBy('A81001')).resolves.toBe(true);
-        const cancelled = await store.get(id);
-        expect(cancelled).toMatchObject({
-          status: 'cancelled',
-          cancellation: { reason: 'revoked', at: '2025-03-04T10:00:01.000Z' },
-          lastMessageAt: '2025-03-04T10:00:00.000Z',
-          updatedAt: '2025-03-04T10:00:01.000Z',
+      it('a cancel of an unknown referral is refused and creates nothing', async () => {
+        await expect(conflictOf(cancelBy('A81001'))).resolves.toMatchObject({
+          reason: 'invalid',
+          state: null,
         });
-        await expect(cancelBy('A81001', '2025-03-04T11:00:00.000Z')).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toBeUndefined();
+      });
+
+      it("the practice's own cancel applies once; a second is `already`, and its stale write keeps the first", async () => {
+        const before = await routed();
+        const routedCancel = await decidedNow('cancel');
+        const cancelled = await cancelBy('A81001', '2025-03-04T10:00:00.000Z', routedCancel);
+        expect(cancelled).toEqual({
+          ...before,
+          status: 'cancelled',
+          cancellation: { reason: 'revoked', at },
+          lastMessageAt: '2025-03-04T10:00:00.000Z',
+          updatedAt: at,
+        });
+        await expect(store.get(id)).resolves.toEqual(cancelled);
+        // Decided again from the cancelled referral: nothing to write (the use case answers 409 to another message).
+        expect(
+          decide('referral', { state: 'cancelled', version: 1 }, 'cancel', 'gp-system', 1),
+        ).toMatchObject({ ok: true, kind: 'already' });
+        // The first decision written again (a race both sides read routed): the store refuses it.
+        const conflict = await conflictOf(cancelBy('A81001', '2025-03-04T11:00:00.000Z', routedCancel));
+        expect(conflict).toMatchObject({ reason: 'stale', state: 'cancelled', version: 1 });
         await expect(store.get(id)).resolves.toEqual(cancelled);
       });
     });
 
-    describe('amend', () => {
+    describe('update: apply with the content in the same write', () => {
       it('an amend naming another practice changes nothing', async () => {
         const before = await routed();
-        await expect(amendBy('B82001', '2025-03-04T10:00:00.000Z')).resolves.toBe(false);
+        await expect(conflictOf(amendBy('B82001', '2025-03-04T10:00:00.000Z'))).resolves.toMatchObject({
+          reason: 'forbidden',
+        });
         await expect(store.get(id)).resolves.toEqual(before);
       });
 
       it('an amend of an unknown referral is refused and creates nothing', async () => {
-        await expect(amendBy('A81001', '2025-03-04T10:00:00.000Z')).resolves.toBe(false);
+        await expect(conflictOf(amendBy('A81001', '2025-03-04T10:00:00.000Z'))).resolves.toMatchObject({
+          reason: 'invalid',
+        });
         await expect(store.get(id)).resolves.toBeUndefined();
       });
 
       it('replaces the content, removes what the sender left out, moves the version and the message time', async () => {
         const before = await routed();
-        const content = clinicalContent(sampleRequest('leeds-arts-and-mental-health'));
-        const { reasonForReferral: _dropped, ...withoutReason } = content;
-        await expect(
-          store.amend({
-            referralId: id,
-            practiceOds: 'A81001',
-            content: { ...withoutReason, needs: ['arts', 'food'] },
-            messageAt: '2025-03-04T10:00:00.000Z',
-            at: '2025-03-04T10:00:01.000Z',
-          }),
-        ).resolves.toBe(true);
+        const written = await store.apply(id, await decidedNow('update'), {
+          at,
+          ownerId: 'A81001',
+          messageAt: '2025-03-04T10:00:00.000Z',
+          changes: {
+            ...amendedContent(sampleRequest('leeds-arts-and-mental-health')),
+            needs: ['arts', 'food'],
+            reasonForReferral: undefined,
+          },
+        });
         const { reasonForReferral: _gone, ...kept } = before;
-        await expect(store.get(id)).resolves.toEqual({
+        expect(written).toEqual({
           ...kept,
           needs: ['arts', 'food'],
           version: before.version + 1,
           lastMessageAt: '2025-03-04T10:00:00.000Z',
-          updatedAt: '2025-03-04T10:00:01.000Z',
+          updatedAt: at,
         });
+        await expect(store.get(id)).resolves.toEqual(written);
       });
 
       it('a message no newer than the last one applied is refused: an older update cannot overwrite a newer one', async () => {
         await routed();
-        await expect(amendBy('A81001', '2025-03-04T10:00:00.000Z', 'newer')).resolves.toBe(true);
+        await amendBy('A81001', '2025-03-04T10:00:00.000Z', 'newer');
         const after = await store.get(id);
-        await expect(amendBy('A81001', '2025-03-04T09:59:59.000Z', 'older')).resolves.toBe(false);
-        await expect(amendBy('A81001', '2025-03-04T10:00:00.000Z', 'same time')).resolves.toBe(false);
+        for (const messageAt of ['2025-03-04T09:59:59.000Z', '2025-03-04T10:00:00.000Z'])
+          await expect(conflictOf(amendBy('A81001', messageAt, 'older'))).resolves.toMatchObject({
+            reason: 'invalid',
+            state: 'routed',
+            version: 2,
+          });
         await expect(store.get(id)).resolves.toEqual(after);
         expect(after).toMatchObject({ reasonForReferral: 'newer', version: 2 });
       });
 
-      it('a cancelled referral cannot be amended', async () => {
+      it('a stale amend (decided before another update landed) is refused with the typed reason', async () => {
         await routed();
+        const update = await decidedNow('update');
+        await amendBy('A81001', '2025-03-04T10:00:00.000Z', 'first'); // version 2
+        const after = await store.get(id);
+        const conflict = await conflictOf(
+          store.apply(id, update, { at, ownerId: 'A81001', messageAt: '2025-03-04T10:05:00.000Z' }),
+        );
+        expect(conflict).toMatchObject({ reason: 'stale', state: 'routed', version: 2 });
+        expect(conflict.message).toMatch(/expected version 1 \(routed\), it is at version 2 \(routed\)/);
+        await expect(store.get(id)).resolves.toEqual(after);
+      });
+
+      it('a cancelled referral cannot be amended: the update decided while it was open is refused', async () => {
+        await routed();
+        const update = await decidedNow('update');
         await cancelBy('A81001');
         const cancelled = await store.get(id);
-        await expect(amendBy('A81001', '2025-03-04T11:00:00.000Z')).resolves.toBe(false);
+        const conflict = await conflictOf(
+          store.apply(id, update, { at, ownerId: 'A81001', messageAt: '2025-03-04T11:00:00.000Z' }),
+        );
+        expect(conflict).toMatchObject({ reason: 'stale', state: 'cancelled' });
         await expect(store.get(id)).resolves.toEqual(cancelled);
       });
     });
@@ -418,34 +515,6 @@ export function describeReferralStoreContract(
     });
 
     describe('apply: a lifecycle transition in one version-conditional write', () => {
-      /** The transition the state machine decides for the referral as the caller read it. */
-      const decided = (
-        current: LifecycleCurrent<'referral'>,
-        event: EventOf<'referral'>,
-        role: LifecycleActor,
-        facts: GuardFacts = {},
-      ): ReferralTransition => {
-        const decision = decide('referral', current, event, role, current.version, facts);
-        if (!decision.ok || decision.kind !== 'apply')
-          throw new Error(`not an apply: ${JSON.stringify(decision)}`);
-        const { from, to } = decision.transition;
-        const today = (state: unknown): state is Referral['status'] =>
-          (referralStatuses as readonly unknown[]).includes(state);
-        if (!today(from) || !today(to))
-          throw new Error(`${String(from)} -> ${to} is not a status the model has`);
-        return { ...decision.transition, from, to };
-      };
-      const conflictOf = async (attempt: Promise<unknown>): Promise<LifecycleConflictError> => {
-        const error = await attempt.then(
-          () => undefined,
-          (thrown: unknown) => thrown,
-        );
-        if (!(error instanceof LifecycleConflictError))
-          throw new Error(`expected a conflict, got ${String(error)}`);
-        return error;
-      };
-      const at = '2025-03-04T10:00:01.000Z';
-
       it('applies at the version the caller saw and returns the referral as written', async () => {
         const before = await routed();
         const cancel = decided({ state: 'routed', version: 1 }, 'cancel', 'gp-system');

@@ -5,6 +5,7 @@ import {
   DependencyUnavailableError,
   errorOutcomes,
   ForbiddenError,
+  LifecycleConflictError,
   NotFoundError,
   PayloadTooLargeError,
   RecipientRejectedError,
@@ -51,6 +52,8 @@ const expected = {
   ForbiddenError: { status: 403, code: 'REC_FORBIDDEN', issueTypes: ['forbidden'], headers: {} },
   NotFoundError: { status: 404, code: 'REC_NOT_FOUND', issueTypes: ['not-found'], headers: {} },
   ConflictError: { status: 409, code: 'REC_CONFLICT', issueTypes: ['conflict', 'duplicate'], headers: {} },
+  LifecycleForbidden: { status: 403, code: 'REC_FORBIDDEN', issueTypes: ['forbidden'], headers: {} },
+  LifecycleConflictError: { status: 409, code: 'REC_CONFLICT', issueTypes: ['conflict'], headers: {} },
   DependencyUnavailableError: {
     status: 503,
     code: 'REC_SERVICE_UNAVAILABLE',
@@ -61,6 +64,19 @@ const expected = {
   Row,
   { status: number; code: BarsErrorCode; issueTypes: IssueType[]; headers: Record<string, string> }
 >;
+
+/** One class, two rows: which one answers depends on the refusal's reason. */
+const lifecycleRows: Partial<Record<Row, string>> = { LifecycleForbidden: 'LifecycleConflictError' };
+
+const lifecycleRefusal = (reason: 'invalid' | 'stale' | 'forbidden', message: string) =>
+  new LifecycleConflictError({
+    reason,
+    entity: 'referral',
+    event: 'cancel',
+    state: null,
+    version: 3,
+    message,
+  });
 
 /** Errors of each row, with what their answer's issues and headers must be beyond the row's own. */
 const examples: Record<
@@ -120,6 +136,22 @@ const examples: Record<
       headers: { 'Retry-After': '1' },
     },
   ],
+  LifecycleForbidden: [
+    {
+      error: lifecycleRefusal('forbidden', 'link-worker may not cancel a referral'),
+      issues: [['forbidden', 'link-worker may not cancel a referral']],
+    },
+  ],
+  LifecycleConflictError: [
+    {
+      error: lifecycleRefusal('invalid', 'referral is cancelled (version 3): cancel is not allowed'),
+      issues: [['conflict', 'referral is cancelled (version 3): cancel is not allowed']],
+    },
+    {
+      error: lifecycleRefusal('stale', 'referral changed: expected version 1, it is at version 2 (routed)'),
+      issues: [['conflict', 'referral changed: expected version 1, it is at version 2 (routed)']],
+    },
+  ],
   DependencyUnavailableError: [
     {
       error: new DependencyUnavailableError('SQS refused 1 message(s)'),
@@ -151,7 +183,7 @@ describe('the error table (kernel/errors.ts)', () => {
   it.each(rows)(
     '%s: status, BaRS code, issue types and headers as the API has always given them',
     (name, row) => {
-      expect(row.error.name).toBe(name);
+      expect(row.error.name).toBe(lifecycleRows[name] ?? name);
       const { status, code, issueTypes, headers } = expected[name];
       expect({
         status: row.status,

@@ -4,7 +4,7 @@ import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { z } from 'zod';
 import { assertMessages, type OutboundMessage, type Queue } from '#messages/queue.ts';
-import type { ReferralStore, ReferralTransition } from '#referral/ports.ts';
+import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import { ownerIdOf, refusalOf } from '#referral/domain/transition-refusal.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
@@ -135,36 +135,11 @@ export class InMemoryReferralStore implements ReferralStore {
     if (this.items.get(referralId)?.status === 'received') this.items.delete(referralId);
   }
 
-  async amend(change: Parameters<ReferralStore['amend']>[0]): Promise<boolean> {
-    const item = this.items.get(change.referralId);
-    if (!item || item.status === 'cancelled' || item.practiceOds !== change.practiceOds) return false;
-    if (item.lastMessageAt !== undefined && item.lastMessageAt >= change.messageAt) return false;
-    const { reasonForReferral: _r, flags: _f, respondBy: _d, ...rest } = item;
-    this.items.set(change.referralId, {
-      ...rest,
-      ...copy(change.content),
-      version: item.version + 1,
-      lastMessageAt: change.messageAt,
-      updatedAt: change.at,
-    });
-    return true;
-  }
-
-  async cancel(change: Parameters<ReferralStore['cancel']>[0]): Promise<boolean> {
-    const item = this.items.get(change.referralId);
-    if (!item || item.status === 'cancelled' || item.practiceOds !== change.practiceOds) return false;
-    item.status = 'cancelled';
-    item.cancellation = { reason: change.reason, at: change.at };
-    item.lastMessageAt = change.messageAt;
-    item.updatedAt = change.at;
-    return true;
-  }
-
   /** As the DynamoDB store: one write conditional on state, version, owner and (for updates) a newer message. */
   async apply(
     referralId: string,
     transition: ReferralTransition,
-    context: { at: string; ownerId?: string; messageAt?: string },
+    context: TransitionContext,
   ): Promise<Referral> {
     if (transition.owner !== null && (transition.owner === 'partner' || context.ownerId === undefined))
       throw new Error(
@@ -188,7 +163,12 @@ export class InMemoryReferralStore implements ReferralStore {
     item.status = transition.to;
     item.version = transition.nextVersion;
     item.updatedAt = context.at;
-    if (transition.guard === 'newer-message') item.lastMessageAt = context.messageAt;
+    if (context.messageAt !== undefined) item.lastMessageAt = context.messageAt;
+    // A field named as undefined is removed, as the DynamoDB store's REMOVE does.
+    for (const [field, value] of Object.entries(copy(context.changes ?? {}))) {
+      if (value === undefined) Reflect.deleteProperty(item, field);
+      else Reflect.set(item, field, value);
+    }
     return copy(item);
   }
 

@@ -8,7 +8,7 @@ import {
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import type { DeliveryState, Referral, RoutingDecision } from '#referral/domain/referral.ts';
 import { refusalOf } from '#referral/domain/transition-refusal.ts';
-import type { ReferralStore, ReferralTransition } from '#referral/ports.ts';
+import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /**
@@ -220,73 +220,10 @@ export class DynamoReferralStore implements ReferralStore {
     );
   }
 
-  amend(change: Parameters<ReferralStore['amend']>[0]): Promise<boolean> {
-    const names: Record<string, string> = {
-      '#status': 'status',
-      '#version': 'version',
-      '#practiceOds': 'practiceOds',
-    };
-    const values: Record<string, unknown> = {
-      ':cancelled': 'cancelled',
-      ':ods': change.practiceOds,
-      ':messageAt': change.messageAt,
-      ':at': change.at,
-      ':one': 1,
-    };
-    const sets: string[] = ['lastMessageAt = :messageAt', 'updatedAt = :at'];
-    const removes: string[] = [];
-    // Every field a sender provides is replaced; one left out of the update is removed, not kept from before.
-    for (const field of amendableFields) {
-      names[`#${field}`] = field;
-      const value = change.content[field];
-      if (value === undefined) {
-        removes.push(`#${field}`);
-      } else {
-        values[`:${field}`] = value;
-        sets.push(`#${field} = :${field}`);
-      }
-    }
-    return appliedUnlessConditionFails(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: referralKey(change.referralId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression:
-            '#status <> :cancelled AND #practiceOds = :ods AND (attribute_not_exists(lastMessageAt) OR lastMessageAt < :messageAt)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
-  }
-
-  cancel(change: Parameters<ReferralStore['cancel']>[0]): Promise<boolean> {
-    return appliedUnlessConditionFails(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: referralKey(change.referralId),
-          UpdateExpression:
-            'SET #status = :cancelled, cancellation = :cancellation, lastMessageAt = :messageAt, updatedAt = :at',
-          ConditionExpression: '#status <> :cancelled AND practiceOds = :ods',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':cancelled': 'cancelled',
-            ':cancellation': { reason: change.reason, at: change.at },
-            ':ods': change.practiceOds,
-            ':messageAt': change.messageAt,
-            ':at': change.at,
-          },
-        }),
-      ),
-    );
-  }
-
   async apply(
     referralId: string,
     transition: ReferralTransition,
-    context: { at: string; ownerId?: string; messageAt?: string },
+    context: TransitionContext,
   ): Promise<Referral> {
     const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
     const values: Record<string, unknown> = {
@@ -308,22 +245,35 @@ export class DynamoReferralStore implements ReferralStore {
       values[':owner'] = context.ownerId;
       conditions.push(`${path.map((_, i) => `#o${i}`).join('.')} = :owner`);
     }
+    if (context.messageAt !== undefined) {
+      values[':messageAt'] = context.messageAt;
+      sets.push('lastMessageAt = :messageAt');
+    }
     if (transition.guard === 'newer-message') {
       if (context.messageAt === undefined) throw new Error('apply: the newer-message guard needs messageAt');
-      values[':messageAt'] = context.messageAt;
       conditions.push('(attribute_not_exists(lastMessageAt) OR lastMessageAt < :messageAt)');
-      sets.push('lastMessageAt = :messageAt');
     } else if (transition.guard !== null) {
       // Deadline guards read attributes the referral does not have yet; decide() checks them against the caller's now.
       throw new Error(`apply: the store cannot hold guard ${transition.guard} in a condition yet`);
     }
+    // The transition's data goes into the same write, so it lands only where the guard held.
+    const removes: string[] = [];
+    Object.entries(context.changes ?? {}).forEach(([field, value], i) => {
+      names[`#c${i}`] = field;
+      if (value === undefined) {
+        removes.push(`#c${i}`);
+      } else {
+        values[`:c${i}`] = value;
+        sets.push(`#c${i} = :c${i}`);
+      }
+    });
     let written: Referral | undefined;
     const applied = await appliedUnlessConditionFails(async () => {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: referralKey(referralId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -369,6 +319,3 @@ const ownerPaths: Record<NonNullable<ReferralTransition['owner']>, readonly stri
   team: ['routing', 'team', 'id'],
   partner: undefined,
 };
-
-/** The fields an update replaces (everything a sender provides, except which practice it is). */
-const amendableFields = ['patient', 'needs', 'consent', 'reasonForReferral', 'flags', 'respondBy'] as const;

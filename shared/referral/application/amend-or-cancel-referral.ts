@@ -1,11 +1,17 @@
-import { ConflictError, NotFoundError, ValidationError } from '#kernel/errors.ts';
+import { ConflictError, LifecycleConflictError, NotFoundError, ValidationError } from '#kernel/errors.ts';
 import {
-  clinicalContent,
+  amendedContent,
   referralRuleBreaches,
   type CancellationReason,
   type Referral,
   type ReferralRequest,
 } from '#referral/domain/referral.ts';
+import { decide, type LifecycleDecision } from '#referral/domain/lifecycle.ts';
+import {
+  doneByAnotherMessage,
+  referralTransition,
+  type ReferralTransition,
+} from '#referral/domain/transition-refusal.ts';
 import { uncoveredNeeds } from '#matching/domain/routing.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
@@ -13,14 +19,15 @@ import type { MetricCounters } from '#reporting/ports.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import { routingKey, type RoutingMessage } from '#messages/routing-message.ts';
-import type { ReferralStore } from '#referral/ports.ts';
+import type { ReferralStore, TransitionChanges } from '#referral/ports.ts';
 
 /**
- * Updates and cancellations from the referring practice (BaRS `update` messages). Both apply only to an open
- * referral of that practice, and only if the message is newer than the last one applied, so an update delayed in
- * transit cannot overwrite a later one. A recipient who already has the referral is told: an update notice with
- * the new details, or a cancellation notice telling them to stop. Recipients who do not have it yet get the latest
- * version, or nothing at all once it is cancelled.
+ * Updates and cancellations from the referring practice (BaRS `update` messages). Whether one applies is the
+ * lifecycle's to say (#referral/domain/lifecycle.ts): both apply only to an open referral of that practice, an update
+ * only if its message is newer than the last one applied, so an update delayed in transit cannot overwrite a later
+ * one. A recipient who already has the referral is told: an update notice with the new details, or a cancellation
+ * notice telling them to stop. Recipients who do not have it yet get the latest version, or nothing at all once it
+ * is cancelled.
  */
 
 export interface LifecycleDeps {
@@ -45,35 +52,23 @@ export interface AmendCommand {
 export async function amendReferral(deps: LifecycleDeps, command: AmendCommand): Promise<Referral> {
   const breaches = referralRuleBreaches(command.request, deps.clock.now());
   if (breaches.length > 0) throw new ValidationError(breaches);
-  const messageAt = new Date(command.messageAt).toISOString();
-  const practiceOds = command.request.practiceOds;
-  await assertOwnConversation(deps, command.referralId, practiceOds, command.correlationId);
-  const applied = await deps.referrals.amend({
+  const { referral: current, transition } = await transitionByPractice(deps, {
     referralId: command.referralId,
-    practiceOds,
-    content: clinicalContent(command.request),
-    messageAt,
+    practiceOds: command.request.practiceOds,
+    event: 'update',
+    messageAt: command.messageAt,
+    correlationId: command.correlationId,
     at: deps.clock.now().toISOString(),
+    changes: amendedContent(command.request),
   });
-  const current = await deps.referrals.get(command.referralId);
-  if (!current || current.practiceOds !== practiceOds) throw notFound(command.referralId, practiceOds);
-  // A retry of an update that was applied before a crash finds its own timestamp: finish the job.
-  const alreadyApplied = !applied && current.status !== 'cancelled' && current.lastMessageAt === messageAt;
-  if (!applied && !alreadyApplied) {
-    if (current.status === 'cancelled')
-      throw new ConflictError(`Referral ${current.referralId} is cancelled`);
-    throw new ConflictError(
-      `A newer message (${current.lastMessageAt ?? 'unknown'}) was already applied to referral ${current.referralId}`,
-    );
-  }
 
   await deps.audit.append({
     referralId: current.referralId,
     eventKey: `amended.v${current.version}`,
-    action: 'referral.amended',
+    action: transition.audit,
     actor: command.actor,
     at: current.updatedAt,
-    detail: { version: current.version, needs: current.needs, messageAt },
+    detail: { version: current.version, needs: current.needs, messageAt: current.lastMessageAt },
   });
   await notifyHolders(deps, current, 'updated');
   // Needs added after routing are matched by the router (what was routed before stands).
@@ -95,41 +90,103 @@ export interface CancelCommand {
 }
 
 export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand): Promise<Referral> {
-  const messageAt = new Date(command.messageAt).toISOString();
-  await assertOwnConversation(deps, command.referralId, command.practiceOds, command.correlationId);
-  const applied = await deps.referrals.cancel({
+  const at = deps.clock.now().toISOString();
+  const { referral: current, transition } = await transitionByPractice(deps, {
     referralId: command.referralId,
     practiceOds: command.practiceOds,
-    reason: command.reason,
-    messageAt,
-    at: deps.clock.now().toISOString(),
+    event: 'cancel',
+    messageAt: command.messageAt,
+    correlationId: command.correlationId,
+    at,
+    changes: { cancellation: { reason: command.reason, at } },
   });
-  const current = await deps.referrals.get(command.referralId);
-  if (!current || current.practiceOds !== command.practiceOds) {
-    throw notFound(command.referralId, command.practiceOds);
-  }
-  const alreadyApplied = !applied && current.status === 'cancelled' && current.lastMessageAt === messageAt;
-  if (!applied && !alreadyApplied) {
-    throw new ConflictError(
-      `Referral ${current.referralId} is already cancelled; only an open referral can be`,
-    );
-  }
+  // From the stored cancellation, not this request's: a retry finishes the first attempt's audit and count.
+  const cancelledAt = current.cancellation?.at ?? current.updatedAt;
 
   await deps.audit.append({
     referralId: current.referralId,
     eventKey: 'cancelled',
-    action: 'referral.cancelled',
+    action: transition.audit,
     actor: command.actor,
-    at: current.cancellation?.at ?? current.updatedAt,
-    detail: { reason: command.reason, messageAt },
+    at: cancelledAt,
+    detail: { reason: command.reason, messageAt: current.lastMessageAt },
   });
   await deps.counters.countOnce(
-    [{ name: 'referrals.cancelled', dimensions: { practice: current.practiceOds, reason: command.reason } }],
-    (current.cancellation?.at ?? current.updatedAt).slice(0, 10),
+    transition.counts.map((name) => ({
+      name,
+      dimensions: { practice: current.practiceOds, reason: command.reason },
+    })),
+    cancelledAt.slice(0, 10),
     current.referralId,
   );
   await notifyHolders(deps, current, 'cancelled');
   return current;
+}
+
+/** One event of the referring practice on its referral: `update` or `cancel`. */
+interface PracticeEvent {
+  referralId: string;
+  practiceOds: string;
+  event: 'update' | 'cancel';
+  /** The sender's timestamp of the message, as sent. */
+  messageAt: string;
+  correlationId: string | undefined;
+  /** Now, on the caller's clock: the write's `updatedAt` (and a cancellation's time, the same instant). */
+  at: string;
+  changes: TransitionChanges;
+}
+
+/**
+ * The referral after the practice's event, and the transition whose audit, counts and notices the caller finishes.
+ * Reads the referral once and lets the lifecycle decide: `apply` is ONE conditional write (state, version, practice,
+ * newer message, with the event's data); `already` with this very message is a retry after a crash, answered as the
+ * first attempt was, so its notices still go out (they are keyed per step, so none goes twice); a refusal is thrown
+ * typed. If the write is refused, something landed between the read and the write: read once more and decide again,
+ * which names the reason (or finds this message's own earlier write); no loop, a client retries.
+ */
+async function transitionByPractice(
+  deps: LifecycleDeps,
+  command: PracticeEvent,
+): Promise<{ referral: Referral; transition: ReferralTransition }> {
+  const messageAt = new Date(command.messageAt).toISOString();
+  const read = ownReferral(command, await deps.referrals.get(command.referralId));
+  assertConversation(read, command.correlationId);
+  const decideOn = (referral: Referral): LifecycleDecision<'referral'> =>
+    decide(
+      'referral',
+      { state: referral.status, version: referral.version, lastMessageAt: referral.lastMessageAt },
+      command.event,
+      'gp-system',
+      // The version the practice's message was judged against: the first read's, also after a refused write.
+      read.version,
+      { messageAt },
+    );
+  const settle = (referral: Referral, decision: LifecycleDecision<'referral'>) => {
+    if (!decision.ok) throw new LifecycleConflictError(decision);
+    if (decision.kind === 'already' && referral.lastMessageAt !== messageAt)
+      throw new LifecycleConflictError(doneByAnotherMessage(referral, command.event));
+    return { referral, transition: referralTransition(decision.transition) };
+  };
+
+  const decision = decideOn(read);
+  if (!decision.ok || decision.kind === 'already') return settle(read, decision);
+  const transition = referralTransition(decision.transition);
+  try {
+    const written = await deps.referrals.apply(command.referralId, transition, {
+      at: command.at,
+      ownerId: command.practiceOds,
+      messageAt,
+      changes: command.changes,
+    });
+    return { referral: written, transition };
+  } catch (error) {
+    if (!(error instanceof LifecycleConflictError)) throw error;
+    const now = ownReferral(command, await deps.referrals.get(command.referralId));
+    const again = decideOn(now);
+    // The lifecycle would write again, so the refusal was the store's alone (its condition saw more): its reason.
+    if (again.ok && again.kind === 'apply') throw error;
+    return settle(now, again);
+  }
 }
 
 /** Another practice's referral is answered exactly as one that does not exist: its existence is not revealed. */
@@ -138,25 +195,27 @@ function notFound(referralId: string, practiceOds: string): NotFoundError {
 }
 
 /**
- * Before anything else: the referral must be the practice's own (else NotFoundError, as for no referral at all),
- * and a BaRS update or cancel must keep the X-Correlation-ID of the conversation that created it (else conflict).
- * The conditional writes check the practice again, so a race cannot slip past this read.
+ * The referral, if it is the practice's own; else NotFoundError, as for no referral at all. The conditional write
+ * checks the practice again, so a race cannot slip past this read.
  */
-async function assertOwnConversation(
-  deps: LifecycleDeps,
-  referralId: string,
-  practiceOds: string,
-  correlationId: string | undefined,
-): Promise<void> {
-  const referral = await deps.referrals.get(referralId);
-  if (!referral || referral.practiceOds !== practiceOds) throw notFound(referralId, practiceOds);
+function ownReferral(
+  command: Pick<PracticeEvent, 'referralId' | 'practiceOds'>,
+  referral: Referral | undefined,
+): Referral {
+  if (!referral || referral.practiceOds !== command.practiceOds)
+    throw notFound(command.referralId, command.practiceOds);
+  return referral;
+}
+
+/** A BaRS update or cancel must keep the X-Correlation-ID of the conversation that created the referral. */
+function assertConversation(referral: Referral, correlationId: string | undefined): void {
   if (
     correlationId !== undefined &&
     referral.source.channel === 'fhir' &&
     referral.source.correlationId !== correlationId
   ) {
     throw new ConflictError(
-      `X-Correlation-ID ${correlationId} is not the conversation of referral ${referralId}; an update keeps the original one`,
+      `X-Correlation-ID ${correlationId} is not the conversation of referral ${referral.referralId}; an update keeps the original one`,
     );
   }
 }

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { LifecycleConflictError } from '#kernel/errors.ts';
+
+/** Thrown for a refusal; it lives in the kernel's error table, which answers it (403 forbidden, else 409). */
+export { LifecycleConflictError };
 
 /**
  * The lifecycle of a referral and of each offer made to a VCSE partner, as ONE declarative table (design principle
@@ -6,8 +10,8 @@ import { z } from 'zod';
  * and whether the content version moves. `decide` reads it and nothing else, so no use case invents a status rule,
  * the in-memory fake and the DynamoDB store apply the same transitions, and the docs render the same table.
  *
- * Pure: no I/O, no clock (the caller passes "now" as a fact), no imports but zod, so the store, the use cases and the
- * tests can all depend on it.
+ * Pure: no I/O, no clock (the caller passes "now" as a fact), no imports but zod and the kernel's error it throws,
+ * so the store, the use cases and the tests can all depend on it.
  *
  * Two entities, because issue 9 needs both and they move independently:
  * - the referral is the case the link-worker team holds (direct care), from the GP's request to its end;
@@ -815,29 +819,6 @@ function deadlinePassed(current: { deadline?: string }, facts: GuardFacts): Guar
 
 function article(entity: LifecycleEntity): string {
   return entity === 'offer' ? 'an offer' : 'a referral';
-}
-
-/**
- * A refused transition, thrown by a use case; the HTTP layer maps `forbidden` to 403 and the others to 409 with the
- * message (which names the state and the version). Kept here rather than in kernel/errors.ts so the domain module
- * stands alone until the wiring; it extends Error like the kernel's, so a mapping by class works the same way.
- */
-export class LifecycleConflictError extends Error {
-  override readonly name = 'LifecycleConflictError';
-  readonly entity: LifecycleEntity;
-  readonly event: string;
-  readonly reason: LifecycleRefusalReason;
-  readonly state: string | null;
-  readonly version: number;
-
-  constructor(refusal: LifecycleRefusal<LifecycleEntity>) {
-    super(refusal.message);
-    this.entity = refusal.entity;
-    this.event = refusal.event;
-    this.reason = refusal.reason;
-    this.state = refusal.state;
-    this.version = refusal.version;
-  }
 }
 
 /** The decision, or the refusal thrown: for use cases that have nothing to do but fail on a refusal. */

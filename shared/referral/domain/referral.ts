@@ -301,6 +301,28 @@ export function clinicalContent(
   };
 }
 
+/** The fields an update replaces: everything a sender provides, except which practice it is. */
+export const amendableFields = [
+  'patient',
+  'needs',
+  'consent',
+  'reasonForReferral',
+  'flags',
+  'respondBy',
+] as const;
+export type AmendableField = (typeof amendableFields)[number];
+
+/**
+ * An update's content as the fields it writes: EVERY amendable field is named, undefined where the sender left it
+ * out, so the store removes it instead of keeping the value from before.
+ */
+export function amendedContent(request: ReferralRequest): AmendedContent {
+  const content = clinicalContent(request);
+  // fromEntries loses the key types; the keys are exactly amendableFields, each with its own field's value.
+  return Object.fromEntries(amendableFields.map((field) => [field, content[field]])) as AmendedContent;
+}
+export type AmendedContent = { [K in AmendableField]: Referral[K] | undefined };
+
 /** Does the patient agree to this partner receiving identifiable details? An explicit refusal wins. */
 export function hasConsentFor(consent: ConsentGrant[], partnerId: string): boolean {
   const specific = consent.find((grant) => grant.recipient === partnerId);

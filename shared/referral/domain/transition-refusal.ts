@@ -1,5 +1,45 @@
 import type { LifecycleRefusal, LifecycleTransition } from '#referral/domain/lifecycle.ts';
-import type { Referral } from '#referral/domain/referral.ts';
+import { referralStatuses, type Referral, type ReferralStatus } from '#referral/domain/referral.ts';
+
+/**
+ * A transition of the referral between statuses the referral model has today. The lifecycle has more (accepted,
+ * declined, ...); the stored `status` takes them once the model does, and this type widens with it.
+ */
+export type ReferralTransition = LifecycleTransition<'referral'> & {
+  from: ReferralStatus;
+  to: ReferralStatus;
+};
+
+const isStatus = (state: unknown): state is ReferralStatus =>
+  (referralStatuses as readonly unknown[]).includes(state);
+
+/** The transition as the store takes it; one into or out of a state the model lacks yet is a fault of ours. */
+export function referralTransition(transition: LifecycleTransition<'referral'>): ReferralTransition {
+  const { from, to } = transition;
+  if (!isStatus(from) || !isStatus(to))
+    throw new Error(`lifecycle: ${String(from)} -> ${to} is not a status the referral model has yet`);
+  return { ...transition, from, to };
+}
+
+/**
+ * `decide` said `already` (the event's effect is in place), but the referral's last message is not this one: another
+ * message did it first (a second cancel), so this one is refused, naming the state and the version, as `decide`
+ * names them. The same message again is a retry, which the use case finishes instead.
+ */
+export function doneByAnotherMessage(
+  referral: Referral,
+  event: LifecycleTransition<'referral'>['event'],
+): LifecycleRefusal<'referral'> {
+  return {
+    ok: false,
+    reason: 'invalid',
+    entity: 'referral',
+    event,
+    state: referral.status,
+    version: referral.version,
+    message: `referral is ${referral.status} (version ${referral.version}): ${event} is not allowed; an earlier message (${referral.lastMessageAt ?? 'unknown'}) already did it`,
+  };
+}
 
 /**
  * Why a store refused a transition's write, said from the referral as it stands after the refusal. `decide` was
