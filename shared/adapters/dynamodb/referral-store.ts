@@ -3,6 +3,7 @@ import {
   GetCommand,
   PutCommand,
   UpdateCommand,
+  type UpdateCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
@@ -130,32 +131,23 @@ export class DynamoReferralStore implements ReferralStore {
     deliveryId: string,
     attemptedAt: string,
   ): Promise<Referral | undefined> {
-    let updated: Referral | undefined;
-    await appliedUnlessConditionFails(async () => {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: referralKey(referralId),
-          UpdateExpression:
-            'SET deliveryStatus.#delivery.#status = :sending, deliveryStatus.#delivery.attemptedAt = :at ' +
-            'ADD deliveryStatus.#delivery.attempts :one',
-          ConditionExpression:
-            'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
-            'AND #status <> :cancelled',
-          ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':sending': 'sending',
-            ':delivered': 'delivered',
-            ':cancelled': 'cancelled',
-            ':at': attemptedAt,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      updated = referralOf(Attributes);
+    return this.updateReturningReferral({
+      Key: referralKey(referralId),
+      UpdateExpression:
+        'SET deliveryStatus.#delivery.#status = :sending, deliveryStatus.#delivery.attemptedAt = :at ' +
+        'ADD deliveryStatus.#delivery.attempts :one',
+      ConditionExpression:
+        'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
+        'AND #status <> :cancelled',
+      ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':sending': 'sending',
+        ':delivered': 'delivered',
+        ':cancelled': 'cancelled',
+        ':at': attemptedAt,
+        ':one': 1,
+      },
     });
-    return updated;
   }
 
   /** Returns the referral as written (ALL_NEW): a cancellation that raced the POST shows without another read. */
@@ -164,30 +156,38 @@ export class DynamoReferralStore implements ReferralStore {
     deliveryId: string,
     state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
   ): Promise<Referral | undefined> {
-    let updated: Referral | undefined;
+    return this.updateReturningReferral({
+      Key: referralKey(referralId),
+      UpdateExpression:
+        'SET deliveryStatus.#delivery.#status = :delivered, deliveryStatus.#delivery.deliveredAt = :at, ' +
+        'deliveryStatus.#delivery.responseStatus = :response, updatedAt = :at ' +
+        'REMOVE deliveryStatus.#delivery.lastFailure',
+      ConditionExpression:
+        'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered',
+      ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':delivered': state.status,
+        ':at': state.deliveredAt,
+        ':response': state.responseStatus,
+      },
+    });
+  }
+
+  /**
+   * One conditional UpdateItem on a referral's item that hands back the referral as written (ALL_NEW), or
+   * undefined when its condition refused it: the write is also the read.
+   */
+  private async updateReturningReferral(
+    input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>,
+  ): Promise<Referral | undefined> {
+    let written: Referral | undefined;
     await appliedUnlessConditionFails(async () => {
       const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: referralKey(referralId),
-          UpdateExpression:
-            'SET deliveryStatus.#delivery.#status = :delivered, deliveryStatus.#delivery.deliveredAt = :at, ' +
-            'deliveryStatus.#delivery.responseStatus = :response, updatedAt = :at ' +
-            'REMOVE deliveryStatus.#delivery.lastFailure',
-          ConditionExpression:
-            'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered',
-          ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':delivered': state.status,
-            ':at': state.deliveredAt,
-            ':response': state.responseStatus,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
+        new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW' }),
       );
-      updated = referralOf(Attributes);
+      written = referralOf(Attributes);
     });
-    return updated;
+    return written;
   }
 
   markAttemptFailed(referralId: string, deliveryId: string, reason: string): Promise<boolean> {
