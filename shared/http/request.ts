@@ -74,17 +74,35 @@ export function bodyText(
   if (!event.isBase64Encoded) {
     const size = Buffer.byteLength(raw, 'utf8');
     if (size > limitBytes) throw new PayloadTooLargeError(size, limitBytes);
+    // A text body has already been decoded (by API Gateway, or the local gateway), and invalid UTF-8 became
+    // U+FFFD on the way: refuse it here rather than store a name with a replacement character in it.
+    if (raw.includes(replacementCharacter)) throw notUtf8();
     return raw;
   }
   const bytes = Buffer.from(raw, 'base64');
   if (bytes.length > limitBytes) throw new PayloadTooLargeError(bytes.length, limitBytes);
+  let text: string;
   try {
-    return utf8.decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     // Invalid UTF-8 would otherwise become U+FFFD in stored text; the bytes themselves are never echoed.
-    throw new ValidationError([{ field: '', rule: 'body is not valid UTF-8', kind: 'structure' }]);
+    throw notUtf8();
   }
+  if (text.includes(replacementCharacter)) throw notUtf8();
+  return text;
 }
+
+/** U+FFFD: what a lenient decoder puts where a byte sequence was not UTF-8. */
+const replacementCharacter = '\uFFFD';
+
+const notUtf8 = (): ValidationError =>
+  new ValidationError([
+    {
+      field: '',
+      rule: 'body is not valid UTF-8 (or holds U+FFFD, the replacement character)',
+      kind: 'structure',
+    },
+  ]);
 
 export interface ParseJsonOptions {
   /**

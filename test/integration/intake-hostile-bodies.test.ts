@@ -121,6 +121,28 @@ describe.each(['/referrals', '/$process-message'] as const)('POST %s', (route) =
   });
 });
 
+describe('bytes that are not UTF-8', () => {
+  it.each<Route>(['/referrals', '/$process-message'])(
+    '%s refuses a body whose invalid bytes a gateway decoded to U+FFFD, and stores nothing',
+    async (route) => {
+      const valid = route === '/referrals' ? JSON.stringify(sampleReferral()) : JSON.stringify(bundle());
+      // As the local gateway (and API Gateway for a text body) hands it on: each bad byte becomes U+FFFD.
+      const [before, after] = valid.split(route === '/referrals' ? '"given":"' : '"family":"', 2) as [
+        string,
+        string,
+      ];
+      const separator = route === '/referrals' ? '"given":"' : '"family":"';
+      const decoded = Buffer.concat([
+        Buffer.from(before + separator + 'Al'),
+        Buffer.from([0xff]),
+        Buffer.from(after),
+      ]).toString('utf8');
+      const outcome = await refused(event(route, decoded), 400);
+      expect(outcome.issue[0]?.diagnostics).toMatch(/not valid UTF-8/);
+    },
+  );
+});
+
 describe('POST /referrals field rules', () => {
   it('accepts application/json with a charset', async () => {
     const response = await intake(

@@ -54,6 +54,17 @@ describe('bodyText', () => {
     expect(error).toMatchObject({ sizeBytes: 12, limitBytes: 10 });
   });
 
+  it('refuses a text body holding U+FFFD: invalid UTF-8 that a gateway decoded leniently', () => {
+    const decoded = Buffer.concat([
+      Buffer.from('{"name":"Al'),
+      Buffer.from([0xff]),
+      Buffer.from('ex"}'),
+    ]).toString('utf8');
+    const error = thrown(() => bodyText({ body: decoded, isBase64Encoded: false }, 1000));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems[0]?.rule).toMatch(/not valid UTF-8/);
+  });
+
   it('decodes a base64 body', () => {
     const body = Buffer.from('{"needs":["arts"]}', 'utf8').toString('base64');
     expect(bodyText({ body, isBase64Encoded: true }, 1000)).toBe('{"needs":["arts"]}');
