@@ -5,10 +5,12 @@ export type { ReferralTransition };
 
 /**
  * What a transition writes besides state, version, `updatedAt` and `lastMessageAt`, in the same conditional write:
- * a cancellation's reason and time, an update's content. Each field named is replaced; one named as undefined is
- * removed (an update drops what the sender left out).
+ * a cancellation's reason and time, an update's content, a routing's decision and pending delivery states. Each
+ * field named is replaced; one named as undefined is removed (an update drops what the sender left out).
  */
-export type TransitionChanges = { [K in 'cancellation' | AmendableField]?: Referral[K] | undefined };
+export type TransitionChanges = {
+  [K in 'cancellation' | 'routing' | 'deliveryStatus' | AmendableField]?: Referral[K] | undefined;
+};
 
 /** The facts of one `apply`: when, whose, which message, and what else it writes. */
 export interface TransitionContext {
@@ -30,11 +32,6 @@ export interface ReferralStore {
   /** Stores a new referral; false if one with that id already exists (nothing is overwritten). */
   create(referral: Referral): Promise<boolean>;
   get(referralId: string): Promise<Referral | undefined>;
-  /**
-   * Records the routing decision and pending deliveries, only while the referral is still `received`.
-   * Returns the referral as it now stands (with the decision recorded first, if another attempt won).
-   */
-  recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined>;
   /**
    * Replaces the decision with an extended one (needs added by an update), adding pending deliveries for new
    * recipients; only while the referral is routed and still at `version`. Returns the referral as it now stands.

@@ -78,11 +78,23 @@ export function describeReferralStoreContract(
       unmetNeeds: [],
       deliveries,
     });
+    /** The router's route, as routeReferral writes it: the decision and pending deliveries in the same write. */
+    const routeWith = (
+      routing: RoutingDecision = decision(),
+      current: LifecycleCurrent<'referral'> = { state: 'received', version: 1 },
+    ): Promise<Referral> =>
+      store.apply(id, decided(current, 'route', 'system'), {
+        at: routing.decidedAt,
+        changes: {
+          routing,
+          deliveryStatus: Object.fromEntries(
+            routing.deliveries.map((d) => [d.deliveryId, { status: 'pending' as const }]),
+          ),
+        },
+      });
     const routed = async (): Promise<Referral> => {
       await store.create(referral());
-      const stored = await store.recordRouting(id, decision());
-      if (!stored) throw new Error('routing was not recorded');
-      return stored;
+      return routeWith();
     };
     /** The transition the state machine decides for the referral as the caller read it. */
     const decided = (
@@ -297,25 +309,54 @@ export function describeReferralStoreContract(
     });
 
     describe('routing', () => {
-      it('records the decision and pending deliveries while received; a second decision does not replace it', async () => {
+      it('route applies the decision and pending deliveries with the transition, in one write', async () => {
         await store.create(referral());
-        const first = await store.recordRouting(id, decision());
-        expect(first).toEqual({
+        const written = await routeWith();
+        expect(written).toEqual({
           ...referral(),
           status: 'routed',
           routing: decision(),
           deliveryStatus: { [teamDelivery().deliveryId]: { status: 'pending' } },
           updatedAt: '2025-03-04T09:20:00.000Z',
         });
+        await expect(store.get(id)).resolves.toEqual(written);
+      });
+
+      it('a second route decided while received is refused as stale and does not replace the decision', async () => {
+        const first = await routed();
         const later = {
           ...decision([teamDelivery(), partnerDelivery()]),
           decidedAt: '2025-03-04T09:30:00.000Z',
         };
-        await expect(store.recordRouting(id, later)).resolves.toEqual(first);
+        await expect(conflictOf(routeWith(later))).resolves.toMatchObject({
+          reason: 'stale',
+          state: 'routed',
+          version: 1,
+        });
+        await expect(store.get(id)).resolves.toEqual(first);
       });
 
-      it('recordRouting of an unknown referral creates nothing', async () => {
-        await expect(store.recordRouting(id, decision())).resolves.toBeUndefined();
+      it('a route decided before an update landed is refused as stale; at the new version it applies', async () => {
+        await store.create(referral());
+        await amendBy('A81001', '2025-03-04T09:19:00.000Z', 'Amended before routing'); // version 2
+        const amended = await store.get(id);
+        await expect(conflictOf(routeWith())).resolves.toMatchObject({
+          reason: 'stale',
+          state: 'received',
+          version: 2,
+        });
+        await expect(store.get(id)).resolves.toEqual(amended);
+        await expect(routeWith(decision(), { state: 'received', version: 2 })).resolves.toMatchObject({
+          status: 'routed',
+          version: 2,
+          reasonForReferral: 'Amended before routing',
+          routing: decision(),
+        });
+      });
+
+      it('a route of an unknown referral is refused and creates nothing', async () => {
+        await expect(conflictOf(routeWith())).resolves.toMatchObject({ reason: 'invalid', state: null });
+        await expect(store.get(id)).resolves.toBeUndefined();
       });
 
       it('extendRouting at the current version adds pending deliveries and keeps the states of the others', async () => {
@@ -346,7 +387,7 @@ export function describeReferralStoreContract(
       it('extendRouting of a referral not routed (received, or cancelled) is refused', async () => {
         await store.create(referral());
         await expect(store.extendRouting(id, 1, decision())).resolves.toEqual(referral());
-        await store.recordRouting(id, decision());
+        await routeWith();
         await cancelBy('A81001');
         const cancelled = await store.get(id);
         await expect(

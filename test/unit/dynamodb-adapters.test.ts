@@ -17,6 +17,8 @@ import {
 } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import type { RoutingDecision } from '#referral/domain/referral.ts';
+import { decideOrThrow } from '#referral/domain/lifecycle.ts';
+import { referralTransition } from '#referral/domain/transition-refusal.ts';
 import { referralIds, sampleReferral } from './fixtures.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -178,33 +180,42 @@ describe('DynamoReferralStore', () => {
     });
   });
 
-  it('recordRouting sets the decision and pending deliveries only while received, then reads back', async () => {
+  it('apply of a route writes the decision and pending deliveries in its one conditional write, no read-back', async () => {
     const routed = { ...referral, status: 'routed', routing: decision };
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: routed });
-    await expect(store.recordRouting(id, decision)).resolves.toEqual(routed);
+    const pending = { [`${id}.team.lw-woodhouse`]: { status: 'pending' } };
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...routed, deliveryStatus: pending, sk: 'referral' } });
+    const route = decideOrThrow('referral', { state: 'received', version: 1 }, 'route', 'system', 1);
+    await expect(
+      store.apply(id, referralTransition(route.transition), {
+        at: decision.decidedAt,
+        changes: {
+          routing: decision,
+          deliveryStatus: { [`${id}.team.lw-woodhouse`]: { status: 'pending' } },
+        },
+      }),
+    ).resolves.toEqual({ ...routed, deliveryStatus: pending });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { referralId: id, sk: 'referral' },
-      ConditionExpression: '#status = :received',
-      ExpressionAttributeValues: {
-        ':routed': 'routed',
-        ':received': 'received',
-        ':decision': decision,
-        ':pending': { [`${id}.team.lw-woodhouse`]: { status: 'pending' } },
-        ':at': '2025-03-04T09:20:00.000Z',
+      UpdateExpression: 'SET #status = :to, #version = :next, updatedAt = :at, #c0 = :c0, #c1 = :c1',
+      ConditionExpression: '#status = :from AND #version = :expected',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#version': 'version',
+        '#c0': 'routing',
+        '#c1': 'deliveryStatus',
       },
+      ExpressionAttributeValues: {
+        ':from': 'received',
+        ':to': 'routed',
+        ':expected': 1,
+        ':next': 1,
+        ':at': '2025-03-04T09:20:00.000Z',
+        ':c0': decision,
+        ':c1': pending,
+      },
+      ReturnValues: 'ALL_NEW',
     });
-  });
-
-  it('recordRouting that loses the race returns the decision already stored', async () => {
-    const earlier = {
-      ...referral,
-      status: 'routed',
-      routing: { ...decision, decidedAt: '2025-03-04T09:19:00.000Z' },
-    };
-    ddb.on(UpdateCommand).rejects(conditionFailed());
-    ddb.on(GetCommand).resolves({ Item: earlier });
-    await expect(store.recordRouting(id, decision)).resolves.toEqual(earlier);
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
   });
 
   it('markSending is one conditional write that returns the referral; undefined when refused', async () => {

@@ -37,7 +37,7 @@ export class InMemoryReferralStore implements ReferralStore {
   readonly calls = {
     create: 0,
     get: 0,
-    recordRouting: 0,
+    apply: 0,
     markSending: 0,
     markDelivered: 0,
     markAttemptFailed: 0,
@@ -60,23 +60,6 @@ export class InMemoryReferralStore implements ReferralStore {
     this.calls.get++;
     const item = this.items.get(referralId);
     return item === undefined ? undefined : copy(item);
-  }
-
-  async recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined> {
-    this.calls.recordRouting++;
-    const item = this.items.get(referralId);
-    if (item && item.status === 'received') {
-      this.items.set(referralId, {
-        ...item,
-        status: 'routed',
-        routing: copy(decision),
-        deliveryStatus: Object.fromEntries(
-          decision.deliveries.map((d) => [d.deliveryId, { status: 'pending' }]),
-        ),
-        updatedAt: decision.decidedAt,
-      });
-    }
-    return this.get(referralId);
   }
 
   async extendRouting(
@@ -141,6 +124,7 @@ export class InMemoryReferralStore implements ReferralStore {
     transition: ReferralTransition,
     context: TransitionContext,
   ): Promise<Referral> {
+    this.calls.apply++;
     if (transition.owner !== null && (transition.owner === 'partner' || context.ownerId === undefined))
       throw new Error(
         `apply: a ${transition.owner}'s ${transition.event} needs the owner's id on the referral`,

@@ -197,7 +197,7 @@ describe('the lifecycle that exists today', () => {
     version: v,
   });
 
-  it('submit creates at version 1; route moves received to routed and tells the team', () => {
+  it('submit creates at version 1; route moves received to routed and tells the team and the partners', () => {
     expect(decide('referral', null, 'submit', 'gp-system', 0)).toMatchObject({
       ok: true,
       kind: 'apply',
@@ -212,7 +212,11 @@ describe('the lifecycle that exists today', () => {
         owner: null,
         audit: 'referral.routed',
         counts: expect.arrayContaining(['referrals.received', 'referrals.unmet']),
-        notices: [{ to: 'team', kind: 'assigned' }],
+        // Partners too until offers arrive (issue 9): the router queues an assignment per matched partner today.
+        notices: [
+          { to: 'team', kind: 'assigned' },
+          { to: 'partner', kind: 'assigned' },
+        ],
       },
     });
   });
@@ -560,7 +564,10 @@ describe('the shape of the table', () => {
 
   it('the referral notifies holders and the practice; an offer its partner and the team', () => {
     for (const e of entriesOf('referral'))
-      for (const n of e.notices) expect(['holders', 'team', 'practice']).toContain(n.to);
+      for (const n of e.notices)
+        // Except routing's assignment to each matched partner, which offers take over with issue 9.
+        if (!(e.event === 'route' && n.to === 'partner' && n.kind === 'assigned'))
+          expect(['holders', 'team', 'practice']).toContain(n.to);
     for (const e of entriesOf('offer'))
       for (const n of e.notices) expect(['partner', 'team']).toContain(n.to);
   });

@@ -4,7 +4,8 @@ import {
   routingCounts,
   type RouteReferralDeps,
 } from '#matching/application/route-referral.ts';
-import { UnroutableMessageError } from '#kernel/errors.ts';
+import { LifecycleConflictError, UnroutableMessageError } from '#kernel/errors.ts';
+import type { ReferralTransition } from '#referral/ports.ts';
 import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
 import {
   FakeClock,
@@ -42,6 +43,28 @@ beforeEach(() => {
   deps = { referrals, directory, audit, counters, deliveryQueue, clock };
   referrals.seed(sampleReferral('leeds-arts-and-mental-health'));
 });
+
+/** Runs `first` just before the store's first apply: another writer that lands between the read and the write. */
+function landsFirst(
+  store: InMemoryReferralStore,
+  first: (id: string, transition: ReferralTransition) => Promise<unknown>,
+): void {
+  const apply = store.apply.bind(store);
+  let landed = false;
+  store.apply = async (id, transition, context) => {
+    if (!landed) {
+      landed = true;
+      await first(id, transition);
+    }
+    return apply(id, transition, context);
+  };
+}
+
+/** An update applied straight to the stored item: the content changes and the version moves. */
+function amendInPlace(id: string, changes: Partial<Referral>): void {
+  const item = referrals.items.get(id);
+  if (item) Object.assign(item, changes, { version: item.version + 1 });
+}
 
 describe('routeReferral', () => {
   it('routes a received referral: records the decision, audits, counts and queues one message per delivery', async () => {
@@ -114,7 +137,8 @@ describe('routeReferral', () => {
     clock.advance(30_000);
     const second = await routeReferral(deps, leedsId);
 
-    expect(referrals.calls.recordRouting).toBe(1);
+    // The second run finds it routed at the version it read (`already`): no write.
+    expect(referrals.calls.apply).toBe(1);
     if (first.outcome !== 'routed' || second.outcome !== 'routed') throw new Error('expected routed twice');
     expect(second.referral.routing).toEqual(first.referral.routing);
     expect(second.referral.routing?.decidedAt).toBe('2025-03-04T09:20:00.000Z');
@@ -166,23 +190,69 @@ describe('routeReferral', () => {
     // The store sees this attempt's read as `received`, but the other attempt's write lands first.
     const racing = new InMemoryReferralStore();
     racing.seed(sampleReferral('leeds-arts-and-mental-health'));
-    const record = racing.recordRouting.bind(racing);
-    racing.recordRouting = async (id, decision) => {
-      await record(id, earlier);
-      return record(id, decision);
-    };
+    landsFirst(racing, (id, transition) =>
+      racing.apply(id, transition, {
+        at: earlier.decidedAt,
+        changes: { routing: earlier, deliveryStatus: { [teamDelivery]: { status: 'pending' } } },
+      }),
+    );
     const result = await routeReferral({ ...deps, referrals: racing }, leedsId);
     expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 1 });
+    // The other attempt's write, then this one's, refused; the re-read found it routed: `already`, no third write.
+    expect(racing.calls.apply).toBe(2);
     expect(racing.items.get(leedsId)?.routing).toEqual(earlier);
     expect(audit.entries[0]).toMatchObject({ at: '2025-03-04T09:19:00.000Z', detail: { matches: [] } });
     expect(deliveryQueue.messages.map((m) => m.id)).toEqual([teamDelivery]);
+  });
+
+  it('an update that lands between the read and the write: re-read once and route the current needs', async () => {
+    landsFirst(referrals, async (id) => amendInPlace(id, { needs: ['arts'] }));
+    const result = await routeReferral(deps, leedsId);
+    expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 2 });
+    const stored = referrals.items.get(leedsId);
+    expect(stored).toMatchObject({ status: 'routed', version: 2, needs: ['arts'] });
+    expect(stored?.routing?.matches.map((m) => m.serviceId)).toEqual(['svc-arts-studio']);
+    expect(stored?.deliveryStatus).toEqual({
+      [teamDelivery]: { status: 'pending' },
+      [artsDelivery]: { status: 'pending' },
+    });
+    expect(deliveryQueue.messages.map((m) => m.id)).toEqual([teamDelivery, artsDelivery]);
+    expect(audit.entries).toHaveLength(1);
+  });
+
+  it('refused again after the re-read: throws for SQS to redeliver, without looping', async () => {
+    const apply = referrals.apply.bind(referrals);
+    referrals.apply = async (id, transition, context) => {
+      amendInPlace(id, {});
+      return apply(id, transition, context);
+    };
+    await expect(routeReferral(deps, leedsId)).rejects.toBeInstanceOf(LifecycleConflictError);
+    expect(referrals.calls.apply).toBe(2);
+    expect(referrals.items.get(leedsId)).toMatchObject({ status: 'received', version: 3 });
+    expect(audit.attempts).toBe(0);
+    expect(counters.calls).toBe(0);
+    expect(deliveryQueue.sends).toEqual([]);
+  });
+
+  it('cancelled between the read and the write: skipped, as a referral cancelled before', async () => {
+    landsFirst(referrals, async (id) => {
+      const item = referrals.items.get(id);
+      if (item) item.status = 'cancelled';
+    });
+    await expect(routeReferral(deps, leedsId)).resolves.toEqual({
+      outcome: 'skipped',
+      reason: 'referral was cancelled',
+    });
+    expect(referrals.items.get(leedsId)?.routing).toBeUndefined();
+    expect(audit.attempts).toBe(0);
+    expect(deliveryQueue.sends).toEqual([]);
   });
 
   it('skips a cancelled referral without routing, auditing, counting or queueing', async () => {
     referrals.seed(sampleReferral('leeds-arts-and-mental-health', { status: 'cancelled' }));
     const result = await routeReferral(deps, leedsId);
     expect(result).toEqual({ outcome: 'skipped', reason: 'referral was cancelled' });
-    expect(referrals.calls.recordRouting).toBe(0);
+    expect(referrals.calls.apply).toBe(0);
     expect(audit.attempts).toBe(0);
     expect(counters.calls).toBe(0);
     expect(deliveryQueue.sends).toEqual([]);

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
-import type { DeliveryState, Referral, RoutingDecision } from '#referral/domain/referral.ts';
+import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
 import { refusalOf } from '#referral/domain/transition-refusal.ts';
 import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
@@ -58,33 +58,6 @@ export class DynamoReferralStore implements ReferralStore {
       new GetCommand({ TableName: this.tableName, Key: referralKey(referralId), ConsistentRead: true }),
     );
     return referralOf(Item);
-  }
-
-  async recordRouting(referralId: string, decision: RoutingDecision): Promise<Referral | undefined> {
-    const pending: Record<string, DeliveryState> = Object.fromEntries(
-      decision.deliveries.map((d) => [d.deliveryId, { status: 'pending' }]),
-    );
-    await appliedUnlessConditionFails(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: referralKey(referralId),
-          UpdateExpression:
-            'SET #status = :routed, routing = :decision, deliveryStatus = :pending, updatedAt = :at',
-          ConditionExpression: '#status = :received',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':routed': 'routed',
-            ':received': 'received',
-            ':decision': decision,
-            ':pending': pending,
-            ':at': decision.decidedAt,
-          },
-        }),
-      ),
-    );
-    // Whether this attempt or an earlier one recorded it, the stored decision is the one that stands.
-    return this.get(referralId);
   }
 
   async extendRouting(

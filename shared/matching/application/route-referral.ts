@@ -6,10 +6,12 @@ import {
   uncoveredNeeds,
   type ServiceCandidate,
 } from '#matching/domain/routing.ts';
-import type { Referral } from '#referral/domain/referral.ts';
+import type { DeliveryState, Referral } from '#referral/domain/referral.ts';
+import { decide } from '#referral/domain/lifecycle.ts';
+import { transitionReferral, type StepOutcome } from '#referral/application/transition-referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
-import { UnroutableMessageError } from '#kernel/errors.ts';
+import { LifecycleConflictError, UnroutableMessageError } from '#kernel/errors.ts';
 import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
@@ -17,9 +19,10 @@ import type { Queue } from '#messages/queue.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 
 /**
- * Routing one referral, safe to repeat at any point: the decision is recorded only while the referral is still
- * `received` (a repeat reads back the stored one), audit entries are keyed by step, counts are counted once per
- * referral, and deliveries carry stable ids that the notifier de-duplicates.
+ * Routing one referral, safe to repeat at any point. Routing is the lifecycle's `route` (received -> routed): the
+ * decision and the pending delivery states are written in the transition's one conditional write, so a repeat finds
+ * the referral routed (`already`) and carries on with the stored decision. Audit entries are keyed by step, counts are
+ * counted once per referral, and deliveries carry stable ids that the notifier de-duplicates.
  */
 
 export interface RouteReferralDeps {
@@ -35,25 +38,34 @@ export type RouteOutcome =
   | { outcome: 'routed'; referral: Referral; deliveriesQueued: number }
   | { outcome: 'skipped'; reason: string };
 
+const cancelled: RouteOutcome = { outcome: 'skipped', reason: 'referral was cancelled' };
+
 export async function routeReferral(deps: RouteReferralDeps, referralId: string): Promise<RouteOutcome> {
   const referral = await deps.referrals.get(referralId);
   if (!referral) throw new UnroutableMessageError(`referral ${referralId} does not exist`);
-  if (referral.status === 'cancelled') return { outcome: 'skipped', reason: 'referral was cancelled' };
+  if (referral.status === 'cancelled') return cancelled;
 
-  let routed = referral.status === 'received' ? await decideAndRecord(deps, referral) : referral;
+  const outcome = await routeOnce(deps, referral);
+  if (outcome.kind === 'refused') {
+    // Cancelled between the read and the write: nothing to route, as when it was cancelled before.
+    if (outcome.refusal.state === 'cancelled') return cancelled;
+    throw new LifecycleConflictError(outcome.refusal);
+  }
+  const { transition } = outcome;
+  let routed: Referral | undefined = outcome.referral;
   // An update after routing may have added needs: match those too (what was decided before stands).
-  if (routed?.status === 'routed' && routed.routing && uncoveredNeeds(routed).length > 0) {
+  if (routed.status === 'routed' && routed.routing && uncoveredNeeds(routed).length > 0) {
     routed = await extendAndRecord(deps, routed, routed.routing.area);
   }
   if (!routed?.routing)
     throw new UnroutableMessageError(`referral ${referralId} has no routing decision recorded`);
-  if (routed.status === 'cancelled') return { outcome: 'skipped', reason: 'referral was cancelled' };
+  if (routed.status === 'cancelled') return cancelled;
   const decision = routed.routing;
 
   await deps.audit.append({
     referralId,
     eventKey: 'routed',
-    action: 'referral.routed',
+    action: transition.audit,
     actor: 'system:router',
     at: decision.decidedAt,
     detail: {
@@ -72,8 +84,11 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
   });
   await deps.counters.countOnce(routingCounts(routed), routed.receivedAt.slice(0, 10), referralId);
 
+  // The route's notices name who is told it is assigned; `already` carries them too, so a retry queues again what a
+  // crash after the write left unqueued (the notifier drops what it already delivered).
+  const told = new Set(transition.notices.filter((n) => n.kind === 'assigned').map((n) => n.to));
   const pending = decision.deliveries.filter(
-    (d) => routed.deliveryStatus?.[d.deliveryId]?.status !== 'delivered',
+    (d) => told.has(d.recipient.kind) && routed.deliveryStatus?.[d.deliveryId]?.status !== 'delivered',
   );
   await deps.deliveryQueue.send(
     pending.map((d) => ({
@@ -82,6 +97,39 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
     })),
   );
   return { outcome: 'routed', referral: routed, deliveriesQueued: pending.length };
+}
+
+/**
+ * The lifecycle's `route` for the referral as read: `apply` decides the routing of its needs and writes it with the
+ * transition; `already` (routed at the version read) writes nothing. A write refused because an update landed
+ * meanwhile is read once more and routed again with the referral's current needs; refused again, it throws, so SQS
+ * redelivers the message.
+ */
+function routeOnce(deps: RouteReferralDeps, read: Referral): Promise<StepOutcome> {
+  return transitionReferral(deps.referrals, read, {
+    referralId: read.referralId,
+    decide: (referral) =>
+      decide(
+        'referral',
+        { state: referral.status, version: referral.version },
+        'route',
+        'system',
+        referral.version,
+      ),
+    context: async (referral) => {
+      const routing = decideRouting(await routingInputs(deps, referral, referral.needs));
+      const deliveryStatus: Record<string, DeliveryState> = Object.fromEntries(
+        routing.deliveries.map((d) => [d.deliveryId, { status: 'pending' }]),
+      );
+      return { at: routing.decidedAt, changes: { routing, deliveryStatus } };
+    },
+    reread: async () => {
+      const fresh = await deps.referrals.get(read.referralId);
+      if (!fresh) throw new UnroutableMessageError(`referral ${read.referralId} does not exist`);
+      return fresh;
+    },
+    writeAgain: true,
+  });
 }
 
 async function routingInputs(
@@ -101,11 +149,6 @@ async function routingInputs(
     }),
   );
   return { referral, practice, team, candidates, decidedAt: deps.clock.now().toISOString() };
-}
-
-async function decideAndRecord(deps: RouteReferralDeps, referral: Referral): Promise<Referral | undefined> {
-  const decision = decideRouting(await routingInputs(deps, referral, referral.needs));
-  return deps.referrals.recordRouting(referral.referralId, decision);
 }
 
 async function extendAndRecord(

@@ -6,12 +6,9 @@ import {
   type Referral,
   type ReferralRequest,
 } from '#referral/domain/referral.ts';
-import { decide, type LifecycleDecision } from '#referral/domain/lifecycle.ts';
-import {
-  doneByAnotherMessage,
-  referralTransition,
-  type ReferralTransition,
-} from '#referral/domain/transition-refusal.ts';
+import { decide } from '#referral/domain/lifecycle.ts';
+import { doneByAnotherMessage, type ReferralTransition } from '#referral/domain/transition-refusal.ts';
+import { transitionReferral } from '#referral/application/transition-referral.ts';
 import { uncoveredNeeds } from '#matching/domain/routing.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
@@ -138,11 +135,11 @@ interface PracticeEvent {
 
 /**
  * The referral after the practice's event, and the transition whose audit, counts and notices the caller finishes.
- * Reads the referral once and lets the lifecycle decide: `apply` is ONE conditional write (state, version, practice,
- * newer message, with the event's data); `already` with this very message is a retry after a crash, answered as the
- * first attempt was, so its notices still go out (they are keyed per step, so none goes twice); a refusal is thrown
- * typed. If the write is refused, something landed between the read and the write: read once more and decide again,
- * which names the reason (or finds this message's own earlier write); no loop, a client retries.
+ * Reads the referral once and lets the lifecycle decide (transitionReferral): `apply` is ONE conditional write
+ * (state, version, practice, newer message, with the event's data); `already` with this very message is a retry after
+ * a crash, answered as the first attempt was, so its notices still go out (they are keyed per step, so none goes
+ * twice); a refusal is thrown typed. A refused write is read once more and decided again at the version the message
+ * was judged against, which names the reason (or finds this message's own earlier write); no loop, a client retries.
  */
 async function transitionByPractice(
   deps: LifecycleDeps,
@@ -151,42 +148,27 @@ async function transitionByPractice(
   const messageAt = new Date(command.messageAt).toISOString();
   const read = ownReferral(command, await deps.referrals.get(command.referralId));
   assertConversation(read, command.correlationId);
-  const decideOn = (referral: Referral): LifecycleDecision<'referral'> =>
-    decide(
-      'referral',
-      { state: referral.status, version: referral.version, lastMessageAt: referral.lastMessageAt },
-      command.event,
-      'gp-system',
-      // The version the practice's message was judged against: the first read's, also after a refused write.
-      read.version,
-      { messageAt },
-    );
-  const settle = (referral: Referral, decision: LifecycleDecision<'referral'>) => {
-    if (!decision.ok) throw new LifecycleConflictError(decision);
-    if (decision.kind === 'already' && referral.lastMessageAt !== messageAt)
-      throw new LifecycleConflictError(doneByAnotherMessage(referral, command.event));
-    return { referral, transition: referralTransition(decision.transition) };
-  };
-
-  const decision = decideOn(read);
-  if (!decision.ok || decision.kind === 'already') return settle(read, decision);
-  const transition = referralTransition(decision.transition);
-  try {
-    const written = await deps.referrals.apply(command.referralId, transition, {
-      at: command.at,
-      ownerId: command.practiceOds,
-      messageAt,
-      changes: command.changes,
-    });
-    return { referral: written, transition };
-  } catch (error) {
-    if (!(error instanceof LifecycleConflictError)) throw error;
-    const now = ownReferral(command, await deps.referrals.get(command.referralId));
-    const again = decideOn(now);
-    // The lifecycle would write again, so the refusal was the store's alone (its condition saw more): its reason.
-    if (again.ok && again.kind === 'apply') throw error;
-    return settle(now, again);
-  }
+  const outcome = await transitionReferral(deps.referrals, read, {
+    referralId: command.referralId,
+    decide: (referral) =>
+      decide(
+        'referral',
+        { state: referral.status, version: referral.version, lastMessageAt: referral.lastMessageAt },
+        command.event,
+        'gp-system',
+        // The version the practice's message was judged against: the first read's, also after a refused write.
+        read.version,
+        { messageAt },
+      ),
+    context: () => ({ at: command.at, ownerId: command.practiceOds, messageAt, changes: command.changes }),
+    reread: async () => ownReferral(command, await deps.referrals.get(command.referralId)),
+    writeAgain: false,
+  });
+  if (outcome.kind === 'refused') throw new LifecycleConflictError(outcome.refusal);
+  const { referral, transition } = outcome;
+  if (outcome.kind === 'already' && referral.lastMessageAt !== messageAt)
+    throw new LifecycleConflictError(doneByAnotherMessage(referral, command.event));
+  return { referral, transition };
 }
 
 /** Another practice's referral is answered exactly as one that does not exist: its existence is not revealed. */

@@ -284,8 +284,12 @@ const referralRules: readonly LifecycleRule<'referral'>[] = [
       'referrals.unmet',
       'referrals.no-team',
     ],
-    // Partners hear through their own offers (`offer`), so the referral's own notice is the team's.
-    notices: [{ to: 'team', kind: 'assigned' }],
+    // The team and each matched partner are told, as the router does today. Once offers arrive (issue 9) partners
+    // hear through their own offers (`offer`) instead, and this notice becomes the team's alone.
+    notices: [
+      { to: 'team', kind: 'assigned' },
+      { to: 'partner', kind: 'assigned' },
+    ],
   },
   {
     event: 'update',
