@@ -1,47 +1,24 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
-
 /**
- * Counts the AWS API calls the functions make, by operation (DynamoDB_20120810.PutItem, AmazonSQS.SendMessage...).
- * The SDK sends each call over node:http with an X-Amz-Target header, so Node's own diagnostics channel sees every
- * one without touching the code under test. Calls per referral explain the throughput better than any profiler:
- * each is a loopback round trip to dynalite or fauxqs, both running on this same event loop.
+ * AWS API calls per scenario, by operation (DynamoDB.PutItem, AmazonSQS.SendMessageBatch...), read from the local
+ * DynamoDB and SQS servers (LocalAws.requestCounts), where every caller's requests arrive: the functions, each in
+ * its own worker thread with its own SDK clients, the pollers and the bench itself. An SDK-side count in the bench's
+ * process would see only the last two. Calls per referral explain the throughput better than any profiler: each is
+ * a loopback round trip to dynalite or fauxqs.
  */
-
-const channel = 'http.client.request.start';
 
 export type CallCounts = Record<string, number>;
 
-export class AwsCallCounter {
-  private readonly counts = new Map<string, number>();
+/** The API version in DynamoDB's target says nothing about cost, and would make every key longer in the report. */
+const operationName = (target: string): string => target.replace(/^DynamoDB_\d+\./, 'DynamoDB.');
 
-  private readonly onRequest = (message: unknown): void => {
-    const target = (message as { request: ClientRequest }).request.getHeader('x-amz-target');
-    if (typeof target !== 'string') return;
-    const operation = target.replace(/^DynamoDB_\d+\./, 'DynamoDB.');
-    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
-  };
-
-  start(): void {
-    diagnosticsChannel.subscribe(channel, this.onRequest);
+/** Calls made between two snapshots of the servers' counts, busiest operation first. */
+export function callsBetween(earlier: CallCounts, later: CallCounts): CallCounts {
+  const delta = new Map<string, number>();
+  for (const [target, count] of Object.entries(later)) {
+    const made = count - (earlier[target] ?? 0);
+    if (made > 0) delta.set(operationName(target), (delta.get(operationName(target)) ?? 0) + made);
   }
-
-  stop(): void {
-    diagnosticsChannel.unsubscribe(channel, this.onRequest);
-  }
-
-  snapshot(): CallCounts {
-    return Object.fromEntries(this.counts);
-  }
-
-  /** Calls made since an earlier snapshot, busiest operation first. */
-  since(earlier: CallCounts): CallCounts {
-    const delta = [...this.counts]
-      .map(([operation, count]) => [operation, count - (earlier[operation] ?? 0)] as const)
-      .filter(([, count]) => count > 0)
-      .sort((a, b) => b[1] - a[1]);
-    return Object.fromEntries(delta);
-  }
+  return Object.fromEntries([...delta].sort((a, b) => b[1] - a[1]));
 }
 
 export const totalCalls = (counts: CallCounts, prefix: string): number =>

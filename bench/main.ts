@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
-import { AwsCallCounter, totalCalls, type CallCounts } from './aws-calls.ts';
+import { callsBetween, totalCalls, type CallCounts } from './aws-calls.ts';
 import type { CliOptions } from './cli.ts';
 import { counterReport, type CounterReport } from './counters.ts';
 import { endToEnd } from './end-to-end.ts';
@@ -55,18 +55,18 @@ async function warmUp(context: BenchContext): Promise<void> {
   await waitForIdleQueues(context.stack, context.sqs, drainCapMs);
 }
 
-async function runScenario(
-  context: BenchContext,
-  scenario: Scenario,
-  calls: AwsCallCounter,
-): Promise<ScenarioResult> {
+async function runScenario(context: BenchContext, scenario: Scenario): Promise<ScenarioResult> {
   console.log(`\n▶ ${scenario.name}: ${scenario.description}`);
-  const callsBefore = calls.snapshot();
+  const callsBefore = context.stack.aws.requestCounts();
   const acceptedBefore = context.accepted.size;
   const result = await scenario.run(context);
   const drain = await waitForIdleQueues(context.stack, context.sqs, drainCapMs);
   result.backlogDrainMs = drain.drainMs;
-  recordCalls(result, calls.since(callsBefore), context.accepted.size - acceptedBefore);
+  recordCalls(
+    result,
+    callsBetween(callsBefore, context.stack.aws.requestCounts()),
+    context.accepted.size - acceptedBefore,
+  );
   if (!drain.drained) {
     result.problems.push(
       `queues still busy ${drainCapMs / 1000} s after the scenario: ${describeDepths(drain.depths)}`,
@@ -80,6 +80,8 @@ async function runScenario(
       `p95 ${result.latencyMs.p95.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms; ` +
       `queues drained in ${(drain.drainMs / 1000).toFixed(1)} s; ${verdict}`,
   );
+  const perReferral = callsPerReferral(result);
+  if (perReferral) console.log(`  AWS calls per new referral: ${perReferral}`);
   return result;
 }
 
@@ -92,6 +94,15 @@ function recordCalls(result: ScenarioResult, counts: CallCounts, newReferrals: n
   result.details.sqsSendAndDeleteCallsPerReferral =
     totalCalls(counts, 'AmazonSQS.Send') / newReferrals +
     totalCalls(counts, 'AmazonSQS.Delete') / newReferrals;
+}
+
+/** The calls behind each referral the scenario accepted, so a change in cost shows in the progress output. */
+function callsPerReferral(result: ScenarioResult): string | undefined {
+  const referrals = Number(result.details.newReferrals);
+  if (!result.awsCalls || !(referrals > 0)) return undefined;
+  return Object.entries(result.awsCalls)
+    .map(([operation, count]) => `${operation} ${(count / referrals).toFixed(1)}`)
+    .join(', ');
 }
 
 function printSummary(results: ScenarioResult[], health: PipelineHealth, log: StackLog): void {
@@ -158,12 +169,10 @@ export async function main(options: CliOptions): Promise<number> {
     scale: options.quick ? 5 : 1,
     accepted: new Set(),
   };
-  const calls = new AwsCallCounter();
-  calls.start();
   try {
     await warmUp(context);
     const results: ScenarioResult[] = [];
-    for (const name of options.scenarios) results.push(await runScenario(context, scenarios[name], calls));
+    for (const name of options.scenarios) results.push(await runScenario(context, scenarios[name]));
     const health = await pipelineHealth(stack, sqs, context.accepted);
     printSummary(results, health, log);
     const counters = await counterReport(stack);
@@ -188,7 +197,6 @@ export async function main(options: CliOptions): Promise<number> {
     );
     return passed ? 0 : 1;
   } finally {
-    calls.stop();
     sqs.destroy();
     await stack.stop();
   }

@@ -47,6 +47,12 @@ export interface LocalAws {
   environmentOf(fn: FunctionName): Record<string, string>;
   /** Loads the sample directory with its webhook channels pointed at `webhookBase`. */
   seedDirectory(webhookBase: string): Promise<DirectorySnapshot>;
+  /**
+   * Requests both servers have received, by `X-Amz-Target` (DynamoDB's and SQS's names never collide), from every
+   * caller: this process, the function workers, the pollers. Since start or the last `resetRequestCounts`.
+   */
+  requestCounts(): Record<string, number>;
+  resetRequestCounts(): void;
   stop(): Promise<void>;
 }
 
@@ -116,6 +122,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       const directory = readDirectory(sampleDirectoryFile, webhookBase);
       await loadDirectory(documentClient, tables.directory, directory);
       return directory;
+    },
+    requestCounts: () => ({ ...dynamo.requestCounts(), ...sqsServer.requestCounts() }),
+    resetRequestCounts() {
+      dynamo.resetRequestCounts();
+      sqsServer.resetRequestCounts();
     },
     async stop() {
       dynamoDb.destroy();

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Server, type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
@@ -12,7 +13,39 @@ import { startFauxqs } from 'fauxqs';
 
 export interface LocalServer {
   endpoint: string;
+  /**
+   * Requests this server has received since it started (or since the last reset), by their `X-Amz-Target`
+   * (`DynamoDB_20120810.PutItem`, `AmazonSQS.SendMessageBatch`...). Counted here, where every caller's requests
+   * arrive, because the functions run in worker threads whose SDK clients the caller cannot see.
+   */
+  requestCounts(): Record<string, number>;
+  resetRequestCounts(): void;
   stop(): Promise<void>;
+}
+
+/** A request without an `X-Amz-Target` (not the JSON protocol) is still counted, so none goes unseen. */
+export const untargetedRequest = '(no X-Amz-Target)';
+
+/** Counts requests by operation; the only cost per request is a header read and a map increment. */
+class RequestCounter {
+  private readonly counts = new Map<string, number>();
+
+  /** Listens before the server's own handler; it only reads the header, so the request is untouched. */
+  attach(server: Server): void {
+    server.prependListener('request', (request: IncomingMessage) => {
+      const target = request.headers['x-amz-target'];
+      const operation = typeof target === 'string' ? target : untargetedRequest;
+      this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+    });
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  reset(): void {
+    this.counts.clear();
+  }
 }
 
 export async function startLocalDynamoDb(options: { port: number; dataDir?: string }): Promise<LocalServer> {
@@ -27,9 +60,13 @@ export async function startLocalDynamoDb(options: { port: number; dataDir?: stri
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
+  const counter = new RequestCounter();
+  counter.attach(server);
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    requestCounts: () => counter.snapshot(),
+    resetRequestCounts: () => counter.reset(),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -41,24 +78,35 @@ export async function startLocalDynamoDb(options: { port: number; dataDir?: stri
 export async function startLocalSqs(options: { port: number; dataDir?: string }): Promise<LocalServer> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // fauxqs always listens on 0.0.0.0; nothing of ours may be reachable from outside this machine, so the listen
-  // call it makes is pinned to loopback for the moment it starts.
-  const server = await onLoopbackOnly(() =>
-    startFauxqs({
-      port: options.port,
-      logger: false,
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    }),
+  // call it makes is pinned to loopback for the moment it starts. It does not expose its HTTP server either, so the
+  // request counter is attached to the server seen making that call.
+  const counter = new RequestCounter();
+  const server = await onLoopbackOnly(
+    () =>
+      startFauxqs({
+        port: options.port,
+        logger: false,
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      }),
+    (listening) => counter.attach(listening),
   );
-  return { endpoint: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+  return {
+    endpoint: `http://127.0.0.1:${server.port}`,
+    requestCounts: () => counter.snapshot(),
+    resetRequestCounts: () => counter.reset(),
+    stop: () => server.stop(),
+  };
 }
 
-async function onLoopbackOnly<T>(start: () => Promise<T>): Promise<T> {
+async function onLoopbackOnly<T>(start: () => Promise<T>, onListen: (server: Server) => void): Promise<T> {
   const original = net.Server.prototype.listen;
   net.Server.prototype.listen = function listenOnLoopback(this: net.Server, ...args: unknown[]) {
     const [first] = args;
     if (first && typeof first === 'object' && 'host' in first) {
       args[0] = { ...(first as net.ListenOptions), host: '127.0.0.1' };
     }
+    // Only HTTP servers carry requests to count; any other listener started meanwhile is left alone.
+    if (this instanceof Server) onListen(this);
     return (original as (...a: unknown[]) => net.Server).apply(this, args);
   } as typeof original;
   try {
