@@ -152,6 +152,7 @@ async function apply({
         referralId: intent.serviceRequestId,
         request: intent.request,
         messageAt: intent.message.timestamp,
+        messageId: requestId,
         actor,
         correlationId,
       });
@@ -161,6 +162,7 @@ async function apply({
         practiceOds: intent.message.senderOds,
         reason: intent.status,
         messageAt: intent.message.timestamp,
+        messageId: requestId,
         actor,
         correlationId,
       });

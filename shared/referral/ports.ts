@@ -19,6 +19,8 @@ export interface TransitionContext {
   ownerId?: string;
   /** The sender's message time: recorded as `lastMessageAt`, and the newer-message guard's condition. */
   messageAt?: string;
+  /** Which message it is (BaRS: its X-Request-ID): recorded as `lastMessageId`, so a retry knows itself. */
+  messageId?: string;
   changes?: TransitionChanges;
 }
 

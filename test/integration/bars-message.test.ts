@@ -546,6 +546,22 @@ describe('POST /$process-message: update and cancel after delivery', () => {
     await expectQueuesEmpty();
   });
 
+  it('another update with the same timestamp as the last one applied is 409, never acknowledged and dropped', async () => {
+    // Senders often stamp whole seconds: a second update in the same second is another message, not a repeat.
+    const sameSecond = { requestId: randomUUID(), correlationId: conversation.correlationId };
+    const request = example('update.json', { serviceRequestId: referralId, timestamp: at(1) });
+    const outcome = expectError(
+      await processMessage(request, barsHeaders(sameSecond)),
+      409,
+      'REC_CONFLICT',
+      'conflict',
+    );
+    expect(JSON.stringify(outcome)).toMatch(/another message with the same timestamp/);
+    const stored = await storedReferral(aws, referralId);
+    expect(stored?.version).toBe(2);
+    await expectQueuesEmpty();
+  });
+
   it('an update with another X-Correlation-ID is 409 and changes nothing', async () => {
     const request = example('update.json', { serviceRequestId: referralId, timestamp: at(2) });
     expectError(

@@ -148,6 +148,7 @@ export class InMemoryReferralStore implements ReferralStore {
     item.version = transition.nextVersion;
     item.updatedAt = context.at;
     if (context.messageAt !== undefined) item.lastMessageAt = context.messageAt;
+    if (context.messageId !== undefined) item.lastMessageId = context.messageId;
     // A field named as undefined is removed, as the DynamoDB store's REMOVE does.
     for (const [field, value] of Object.entries(copy(context.changes ?? {}))) {
       if (value === undefined) Reflect.deleteProperty(item, field);

@@ -234,7 +234,7 @@ describe('the lifecycle that exists today', () => {
   });
 
   it('an update bumps the content version and notifies holders; it needs a newer message', () => {
-    const current = referral('routed', 2, { lastMessageAt: '2025-03-05T09:00:00.000Z' });
+    const current = referral('routed', 2, { lastMessageAt: '2025-03-05T09:00:00.000Z', lastMessageId: 'm1' });
     expect(
       decide('referral', current, 'update', 'gp-system', 2, { messageAt: '2025-03-05T10:00:00.000Z' }),
     ).toMatchObject({
@@ -252,8 +252,25 @@ describe('the lifecycle that exists today', () => {
     });
     // The same message again is the retry after a crash: nothing to write, finish the audit and notices.
     expect(
-      decide('referral', current, 'update', 'gp-system', 2, { messageAt: '2025-03-05T09:00:00+00:00' }),
+      decide('referral', current, 'update', 'gp-system', 2, {
+        messageAt: '2025-03-05T09:00:00+00:00',
+        messageId: 'm1',
+      }),
     ).toMatchObject({ ok: true, kind: 'already', transition: { nextVersion: 2 } });
+    // Another message with the same timestamp is not a repeat: acknowledging it would drop its content.
+    for (const messageId of ['m2', undefined]) {
+      expect(
+        decide('referral', current, 'update', 'gp-system', 2, {
+          messageAt: '2025-03-05T09:00:00.000Z',
+          messageId,
+        }),
+      ).toMatchObject({
+        ok: false,
+        reason: 'invalid',
+        message:
+          'referral is routed (version 2): update is not allowed; another message with the same timestamp (2025-03-05T09:00:00.000Z) was already applied; send this one with a later Bundle.timestamp',
+      });
+    }
     expect(
       decide('referral', current, 'update', 'gp-system', 2, { messageAt: '2025-03-05T08:00:00.000Z' }),
     ).toEqual({

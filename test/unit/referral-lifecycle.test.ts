@@ -138,11 +138,12 @@ describe('cancel and update through the lifecycle', () => {
       actor: 'practice:A81001',
       correlationId,
     });
-  const amendOwn = (messageAt: string) =>
+  const amendOwn = (messageAt: string, messageId = `message-at-${messageAt}`) =>
     amendReferral(deps, {
       referralId,
       request: sampleRequest('leeds-arts-and-mental-health'),
       messageAt,
+      messageId,
       actor: 'practice:A81001',
       correlationId,
     });
@@ -211,6 +212,15 @@ describe('cancel and update through the lifecycle', () => {
       { referralId, deliveryId: delivery, kind: 'updated', version: 2 },
       { referralId, deliveryId: delivery, kind: 'updated', version: 2 },
     ]);
+  });
+
+  it('another update with the same timestamp is refused, not acknowledged and dropped', async () => {
+    seedRouted();
+    const first = await amendOwn('2025-03-05T08:00:00Z', 'first-update');
+    const conflict = await conflictOf(amendOwn('2025-03-05T08:00:00Z', 'second-update'));
+    expect(conflict).toMatchObject({ reason: 'invalid', state: 'routed' });
+    expect(conflict.message).toMatch(/another message with the same timestamp/);
+    expect(referrals.items.get(referralId)).toEqual(first);
   });
 
   it('a write refused by a race is re-read once and answered with the typed reason', async () => {

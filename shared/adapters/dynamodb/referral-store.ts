@@ -222,6 +222,10 @@ export class DynamoReferralStore implements ReferralStore {
       values[':messageAt'] = context.messageAt;
       sets.push('lastMessageAt = :messageAt');
     }
+    if (context.messageId !== undefined) {
+      values[':messageId'] = context.messageId;
+      sets.push('lastMessageId = :messageId');
+    }
     if (transition.guard === 'newer-message') {
       if (context.messageAt === undefined) throw new Error('apply: the newer-message guard needs messageAt');
       conditions.push('(attribute_not_exists(lastMessageAt) OR lastMessageAt < :messageAt)');

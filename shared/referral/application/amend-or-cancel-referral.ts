@@ -41,6 +41,8 @@ export interface AmendCommand {
   request: ReferralRequest;
   /** The sender's timestamp of the message. */
   messageAt: string;
+  /** Which message it is (BaRS: its X-Request-ID), so a retry of it is told from another message of that time. */
+  messageId?: string;
   actor: string;
   /** BaRS: the message's X-Correlation-ID, which must be the conversation the referral was created in. */
   correlationId?: string;
@@ -54,6 +56,7 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
     practiceOds: command.request.practiceOds,
     event: 'update',
     messageAt: command.messageAt,
+    messageId: command.messageId,
     correlationId: command.correlationId,
     at: deps.clock.now().toISOString(),
     changes: amendedContent(command.request),
@@ -81,6 +84,8 @@ export interface CancelCommand {
   practiceOds: string;
   reason: CancellationReason;
   messageAt: string;
+  /** Which message it is (BaRS: its X-Request-ID). */
+  messageId?: string;
   actor: string;
   /** BaRS: the message's X-Correlation-ID, which must be the conversation the referral was created in. */
   correlationId?: string;
@@ -93,6 +98,7 @@ export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand
     practiceOds: command.practiceOds,
     event: 'cancel',
     messageAt: command.messageAt,
+    messageId: command.messageId,
     correlationId: command.correlationId,
     at,
     changes: { cancellation: { reason: command.reason, at } },
@@ -127,6 +133,7 @@ interface PracticeEvent {
   event: 'update' | 'cancel';
   /** The sender's timestamp of the message, as sent. */
   messageAt: string;
+  messageId: string | undefined;
   correlationId: string | undefined;
   /** Now, on the caller's clock: the write's `updatedAt` (and a cancellation's time, the same instant). */
   at: string;
@@ -153,20 +160,34 @@ async function transitionByPractice(
     decide: (referral) =>
       decide(
         'referral',
-        { state: referral.status, version: referral.version, lastMessageAt: referral.lastMessageAt },
+        {
+          state: referral.status,
+          version: referral.version,
+          lastMessageAt: referral.lastMessageAt,
+          lastMessageId: referral.lastMessageId,
+        },
         command.event,
         'gp-system',
         // The version the practice's message was judged against: the first read's, also after a refused write.
         read.version,
-        { messageAt },
+        { messageAt, messageId: command.messageId },
       ),
-    context: () => ({ at: command.at, ownerId: command.practiceOds, messageAt, changes: command.changes }),
+    context: () => ({
+      at: command.at,
+      ownerId: command.practiceOds,
+      messageAt,
+      ...(command.messageId === undefined ? {} : { messageId: command.messageId }),
+      changes: command.changes,
+    }),
     reread: async () => ownReferral(command, await deps.referrals.get(command.referralId)),
     writeAgain: false,
   });
   if (outcome.kind === 'refused') throw new LifecycleConflictError(outcome.refusal);
   const { referral, transition } = outcome;
-  if (outcome.kind === 'already' && referral.lastMessageAt !== messageAt)
+  if (
+    outcome.kind === 'already' &&
+    (referral.lastMessageAt !== messageAt || referral.lastMessageId !== command.messageId)
+  )
     throw new LifecycleConflictError(doneByAnotherMessage(referral, command.event));
   return { referral, transition };
 }

@@ -608,6 +608,8 @@ export interface LifecycleCurrent<E extends LifecycleEntity> {
   state: StateOf<E>;
   version: number;
   lastMessageAt?: string;
+  /** Which message was applied last (BaRS: its X-Request-ID). */
+  lastMessageId?: string;
   deadline?: string;
   nudgedAt?: string;
 }
@@ -618,6 +620,8 @@ export interface GuardFacts {
   now?: string;
   /** The sender's timestamp of the message (BaRS update). */
   messageAt?: string;
+  /** Which message it is (BaRS: its X-Request-ID): the same timestamp is a repeat only for the same message. */
+  messageId?: string;
 }
 
 /** Everything the store and the use case need to apply (or finish) one state change. */
@@ -786,7 +790,10 @@ type GuardResult = 'holds' | 'unknown' | { repeat: boolean; why: string };
 /** The pure reading of each guard, shared by `decide` and (later) the in-memory store. */
 export function checkGuard(
   guard: LifecycleGuard,
-  current: Pick<LifecycleCurrent<LifecycleEntity>, 'lastMessageAt' | 'deadline' | 'nudgedAt'>,
+  current: Pick<
+    LifecycleCurrent<LifecycleEntity>,
+    'lastMessageAt' | 'lastMessageId' | 'deadline' | 'nudgedAt'
+  >,
   facts: GuardFacts,
 ): GuardResult {
   switch (guard) {
@@ -796,9 +803,16 @@ export function checkGuard(
       const last = Date.parse(current.lastMessageAt);
       const message = Date.parse(facts.messageAt);
       if (message > last) return 'holds';
-      // The same timestamp is this message again (a retry after a crash): today's "already applied".
-      if (message === last)
-        return { repeat: true, why: `the message of ${facts.messageAt} was already applied` };
+      // The same timestamp is a repeat only when it is the same message (a retry after a crash). Another message
+      // with the same timestamp (senders often send whole seconds) would otherwise be acknowledged and dropped.
+      if (message === last) {
+        if (facts.messageId !== undefined && facts.messageId === current.lastMessageId)
+          return { repeat: true, why: `the message of ${facts.messageAt} was already applied` };
+        return {
+          repeat: false,
+          why: `another message with the same timestamp (${current.lastMessageAt}) was already applied; send this one with a later Bundle.timestamp`,
+        };
+      }
       return { repeat: false, why: `a newer message (${current.lastMessageAt}) was already applied` };
     }
     case 'deadline-passed':

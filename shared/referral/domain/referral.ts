@@ -256,6 +256,11 @@ export interface Referral {
   version: number;
   /** The sender's timestamp of the last message applied: an older message may not overwrite a newer one. */
   lastMessageAt?: string;
+  /**
+   * Which message that was (BaRS: its X-Request-ID). Two messages may carry the same timestamp (senders often send
+   * whole seconds): only the same message again is a repeat; another one with that timestamp is refused.
+   */
+  lastMessageId?: string;
   cancellation?: { reason: CancellationReason; at: string };
   routing?: RoutingDecision;
   deliveryStatus?: Record<string, DeliveryState>;
@@ -278,6 +283,8 @@ export function newReferral(
     updatedAt: receivedAt,
     version: 1,
     ...(messageAt === undefined ? {} : { lastMessageAt: messageAt }),
+    // The creating BaRS message is the first message applied: an update with its timestamp is another message.
+    ...(messageAt !== undefined && source.channel === 'fhir' ? { lastMessageId: source.requestId } : {}),
     source,
     ...clinicalContent(request),
   };
