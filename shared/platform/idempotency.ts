@@ -12,25 +12,27 @@ import { tableName } from '#platform/config.ts';
 import { mapIdempotencyErrors } from '#platform/idempotency-errors.ts';
 import { logger } from '#platform/observability.ts';
 
-/** Powertools idempotency records live in the `idempotency` table; this builds the config for one use. */
-export function idempotencyFor(options: {
+interface IdempotencyOptions {
   keyPath: string;
   payloadPath?: string;
   expiresAfterSeconds: number;
-}) {
-  return {
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: tableName('idempotency'),
-      awsSdkV3Client: dynamoDb,
-    }),
-    config: new IdempotencyConfig({
-      eventKeyJmesPath: options.keyPath,
-      ...(options.payloadPath ? { payloadValidationJmesPath: options.payloadPath } : {}),
-      expiresAfterSeconds: options.expiresAfterSeconds,
-      throwOnNoIdempotencyKey: true,
-    }),
-  };
 }
+
+/** Powertools idempotency records live in the `idempotency` table; this builds the config for one use. */
+export function idempotencyFor(options: IdempotencyOptions) {
+  return { persistenceStore: idempotencyStore(), config: idempotencyConfig(options) };
+}
+
+const idempotencyStore = (): BasePersistenceLayer =>
+  new DynamoDBPersistenceLayer({ tableName: tableName('idempotency'), awsSdkV3Client: dynamoDb });
+
+const idempotencyConfig = (options: IdempotencyOptions): IdempotencyConfig =>
+  new IdempotencyConfig({
+    eventKeyJmesPath: options.keyPath,
+    ...(options.payloadPath ? { payloadValidationJmesPath: options.payloadPath } : {}),
+    expiresAfterSeconds: options.expiresAfterSeconds,
+    throwOnNoIdempotencyKey: true,
+  });
 
 /** One request to a `decideOnce` function: the client's key in its scope, the request's fingerprint, the command. */
 export interface OnceRequest<C> {
@@ -67,15 +69,12 @@ export function decideOnce<C, R>(
   fn: (command: C) => Promise<R>,
   options: { expiresAfterSeconds: number; persistenceStore?: BasePersistenceLayer },
 ): (request: OnceRequest<C>, context?: Context) => Promise<OnceAnswer<R>> {
-  const config = new IdempotencyConfig({
-    eventKeyJmesPath: 'key',
-    payloadValidationJmesPath: 'fingerprint',
+  const config = idempotencyConfig({
+    keyPath: 'key',
+    payloadPath: 'fingerprint',
     expiresAfterSeconds: options.expiresAfterSeconds,
-    throwOnNoIdempotencyKey: true,
   });
-  const persistenceStore =
-    options.persistenceStore ??
-    new DynamoDBPersistenceLayer({ tableName: tableName('idempotency'), awsSdkV3Client: dynamoDb });
+  const persistenceStore = options.persistenceStore ?? idempotencyStore();
   const once = makeIdempotent(
     async (attempt: Attempt<C, R>): Promise<R> => {
       try {
