@@ -1,5 +1,5 @@
 import type { ReferralTransition } from '#referral/domain/transition-refusal.ts';
-import type { AmendableField, Referral, RoutingDecision } from '#referral/domain/referral.ts';
+import type { AmendableField, DeliveryState, Referral } from '#referral/domain/referral.ts';
 
 export type { ReferralTransition };
 
@@ -10,6 +10,14 @@ export type { ReferralTransition };
  */
 export type TransitionChanges = {
   [K in 'cancellation' | 'routing' | 'deliveryStatus' | AmendableField]?: Referral[K] | undefined;
+} & {
+  /**
+   * Delivery states added to `deliveryStatus` one by one, each only where that delivery has none yet (a re-route's
+   * new recipients). Not a replacement of the map: the notifier marks deliveries `sending`/`delivered` without
+   * moving the version, so a whole-map write conditional on the version could still undo such a mark, and a
+   * repeated re-route must not reset a delivery already under way. Not combined with `deliveryStatus`.
+   */
+  addedDeliveries?: Record<string, DeliveryState>;
 };
 
 /** The facts of one `apply`: when, whose, which message, and what else it writes. */
@@ -34,15 +42,6 @@ export interface ReferralStore {
   /** Stores a new referral; false if one with that id already exists (nothing is overwritten). */
   create(referral: Referral): Promise<boolean>;
   get(referralId: string): Promise<Referral | undefined>;
-  /**
-   * Replaces the decision with an extended one (needs added by an update), adding pending deliveries for new
-   * recipients; only while the referral is routed and still at `version`. Returns the referral as it now stands.
-   */
-  extendRouting(
-    referralId: string,
-    version: number,
-    decision: RoutingDecision,
-  ): Promise<Referral | undefined>;
   /**
    * Records that a POST of the delivery is about to go out (`sending`, `attemptedAt`, one more attempt), only while
    * the delivery is planned and not delivered and the referral is not cancelled. One conditional write that also

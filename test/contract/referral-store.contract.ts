@@ -7,6 +7,7 @@ import type { RoutingMessage } from '#messages/routing-message.ts';
 import { cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
 import {
   amendedContent,
+  type DeliveryState,
   type PlannedDelivery,
   type Referral,
   type RoutingDecision,
@@ -359,13 +360,31 @@ export function describeReferralStoreContract(
         await expect(store.get(id)).resolves.toBeUndefined();
       });
 
-      it('extendRouting at the current version adds pending deliveries and keeps the states of the others', async () => {
+      /** The router's re-route, as routeReferral writes it: the extended decision and the added deliveries. */
+      const rerouteWith = (
+        routing: RoutingDecision,
+        addedDeliveries: Record<string, DeliveryState>,
+        current: LifecycleCurrent<'referral'> = { state: 'routed', version: 1 },
+      ): Promise<Referral> =>
+        store.apply(id, decided(current, 're-route', 'system'), {
+          at: '2025-03-04T10:30:00.000Z',
+          changes: { routing, addedDeliveries },
+        });
+
+      it('re-route writes the extended decision and adds pending deliveries, keeping the states of the others', async () => {
         await routed();
         await store.markSending(id, teamDelivery().deliveryId, '2025-03-04T09:21:00.000Z');
         const extended = decision([teamDelivery(), partnerDelivery()]);
-        const stored = await store.extendRouting(id, 1, extended);
-        expect(stored?.routing).toEqual(extended);
-        expect(stored?.deliveryStatus).toEqual({
+        const written = await rerouteWith(extended, {
+          [partnerDelivery().deliveryId]: { status: 'pending' },
+        });
+        expect(written).toMatchObject({
+          status: 'routed',
+          version: 1,
+          updatedAt: '2025-03-04T10:30:00.000Z',
+        });
+        expect(written.routing).toEqual(extended);
+        expect(written.deliveryStatus).toEqual({
           [teamDelivery().deliveryId]: {
             status: 'sending',
             attemptedAt: '2025-03-04T09:21:00.000Z',
@@ -373,26 +392,57 @@ export function describeReferralStoreContract(
           },
           [partnerDelivery().deliveryId]: { status: 'pending' },
         });
+        await expect(store.get(id)).resolves.toEqual(written);
       });
 
-      it('extendRouting with a stale version is refused and changes nothing', async () => {
+      it('re-route keeps the state of a delivery it names that already has one (a repeated re-route)', async () => {
+        await routed();
+        const extended = decision([teamDelivery(), partnerDelivery()]);
+        const pending = { [partnerDelivery().deliveryId]: { status: 'pending' as const } };
+        await rerouteWith(extended, pending);
+        await store.markSending(id, partnerDelivery().deliveryId, '2025-03-04T10:31:00.000Z');
+        const again = await rerouteWith(extended, {
+          ...pending,
+          [teamDelivery().deliveryId]: { status: 'pending' },
+        });
+        expect(again.deliveryStatus).toEqual({
+          [teamDelivery().deliveryId]: { status: 'pending' },
+          [partnerDelivery().deliveryId]: {
+            status: 'sending',
+            attemptedAt: '2025-03-04T10:31:00.000Z',
+            attempts: 1,
+          },
+        });
+      });
+
+      it('re-route at a stale version (an update landed since) is refused and changes nothing', async () => {
         await routed();
         await amendBy('A81001', '2025-03-04T10:00:00.000Z'); // version 2
         const before = await store.get(id);
-        await expect(
-          store.extendRouting(id, 1, decision([teamDelivery(), partnerDelivery()])),
-        ).resolves.toEqual(before);
+        const conflict = await conflictOf(
+          rerouteWith(decision([teamDelivery(), partnerDelivery()]), {
+            [partnerDelivery().deliveryId]: { status: 'pending' },
+          }),
+        );
+        expect(conflict).toMatchObject({ reason: 'stale', state: 'routed', version: 2 });
+        await expect(store.get(id)).resolves.toEqual(before);
       });
 
-      it('extendRouting of a referral not routed (received, or cancelled) is refused', async () => {
+      it('re-route of a referral not routed (received, or cancelled) is refused and changes nothing', async () => {
         await store.create(referral());
-        await expect(store.extendRouting(id, 1, decision())).resolves.toEqual(referral());
+        const added = { [partnerDelivery().deliveryId]: { status: 'pending' as const } };
+        await expect(conflictOf(rerouteWith(decision(), added))).resolves.toMatchObject({
+          reason: 'stale',
+          state: 'received',
+        });
+        await expect(store.get(id)).resolves.toEqual(referral());
         await routeWith();
         await cancelBy('A81001');
         const cancelled = await store.get(id);
         await expect(
-          store.extendRouting(id, 1, decision([teamDelivery(), partnerDelivery()])),
-        ).resolves.toEqual(cancelled);
+          conflictOf(rerouteWith(decision([teamDelivery(), partnerDelivery()]), added)),
+        ).resolves.toMatchObject({ reason: 'stale', state: 'cancelled' });
+        await expect(store.get(id)).resolves.toEqual(cancelled);
       });
     });
 

@@ -21,7 +21,7 @@ import type {
   Practice,
   WebhookChannel,
 } from '#directory/domain/directory.ts';
-import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
+import type { Referral } from '#referral/domain/referral.ts';
 import type { ServiceCandidate } from '#matching/domain/routing.ts';
 
 /**
@@ -60,20 +60,6 @@ export class InMemoryReferralStore implements ReferralStore {
     this.calls.get++;
     const item = this.items.get(referralId);
     return item === undefined ? undefined : copy(item);
-  }
-
-  async extendRouting(
-    referralId: string,
-    version: number,
-    decision: RoutingDecision,
-  ): Promise<Referral | undefined> {
-    const item = this.items.get(referralId);
-    if (item && item.status === 'routed' && item.version === version) {
-      const deliveryStatus = { ...item.deliveryStatus };
-      for (const d of decision.deliveries) deliveryStatus[d.deliveryId] ??= { status: 'pending' };
-      this.items.set(referralId, { ...item, routing: copy(decision), deliveryStatus });
-    }
-    return this.get(referralId);
   }
 
   /** As the DynamoDB store: one conditional write that returns the referral as written (ALL_NEW). */
@@ -133,6 +119,9 @@ export class InMemoryReferralStore implements ReferralStore {
       throw new Error('apply: the newer-message guard needs messageAt');
     if (transition.guard !== null && transition.guard !== 'newer-message')
       throw new Error(`apply: the store cannot hold guard ${transition.guard} in a condition yet`);
+    const { addedDeliveries, ...replaced } = copy(context.changes ?? {});
+    if (addedDeliveries !== undefined && 'deliveryStatus' in replaced)
+      throw new Error('apply: addedDeliveries and deliveryStatus cannot be written together');
     const item = this.items.get(referralId);
     const holds =
       item !== undefined &&
@@ -150,9 +139,14 @@ export class InMemoryReferralStore implements ReferralStore {
     if (context.messageAt !== undefined) item.lastMessageAt = context.messageAt;
     if (context.messageId !== undefined) item.lastMessageId = context.messageId;
     // A field named as undefined is removed, as the DynamoDB store's REMOVE does.
-    for (const [field, value] of Object.entries(copy(context.changes ?? {}))) {
+    for (const [field, value] of Object.entries(replaced)) {
       if (value === undefined) Reflect.deleteProperty(item, field);
       else Reflect.set(item, field, value);
+    }
+    // As the DynamoDB store's if_not_exists per delivery: a delivery that already has a state keeps it.
+    if (addedDeliveries !== undefined) {
+      const deliveryStatus = (item.deliveryStatus ??= {});
+      for (const [deliveryId, state] of Object.entries(addedDeliveries)) deliveryStatus[deliveryId] ??= state;
     }
     return copy(item);
   }

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
-import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
+import type { Referral } from '#referral/domain/referral.ts';
 import { refusalOf } from '#referral/domain/transition-refusal.ts';
 import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
@@ -58,41 +58,6 @@ export class DynamoReferralStore implements ReferralStore {
       new GetCommand({ TableName: this.tableName, Key: referralKey(referralId), ConsistentRead: true }),
     );
     return referralOf(Item);
-  }
-
-  async extendRouting(
-    referralId: string,
-    version: number,
-    decision: RoutingDecision,
-  ): Promise<Referral | undefined> {
-    const current = await this.get(referralId);
-    const known = new Set(Object.keys(current?.deliveryStatus ?? {}));
-    const added = decision.deliveries.filter((d) => !known.has(d.deliveryId));
-    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
-    const values: Record<string, unknown> = {
-      ':decision': decision,
-      ':routed': 'routed',
-      ':version': version,
-    };
-    const sets = ['routing = :decision'];
-    added.forEach((d, i) => {
-      names[`#d${i}`] = d.deliveryId;
-      values[`:p${i}`] = { status: 'pending' };
-      sets.push(`deliveryStatus.#d${i} = :p${i}`);
-    });
-    await appliedUnlessConditionFails(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: referralKey(referralId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#status = :routed AND #version = :version',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
-    return this.get(referralId);
   }
 
   /**
@@ -235,7 +200,10 @@ export class DynamoReferralStore implements ReferralStore {
     }
     // The transition's data goes into the same write, so it lands only where the guard held.
     const removes: string[] = [];
-    Object.entries(context.changes ?? {}).forEach(([field, value], i) => {
+    const { addedDeliveries, ...replaced } = context.changes ?? {};
+    if (addedDeliveries !== undefined && 'deliveryStatus' in replaced)
+      throw new Error('apply: addedDeliveries and deliveryStatus cannot be written together');
+    Object.entries(replaced).forEach(([field, value], i) => {
       names[`#c${i}`] = field;
       if (value === undefined) {
         removes.push(`#c${i}`);
@@ -243,6 +211,13 @@ export class DynamoReferralStore implements ReferralStore {
         values[`:c${i}`] = value;
         sets.push(`#c${i} = :c${i}`);
       }
+    });
+    // One path per delivery, set only where it has no state: the notifier's marks do not move the version, so the
+    // version condition alone cannot keep a whole-map write from undoing a `sending` or `delivered` landed meanwhile.
+    Object.entries(addedDeliveries ?? {}).forEach(([deliveryId, state], i) => {
+      names[`#d${i}`] = deliveryId;
+      values[`:d${i}`] = state;
+      sets.push(`deliveryStatus.#d${i} = if_not_exists(deliveryStatus.#d${i}, :d${i})`);
     });
     let written: Referral | undefined;
     const applied = await appliedUnlessConditionFails(async () => {

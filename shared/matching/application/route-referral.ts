@@ -52,12 +52,12 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
     throw new LifecycleConflictError(outcome.refusal);
   }
   const { transition } = outcome;
-  let routed: Referral | undefined = outcome.referral;
+  let routed: Referral = outcome.referral;
   // An update after routing may have added needs: match those too (what was decided before stands).
   if (routed.status === 'routed' && routed.routing && uncoveredNeeds(routed).length > 0) {
-    routed = await extendAndRecord(deps, routed, routed.routing.area);
+    routed = await rerouteAndRecord(deps, routed);
   }
-  if (!routed?.routing)
+  if (!routed.routing)
     throw new UnroutableMessageError(`referral ${referralId} has no routing decision recorded`);
   if (routed.status === 'cancelled') return cancelled;
   const decision = routed.routing;
@@ -151,23 +151,55 @@ async function routingInputs(
   return { referral, practice, team, candidates, decidedAt: deps.clock.now().toISOString() };
 }
 
-async function extendAndRecord(
-  deps: RouteReferralDeps,
-  referral: Referral,
-  area: string,
-): Promise<Referral | undefined> {
-  const decision = extendRouting(await routingInputs(deps, referral, uncoveredNeeds(referral), area));
-  const extended = await deps.referrals.extendRouting(referral.referralId, referral.version, decision);
-  if (extended?.routing && uncoveredNeeds(extended).length === 0) {
+/**
+ * The lifecycle's `re-route` by `system` (routed stays routed, the version does not move): the decision extended to
+ * the needs an update added, and pending states for its new deliveries, in the transition's one conditional write at
+ * the version read, so a decision made before another update landed is refused. A refused write is read once more
+ * and re-routed as the referral now is; refused by `decide` (cancelled meanwhile), the referral as it is goes back
+ * and the caller skips it, as before.
+ */
+async function rerouteAndRecord(deps: RouteReferralDeps, read: Referral): Promise<Referral> {
+  const outcome = await transitionReferral(deps.referrals, read, {
+    referralId: read.referralId,
+    decide: (referral) =>
+      decide(
+        'referral',
+        { state: referral.status, version: referral.version },
+        're-route',
+        'system',
+        referral.version,
+      ),
+    context: async (referral) => {
+      const area = referral.routing?.area;
+      const routing = extendRouting(await routingInputs(deps, referral, uncoveredNeeds(referral), area));
+      const known = referral.deliveryStatus ?? {};
+      // Only the deliveries the extension adds: existing ones keep their states (the store never overwrites them).
+      const addedDeliveries: Record<string, DeliveryState> = Object.fromEntries(
+        routing.deliveries
+          .filter((d) => known[d.deliveryId] === undefined)
+          .map((d) => [d.deliveryId, { status: 'pending' }]),
+      );
+      return { at: deps.clock.now().toISOString(), changes: { routing, addedDeliveries } };
+    },
+    reread: async () => {
+      const fresh = await deps.referrals.get(read.referralId);
+      if (!fresh) throw new UnroutableMessageError(`referral ${read.referralId} does not exist`);
+      return fresh;
+    },
+    writeAgain: true,
+  });
+  if (outcome.kind === 'refused') return outcome.referral;
+  const extended = outcome.referral;
+  if (extended.routing && uncoveredNeeds(extended).length === 0) {
     await deps.audit.append({
-      referralId: referral.referralId,
-      eventKey: `rerouted.v${referral.version}`,
-      action: 'referral.rerouted',
+      referralId: read.referralId,
+      eventKey: `rerouted.v${extended.version}`,
+      action: outcome.transition.audit,
       actor: 'system:router',
       at: deps.clock.now().toISOString(),
       detail: {
-        version: referral.version,
-        addedMatches: extended.routing.matches.length - (referral.routing?.matches.length ?? 0),
+        version: extended.version,
+        addedMatches: extended.routing.matches.length - (read.routing?.matches.length ?? 0),
         unmetNeeds: extended.routing.unmetNeeds,
       },
     });
