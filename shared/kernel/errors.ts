@@ -356,9 +356,17 @@ export const errorOutcomes = {
   ConflictError: row(ConflictError, {
     status: 409,
     code: 'REC_CONFLICT',
-    issueTypes: ['conflict', 'duplicate'],
+    issueTypes: ['conflict', 'duplicate', 'transient'],
     fault: 'client',
-    issues: (error) => [{ code: error.duplicate ? 'duplicate' : 'conflict', diagnostics: error.message }],
+    // `duplicate` means "already processed": a conflict that will clear by itself (the first request is still in
+    // progress, nothing acknowledged yet) is `transient`, so a sender never takes "wait" for "done" and stops.
+    issues: (error) => [
+      {
+        code:
+          error.retryAfterSeconds !== undefined ? 'transient' : error.duplicate ? 'duplicate' : 'conflict',
+        diagnostics: error.message,
+      },
+    ],
     headersOf: ({ retryAfterSeconds }): Record<string, string> =>
       retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
   }),

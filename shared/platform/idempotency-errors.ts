@@ -16,8 +16,8 @@ export async function mapIdempotencyErrors<T>(run: () => Promise<T>): Promise<T>
     }
     if (error instanceof IdempotencyAlreadyInProgressError) {
       throw new ConflictError(
-        'A request with this Idempotency-Key / X-Request-ID is still being processed; retry shortly',
-        true,
+        'A request with this Idempotency-Key / X-Request-ID is still being processed and nothing is acknowledged yet; retry with the same key after Retry-After',
+        false,
         1,
       );
     }

@@ -417,8 +417,12 @@ describe('POST /$process-message: idempotency on X-Request-ID', () => {
     ).toBe(true);
     const accepted = responses.filter((r) => r.statusCode === 200);
     expect(accepted).toHaveLength(1);
+    // Each refusal is a replay of the processed one (`duplicate`) or one that met it still in progress
+    // (`transient`, with Retry-After): never a `conflict`.
     for (const refused of responses.filter((r) => r.statusCode === 409)) {
-      expectError(refused, 409, 'REC_CONFLICT', 'duplicate');
+      const issue = expectError(refused, 409, 'REC_CONFLICT');
+      expect(['duplicate', 'transient']).toContain(issue.code);
+      if (issue.code === 'transient') expect(refused.headers?.['Retry-After']).toBe('1');
     }
     const referralId = expectAcknowledged(
       accepted[0] as APIGatewayProxyResult,

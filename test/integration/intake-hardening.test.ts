@@ -239,9 +239,11 @@ describe('nothing after the durable write fails the answer', () => {
     expect(await referralCount()).toBe(before + 1);
     expect(await receiveAll(aws, aws.queues.referrals.url)).toHaveLength(1);
 
-    // The record is left in progress: a retry straight away is told to wait, and nothing is created twice.
+    // The record is left in progress: a retry straight away is told to wait (`transient`, never `duplicate`, which
+    // a sender may take for "done"), and nothing is created twice.
     const retry = await processMessage(structuredClone(request), headers);
-    refused(retry, 409, 'duplicate');
+    refused(retry, 409, 'transient');
+    expect(retry.headers?.['Retry-After']).toBe('1');
     expect(await referralCount()).toBe(before + 1);
   });
 

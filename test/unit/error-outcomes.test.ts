@@ -51,7 +51,12 @@ const expected = {
   },
   ForbiddenError: { status: 403, code: 'REC_FORBIDDEN', issueTypes: ['forbidden'], headers: {} },
   NotFoundError: { status: 404, code: 'REC_NOT_FOUND', issueTypes: ['not-found'], headers: {} },
-  ConflictError: { status: 409, code: 'REC_CONFLICT', issueTypes: ['conflict', 'duplicate'], headers: {} },
+  ConflictError: {
+    status: 409,
+    code: 'REC_CONFLICT',
+    issueTypes: ['conflict', 'duplicate', 'transient'],
+    headers: {},
+  },
   LifecycleForbidden: { status: 403, code: 'REC_FORBIDDEN', issueTypes: ['forbidden'], headers: {} },
   LifecycleConflictError: { status: 409, code: 'REC_CONFLICT', issueTypes: ['conflict'], headers: {} },
   DependencyUnavailableError: {
@@ -131,8 +136,18 @@ const examples: Record<
   ConflictError: [
     { error: new ConflictError('different body'), issues: [['conflict', 'different body']] },
     {
+      error: new ConflictError('still in progress', false, 1),
+      issues: [['transient', 'still in progress']],
+      headers: { 'Retry-After': '1' },
+    },
+    {
+      error: new ConflictError('already processed', true),
+      issues: [['duplicate', 'already processed']],
+      headers: {},
+    },
+    {
       error: new ConflictError('still in progress', true, 1),
-      issues: [['duplicate', 'still in progress']],
+      issues: [['transient', 'still in progress']],
       headers: { 'Retry-After': '1' },
     },
   ],
