@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
-import { eventually, sampleReferral } from '../support/local.ts';
+import { eventually, sampleReferral, anyFreePorts } from '../support/local.ts';
 
 // `npm start --verbose` as a person runs it: each function runs in its own worker with its own Powertools logger,
 // so every function's log lines name that function (not whichever function last set a shared logger's context),
@@ -19,11 +19,7 @@ beforeAll(async () => {
     cwd: projectRoot,
     env: {
       ...process.env,
-      PORT: '0',
-      WEBHOOK_PORT: '0',
-      ISSUER_PORT: '0',
-      DYNAMODB_PORT: '0',
-      SQS_PORT: '0',
+      ...anyFreePorts,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import type { ReceivedDelivery } from '../../infra/local/webhook-receiver.ts';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
-import { eventually, sampleReferral } from '../support/local.ts';
+import { eventually, sampleReferral, anyFreePorts } from '../support/local.ts';
 
 // The system as a person runs it: `npm start` (infra/local/start.ts) in its own process, driven over HTTP only.
 
@@ -27,11 +27,7 @@ async function start(args: string[], env: Record<string, string> = {}): Promise<
     cwd: projectRoot,
     env: {
       ...process.env,
-      PORT: '0',
-      WEBHOOK_PORT: '0',
-      ISSUER_PORT: '0',
-      DYNAMODB_PORT: '0',
-      SQS_PORT: '0',
+      ...anyFreePorts,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

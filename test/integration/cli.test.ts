@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defineCommand } from '../../infra/cli/args.ts';
+import { anyFreePorts } from '../support/local.ts';
 
 // Every npm script with options keeps one contract: `--help` prints the usage and exits 0 without doing the work;
 // an unknown flag prints the usage to stderr and exits 2, never a stack trace. Each script is run as npm runs it
@@ -53,11 +54,7 @@ function run(file: string, args: string[]): Promise<Run> {
       // SIGKILL, as start.ts would answer SIGTERM by stopping cleanly with exit 0.
       env: {
         ...process.env,
-        PORT: '0',
-        WEBHOOK_PORT: '0',
-        ISSUER_PORT: '0',
-        DYNAMODB_PORT: '0',
-        SQS_PORT: '0',
+        ...anyFreePorts,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: exitWithinMs,

@@ -4,7 +4,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
 import type { Caller } from '#auth/caller.ts';
 import type * as Acknowledgement from '#fhir/outbound/acknowledgement.ts';
 import {
@@ -15,6 +15,7 @@ import {
   sampleReferral,
   storedReferral,
   type ApiHandler,
+  startIntakeAgainstLocalAws,
 } from '../support/local.ts';
 
 // Issue 6 (what a hostile or careless client can do), intake's part: keys that outlive their idempotency record,
@@ -38,9 +39,7 @@ let aws: LocalAws;
 let intake: ApiHandler;
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  await aws.seedDirectory('http://127.0.0.1:9');
-  intake = ((await import('../../functions/intake/handler.ts')) as { handler: ApiHandler }).handler;
+  ({ aws, intake } = await startIntakeAgainstLocalAws());
 });
 afterAll(() => aws.stop());
 afterEach(async () => {

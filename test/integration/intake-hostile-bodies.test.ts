@@ -4,8 +4,15 @@ import { gzipSync } from 'node:zlib';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import { apiEvent, contextFor, receiveAll, sampleReferral, type ApiHandler } from '../support/local.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
+import {
+  apiEvent,
+  contextFor,
+  receiveAll,
+  sampleReferral,
+  type ApiHandler,
+  startIntakeAgainstLocalAws,
+} from '../support/local.ts';
 
 // Issue 6 against the real intake handler and real local DynamoDB and SQS: a hostile or careless body is refused
 // with a 4xx OperationOutcome before anything is stored or queued, and nothing from the body is echoed back.
@@ -14,9 +21,7 @@ let aws: LocalAws;
 let intake: ApiHandler;
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  await aws.seedDirectory('http://127.0.0.1:9');
-  intake = ((await import('../../functions/intake/handler.ts')) as { handler: ApiHandler }).handler;
+  ({ aws, intake } = await startIntakeAgainstLocalAws());
 });
 afterAll(() => aws.stop());
 

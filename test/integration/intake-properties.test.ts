@@ -3,8 +3,14 @@ import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
-import { apiEvent, contextFor, sampleReferral, type ApiHandler } from '../support/local.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
+import {
+  apiEvent,
+  contextFor,
+  sampleReferral,
+  type ApiHandler,
+  startIntakeAgainstLocalAws,
+} from '../support/local.ts';
 
 // Property-based: whatever a client sends to either intake route, the answer is never a 5xx, and every refusal is
 // a well-formed OperationOutcome. Runs the real handler against real local DynamoDB and SQS.
@@ -13,9 +19,7 @@ let aws: LocalAws;
 let intake: ApiHandler;
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  await aws.seedDirectory('http://127.0.0.1:9');
-  intake = ((await import('../../functions/intake/handler.ts')) as { handler: ApiHandler }).handler;
+  ({ aws, intake } = await startIntakeAgainstLocalAws());
 });
 afterAll(() => aws.stop());
 

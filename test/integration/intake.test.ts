@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../infra/local/local-aws.ts';
+import type { LocalAws } from '../../infra/local/local-aws.ts';
 import type { Caller } from '#auth/caller.ts';
 import {
   apiEvent,
@@ -10,6 +10,7 @@ import {
   sampleReferral,
   storedReferral,
   type ApiHandler,
+  startIntakeAgainstLocalAws,
 } from '../support/local.ts';
 
 // The intake handler against real local DynamoDB (dynalite) and SQS (fauxqs), through the real SDK clients.
@@ -18,9 +19,7 @@ let aws: LocalAws;
 let intake: ApiHandler;
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  await aws.seedDirectory('http://127.0.0.1:9');
-  intake = ((await import('../../functions/intake/handler.ts')) as { handler: ApiHandler }).handler;
+  ({ aws, intake } = await startIntakeAgainstLocalAws());
 });
 afterAll(() => aws.stop());
 

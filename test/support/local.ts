@@ -143,6 +143,26 @@ export interface HandlerRig {
   stop(): Promise<void>;
 }
 
+/**
+ * Real local DynamoDB and SQS with the sample directory seeded (its webhooks lead nowhere), and the intake handler
+ * that runs against them: the set-up of every intake integration test.
+ */
+export async function startIntakeAgainstLocalAws(): Promise<{ aws: LocalAws; intake: ApiHandler }> {
+  const aws = await startLocalAws();
+  await aws.seedDirectory('http://127.0.0.1:9');
+  const { handler } = (await import('../../functions/intake/handler.ts')) as { handler: ApiHandler };
+  return { aws, intake: handler };
+}
+
+/** Every port of the local stack left to the system (0), so a spawned `npm start` never collides with another. */
+export const anyFreePorts = {
+  PORT: '0',
+  WEBHOOK_PORT: '0',
+  ISSUER_PORT: '0',
+  DYNAMODB_PORT: '0',
+  SQS_PORT: '0',
+} as const;
+
 export async function startHandlerRig(): Promise<HandlerRig> {
   const aws = await startLocalAws();
   const receiver = await startWebhookReceiver({
