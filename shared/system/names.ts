@@ -3,6 +3,6 @@
  * description can name them without importing each other in a circle.
  */
 
-export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency';
+export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency' | 'geography';
 export type QueueName = 'referrals' | 'notifications';
 export type FunctionName = 'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier';

@@ -79,6 +79,14 @@ export const tables: Record<TableName, TableSpec> = {
     partitionKey: 'id',
     timeToLiveAttribute: 'expiration',
   },
+  geography: {
+    purpose:
+      'Postcode locations (LSOA, local authority, country; live or terminated) from the ONS NSPL/ONSPD, and each ' +
+      'English LSOA\'s IMD rank and decile by edition, imported with "npm run geography".',
+    // pk `PC#<compact postcode>` sk `LOCATION`; pk `LSOA#<code>` sk `IMD#<edition>` (shared/adapters/dynamodb/geography-store.ts).
+    partitionKey: 'pk',
+    sortKey: 'sk',
+  },
 };
 
 export const tableNames = Object.keys(tables) as TableName[];
