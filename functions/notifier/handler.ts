@@ -14,12 +14,14 @@ import { tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
 import { logger, metrics } from '#platform/observability.ts';
+import { recipientSecretsFrom } from '#platform/secrets.ts';
 
 /** Consumes the `notifications` queue: one signed webhook per (referral, recipient). */
 
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
   directory: new DynamoDirectory(documentClient, tableName('directory')),
+  secrets: recipientSecretsFrom(),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   webhooks: new SignedWebhookSender(webhookTimeoutSeconds * 1000),

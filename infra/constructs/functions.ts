@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -46,6 +46,28 @@ const bundling: BundlingOptions = {
   bundleAwsSDK: true,
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
 };
+
+/**
+ * Recipients' signing secrets are Secrets Manager secrets named `<stack name>/recipients/<kind>/<id>`, one per
+ * recipient, created by the directory's admin paths (not by this stack: recipients come and go at run time). A
+ * function's grant names this prefix, so it can reach these secrets and no other in the account.
+ */
+export const recipientSecretsPrefixOf = (stack: Stack): string => `${stack.stackName}/recipients`;
+
+/** What a granted function finds in RECIPIENT_SECRETS (shared/platform/secrets.ts reads it). */
+export const recipientSecretsLocationOf = (stack: Stack): string =>
+  `secretsmanager:${recipientSecretsPrefixOf(stack)}`;
+
+/** The IAM actions of each recipientSecrets grant: read to sign, write to store a new or rotated secret. */
+const recipientSecretsActions = {
+  read: ['secretsmanager:GetSecretValue'],
+  write: [
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:CreateSecret',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:TagResource',
+  ],
+} as const;
 
 /**
  * One Lambda function per entry in the topology's `functions`, with exactly the access the topology grants it, and
@@ -93,6 +115,7 @@ export class Functions extends Construct {
           (table) => props.tables[table].tableName,
           (queue) => props.queues[queue].queue.queueUrl,
           (setting) => props.settings[setting],
+          () => recipientSecretsLocationOf(Stack.of(this)),
         ),
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -113,6 +136,7 @@ export class Functions extends Construct {
       }
     }
     for (const queue of spec.sendsTo) props.queues[queue].queue.grantSendMessages(fn);
+    if (spec.recipientSecrets) this.grantRecipientSecrets(fn, role, spec.recipientSecrets);
 
     // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role's policy.
     Validations.of(role).acknowledge({
@@ -122,6 +146,26 @@ export class Functions extends Construct {
         'so AWS requires Resource "*"; every other statement in this role names its table, queue or log group.',
     });
     return fn;
+  }
+
+  private grantRecipientSecrets(fn: NodejsFunction, role: Role, access: 'read' | 'write'): void {
+    const stack = Stack.of(this);
+    // Secrets Manager appends six random characters to a secret's ARN, hence the `-??????` after each name.
+    const secrets = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `${recipientSecretsPrefixOf(stack)}/*`,
+    });
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: [...recipientSecretsActions[access]], resources: [secrets] }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${recipientSecretsPrefixOf(stack)}/*]`,
+      reason:
+        'One secret per recipient, created at run time as recipients join the directory: the wildcard is this ' +
+        "stack's recipients' signing secrets, and no other secret in the account.",
+    });
   }
 
   /** The queue's consumer polls it in batches, reporting failures per message so one bad message fails alone. */

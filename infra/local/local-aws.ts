@@ -1,8 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { FileRecipientSecrets } from '#adapters/secrets/file-recipient-secrets.ts';
 import type { DirectorySnapshot } from '#directory/domain/directory.ts';
 import { functionEnvironment } from '#system/environment.ts';
 import { functionNames, functions, type SettingName } from '#system/functions.ts';
@@ -45,7 +48,9 @@ export interface LocalAws {
    * each function's worker with it.
    */
   environmentOf(fn: FunctionName): Record<string, string>;
-  /** Loads the sample directory with its webhook channels pointed at `webhookBase`. */
+  /** The recipients' signing secrets (the local stand-in for Secrets Manager): a file in the data directory. */
+  recipientSecrets: FileRecipientSecrets;
+  /** Loads the sample directory with its webhook channels pointed at `webhookBase`, and its secrets. */
   seedDirectory(webhookBase: string): Promise<DirectorySnapshot>;
   /**
    * Requests both servers have received, by `X-Amz-Target` (DynamoDB's and SQS's names never collide), from every
@@ -93,12 +98,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ? {}
       : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
   );
+  // Secrets Manager's local stand-in: a file beside the data (kept with it), or in a fresh temporary directory.
+  const secretsFile = join(
+    options.dataDir ?? mkdtempSync(join(tmpdir(), 'sp-secrets-')),
+    'recipient-secrets.json',
+  );
+  const recipientSecrets = new FileRecipientSecrets(secretsFile);
   const ownEnvironment = (fn: FunctionName): Record<string, string> =>
     functionEnvironment(
       fn,
       (table) => tables[table],
       (queue) => queues[queue].url,
       (setting) => options.settings?.[setting] ?? '',
+      () => `file:${secretsFile}`,
     );
   for (const fn of functionNames) Object.assign(process.env, ownEnvironment(fn));
 
@@ -118,9 +130,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       ...ownEnvironment(fn),
     }),
+    recipientSecrets,
     async seedDirectory(webhookBase) {
       const directory = readDirectory(sampleDirectoryFile, webhookBase);
       await loadDirectory(documentClient, tables.directory, directory);
+      await recipientSecrets.putSecrets(directory.secrets ?? {});
       return directory;
     },
     requestCounts: () => ({ ...dynamo.requestCounts(), ...sqsServer.requestCounts() }),

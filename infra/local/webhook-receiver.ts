@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import type { DirectorySnapshot } from '#directory/domain/directory.ts';
+import { secretNameOf, type DirectorySnapshot } from '#directory/domain/directory.ts';
 
 /**
  * Stands in for the link-worker teams' and partners' systems: receives their webhooks, verifies each Standard
@@ -34,17 +34,14 @@ export async function startWebhookReceiver(options: {
   log?: (line: string) => void;
 }): Promise<WebhookReceiver> {
   const secrets = new Map<string, { recipient: string; secret: string }>();
-  for (const team of options.directory.teams) {
-    secrets.set(new URL(team.channel.url).pathname, {
-      recipient: `team ${team.name}`,
-      secret: team.channel.secret,
-    });
-  }
-  for (const partner of options.directory.partners) {
-    secrets.set(new URL(partner.channel.url).pathname, {
-      recipient: `partner ${partner.name}`,
-      secret: partner.channel.secret,
-    });
+  const recipients = [
+    ...options.directory.teams.map((team) => ({ kind: 'team' as const, record: team })),
+    ...options.directory.partners.map((partner) => ({ kind: 'partner' as const, record: partner })),
+  ];
+  for (const { kind, record } of recipients) {
+    const secret = options.directory.secrets?.[secretNameOf(kind, record.id)];
+    if (secret)
+      secrets.set(new URL(record.channel.url).pathname, { recipient: `${kind} ${record.name}`, secret });
   }
   const received: ReceivedDelivery[] = [];
   const seen = new Set<string>();

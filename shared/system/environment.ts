@@ -15,12 +15,19 @@ export const tableEnvVar = (table: TableName): string => `${table.toUpperCase()}
 /** Environment variable holding a queue's URL, e.g. `NOTIFICATIONS_QUEUE_URL`. */
 export const queueEnvVar = (queue: QueueName): string => `${queue.toUpperCase()}_QUEUE_URL`;
 
+/**
+ * Where a function granted `recipientSecrets` finds them: `secretsmanager:<name prefix>` in AWS, `file:<path>`
+ * locally (shared/platform/secrets.ts reads it).
+ */
+export const recipientSecretsEnvVar = 'RECIPIENT_SECRETS';
+
 /** The environment a function needs, given how each table and queue is named or addressed on a target. */
 export function functionEnvironment(
   fn: FunctionName,
   tableNameOf: (table: TableName) => string,
   queueUrlOf: (queue: QueueName) => string,
   settingOf: (setting: SettingName) => string = () => '',
+  recipientSecretsLocation: () => string = () => '',
 ): Record<string, string> {
   const spec = functions[fn];
   const env: Record<string, string> = {
@@ -30,5 +37,6 @@ export function functionEnvironment(
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
   for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);
   for (const setting of spec.settings ?? []) env[setting] = settingOf(setting);
+  if (spec.recipientSecrets) env[recipientSecretsEnvVar] = recipientSecretsLocation();
   return env;
 }

@@ -28,6 +28,11 @@ export interface FunctionSpec {
   tables: Partial<Record<TableName, TableAccess>>;
   sendsTo: QueueName[];
   settings?: readonly SettingName[];
+  /**
+   * Recipients' webhook signing secrets: `read` (to sign what it sends) or `write` (to store a recipient's secret).
+   * In the stack, one Secrets Manager secret per recipient under the stack's prefix; locally, a file.
+   */
+  recipientSecrets?: 'read' | 'write';
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -111,6 +116,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
       idempotency: 'readWrite',
     },
     sendsTo: [],
+    recipientSecrets: 'read',
   },
 };
 

@@ -27,6 +27,7 @@ import {
   FakeWebhookSender,
   InMemoryAuditLog,
   InMemoryDirectory,
+  InMemoryRecipientSecrets,
   InMemoryMetricCounters,
 } from '../unit/fakes.ts';
 import { sampleDirectory, sampleReferral, sampleRequest } from '../unit/fixtures.ts';
@@ -700,6 +701,7 @@ export function describeReferralStoreContract(
         const deps = {
           referrals: store,
           directory: new InMemoryDirectory(sampleDirectory()),
+          secrets: new InMemoryRecipientSecrets(sampleDirectory()),
           audit,
           counters,
           webhooks,

@@ -63,6 +63,7 @@ describe('function bundles', () => {
       (table) => `${table}-table`,
       (queue) => `https://sqs.eu-west-2.amazonaws.com/123456789012/${queue}`,
       (setting) => functionSettings(issuer)[setting],
+      () => 'secretsmanager:BundleTest/recipients',
     );
 
     const loaded = spawnSync(

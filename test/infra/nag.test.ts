@@ -29,6 +29,7 @@ const acknowledgedRules = [
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
   'AwsSolutions-IAM5[Resource::*]',
   'AwsSolutions-IAM5[Resource::<TablesReferrals5089D39F.Arn>/index/*]',
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<stack name>/recipients/*]',
 ];
 
 describe('cdk-nag AWS Solutions checks', () => {
@@ -78,7 +79,11 @@ describe('cdk-nag AWS Solutions checks', () => {
     const acknowledgements = acknowledgementsIn(stack);
     const deployGuide = readFileSync(path.join(projectRoot, 'docs', 'deploy.md'), 'utf8');
 
-    expect([...new Set(acknowledgements.map(({ rule }) => rule))].sort()).toEqual(acknowledgedRules);
+    // A rule naming this stack's own resources by name carries the stack name: compared as `<stack name>`.
+    const rules = acknowledgements.map(({ rule }) =>
+      rule.replaceAll('AcknowledgementTest/', '<stack name>/'),
+    );
+    expect([...new Set(rules)].sort()).toEqual([...acknowledgedRules].sort());
     for (const { rule, reason, path } of acknowledgements) {
       expect(reason.length, `reason for ${rule} at ${path}`).toBeGreaterThan(60);
     }

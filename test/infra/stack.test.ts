@@ -11,6 +11,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { dailyRequestQuota } from '../../infra/constructs/api.ts';
 import { constructId } from '../../infra/constructs/naming.ts';
+import { recipientSecretsLocationOf } from '../../infra/constructs/functions.ts';
 import { ReferralStack, type ReferralStackProps } from '../../infra/stack.ts';
 import {
   authorizerCacheSeconds,
@@ -234,9 +235,37 @@ describe('functions', () => {
       (table) => stack.tables.byName[table].tableName,
       (queue) => stack.queues.byName[queue].queue.queueUrl,
       (setting) => settings[setting],
+      () => recipientSecretsLocationOf(stack),
     );
 
     expect(variables).toEqual(stack.resolve({ ...derived, NODE_OPTIONS: '--enable-source-maps' }));
+  });
+
+  it("recipients' signing secrets: only functions granted them may read them, and only under the stack's prefix", () => {
+    const secretsStatements = (name: FunctionName) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) =>
+          JSON.stringify(path(policy.Properties, 'Roles')).includes(
+            logicalIdOf(stack.functions.byName[name].role!),
+          ),
+        )
+        .flatMap(
+          (policy) =>
+            path(policy.Properties, 'PolicyDocument', 'Statement') as Array<Record<string, unknown>>,
+        )
+        .filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
+    for (const name of functionNames) {
+      const statements = secretsStatements(name);
+      if (!functions[name].recipientSecrets) {
+        expect(statements, name).toEqual([]);
+        continue;
+      }
+      expect(statements.map((s) => s.Action).flat(), name).toContain('secretsmanager:GetSecretValue');
+      expect(JSON.stringify(statements.map((s) => s.Resource)), name).toContain(
+        ':secret:ReferralsTest/recipients/*',
+      );
+    }
+    expect(functions.notifier.recipientSecrets).toBe('read');
   });
 
   it('the authorizer gets the configured issuer, audience and JWKS URL', () => {
@@ -729,12 +758,25 @@ function grantsOf(name: FunctionName): Map<string, Set<string>> {
       if (!isObject(statement) || statement.Effect !== 'Allow') continue;
       const actions = asArray(statement.Action ?? []).map(String);
       for (const target of asArray(statement.Resource ?? [])) {
-        const key = typeof target === 'string' ? target : (indexArnIn(target) ?? logicalIdIn(target));
+        const key =
+          typeof target === 'string'
+            ? target
+            : (indexArnIn(target) ?? recipientSecretsArnIn(target) ?? logicalIdIn(target));
         grants.set(key, setOf(...(grants.get(key) ?? []), ...actions));
       }
     }
   }
   return grants;
+}
+
+/** `recipient-secrets` for the ARN pattern of this stack's recipients' secrets (a Fn::Join ending in the prefix). */
+function recipientSecretsArnIn(reference: Json): string | undefined {
+  const join = isObject(reference) ? reference['Fn::Join'] : undefined;
+  const parts = Array.isArray(join) ? join[1] : undefined;
+  const last = Array.isArray(parts) ? parts.at(-1) : undefined;
+  return typeof last === 'string' && last.endsWith(':secret:ReferralsTest/recipients/*')
+    ? 'recipient-secrets'
+    : undefined;
 }
 
 /** `<table logical id>/index/*` for `{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/*']] }`. */

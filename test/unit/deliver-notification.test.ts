@@ -11,6 +11,7 @@ import {
   FakeWebhookSender,
   InMemoryAuditLog,
   InMemoryDirectory,
+  InMemoryRecipientSecrets,
   InMemoryMetricCounters,
   InMemoryReferralStore,
   RecordingQueue,
@@ -53,7 +54,15 @@ beforeEach(async () => {
   counters = new InMemoryMetricCounters();
   webhooks = new FakeWebhookSender(202);
   clock = new FakeClock('2025-03-04T09:20:00.000Z');
-  deps = { referrals, directory, audit, counters, webhooks, clock };
+  deps = {
+    referrals,
+    directory,
+    secrets: new InMemoryRecipientSecrets(sampleDirectory()),
+    audit,
+    counters,
+    webhooks,
+    clock,
+  };
   await routed('leeds-arts-and-mental-health');
   clock.advance(60_000); // deliveries happen at 09:21
 });
@@ -342,7 +351,20 @@ describe('deliverNotification', () => {
     expect(webhooks.calls).toEqual([]);
     expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
       status: 'retrying',
-      lastFailure: 'no webhook channel',
+      lastFailure: 'no webhook channel or signing secret',
+    });
+  });
+
+  it('sends nothing unsigned: a recipient with no secret in the secret store is retried, never posted to', async () => {
+    const secrets = new InMemoryRecipientSecrets(sampleDirectory());
+    secrets.secrets.delete('team/lw-woodhouse');
+    await expect(
+      deliverNotification({ ...deps, secrets }, { referralId: leedsId, deliveryId: teamDelivery }),
+    ).rejects.toThrow('team lw-woodhouse has no signing secret');
+    expect(webhooks.calls).toEqual([]);
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
+      status: 'retrying',
+      lastFailure: 'no webhook channel or signing secret',
     });
   });
 });

@@ -1,13 +1,13 @@
 import type { AuditEntry, AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
-import type { Directory } from '#directory/ports.ts';
+import type { AreaKeys, Directory, RecipientSecretsWriter } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { z } from 'zod';
 import { assertMessages, type OutboundMessage, type Queue } from '#messages/queue.ts';
 import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import { ownerIdOf, refusalOf } from '#referral/domain/transition-refusal.ts';
-import type { WebhookSender } from '#delivery/ports.ts';
+import type { SignedTarget, WebhookSender } from '#delivery/ports.ts';
 import {
   IdempotencyItemAlreadyExistsError,
   IdempotencyItemNotFoundError,
@@ -15,14 +15,16 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { InterventionCategory } from '#referral/domain/categories.ts';
-import type {
-  DirectorySnapshot,
-  LinkWorkerTeam,
-  Practice,
-  WebhookChannel,
+import {
+  secretNameOf,
+  type DirectorySnapshot,
+  type LinkWorkerTeam,
+  type Practice,
+  type RecipientKind,
+  type WebhookChannel,
 } from '#directory/domain/directory.ts';
 import type { Referral } from '#referral/domain/referral.ts';
-import type { ServiceCandidate } from '#matching/domain/routing.ts';
+import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
 
 /**
  * In-memory fakes of the ports in shared/application/ports.ts. They keep the contracts the DynamoDB and SQS
@@ -181,28 +183,58 @@ export class InMemoryDirectory implements Directory {
     return copy(this.snapshot.teams.find((t) => t.pcn === pcn));
   }
 
-  async servicesCovering(category: InterventionCategory, area: string): Promise<ServiceCandidate[]> {
+  async servicesCovering(category: InterventionCategory, area: AreaKeys): Promise<ServiceCandidate[]> {
     return candidatesIn(this.snapshot, category, area);
   }
 
-  async channelOf(kind: 'team' | 'partner', id: string): Promise<WebhookChannel | undefined> {
+  async channelOf(kind: RecipientKind, id: string): Promise<WebhookChannel | undefined> {
     const recipients = kind === 'team' ? this.snapshot.teams : this.snapshot.partners;
     return copy(recipients.find((r) => r.id === id)?.channel);
   }
 }
 
-/** Services in a snapshot that offer `category` in `area`, as the directory's coverage index answers. */
+/** Signing secrets from a snapshot's `secrets`, as the secret store holds them once the snapshot is loaded. */
+export class InMemoryRecipientSecrets implements RecipientSecretsWriter {
+  readonly secrets: Map<string, string>;
+  reads = 0;
+
+  constructor(snapshot?: Pick<DirectorySnapshot, 'secrets'>) {
+    this.secrets = new Map(Object.entries(snapshot?.secrets ?? {}));
+  }
+
+  async secretOf(kind: RecipientKind, id: string): Promise<string | undefined> {
+    this.reads++;
+    return this.secrets.get(secretNameOf(kind, id));
+  }
+
+  async putSecret(kind: RecipientKind, id: string, secret: string): Promise<void> {
+    this.secrets.set(secretNameOf(kind, id), secret);
+  }
+}
+
+/**
+ * Services in a snapshot that offer `category` in any of the area's keys, as the directory's coverage index answers
+ * (active services of active partners, each once).
+ */
 export function candidatesIn(
   snapshot: DirectorySnapshot,
   category: InterventionCategory,
-  area: string,
+  area: AreaKeys | string,
 ): ServiceCandidate[] {
+  const keys: AreaKeys = typeof area === 'string' ? { district: area } : area;
   return snapshot.services
-    .filter((s) => s.categories.includes(category) && s.areas.includes(area))
-    .map((service) => {
+    .filter(
+      (s) =>
+        s.status === 'active' &&
+        s.categories.includes(category) &&
+        (s.coverage.districts.includes(keys.district) ||
+          (keys.lsoa !== undefined && s.coverage.lsoas.includes(keys.lsoa)) ||
+          (keys.localAuthority !== undefined && s.coverage.localAuthorities.includes(keys.localAuthority))),
+    )
+    .flatMap((service) => {
       const partner = snapshot.partners.find((p) => p.id === service.partnerId);
       if (!partner) throw new Error(`test directory: no partner ${service.partnerId}`);
-      return { service: copy(service), partner: { id: partner.id, name: partner.name } };
+      return partner.status === 'active' ? [candidateOf(copy(service), partner)] : [];
     });
 }
 
@@ -284,7 +316,8 @@ export class RecordingQueue<T> implements Queue<T> {
 }
 
 export interface WebhookCall {
-  channel: WebhookChannel;
+  /** Where it went and the secret it was signed with. */
+  channel: SignedTarget;
   messageId: string;
   eventType: string;
   data: unknown;
@@ -297,7 +330,7 @@ export class FakeWebhookSender implements WebhookSender {
   onSend: ((call: WebhookCall) => void | Promise<void>) | undefined;
   constructor(public status = 202) {}
 
-  async send(channel: WebhookChannel, messageId: string, eventType: string, data: unknown): Promise<number> {
+  async send(channel: SignedTarget, messageId: string, eventType: string, data: unknown): Promise<number> {
     const call = copy({ channel, messageId, eventType, data });
     this.calls.push(call);
     await this.onSend?.(call);

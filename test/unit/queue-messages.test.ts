@@ -15,6 +15,7 @@ import {
   FakeWebhookSender,
   InMemoryAuditLog,
   InMemoryDirectory,
+  InMemoryRecipientSecrets,
   InMemoryMetricCounters,
   InMemoryReferralStore,
   RecordingQueue,
@@ -58,7 +59,18 @@ describe('queue messages: producer to consumer', () => {
     const webhooks = new FakeWebhookSender();
     const routingQueue = new SqsQueue(client, urls.referrals, queueMessages.referrals);
     const deliveryQueue = new SqsQueue(client, urls.notifications, queueMessages.notifications);
-    const deps = { referrals, directory, audit, counters, webhooks, routingQueue, deliveryQueue, clock };
+    const secrets = new InMemoryRecipientSecrets(sampleDirectory());
+    const deps = {
+      referrals,
+      directory,
+      secrets,
+      audit,
+      counters,
+      webhooks,
+      routingQueue,
+      deliveryQueue,
+      clock,
+    };
     // The consumers parse as sqsHandler does: the record's JSON body against the queue's schema.
     const consume = {
       referrals: () => wireBodies(urls.referrals).map((body) => queueMessages.referrals.parse(body)),

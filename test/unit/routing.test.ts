@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InterventionCategory } from '#referral/domain/categories.ts';
-import type { DirectorySnapshot, Practice, Service } from '#directory/domain/directory.ts';
+import { Service, type DirectorySnapshot, type Practice } from '#directory/domain/directory.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import {
   decideRouting,
@@ -42,16 +42,15 @@ function service(
   extra: Partial<Service> = {},
 ) {
   return {
-    service: {
+    service: Service.parse({
       id,
       partnerId,
       name: `Service ${id}`,
       categories,
-      areas: ['LS6'],
-      acceptingReferrals: true,
+      coverage: { districts: ['LS6'] },
       ...extra,
-    },
-    partner: { id: partnerId, name: `Partner ${partnerId}` },
+    }),
+    partner: { id: partnerId, name: `Partner ${partnerId}`, status: 'active' as const },
   };
 }
 
@@ -248,8 +247,8 @@ describe('decideRouting with hand-built candidates', () => {
     const input = base();
     input.candidates = {
       arts: [
-        service('svc-a', 'p1', ['arts'], { acceptingReferrals: false }),
-        service('svc-b', 'p2', ['arts'], { acceptingReferrals: false }),
+        service('svc-a', 'p1', ['arts'], { capacity: { state: 'full' } }),
+        service('svc-b', 'p2', ['arts'], { capacity: { state: 'full' } }),
       ],
       nature: [],
     };
@@ -268,7 +267,13 @@ describe('decideRouting with hand-built candidates', () => {
 
   it('a candidate outside the area is not a match (no service in the area)', () => {
     const input = base();
-    input.candidates = { arts: [service('svc-a', 'p1', ['arts'], { areas: ['LS2'] })] };
+    input.candidates = {
+      arts: [
+        service('svc-a', 'p1', ['arts'], {
+          coverage: { districts: ['LS2'], lsoas: [], localAuthorities: [] },
+        }),
+      ],
+    };
     const decision = decideRouting(input);
     expect(decision.unmetNeeds.map((u) => u.category)).toEqual(['arts', 'nature']);
     expect(decision.unmetNeeds[0]?.reason).toBe('no service in the directory offers arts in LS6');

@@ -11,22 +11,41 @@ import type {
   LinkWorkerTeam,
   Partner,
   Practice,
+  RecipientKind,
+  Service,
   WebhookChannel,
 } from '#directory/domain/directory.ts';
-import type { ServiceCandidate } from '#matching/domain/routing.ts';
-import type { Directory } from '#directory/ports.ts';
+import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
+import type { AreaKeys, Directory } from '#directory/ports.ts';
 
 /**
  * Directory table, single-table design. Every lookup the flow makes is one GetItem or one Query:
- *   PRACTICE#<ods>            PROFILE        the practice (and its PCN and area)
- *   PCN#<code>                TEAM           the PCN's link-worker team
- *   TEAM#<id> | PARTNER#<id>  PROFILE        a recipient and its delivery channel
- *   SERVICE#<id>              PROFILE        a VCSE service
- *   COVERAGE#<category>#<area> SERVICE#<id>  coverage index: which services offer a need in an area
+ *   PRACTICE#<ods>              PROFILE        the practice (and its PCN and area)
+ *   PCN#<code>                  TEAM           the PCN's link-worker team
+ *   TEAM#<id> | PARTNER#<id>    PROFILE        a recipient and its delivery channel (never its secret)
+ *   SERVICE#<id>                PROFILE        a VCSE service
+ *   COVERAGE#<category>#<area>  SERVICE#<id>   coverage index: which services offer a need in an area, where the
+ *                                              area is `D:<district>`, `L:<lsoa>` or `A:<local authority>`
+ * A coverage entry carries the service and its partner's name and response record, so matching a need in an area
+ * is one Query per area key whatever the size of the directory.
  */
 
 const profile = 'PROFILE';
-const coverageKey = (category: string, area: string): string => `COVERAGE#${category}#${area}`;
+type AreaLevel = 'D' | 'L' | 'A';
+export const coverageKey = (category: string, level: AreaLevel, area: string): string =>
+  `COVERAGE#${category}#${level}:${area}`;
+
+/** The area keys a service is listed under, one per category and covered area. */
+export function coverageKeysOf(service: Service): string[] {
+  const areas: Array<[AreaLevel, string]> = [
+    ...service.coverage.districts.map((d): [AreaLevel, string] => ['D', d]),
+    ...service.coverage.lsoas.map((l): [AreaLevel, string] => ['L', l]),
+    ...service.coverage.localAuthorities.map((a): [AreaLevel, string] => ['A', a]),
+  ];
+  return service.categories.flatMap((category) =>
+    areas.map(([level, area]) => coverageKey(category, level, area)),
+  );
+}
 
 export class DynamoDirectory implements Directory {
   constructor(
@@ -47,7 +66,20 @@ export class DynamoDirectory implements Directory {
     return this.item<LinkWorkerTeam>(`PCN#${pcn}`, 'TEAM');
   }
 
-  async servicesCovering(category: InterventionCategory, area: string): Promise<ServiceCandidate[]> {
+  async servicesCovering(category: InterventionCategory, area: AreaKeys): Promise<ServiceCandidate[]> {
+    const keys = [
+      coverageKey(category, 'D', area.district),
+      ...(area.lsoa ? [coverageKey(category, 'L', area.lsoa)] : []),
+      ...(area.localAuthority ? [coverageKey(category, 'A', area.localAuthority)] : []),
+    ];
+    const pages = await Promise.all(keys.map((key) => this.listed(key)));
+    // A service covering the patient at two levels (an LSOA and its district) is one candidate.
+    const byService = new Map<string, ServiceCandidate>();
+    for (const candidate of pages.flat()) byService.set(candidate.service.id, candidate);
+    return [...byService.values()];
+  }
+
+  private async listed(pk: string): Promise<ServiceCandidate[]> {
     const candidates: ServiceCandidate[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -55,7 +87,7 @@ export class DynamoDirectory implements Directory {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': coverageKey(category, area) },
+          ExpressionAttributeValues: { ':pk': pk },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -65,7 +97,7 @@ export class DynamoDirectory implements Directory {
     return candidates;
   }
 
-  async channelOf(kind: 'team' | 'partner', id: string): Promise<WebhookChannel | undefined> {
+  async channelOf(kind: RecipientKind, id: string): Promise<WebhookChannel | undefined> {
     const recipient = await this.item<LinkWorkerTeam | Partner>(
       `${kind === 'team' ? 'TEAM' : 'PARTNER'}#${id}`,
       profile,
@@ -74,7 +106,10 @@ export class DynamoDirectory implements Directory {
   }
 }
 
-/** Every item a directory snapshot becomes. Loading is a set of puts, so loading twice changes nothing. */
+/**
+ * Every item a directory snapshot becomes. Loading is a set of puts, so loading twice changes nothing. Secrets in
+ * the snapshot are not among them: they go to the secret store.
+ */
 export function directoryItems(
   snapshot: DirectorySnapshot,
 ): Array<{ pk: string; sk: string; value: unknown }> {
@@ -97,12 +132,11 @@ export function directoryItems(
       throw new Error(
         `Service ${service.id} names partner ${service.partnerId}, which is not in the directory`,
       );
-    const candidate: ServiceCandidate = { service, partner: { id: partner.id, name: partner.name } };
-    for (const category of service.categories) {
-      for (const area of service.areas) {
-        items.push({ pk: coverageKey(category, area), sk: `SERVICE#${service.id}`, value: candidate });
-      }
-    }
+    // Retired services keep their profile (history names them) but leave the index: they take no new referrals.
+    if (service.status === 'retired' || partner.status === 'retired') continue;
+    const candidate = candidateOf(service, partner);
+    for (const pk of coverageKeysOf(service))
+      items.push({ pk, sk: `SERVICE#${service.id}`, value: candidate });
   }
   return items;
 }

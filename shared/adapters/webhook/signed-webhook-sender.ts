@@ -1,6 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import type { WebhookChannel } from '#directory/domain/directory.ts';
-import type { WebhookSender } from '#delivery/ports.ts';
+import type { SignedTarget, WebhookSender } from '#delivery/ports.ts';
 
 /**
  * Signed webhooks to the Standard Webhooks spec: headers webhook-id (stable across retries, so a receiver can
@@ -9,11 +8,11 @@ import type { WebhookSender } from '#delivery/ports.ts';
 export class SignedWebhookSender implements WebhookSender {
   constructor(private readonly timeoutMs = 10_000) {}
 
-  async send(channel: WebhookChannel, messageId: string, eventType: string, data: unknown): Promise<number> {
+  async send(target: SignedTarget, messageId: string, eventType: string, data: unknown): Promise<number> {
     const timestamp = new Date();
     const body = JSON.stringify({ type: eventType, timestamp: timestamp.toISOString(), data });
-    const signature = new Webhook(channel.secret).sign(messageId, timestamp, body);
-    const response = await fetch(channel.url, {
+    const signature = new Webhook(target.secret).sign(messageId, timestamp, body);
+    const response = await fetch(target.url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',

@@ -6,7 +6,7 @@ import {
 import type { PlannedDelivery, Referral } from '#referral/domain/referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
-import type { Directory } from '#directory/ports.ts';
+import type { Directory, RecipientSecrets } from '#directory/ports.ts';
 import type { MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
@@ -33,6 +33,7 @@ import { RecipientRejectedError, UnroutableMessageError } from '#kernel/errors.t
 export interface DeliverNotificationDeps {
   referrals: ReferralStore;
   directory: Directory;
+  secrets: RecipientSecrets;
   audit: AuditLog;
   counters: MetricCounters;
   webhooks: WebhookSender;
@@ -208,9 +209,14 @@ async function post(
   planned: PlannedDelivery,
   kind: NoticeMessage['kind'],
 ): Promise<number> {
-  const channel = await deps.directory.channelOf(planned.recipient.kind, planned.recipient.id);
-  if (!channel)
-    throw new UnroutableMessageError(`${planned.recipient.kind} ${planned.recipient.id} has no channel`);
+  const { kind: recipientKind, id: recipientId } = planned.recipient;
+  // The channel and the signing secret are independent reads (the secret is usually cached): in parallel.
+  const [channel, secret] = await Promise.all([
+    deps.directory.channelOf(recipientKind, recipientId),
+    deps.secrets.secretOf(recipientKind, recipientId),
+  ]);
+  if (!channel) throw new UnroutableMessageError(`${recipientKind} ${recipientId} has no channel`);
+  if (!secret) throw new UnroutableMessageError(`${recipientKind} ${recipientId} has no signing secret`);
   const data =
     kind === 'cancelled'
       ? buildCancellationPayload(referral, planned)
@@ -221,7 +227,7 @@ async function post(
     kind,
     version: referral.version,
   });
-  const status = await deps.webhooks.send(channel, id, deliveryEventTypes[kind], data);
+  const status = await deps.webhooks.send({ ...channel, secret }, id, deliveryEventTypes[kind], data);
   if (status < 200 || status > 299) {
     throw new RecipientRejectedError(
       `${planned.recipient.kind} ${planned.recipient.id} answered HTTP ${status}`,
@@ -234,7 +240,7 @@ async function post(
 /** What the status view says about a failed attempt: no message text from the network, just the kind of failure. */
 function failureReason(error: unknown): string {
   if (error instanceof RecipientRejectedError) return `HTTP ${error.status ?? '?'}`;
-  if (error instanceof UnroutableMessageError) return 'no webhook channel';
+  if (error instanceof UnroutableMessageError) return 'no webhook channel or signing secret';
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
     return 'timeout';
   return 'unreachable';

@@ -3,9 +3,16 @@ import { InterventionCategory } from '#referral/domain/categories.ts';
 
 /**
  * The service directory: who refers (practices in PCNs), who sees the patient (a PCN's link-worker team), and who
- * helps (VCSE partners and their services, each covering some intervention categories in some areas).
- * An area is a postcode district (`LS6`): coarse enough for analytics, fine enough to match locally.
+ * helps (VCSE partners and their services). A service says which intervention categories it offers, where (postcode
+ * districts, LSOAs, or a whole local authority), for whom (age range, criteria a link worker reads), and whether it
+ * can take more people now (capacity). Teams, partners and services are versioned records that are retired, never
+ * deleted, so a referral's history always names what it was matched with.
+ *
+ * How a recipient is reached (its channel) is here; the secret that signs what it is sent is not: secrets live in a
+ * secret store (AWS Secrets Manager, or a local file in `npm start`), read through the RecipientSecrets port.
  */
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
 export const OdsCode = z
   .string()
@@ -15,65 +22,203 @@ export const PostcodeDistrict = z
   .string()
   .max(4)
   .regex(/^[A-Z]{1,2}\d[A-Z\d]?$/, 'a postcode district such as LS6');
+/** An LSOA (2011 or 2021) or Welsh equivalent: E01 / W01 and six digits. */
+export const LsoaCode = z
+  .string()
+  .max(9)
+  .regex(/^[EW]01\d{6}$/, 'an LSOA code such as E01011331');
+/** A local authority district: E06 / E07 / E08 / E09 / W06 and six digits. */
+export const LocalAuthorityCode = z
+  .string()
+  .max(9)
+  .regex(/^(E0[6-9]|W06)\d{6}$/, 'a local authority district code such as E08000035');
+/** Directory ids are chosen by people and appear in URLs and keys: lower-case words joined by hyphens. */
+export const DirectoryId = z
+  .string()
+  .max(64, { abort: true, error: 'at most 64 characters' })
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case letters, digits and single hyphens, such as arts-for-all');
 
-/** How a recipient is reached. Webhooks are signed (Standard Webhooks); the secret stays out of the referral. */
-export const WebhookChannel = z.object({
+/** A record is `active` until it is retired; a retired one takes no new referrals and keeps its history. */
+export const RecordStatus = z.enum(['active', 'retired']);
+export type RecordStatus = z.infer<typeof RecordStatus>;
+/** Every directory record carries a version, so an edit names the version it was made on (a stale edit is refused). */
+export const Version = z.number().int().min(1).max(1_000_000_000);
+
+/** How a recipient is reached. Webhooks are signed (Standard Webhooks) with a secret kept in the secret store. */
+export const WebhookChannel = z.strictObject({
   kind: z.literal('webhook'),
-  url: z.url(),
-  /** Standard Webhooks secret (`whsec_` + base64). */
-  secret: z.string().startsWith('whsec_'),
+  url: z.url({ protocol: /^https?$/ }).max(2048),
 });
 export type WebhookChannel = z.infer<typeof WebhookChannel>;
 
-export const Pcn = z.object({
+/** A Standard Webhooks signing secret: `whsec_` + base64. */
+export const WebhookSecret = z
+  .string()
+  .max(200)
+  .regex(/^whsec_[A-Za-z0-9+/]{24,}={0,2}$/, 'a Standard Webhooks secret: whsec_ and base64');
+
+export const Pcn = z.strictObject({
   code: z.string().regex(/^U\d{5}$/, 'a PCN code is U and five digits'),
-  name: z.string().min(1),
-  icb: z.string().min(1),
+  name: text(200),
+  icb: text(200),
 });
 export type Pcn = z.infer<typeof Pcn>;
 
-export const Practice = z.object({
+export const Practice = z.strictObject({
   ods: OdsCode,
-  name: z.string().min(1),
+  name: text(200),
   pcn: Pcn.shape.code,
+  /** The practice's postcode district: where a referral is matched when the patient's postcode is not known. */
   area: PostcodeDistrict,
 });
 export type Practice = z.infer<typeof Practice>;
 
-export const LinkWorkerTeam = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
+export const LinkWorkerTeam = z.strictObject({
+  id: DirectoryId,
+  name: text(200),
   pcn: Pcn.shape.code,
+  /** The practices it serves; absent means every practice of its PCN. */
+  practices: z.array(OdsCode).max(200).optional(),
   channel: WebhookChannel,
+  status: RecordStatus.default('active'),
+  version: Version.default(1),
 });
 export type LinkWorkerTeam = z.infer<typeof LinkWorkerTeam>;
 
-export const Partner = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  /** VCSE organisations rarely have ODS codes: a charity or company number identifies them. */
-  charityNumber: z.string().optional(),
+/** VCSE organisations rarely have ODS codes: a charity or company number, or an Open Referral UK id, names them. */
+export const PartnerIdentifiers = z.strictObject({
+  charityNumber: z
+    .string()
+    .regex(/^\d{6,8}(-\d{1,2})?$/, 'a charity number: 6 to 8 digits')
+    .optional(),
+  companyNumber: z
+    .string()
+    .regex(/^([0-9]{8}|[A-Z]{2}[0-9]{6})$/, 'a company number: 8 digits, or 2 letters and 6 digits')
+    .optional(),
+  orukId: z.uuid('an Open Referral UK organisation id (a UUID)').optional(),
+});
+export type PartnerIdentifiers = z.infer<typeof PartnerIdentifiers>;
+
+/**
+ * How a partner has answered referrals (acceptance rate, median hours to answer), kept by the loop that records
+ * answers. Matching prefers a better record among equally fitting services.
+ */
+export const ResponseRecord = z.strictObject({
+  answered: z.number().int().min(0),
+  accepted: z.number().int().min(0),
+  medianResponseHours: z.number().min(0).optional(),
+});
+export type ResponseRecord = z.infer<typeof ResponseRecord>;
+
+export const Partner = z.strictObject({
+  id: DirectoryId,
+  name: text(200),
+  identifiers: PartnerIdentifiers.default({}),
   channel: WebhookChannel,
+  status: RecordStatus.default('active'),
+  version: Version.default(1),
+  responseRecord: ResponseRecord.optional(),
 });
 export type Partner = z.infer<typeof Partner>;
 
-export const Service = z.object({
-  id: z.string().min(1),
-  partnerId: z.string().min(1),
-  name: z.string().min(1),
-  categories: z.array(InterventionCategory).min(1),
-  areas: z.array(PostcodeDistrict).min(1),
-  /** A service that is full keeps its place in the directory but is not offered new referrals. */
-  acceptingReferrals: z.boolean().default(true),
+/**
+ * Where a service is offered. At least one of: postcode districts, LSOAs, whole local authorities. Matching prefers
+ * the narrowest coverage that reaches the patient (an LSOA before a district before a local authority).
+ */
+export const Coverage = z
+  .strictObject({
+    districts: z.array(PostcodeDistrict).max(500).default([]),
+    lsoas: z.array(LsoaCode).max(5_000).default([]),
+    localAuthorities: z.array(LocalAuthorityCode).max(50).default([]),
+  })
+  .refine((c) => c.districts.length + c.lsoas.length + c.localAuthorities.length > 0, {
+    error: 'a service covers at least one postcode district, LSOA or local authority',
+  });
+export type Coverage = z.infer<typeof Coverage>;
+
+/** Who a service is for. Ages are checked at matching; criteria are shown to the link worker, never enforced. */
+export const Eligibility = z
+  .strictObject({
+    minimumAge: z.number().int().min(0).max(130).optional(),
+    maximumAge: z.number().int().min(0).max(130).optional(),
+    criteria: text(2_000).optional(),
+  })
+  .refine((e) => e.minimumAge === undefined || e.maximumAge === undefined || e.minimumAge <= e.maximumAge, {
+    error: 'minimumAge must not be above maximumAge',
+    path: ['maximumAge'],
+  });
+export type Eligibility = z.infer<typeof Eligibility>;
+
+/**
+ * Whether a service can take new referrals: `open`, `paused` (by the partner, for a while) or `full`. An optional
+ * weekly limit makes an open service full for the rest of the week once that many referrals were matched to it.
+ */
+export const CapacityState = z.enum(['open', 'paused', 'full']);
+export type CapacityState = z.infer<typeof CapacityState>;
+export const Capacity = z.strictObject({
+  state: CapacityState.default('open'),
+  weeklyLimit: z.number().int().min(1).max(100_000).optional(),
+});
+export type Capacity = z.infer<typeof Capacity>;
+
+export const ServiceContact = z.strictObject({
+  name: text(200),
+  email: z.email().max(254).optional(),
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ]{10,20}$/, 'a phone number of 10 to 15 digits')
+    .optional(),
+});
+export type ServiceContact = z.infer<typeof ServiceContact>;
+
+export const Service = z.strictObject({
+  id: DirectoryId,
+  partnerId: DirectoryId,
+  name: text(200),
+  description: text(2_000).optional(),
+  categories: z.array(InterventionCategory).min(1).max(20),
+  coverage: Coverage,
+  eligibility: Eligibility.default({}),
+  capacity: Capacity.default({ state: 'open' }),
+  /**
+   * Whether the service will take a referral with no identifiable details (a signposting notice: the link worker
+   * puts the patient in touch). A service that needs the patient's details cannot help someone who did not consent
+   * to share them with it.
+   */
+  acceptsSignposting: z.boolean().default(true),
+  /** Working days the partner expects to take to answer a referral. */
+  responseDays: z.number().int().min(1).max(90).default(5),
+  contact: ServiceContact.optional(),
+  status: RecordStatus.default('active'),
+  version: Version.default(1),
 });
 export type Service = z.infer<typeof Service>;
 
 /** The whole directory as a file (events/directory.json), validated before it is loaded. */
-export const DirectorySnapshot = z.object({
+export const DirectorySnapshot = z.strictObject({
+  _comment: z.string().optional(),
   pcns: z.array(Pcn),
   practices: z.array(Practice),
   teams: z.array(LinkWorkerTeam),
   partners: z.array(Partner),
   services: z.array(Service),
+  /**
+   * Signing secrets by recipient (`team/<id>`, `partner/<id>`), for loading into the secret store. Only seed files
+   * carry them; the directory table never stores a secret.
+   */
+  secrets: z.record(z.string().regex(/^(team|partner)\/[a-z0-9-]+$/), WebhookSecret).optional(),
 });
 export type DirectorySnapshot = z.infer<typeof DirectorySnapshot>;
+
+export type RecipientKind = 'team' | 'partner';
+/** The secret store's name for a recipient's signing secret. */
+export const secretNameOf = (kind: RecipientKind, id: string): string => `${kind}/${id}`;
+
+/** Whether a team serves a practice: its PCN's, and on its list if it keeps one. */
+export function servesPractice(team: LinkWorkerTeam, practice: Practice): boolean {
+  return (
+    team.status === 'active' &&
+    team.pcn === practice.pcn &&
+    (team.practices === undefined || team.practices.includes(practice.ods))
+  );
+}

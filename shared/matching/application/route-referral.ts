@@ -145,7 +145,7 @@ async function routingInputs(
   const candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>> = {};
   await Promise.all(
     needs.map(async (category) => {
-      candidates[category] = await deps.directory.servicesCovering(category, where);
+      candidates[category] = await deps.directory.servicesCovering(category, { district: where });
     }),
   );
   return { referral, practice, team, candidates, decidedAt: deps.clock.now().toISOString() };

@@ -1,5 +1,6 @@
 import type { InterventionCategory } from '#referral/domain/categories.ts';
-import type { LinkWorkerTeam, Partner, Practice, Service } from '#directory/domain/directory.ts';
+import type { LinkWorkerTeam, Practice } from '#directory/domain/directory.ts';
+import type { ServiceCandidate } from '#directory/domain/coverage.ts';
 import { postcodeDistrict } from '#referral/domain/postcode.ts';
 import {
   hasConsentFor,
@@ -16,11 +17,7 @@ import {
  * message recomputes exactly what was recorded the first time. Every choice carries its reason.
  */
 
-export interface ServiceCandidate {
-  service: Service;
-  /** Routing needs only who the partner is, never how to reach it. */
-  partner: Pick<Partner, 'id' | 'name'>;
-}
+export type { ServiceCandidate };
 
 export interface RoutingInput {
   referral: Referral;
@@ -53,8 +50,8 @@ export function decideRouting(input: RoutingInput): RoutingDecision {
   const matches: ServiceMatch[] = [];
   const unmetNeeds: UnmetNeed[] = [];
   for (const category of referral.needs) {
-    const covering = (candidates[category] ?? []).filter((c) => c.service.areas.includes(area));
-    const open = covering.filter((c) => c.service.acceptingReferrals);
+    const covering = (candidates[category] ?? []).filter((c) => c.service.coverage.districts.includes(area));
+    const open = covering.filter((c) => c.service.capacity.state === 'open');
     if (covering.length === 0) {
       unmetNeeds.push({
         category,

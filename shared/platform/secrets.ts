@@ -1,0 +1,21 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { FileRecipientSecrets } from '#adapters/secrets/file-recipient-secrets.ts';
+import { SecretsManagerRecipientSecrets } from '#adapters/secrets/secrets-manager-recipient-secrets.ts';
+import type { RecipientSecretsWriter } from '#directory/ports.ts';
+import { recipientSecretsEnvVar } from '#system/environment.ts';
+
+/**
+ * The recipients' secret store named by RECIPIENT_SECRETS: `secretsmanager:<prefix>` (the stack) or `file:<path>`
+ * (`npm start`). A function not granted the secrets has no such variable, and asking for the store says so.
+ */
+export function recipientSecretsFrom(location = process.env[recipientSecretsEnvVar]): RecipientSecretsWriter {
+  if (location?.startsWith('secretsmanager:'))
+    return new SecretsManagerRecipientSecrets(
+      new SecretsManagerClient({}),
+      location.slice('secretsmanager:'.length),
+    );
+  if (location?.startsWith('file:')) return new FileRecipientSecrets(location.slice('file:'.length));
+  throw new Error(
+    `Environment variable ${recipientSecretsEnvVar} is not set to secretsmanager:<prefix> or file:<path>: is this function granted recipientSecrets?`,
+  );
+}
