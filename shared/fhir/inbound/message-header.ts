@@ -22,6 +22,8 @@ export interface Envelope {
   headerEntry: BundleEntry;
   header: MessageHeader;
   reason: 'new' | 'update';
+  /** MessageHeader.source.endpoint, which a message must have. */
+  sourceEndpoint: string;
 }
 
 export function readEnvelope(input: unknown, now: Date): Envelope {
@@ -109,5 +111,17 @@ export function readEnvelope(input: unknown, now: Date): Envelope {
       },
     ]);
   }
-  return { bundle, index, headerEntry: first, header, reason };
+  // R4 makes MessageHeader.source 1..1 (with endpoint 1..1), and BaRS sends its responses back to that endpoint:
+  // without it no valid acknowledgement can be built and the loop has nowhere to answer, so it is refused, never
+  // defaulted (a sender's endpoint cannot be guessed).
+  if (header.source?.endpoint === undefined) {
+    fail([
+      {
+        field: header.source === undefined ? `${headerBase}.source` : `${headerBase}.source.endpoint`,
+        rule: "is required: the sender's endpoint, where BaRS responses to this message go",
+        kind: 'required',
+      },
+    ]);
+  }
+  return { bundle, index, headerEntry: first, header, reason, sourceEndpoint: header.source.endpoint };
 }

@@ -35,8 +35,8 @@ export interface MessageInfo {
   messageHeaderId: string;
   /** Bundle.timestamp, as sent (a FHIR instant with time zone). */
   timestamp: string;
-  /** MessageHeader.source.endpoint: where BaRS responses go back to. */
-  sourceEndpoint?: string;
+  /** MessageHeader.source.endpoint: where BaRS responses go back to (required: a message without it is refused). */
+  sourceEndpoint: string;
   /** ODS code of the sender Organization (MessageHeader.sender); equals request.practiceOds for new and update. */
   senderOds: string;
 }
@@ -146,12 +146,15 @@ function readSender(
   }
 }
 
-function messageInfo({ bundle, header, headerEntry }: Envelope, senderOds: string): MessageInfo {
+function messageInfo(
+  { bundle, header, headerEntry, sourceEndpoint }: Envelope,
+  senderOds: string,
+): MessageInfo {
   return {
     bundleId: bundle.id,
     messageHeaderId: header.id ?? headerEntry.fullUrl.trim().replace(/^urn:uuid:/i, ''),
     timestamp: bundle.timestamp,
-    ...(header.source?.endpoint === undefined ? {} : { sourceEndpoint: header.source.endpoint }),
+    sourceEndpoint,
     senderOds,
   };
 }

@@ -113,7 +113,7 @@ export function minimalAcknowledgementBundle(
           resourceType: 'MessageHeader',
           id: message.messageHeaderId,
           eventCoding: { system: fhirSystems.messageEvents, code: 'servicerequest-request' },
-          ...(message.sourceEndpoint === undefined ? {} : { source: { endpoint: message.sourceEndpoint } }),
+          source: { endpoint: message.sourceEndpoint },
           focus: [{ reference: serviceRequestUrl }],
         },
       },

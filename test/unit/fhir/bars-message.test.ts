@@ -350,11 +350,18 @@ describe('message header and lifecycle', () => {
     expectOne(missing, 'Bundle.entry[1].resource.category', 'required');
   });
 
-  it('MessageInfo: messageHeaderId falls back to the fullUrl uuid; sourceEndpoint is optional', () => {
-    const bundle = newReferralWith((b) => delete resourceOf(b, 'MessageHeader')['source']);
-    const intent = parse(bundle);
+  it('MessageInfo: messageHeaderId falls back to the fullUrl uuid', () => {
+    const intent = parse(newReferralWith((b) => delete resourceOf(b, 'MessageHeader')['id']));
     expect(intent.message.messageHeaderId).toBe('0a1b2c3d-0000-4000-8000-000000000001');
-    expect(intent.message).not.toHaveProperty('sourceEndpoint');
+  });
+
+  it('MessageHeader.source and its endpoint are required (R4 1..1, and where BaRS answers go): refused, not defaulted', () => {
+    const withoutSource = newReferralWith((b) => delete resourceOf(b, 'MessageHeader')['source']);
+    expectOne(withoutSource, 'Bundle.entry[0].resource.source', 'required');
+    const withoutEndpoint = newReferralWith((b) => {
+      resourceOf(b, 'MessageHeader')['source'] = { name: 'Leeds Test Practice' };
+    });
+    expectOne(withoutEndpoint, 'Bundle.entry[0].resource.source.endpoint', 'required');
   });
 
   it('the BARSBundleMessage profile is optional', () => {

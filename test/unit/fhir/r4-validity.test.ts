@@ -139,22 +139,6 @@ describe('POST /$process-message acknowledgements are base R4', () => {
       expect(r4Problems(minimalAcknowledgementBundle(intent.message, assigned))).toEqual([]);
     },
   );
-
-  // R4 requires MessageHeader.source (1..1, with endpoint 1..1), but the intake accepts a message without it (a
-  // tested choice: sourceEndpoint is optional). The minimal acknowledgement cannot invent the sender's endpoint, so
-  // it has exactly the one problem the request itself has, and no other.
-  it("the minimal acknowledgement of a message without MessageHeader.source: only the request's own problem", () => {
-    const request = readExample('new-referral.json');
-    const header = (request['entry'] as Array<{ resource: Json }>)[0]?.resource ?? {};
-    delete header['source'];
-    const intent = parseBarsMessage(request, now);
-    expect(intent.message.sourceEndpoint).toBeUndefined();
-    const missingSource = [
-      { expression: 'Bundle.entry[0].resource.source', text: 'Missing required property' },
-    ];
-    expect(r4Problems(request)).toMatchObject(missingSource);
-    expect(r4Problems(minimalAcknowledgementBundle(intent.message, assigned))).toMatchObject(missingSource);
-  });
 });
 
 describe('GET /ServiceRequest/{id} is base R4', () => {
