@@ -134,6 +134,27 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * A directory record (team, partner, service) was edited on a version other than the one stored (`stale`), or
+ * created with an id that is taken (`exists`): 409, naming the version stored, so the client reads the record again
+ * and makes its change on that version. Nothing was written.
+ */
+export class VersionConflictError extends Error {
+  override readonly name = 'VersionConflictError';
+  constructor(
+    readonly record: { kind: string; id: string },
+    readonly reason: 'stale' | 'exists',
+    readonly storedVersion: number,
+    readonly expectedVersion?: number,
+  ) {
+    super(
+      reason === 'exists'
+        ? `${record.kind} ${record.id} already exists (version ${storedVersion}); nothing was changed`
+        : `${record.kind} ${record.id} is at version ${storedVersion}, not ${expectedVersion ?? '?'}: read it again and make the change on version ${storedVersion}; nothing was changed`,
+    );
+  }
+}
+
 /** A dependency failed; the client may retry (with the same idempotency key) and nothing was acknowledged. */
 export class DependencyUnavailableError extends Error {
   override readonly name = 'DependencyUnavailableError';
@@ -385,6 +406,19 @@ export const errorOutcomes = {
     issueTypes: ['conflict'],
     fault: 'client',
     issues: saying('conflict'),
+  }),
+  VersionConflictError: row(VersionConflictError, {
+    status: 409,
+    code: 'REC_CONFLICT',
+    issueTypes: ['conflict'],
+    fault: 'client',
+    issues: (error) => [
+      {
+        code: 'conflict',
+        diagnostics: error.message,
+        ...(error.reason === 'stale' ? { expression: 'version' } : { expression: 'id' }),
+      },
+    ],
   }),
   // The cause (which dependency, what it said) stays in our logs; the client learns only that a retry is safe.
   DependencyUnavailableError: row(DependencyUnavailableError, {

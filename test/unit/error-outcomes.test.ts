@@ -14,6 +14,7 @@ import {
   UnroutableMessageError,
   UnsupportedMediaTypeError,
   ValidationError,
+  VersionConflictError,
   type BarsErrorCode,
   type IssueType,
 } from '#kernel/errors.ts';
@@ -59,6 +60,7 @@ const expected = {
   },
   LifecycleForbidden: { status: 403, code: 'REC_FORBIDDEN', issueTypes: ['forbidden'], headers: {} },
   LifecycleConflictError: { status: 409, code: 'REC_CONFLICT', issueTypes: ['conflict'], headers: {} },
+  VersionConflictError: { status: 409, code: 'REC_CONFLICT', issueTypes: ['conflict'], headers: {} },
   DependencyUnavailableError: {
     status: 503,
     code: 'REC_SERVICE_UNAVAILABLE',
@@ -165,6 +167,22 @@ const examples: Record<
     {
       error: lifecycleRefusal('stale', 'referral changed: expected version 1, it is at version 2 (routed)'),
       issues: [['conflict', 'referral changed: expected version 1, it is at version 2 (routed)']],
+    },
+  ],
+  VersionConflictError: [
+    {
+      error: new VersionConflictError({ kind: 'service', id: 'svc-arts' }, 'stale', 3, 2),
+      issues: [
+        [
+          'conflict',
+          'service svc-arts is at version 3, not 2: read it again and make the change on version 3; nothing was changed',
+          'version',
+        ],
+      ],
+    },
+    {
+      error: new VersionConflictError({ kind: 'team', id: 'lw-x' }, 'exists', 1),
+      issues: [['conflict', 'team lw-x already exists (version 1); nothing was changed', 'id']],
     },
   ],
   DependencyUnavailableError: [
