@@ -1,0 +1,165 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTables } from '../../infra/local/provision.ts';
+import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.ts';
+import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
+import { coverageKey, DynamoDirectory, loadDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { Partner, Service } from '#directory/domain/directory.ts';
+import type { TableName } from '#system/names.ts';
+import { describeDirectoryEditorContract } from '../contract/directory-editor.contract.ts';
+import { sampleDirectory } from '../unit/fixtures.ts';
+
+// The DynamoDB adapter on the local DynamoDB (dynalite, tables from the system description), read back through
+// DynamoDirectory, against the contract the in-memory fake also meets (test/unit/directory-editor.contract.test.ts);
+// then what only a store with separate writes can show: a crash between the record and its index loses nothing.
+
+let server: LocalServer;
+let client: DynamoDBDocumentClient;
+let tables: Record<TableName, string>;
+
+beforeAll(async () => {
+  server = await startLocalDynamoDb({ port: 0 });
+  const dynamoDb = new DynamoDBClient({
+    endpoint: server.endpoint,
+    region: 'eu-west-2',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  client = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
+  tables = await createTables(dynamoDb);
+});
+
+afterAll(async () => {
+  client.destroy();
+  await server.stop();
+});
+
+describeDirectoryEditorContract('DynamoDB adapter on dynalite', () => ({
+  editor: new DynamoDirectoryEditor(client, tables.directory),
+  directory: new DynamoDirectory(client, tables.directory),
+}));
+
+/** The document client, except that the next `failures` batch writes fail: a crash after the profile write. */
+function crashingBatches(failures: number): DynamoDBDocumentClient {
+  let left = failures;
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+      return (command: unknown) => {
+        if (command instanceof BatchWriteCommand && left > 0) {
+          left--;
+          return Promise.reject(new Error('simulated crash before the index was written'));
+        }
+        return target.send(command as never);
+      };
+    },
+  });
+}
+
+describe('DynamoDB directory editor: a crash between the record and its index', () => {
+  const partner = Partner.parse({
+    id: 'crash-partner',
+    name: 'Crash Test Pantry',
+    channel: { kind: 'webhook', url: 'https://hooks.example.test/crash' },
+  });
+  const service = Service.parse({
+    id: 'crash-service',
+    partnerId: 'crash-partner',
+    name: 'Crash Pantry',
+    categories: ['food'],
+    coverage: { districts: ['CR1', 'CR2'] },
+  });
+  const reader = () => new DynamoDirectory(client, tables.directory);
+  const listed = async (district: string) =>
+    (await reader().servicesCovering('food', { district })).map(
+      (c) => `${c.service.id}@v${c.service.version}`,
+    );
+
+  it('a replace that crashed after its profile write is finished by sending it again: the old area is gone', async () => {
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    await editor.create('partner', partner);
+    await editor.create('service', service);
+    expect(await listed('CR2')).toEqual(['crash-service@v1']);
+
+    const shrunk = { ...service, coverage: { ...service.coverage, districts: ['CR1'] } };
+    const crashing = new DynamoDirectoryEditor(crashingBatches(1), tables.directory);
+    await expect(crashing.replace('service', shrunk, 1)).rejects.toThrow('simulated crash');
+    // The record is written, the index is not: CR2 still lists the old version.
+    expect((await editor.get('service', 'crash-service'))?.version).toBe(2);
+    expect(await listed('CR2')).toEqual(['crash-service@v1']);
+
+    // The same edit again is a repeat: no version 3, and the index is finished.
+    await expect(editor.replace('service', shrunk, 1)).resolves.toMatchObject({ version: 2 });
+    expect(await listed('CR2')).toEqual([]);
+    expect(await listed('CR1')).toEqual(['crash-service@v2']);
+  });
+
+  it('or by the next edit of the record, even from another area: every partition it may be in is remembered', async () => {
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const moved = {
+      ...service,
+      id: 'crash-service-2',
+      coverage: { ...service.coverage, districts: ['CR3'] },
+    };
+    await editor.create('service', { ...service, id: 'crash-service-2' });
+    await expect(
+      new DynamoDirectoryEditor(crashingBatches(1), tables.directory).replace('service', moved, 1),
+    ).rejects.toThrow('simulated crash');
+    // Someone else's later edit, made on the version now stored, moves it once more.
+    await editor.replace('service', { ...moved, coverage: { ...moved.coverage, districts: ['CR4'] } }, 2);
+    for (const district of ['CR1', 'CR2', 'CR3'])
+      expect((await listed(district)).filter((s) => s.startsWith('crash-service-2'))).toEqual([]);
+    expect(await listed('CR4')).toEqual(['crash-service-2@v3']);
+  });
+
+  it("a partner's rename that crashed half-way through its services is finished by sending it again", async () => {
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const owner = { ...partner, id: 'crash-owner' };
+    await editor.create('partner', owner);
+    for (const id of ['crash-a', 'crash-b'])
+      await editor.create('service', {
+        ...service,
+        id,
+        partnerId: owner.id,
+        coverage: { ...service.coverage, districts: ['CR9'] },
+      });
+    const renamed = { ...owner, name: 'Renamed Pantry' };
+    await expect(
+      new DynamoDirectoryEditor(crashingBatches(1), tables.directory).replace('partner', renamed, 1),
+    ).rejects.toThrow('simulated crash');
+    await editor.replace('partner', renamed, 1);
+    const names = (await reader().servicesCovering('food', { district: 'CR9' })).map((c) => c.partner.name);
+    expect(names).toEqual(['Renamed Pantry', 'Renamed Pantry']);
+  });
+
+  it('a create that crashed before its index is finished by sending it again', async () => {
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const fresh = { ...service, id: 'crash-new', coverage: { ...service.coverage, districts: ['CR5'] } };
+    await expect(
+      new DynamoDirectoryEditor(crashingBatches(1), tables.directory).create('service', fresh),
+    ).rejects.toThrow('simulated crash');
+    expect(await listed('CR5')).toEqual([]);
+    await expect(editor.create('service', fresh)).resolves.toEqual(fresh);
+    expect(await listed('CR5')).toEqual(['crash-new@v1']);
+  });
+
+  it('edits a directory loaded by loadDirectory (items without indexKeys) as well', async () => {
+    const snapshot = sampleDirectory();
+    await loadDirectory(client, tables.directory, snapshot);
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const studio = await editor.get('service', 'svc-arts-studio');
+    expect(studio).toBeDefined();
+    await editor.replace('service', { ...studio!, coverage: { ...studio!.coverage, districts: ['LS6'] } }, 1);
+    const { Items = [] } = await client.send(
+      new QueryCommand({
+        TableName: tables.directory,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': coverageKey('arts', 'D', 'LS2') },
+      }),
+    );
+    expect(Items.map((item) => item.sk)).not.toContain('SERVICE#svc-arts-studio');
+    expect((await reader().servicesCovering('arts', { district: 'LS6' })).map((c) => c.service.id)).toContain(
+      'svc-arts-studio',
+    );
+  });
+});
