@@ -104,24 +104,40 @@ export class CsvFileSource implements RowSource {
       };
       const parser = stream.pipe(parse(options as unknown as Options));
       try {
+        let spansLines = false;
         for await (const row of parser as AsyncIterable<SourceRow>) {
+          // A record over several lines (not just after skipped empty ones) is a quote left open on the first.
+          if (row.line > position.line + 1 && row.fields?.some((field) => /[\r\n]/.test(field))) {
+            spansLines = true;
+            break;
+          }
           position = { line: row.line, bytes: row.bytes };
           yield row;
         }
-        return;
+        if (!spansLines) return;
+        position = yield* this.unreadable(position, size, 'a quote is not closed on this line');
       } catch (error) {
-        const next = await this.endOfLine(position.bytes, size);
-        const code = (error as { code?: string }).code;
-        yield {
-          line: position.line + 1,
-          bytes: next,
-          problem: `the CSV cannot be read here (${code ?? (error as Error).message}): an unclosed quote?`,
-        };
-        position = { line: position.line + 1, bytes: next };
+        const code = (error as { code?: string }).code ?? (error as Error).message;
+        position = yield* this.unreadable(
+          position,
+          size,
+          `the CSV cannot be read here (${code}): an unclosed quote?`,
+        );
       } finally {
         stream.destroy();
       }
     }
+  }
+
+  /** Reports the line after `position` as unreadable; reading goes on after it. */
+  private async *unreadable(
+    position: Position,
+    size: number,
+    problem: string,
+  ): AsyncGenerator<SourceRow, Position> {
+    const next = await this.endOfLine(position.bytes, size);
+    yield { line: position.line + 1, bytes: next, problem };
+    return { line: position.line + 1, bytes: next };
   }
 
   /** The offset just after the first line break at or after `from` (the file's size if there is none). */

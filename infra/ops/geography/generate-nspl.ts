@@ -295,7 +295,8 @@ export async function generateNspl(file: string, options: GenerateOptions): Prom
   // Bad rows at evenly spread positions (never the first row), so a resumed import meets some on either side.
   const badEvery = badRows > 0 ? Math.floor(options.rows / (badRows + 1)) : Infinity;
   const out = createWriteStream(file);
-  let chunk = `${quoted(nsplHeader)}\n`;
+  // The header unquoted, the values quoted, as ONS writes the file.
+  let chunk = `${nsplHeader.join(',')}\n`;
   let bytes = 0;
   let written = 0;
   let bad = 0;
