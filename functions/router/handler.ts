@@ -1,6 +1,8 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
+import { DynamoServiceLoad } from '#adapters/dynamodb/service-load.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
@@ -13,6 +15,7 @@ import { queueUrl, tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
 import { logger, metrics } from '#platform/observability.ts';
+import { imdEdition } from '#system/matching.ts';
 
 /** Consumes the `referrals` queue: one routing decision per referral, one delivery message per recipient. */
 
@@ -23,6 +26,9 @@ const deps = {
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   deliveryQueue: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
+  geography: new DynamoGeography(documentClient, tableName('geography')),
+  serviceLoad: new DynamoServiceLoad(documentClient, tableName('metrics')),
+  imdEdition,
 };
 
 // Routing is already safe to repeat; the idempotency record makes a redelivered message cheap and stops two
@@ -37,6 +43,9 @@ const routeOnce = makeIdempotent(async ({ referralId }: RoutingMessage & { routi
     deliveriesQueued: result.deliveriesQueued,
     matched: routing?.matches.length ?? 0,
     unmet: routing?.unmetNeeds.map((u) => u.category) ?? [],
+    // Codes and categories only: no patient identifier (the LSOA and decile stay in the stored decision).
+    unmetReasons: routing?.unmetNeeds.map((u) => `${u.category}:${u.code}`) ?? [],
+    noTeam: routing?.noTeam !== undefined,
   };
 }, idempotency);
 
@@ -47,4 +56,5 @@ export const handler = sqsHandler(queueMessages.referrals, async (message, conte
   metrics.addMetric('ReferralsRouted', 'Count', 1);
   if ('unmet' in result && result.unmet.length > 0)
     metrics.addMetric('UnmetNeeds', 'Count', result.unmet.length);
+  if ('noTeam' in result && result.noTeam) metrics.addMetric('NoLinkWorkerTeam', 'Count', 1);
 });

@@ -94,9 +94,12 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     tables: {
       referrals: 'readWrite',
       audit: 'append',
+      // Also read: services' weekly match counts, for weekly limits.
       metrics: 'readWrite',
       directory: 'read',
       idempotency: 'readWrite',
+      // Where the patient's postcode is and how deprived its LSOA is.
+      geography: 'read',
     },
     sendsTo: ['notifications'],
   },

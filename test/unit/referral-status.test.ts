@@ -18,6 +18,7 @@ import {
 } from './fakes.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { receivedAt, referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import { ListedGeography } from './fakes-matching.ts';
 
 const id = referralIds['blackpool-benefits-and-activity'];
 
@@ -49,7 +50,11 @@ describe('getReferralStatus', () => {
   });
 
   it('shows where a routed referral went and how far each delivery got', async () => {
+    const walkingFootball =
+      'Walking Football and Seafront Walks covers postcode district FY1, admits the patient and is taking ' +
+      'referrals; the patient consented to share their details with Blackpool Moves';
     const view = await getReferralStatus(await routedStore(), id);
+    expect(ReferralStatusViewSchema.parse(view)).toEqual(view);
     expect(view).toEqual({
       referralId: id,
       status: 'routed',
@@ -64,14 +69,25 @@ describe('getReferralStatus', () => {
         reason:
           'Blackpool Central link workers is the link-worker team of PCN U00002, which Blackpool Central Surgery (B82001) belongs to',
       },
+      noTeam: null,
+      // Routed here without a geography: the postcode's district only.
+      classification: {
+        source: 'patient-postcode',
+        postcodeStatus: 'not-found',
+        district: 'FY1',
+        imdEdition: '2019',
+        lsoaVintage: '2011',
+        imd: null,
+      },
       partners: [
         {
           category: 'physical-activity',
           partnerId: 'blackpool-moves',
           partnerName: 'Blackpool Moves',
           serviceName: 'Walking Football and Seafront Walks',
-          reason:
-            'Walking Football and Seafront Walks offers physical-activity in FY1 and is accepting referrals',
+          reason: walkingFootball,
+          coveredBy: 'district',
+          content: 'identifiable',
         },
       ],
       unmetNeeds: [
@@ -79,6 +95,33 @@ describe('getReferralStatus', () => {
           category: 'benefits-advice',
           area: 'FY1',
           reason: 'no service in the directory offers benefits-advice in FY1',
+          code: 'no-service',
+          imd: null,
+        },
+      ],
+      matching: [
+        {
+          category: 'benefits-advice',
+          outcome: 'unmet',
+          candidates: [],
+          unmet: { code: 'no-service', reason: 'no service in the directory offers benefits-advice in FY1' },
+        },
+        {
+          category: 'physical-activity',
+          outcome: 'matched',
+          candidates: [
+            {
+              serviceId: 'svc-walking-football',
+              serviceName: 'Walking Football and Seafront Walks',
+              partnerId: 'blackpool-moves',
+              partnerName: 'Blackpool Moves',
+              coveredBy: 'district',
+              verdict: 'chosen',
+              rule: 'chosen',
+              reason: walkingFootball,
+              content: 'identifiable',
+            },
+          ],
         },
       ],
       deliveries: [
@@ -99,6 +142,69 @@ describe('getReferralStatus', () => {
         },
       ],
     });
+  });
+
+  it('shows the area classification (LSOA, IMD decile) and a practice with no link-worker team', async () => {
+    const referrals = new InMemoryReferralStore();
+    const leeds = referralIds['leeds-arts-and-mental-health'];
+    referrals.seed(sampleReferral('leeds-arts-and-mental-health'));
+    const directory = sampleDirectory();
+    directory.teams = directory.teams.filter((t) => t.pcn !== 'U00001');
+    await routeReferral(
+      {
+        referrals,
+        directory: new InMemoryDirectory(directory),
+        audit: new InMemoryAuditLog(),
+        counters: new InMemoryMetricCounters(),
+        deliveryQueue: new RecordingQueue(queueMessages.notifications),
+        clock: new FakeClock('2025-03-04T09:20:00.000Z'),
+        geography: new ListedGeography(
+          [
+            {
+              postcode: 'LS6 1AA',
+              district: 'LS6',
+              lsoa11: 'E01011331',
+              localAuthority: 'E08000035',
+              terminated: true,
+              terminatedOn: '202001',
+            },
+          ],
+          [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
+        ),
+      },
+      leeds,
+    );
+    const view = await getReferralStatus(referrals, leeds);
+    expect(ReferralStatusViewSchema.parse(view)).toEqual(view);
+    expect(view.team).toBeNull();
+    expect(view.noTeam).toEqual({
+      code: 'no-link-worker-team',
+      reason: 'PCN U00001 of Woodhouse Medical Practice (A81001) has no link-worker team in the directory',
+      pcn: 'U00001',
+    });
+    expect(view.classification).toEqual({
+      source: 'patient-postcode',
+      postcodeStatus: 'terminated',
+      district: 'LS6',
+      lsoa: { code: 'E01011331', vintage: '2011' },
+      localAuthority: 'E08000035',
+      imdEdition: '2019',
+      lsoaVintage: '2011',
+      imd: { edition: '2019', rank: 1200, decile: 1 },
+    });
+    expect(
+      view.matching.map((n) => [n.category, n.candidates.map((c) => `${c.serviceId}:${c.rule}`)]),
+    ).toEqual([
+      ['arts', ['svc-arts-studio:chosen', 'svc-arts-printmaking:paused']],
+      [
+        'mental-health',
+        ['svc-mind-groups:chosen', 'svc-mind-one-to-one:full', 'svc-young-minds:above-maximum-age'],
+      ],
+    ]);
+    const text = JSON.stringify(view);
+    for (const identifier of ['9995260182', 'Alex', 'Testpatient', 'LS6 1AA', '1961-04-12']) {
+      expect(text).not.toContain(identifier);
+    }
   });
 
   it('carries no patient identifiers', async () => {
@@ -157,8 +263,11 @@ describe('statusView', () => {
       status: 'received',
       area: null,
       team: null,
+      noTeam: null,
+      classification: null,
       partners: [],
       unmetNeeds: [],
+      matching: [],
       deliveries: [],
     });
   });

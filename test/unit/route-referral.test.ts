@@ -18,6 +18,37 @@ import {
 import { queueMessages } from '#messages/queue.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
+
+/** The sample referrals' postcodes as the geography knows them (Hastings has no postcode). */
+const geographyOfSamples = () =>
+  new ListedGeography(
+    [
+      {
+        postcode: 'LS6 1AA',
+        district: 'LS6',
+        lsoa11: 'E01011331',
+        lsoa21: 'E01011331',
+        localAuthority: 'E08000035',
+        country: 'E92000001',
+        terminated: false,
+      },
+      {
+        postcode: 'FY1 4AB',
+        district: 'FY1',
+        lsoa11: 'E01012670',
+        lsoa21: 'E01012670',
+        localAuthority: 'E06000009',
+        country: 'E92000001',
+        terminated: false,
+      },
+    ],
+    [
+      { edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 },
+      { edition: '2019', lsoa: 'E01012670', rank: 12, decile: 1 },
+      { edition: '2025', lsoa: 'E01012670', rank: 8, decile: 1 },
+    ],
+  );
 
 let referrals: InMemoryReferralStore;
 let directory: InMemoryDirectory;
@@ -25,6 +56,8 @@ let audit: InMemoryAuditLog;
 let counters: InMemoryMetricCounters;
 let deliveryQueue: RecordingQueue<NoticeMessage>;
 let clock: FakeClock;
+let geography: ListedGeography;
+let serviceLoad: CountedServiceLoad;
 let deps: RouteReferralDeps;
 
 const leedsId = referralIds['leeds-arts-and-mental-health'];
@@ -40,7 +73,19 @@ beforeEach(() => {
   counters = new InMemoryMetricCounters();
   deliveryQueue = new RecordingQueue(queueMessages.notifications);
   clock = new FakeClock('2025-03-04T09:20:00.000Z');
-  deps = { referrals, directory, audit, counters, deliveryQueue, clock };
+  geography = geographyOfSamples();
+  serviceLoad = new CountedServiceLoad(counters);
+  deps = {
+    referrals,
+    directory,
+    audit,
+    counters,
+    deliveryQueue,
+    clock,
+    geography,
+    serviceLoad,
+    imdEdition: '2019',
+  };
   referrals.seed(sampleReferral('leeds-arts-and-mental-health'));
 });
 
@@ -120,9 +165,85 @@ describe('routeReferral', () => {
         { name: 'referrals.need', dimensions: { category: 'mental-health', area: 'LS6' }, day, count: 1 },
         { name: 'referrals.matched', dimensions: { category: 'arts', area: 'LS6' }, day, count: 1 },
         { name: 'referrals.matched', dimensions: { category: 'mental-health', area: 'LS6' }, day, count: 1 },
+        // The services' weekly counts, by the ISO week the referral was received.
+        { name: 'services.matched', dimensions: { service: 'svc-arts-studio' }, day: '2025-W10', count: 1 },
+        { name: 'services.matched', dimensions: { service: 'svc-mind-groups' }, day: '2025-W10', count: 1 },
       ]),
     );
-    expect(counters.snapshot()).toHaveLength(5);
+    expect(counters.snapshot()).toHaveLength(7);
+  });
+
+  it('records the area classification from the geography: LSOA, local authority, IMD decile with its edition', async () => {
+    await routeReferral(deps, leedsId);
+    const routing = referrals.items.get(leedsId)?.routing;
+    expect(routing?.classification).toEqual({
+      source: 'patient-postcode',
+      postcodeStatus: 'found',
+      district: 'LS6',
+      lsoa: { code: 'E01011331', vintage: '2011' },
+      localAuthority: 'E08000035',
+      imdEdition: '2019',
+      lsoaVintage: '2011',
+      imd: { edition: '2019', rank: 1200, decile: 1 },
+    });
+    // One postcode lookup and one IMD lookup per decision.
+    expect(geography.calls).toEqual({ locate: 1, deprivation: 1 });
+    // The audit names each candidate's rule; never the postcode.
+    const detail = audit.entries[0]?.detail as { candidates: unknown; classification: unknown };
+    expect(detail.candidates).toEqual([
+      {
+        category: 'arts',
+        outcome: 'matched',
+        rules: ['svc-arts-studio:chosen', 'svc-arts-printmaking:paused'],
+      },
+      {
+        category: 'mental-health',
+        outcome: 'matched',
+        rules: ['svc-mind-groups:chosen', 'svc-mind-one-to-one:full', 'svc-young-minds:above-maximum-age'],
+      },
+    ]);
+    expect(detail.classification).toMatchObject({ lsoa: { code: 'E01011331' }, imd: { decile: 1 } });
+    expect(JSON.stringify(audit.entries)).not.toContain('LS6 1AA');
+  });
+
+  it('classifies with the IMD edition it is given: 2025 takes the 2021 LSOA and the 2025 decile', async () => {
+    const id = referralIds['blackpool-benefits-and-activity'];
+    referrals.seed(sampleReferral('blackpool-benefits-and-activity'));
+    await routeReferral({ ...deps, imdEdition: '2025' }, id);
+    const routing = referrals.items.get(id)?.routing;
+    expect(routing?.classification).toMatchObject({
+      imdEdition: '2025',
+      lsoaVintage: '2021',
+      lsoa: { code: 'E01012670', vintage: '2021' },
+      imd: { edition: '2025', rank: 8, decile: 1 },
+    });
+    expect(
+      counters.value(
+        'referrals.unmet.classified',
+        { category: 'benefits-advice', area: 'FY1', reason: 'no-service', imd: '2025:1' },
+        day,
+      ),
+    ).toBe(1);
+  });
+
+  it('a postcode the geography does not know: matched in its district, IMD unknown, counted as such', async () => {
+    const id = referralIds['blackpool-benefits-and-activity'];
+    referrals.seed(sampleReferral('blackpool-benefits-and-activity'));
+    await routeReferral({ ...deps, geography: new ListedGeography() }, id);
+    const routing = referrals.items.get(id)?.routing;
+    expect(routing?.classification).toMatchObject({
+      postcodeStatus: 'not-found',
+      district: 'FY1',
+      imd: null,
+    });
+    expect(routing?.matches.map((m) => m.serviceId)).toEqual(['svc-walking-football']);
+    expect(
+      counters.value(
+        'referrals.unmet.classified',
+        { category: 'benefits-advice', area: 'FY1', reason: 'no-service', imd: '2019:unknown' },
+        day,
+      ),
+    ).toBe(1);
   });
 
   it('counts by the day the referral was received, not the day it was routed', async () => {
@@ -145,7 +266,9 @@ describe('routeReferral', () => {
 
     expect(audit.attempts).toBe(2);
     expect(audit.entries).toHaveLength(1);
-    expect(counters.calls).toBe(2);
+    // The daily and the weekly counts, each time; counted once all the same.
+    expect(counters.calls).toBe(4);
+    expect(counters.value('services.matched', { service: 'svc-arts-studio' }, '2025-W10')).toBe(1);
     expect(counters.value('referrals.received', { practice: 'A81001' }, day)).toBe(1);
     expect(counters.value('referrals.need', { area: 'LS6', category: 'arts' }, day)).toBe(1);
 
@@ -175,8 +298,20 @@ describe('routeReferral', () => {
       matches: [],
       // Every need is answered (here as unmet), as in any real decision.
       unmetNeeds: [
-        { category: 'arts', area: 'LS6', reason: 'recorded by the other attempt' },
-        { category: 'mental-health', area: 'LS6', reason: 'recorded by the other attempt' },
+        {
+          category: 'arts',
+          area: 'LS6',
+          reason: 'recorded by the other attempt',
+          code: 'no-service',
+          imd: null,
+        },
+        {
+          category: 'mental-health',
+          area: 'LS6',
+          reason: 'recorded by the other attempt',
+          code: 'no-service',
+          imd: null,
+        },
       ],
       deliveries: [
         {
@@ -280,6 +415,25 @@ describe('routeReferral', () => {
     const result = await routeReferral(deps, id);
     expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 2 });
     expect(counters.value('referrals.unmet', { category: 'benefits-advice', area: 'FY1' }, day)).toBe(1);
+    // By reason and IMD decile (with its edition) too, for the gap reports.
+    expect(
+      counters.value(
+        'referrals.unmet.classified',
+        { category: 'benefits-advice', area: 'FY1', reason: 'no-service', imd: '2019:1' },
+        day,
+      ),
+    ).toBe(1);
+    expect(referrals.items.get(id)?.routing?.unmetNeeds).toEqual([
+      {
+        category: 'benefits-advice',
+        area: 'FY1',
+        reason:
+          'no service in the directory offers benefits-advice in FY1 (LSOA E01012670, local authority E06000009)',
+        code: 'no-service',
+        lsoa: { code: 'E01012670', vintage: '2011' },
+        imd: { edition: '2019', rank: 12, decile: 1 },
+      },
+    ]);
     expect(counters.value('referrals.matched', { category: 'physical-activity', area: 'FY1' }, day)).toBe(1);
     expect(counters.value('referrals.matched', { category: 'benefits-advice', area: 'FY1' }, day)).toBe(0);
     expect(counters.value('referrals.no-team', { practice: 'B82001' }, day)).toBe(0);
@@ -291,6 +445,54 @@ describe('routeReferral', () => {
     const result = await routeReferral({ ...deps, directory: new InMemoryDirectory(snapshot) }, leedsId);
     expect(result).toMatchObject({ outcome: 'routed', deliveriesQueued: 2 });
     expect(counters.value('referrals.no-team', { practice: 'A81001' }, day)).toBe(1);
+    expect(referrals.items.get(leedsId)?.routing?.noTeam).toMatchObject({ code: 'no-link-worker-team' });
+  });
+});
+
+describe('routeReferral with weekly limits', () => {
+  /** Blackpool referrals for debt advice (svc-money-advice, limit 25 a week), each with its own id. */
+  const debtReferral = (n: number, receivedAt = '2025-03-04T09:15:00.000Z'): string => {
+    const id = `44444444-4444-4444-8444-${String(n).padStart(12, '0')}`;
+    referrals.seed(
+      sampleReferral('blackpool-benefits-and-activity', {
+        referralId: id,
+        needs: ['debt-advice'],
+        receivedAt,
+      }),
+    );
+    return id;
+  };
+  const chosen = (id: string) => referrals.items.get(id)?.routing?.matches.map((m) => m.serviceId) ?? [];
+
+  it('the limit rules a service out once that many referrals were matched to it that week, and not the next week', async () => {
+    for (let n = 1; n <= 25; n++) await routeReferral(deps, debtReferral(n));
+    expect(counters.value('services.matched', { service: 'svc-money-advice' }, '2025-W10')).toBe(25);
+    const over = debtReferral(26);
+    await routeReferral(deps, over);
+    expect(chosen(over)).toEqual([]);
+    const need = referrals.items.get(over)?.routing?.needs?.[0];
+    expect(need?.candidates.map((c) => [c.serviceId, c.rule])).toEqual([
+      ['svc-money-advice', 'weekly-limit-reached'],
+    ]);
+    expect(need?.unmet?.code).toBe('all-full-or-paused');
+    // A referral received the next Monday is in a new week.
+    const nextWeek = debtReferral(27, '2025-03-10T08:00:00.000Z');
+    await routeReferral(deps, nextWeek);
+    expect(chosen(nextWeek)).toEqual(['svc-money-advice']);
+    expect(serviceLoad.reads.at(-1)).toEqual({ serviceIds: ['svc-money-advice'], week: '2025-W11' });
+  });
+
+  it('a referral routed again (redelivered) counts once, so it does not use up a second place', async () => {
+    const id = debtReferral(1);
+    await routeReferral(deps, id);
+    await routeReferral(deps, id);
+    await routeReferral(deps, id);
+    expect(counters.value('services.matched', { service: 'svc-money-advice' }, '2025-W10')).toBe(1);
+  });
+
+  it('no weekly count is read when no candidate has a weekly limit', async () => {
+    await routeReferral(deps, leedsId);
+    expect(serviceLoad.reads).toEqual([]);
   });
 });
 

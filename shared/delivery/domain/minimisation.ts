@@ -4,6 +4,7 @@ import {
   shareableVerification,
   type PlannedDelivery,
   type Referral,
+  type UnmetReason,
 } from '#referral/domain/referral.ts';
 
 /**
@@ -12,7 +13,9 @@ import {
  *   reasonable adjustments and the safeguarding flag; never the NHS number, birth date or the GP's free text;
  * - a partner without consent gets signposting only: nothing identifiable;
  * - the link-worker team (direct care) also gets the GP's reason for referral, and the NHS number when its
- *   verification status allows sharing it onward (verified, or present but not traced).
+ *   verification status allows sharing it onward (verified, or present but not traced);
+ * - the team is also told which needs no service could meet, and why (category, reason code and sentence): it has
+ *   to find another way for those. Partners are never sent that.
  */
 
 export const deliveryEventTypes = {
@@ -33,6 +36,8 @@ export interface DeliveryPayload {
   referredAt: string;
   referringPractice: string;
   respondBy?: string;
+  /** Team only, once routed: the needs no fitting service meets, with why (`no-service`, `all-full-or-paused`, ...). */
+  unmetNeeds?: Array<{ category: InterventionCategory; code: UnmetReason; reason: string }>;
   patient?: {
     name: { given: string; family: string };
     contact: { preferred: 'phone' | 'email'; phone?: string; email?: string };
@@ -69,6 +74,15 @@ export function buildDeliveryPayload(
     referredAt: referral.receivedAt,
     referringPractice: referral.practiceOds,
     ...(referral.respondBy === undefined ? {} : { respondBy: referral.respondBy }),
+    ...(delivery.recipient.kind === 'team' && referral.routing
+      ? {
+          unmetNeeds: referral.routing.unmetNeeds.map(({ category, code, reason }) => ({
+            category,
+            code,
+            reason,
+          })),
+        }
+      : {}),
   };
   if (content === 'signposting') return base;
 

@@ -2,11 +2,23 @@ import type { InterventionCategory } from '#referral/domain/categories.ts';
 import {
   decideRouting,
   extendRouting,
-  referralArea,
   uncoveredNeeds,
+  type RoutingInput,
   type ServiceCandidate,
 } from '#matching/domain/routing.ts';
-import type { DeliveryState, Referral } from '#referral/domain/referral.ts';
+import { areaKeysOf, classifyArea, lsoaOf, rankedByEnglishImd } from '#matching/domain/area.ts';
+import { isoWeekOf } from '#matching/domain/week.ts';
+import { weeklyMatchCount, type ServiceLoad } from '#matching/ports.ts';
+import type {
+  AreaClassification,
+  DeliveryState,
+  Referral,
+  RoutingDecision,
+  UnmetNeed,
+} from '#referral/domain/referral.ts';
+import type { ImdEdition } from '#geography/domain/geography.ts';
+import type { Geography } from '#geography/ports.ts';
+import { imdEdition as configuredImdEdition } from '#system/matching.ts';
 import { decide } from '#referral/domain/lifecycle.ts';
 import { transitionReferral, type StepOutcome } from '#referral/application/transition-referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
@@ -32,6 +44,18 @@ export interface RouteReferralDeps {
   counters: MetricCounters;
   deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
+  /**
+   * Where a postcode is and how deprived its LSOA is. The router always has it; without it (tests of other steps)
+   * no postcode is found, so matching uses the postcode's district, with no LSOA, local authority or IMD decile.
+   */
+  geography?: Geography;
+  /**
+   * Services' weekly match counts. The router always has it; without it no weekly limit is ever reached. Read only
+   * for candidates that have a weekly limit: no request at all when none has one.
+   */
+  serviceLoad?: ServiceLoad;
+  /** The IMD edition to classify with: shared/system/matching.ts unless told. */
+  imdEdition?: ImdEdition;
 }
 
 export type RouteOutcome =
@@ -70,8 +94,10 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
     at: decision.decidedAt,
     detail: {
       area: decision.area,
+      ...(decision.classification ? { classification: auditedClassification(decision.classification) } : {}),
       team: decision.team?.id ?? null,
       teamReason: decision.teamReason,
+      ...(decision.noTeam ? { noTeam: decision.noTeam } : {}),
       matches: decision.matches.map(({ category, serviceId, partnerId, reason }) => ({
         category,
         serviceId,
@@ -79,10 +105,22 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
         reason,
       })),
       unmetNeeds: decision.unmetNeeds,
+      // Which rule decided each candidate; the sentences are in the stored decision.
+      candidates: (decision.needs ?? []).map((need) => ({
+        category: need.category,
+        outcome: need.outcome,
+        rules: need.candidates.map((c) => `${c.serviceId}:${c.rule}`),
+      })),
       deliveries: decision.deliveries.map((d) => ({ deliveryId: d.deliveryId, content: d.content })),
     },
   });
-  await deps.counters.countOnce(routingCounts(routed), routed.receivedAt.slice(0, 10), referralId);
+  // Counted from the decision as stored, once per referral: the daily counts by the UTC day it was received, the
+  // services' weekly counts by the ISO week it was received (see weeklyMatches for why that is exact).
+  const weekly = weeklyCounts(routed);
+  await Promise.all([
+    deps.counters.countOnce(routingCounts(routed), routed.receivedAt.slice(0, 10), referralId),
+    weekly.length > 0 ? deps.counters.countOnce(weekly, isoWeekOf(routed.receivedAt), referralId) : undefined,
+  ]);
 
   // The route's notices name who is told it is assigned; `already` carries them too, so a retry queues again what a
   // crash after the write left unqueued (the notifier drops what it already delivered).
@@ -132,23 +170,78 @@ function routeOnce(deps: RouteReferralDeps, read: Referral): Promise<StepOutcome
   });
 }
 
+/**
+ * What the decision reads, in three rounds of requests: the practice and the patient's postcode; then the team, the
+ * LSOA's IMD rank and the coverage index (one Query per need and area key: never a scan, whatever the size of the
+ * directory); then the weekly counts of candidates with a weekly limit, if any. `known` is the area a recorded
+ * decision used (an extension matches the added needs where the first needs were matched).
+ */
 async function routingInputs(
   deps: RouteReferralDeps,
   referral: Referral,
   needs: Referral['needs'],
-  area?: string,
-) {
-  const practice = await deps.directory.practice(referral.practiceOds);
+  known?: AreaClassification,
+): Promise<RoutingInput> {
+  const edition = deps.imdEdition ?? configuredImdEdition;
+  const postcode = referral.patient.postcode;
+  const [practice, location] = await Promise.all([
+    deps.directory.practice(referral.practiceOds),
+    known === undefined && postcode !== undefined && deps.geography
+      ? deps.geography.locate(postcode)
+      : undefined,
+  ]);
   if (!practice) throw new UnroutableMessageError(`practice ${referral.practiceOds} left the directory`);
-  const team = await deps.directory.teamForPcn(practice.pcn);
-  const where = area ?? referralArea(referral, practice).area;
+  // Where to look is known once the postcode is located; the IMD rank only adds the decile.
+  const located = known ?? classifyArea({ postcode, practice, location, deprivation: undefined, edition });
+  const lsoa = location ? lsoaOf(location, edition) : undefined;
   const candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>> = {};
-  await Promise.all(
-    needs.map(async (category) => {
-      candidates[category] = await deps.directory.servicesCovering(category, { district: where });
+  const [team, deprivation] = await Promise.all([
+    deps.directory.teamForPcn(practice.pcn),
+    lsoa && rankedByEnglishImd(lsoa.code) && deps.geography
+      ? deps.geography.deprivation(lsoa.code, edition)
+      : undefined,
+    ...needs.map(async (category) => {
+      candidates[category] = await deps.directory.servicesCovering(category, areaKeysOf(located));
     }),
-  );
-  return { referral, practice, team, candidates, decidedAt: deps.clock.now().toISOString() };
+  ]);
+  const area = known ?? classifyArea({ postcode, practice, location, deprivation, edition });
+  return {
+    referral,
+    practice,
+    team,
+    area,
+    candidates,
+    weeklyMatches: await weeklyMatches(deps, referral, Object.values(candidates).flat()),
+    decidedAt: deps.clock.now().toISOString(),
+  };
+}
+
+/**
+ * Referrals matched this week to the candidates that have a weekly limit (and are open: paused and full ones are
+ * ruled out anyway); no request when none has one.
+ *
+ * Why the counts are exact under retries: a referral is counted in the week it was RECEIVED (a fact of the referral,
+ * not of the clock), with its id as the unit (countOnce adds nothing for an id already counted), and only after its
+ * decision is recorded, from the decision as stored. So a redelivered message, which finds the referral routed and
+ * carries on with the stored decision, adds nothing; a crash between the decision's write and the count is finished
+ * by the retry; and a decision refused as stale and made again was never counted, so it does not see itself. The
+ * counts are exact; the limit is as exact as the routings at the same moment allow: two referrals decided together
+ * can both see one place left, and the week's count then shows the limit exceeded by one.
+ */
+async function weeklyMatches(
+  deps: RouteReferralDeps,
+  referral: Referral,
+  candidates: readonly ServiceCandidate[],
+): Promise<Record<string, number>> {
+  const limited = [
+    ...new Set(
+      candidates
+        .filter((c) => c.service.capacity.weeklyLimit !== undefined && c.service.capacity.state === 'open')
+        .map((c) => c.service.id),
+    ),
+  ].sort();
+  if (limited.length === 0 || !deps.serviceLoad) return {};
+  return deps.serviceLoad.matchedInWeek(limited, isoWeekOf(referral.receivedAt));
 }
 
 /**
@@ -170,7 +263,7 @@ async function rerouteAndRecord(deps: RouteReferralDeps, read: Referral): Promis
         referral.version,
       ),
     context: async (referral) => {
-      const area = referral.routing?.area;
+      const area = referral.routing?.classification;
       const routing = extendRouting(await routingInputs(deps, referral, uncoveredNeeds(referral), area));
       const known = referral.deliveryStatus ?? {};
       // Only the deliveries the extension adds: existing ones keep their states (the store never overwrites them).
@@ -225,6 +318,39 @@ export function routingCounts(referral: Referral): MetricCount[] {
       name: 'referrals.unmet',
       dimensions: { category: u.category, area: u.area },
     })),
+    // The same needs by why they are unmet and how deprived the patient's area is, for the gap reports.
+    ...decision.unmetNeeds.map((u) => ({
+      name: 'referrals.unmet.classified',
+      dimensions: { category: u.category, area: u.area, reason: u.code, imd: imdDimension(decision, u) },
+    })),
     ...(decision.team ? [] : [{ name: 'referrals.no-team', dimensions: { practice: referral.practiceOds } }]),
   ];
+}
+
+/**
+ * `<edition>:<decile>` (`2019:3`), or `<edition>:unknown` when the area has no decile: always with the edition, so a
+ * count never adds deciles of two editions together (an unknown one included).
+ */
+export function imdDimension(decision: RoutingDecision, unmet: UnmetNeed): string {
+  if (unmet.imd) return `${unmet.imd.edition}:${unmet.imd.decile}`;
+  return `${decision.classification?.imdEdition ?? 'none'}:unknown`;
+}
+
+/** Each service matched, once per referral, for the services' weekly counts. */
+export function weeklyCounts(referral: Referral): MetricCount[] {
+  const services = new Set((referral.routing?.matches ?? []).map((m) => m.serviceId));
+  return [...services].sort().map(weeklyMatchCount);
+}
+
+/** What the audit keeps of the area: where it came from, the district, LSOA and local authority, the IMD decile. */
+function auditedClassification(area: AreaClassification): Record<string, unknown> {
+  return {
+    source: area.source,
+    postcodeStatus: area.postcodeStatus,
+    district: area.district,
+    lsoa: area.lsoa ?? null,
+    localAuthority: area.localAuthority ?? null,
+    imdEdition: area.imdEdition,
+    imd: area.imd,
+  };
 }

@@ -1,20 +1,30 @@
 import type { InterventionCategory } from '#referral/domain/categories.ts';
 import type { LinkWorkerTeam, Practice } from '#directory/domain/directory.ts';
 import type { ServiceCandidate } from '#directory/domain/coverage.ts';
-import { postcodeDistrict } from '#referral/domain/postcode.ts';
 import {
   hasConsentFor,
+  type AreaClassification,
+  type NeedDecision,
   type PlannedDelivery,
   type Referral,
   type RoutingDecision,
   type ServiceMatch,
   type UnmetNeed,
 } from '#referral/domain/referral.ts';
+import { ageOn } from '#matching/domain/age.ts';
+import type { CandidateContext } from '#matching/domain/candidate-rules.ts';
+import { decideNeed } from '#matching/domain/need-decision.ts';
+import { assignTeam } from '#matching/domain/team.ts';
 
 /**
  * Routing: who sees this patient, and who can help with each need here.
- * Pure and deterministic: the same referral and directory always give the same decision, so a redelivered
- * message recomputes exactly what was recorded the first time. Every choice carries its reason.
+ * Pure and deterministic: the same referral, area, directory answers and weekly counts always give the same
+ * decision, in whatever order the directory listed the candidates, so a redelivered message recomputes exactly what
+ * was recorded the first time. Every choice carries its rule and its reason:
+ * - area.ts places the patient (LSOA, district, local authority, IMD decile with its edition);
+ * - candidate-rules.ts checks each service against the patient (age, capacity, consent);
+ * - ranking.ts orders the services that fit; need-decision.ts chooses one per need or records why none fits;
+ * - team.ts assigns the link-worker team, or records that none serves the practice.
  */
 
 export type { ServiceCandidate };
@@ -22,74 +32,70 @@ export type { ServiceCandidate };
 export interface RoutingInput {
   referral: Referral;
   practice: Practice;
-  /** The practice's PCN's link-worker team, if the PCN has one. */
+  /** The practice's PCN's link-worker team, if the PCN has one (it must also serve the practice and be active). */
   team: LinkWorkerTeam | undefined;
+  /** Where the patient was placed (classifyArea). */
+  area: AreaClassification;
   /** For each need, the services covering it in the referral's area (from the directory's coverage index). */
   candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>>;
+  /** Referrals already matched this ISO week, for the candidate services that have a weekly limit. */
+  weeklyMatches?: Readonly<Record<string, number>>;
   decidedAt: string;
-}
-
-/** The area a referral is matched in: the patient's postcode district, else the practice's. */
-export function referralArea(
-  referral: Referral,
-  practice: Practice,
-): Pick<RoutingDecision, 'area' | 'areaSource'> {
-  if (referral.patient.postcode) {
-    return { area: postcodeDistrict(referral.patient.postcode), areaSource: 'patient-postcode' };
-  }
-  return { area: practice.area, areaSource: 'practice' };
 }
 
 export const deliveryIdFor = (referralId: string, kind: 'team' | 'partner', recipientId: string): string =>
   `${referralId}.${kind}.${recipientId}`;
 
-export function decideRouting(input: RoutingInput): RoutingDecision {
-  const { referral, practice, team, candidates, decidedAt } = input;
-  const { area, areaSource } = referralArea(referral, practice);
+export function decideRouting(
+  input: RoutingInput,
+  /** Partners chosen for needs decided before (an extension keeps preferring them). */
+  chosenBefore: Iterable<string> = [],
+): RoutingDecision {
+  const { referral, practice, area, candidates, decidedAt } = input;
+  const context: CandidateContext = {
+    area,
+    // Age on the day the referral was received, so a repeat or a re-route later decides the same way.
+    age: ageOn(referral.patient.birthDate, referral.receivedAt),
+    consent: referral.consent,
+    weeklyMatches: input.weeklyMatches ?? {},
+  };
 
+  const chosenPartners = new Set(chosenBefore);
   const matches: ServiceMatch[] = [];
   const unmetNeeds: UnmetNeed[] = [];
+  const needs: NeedDecision[] = [];
   for (const category of referral.needs) {
-    const covering = (candidates[category] ?? []).filter((c) => c.service.coverage.districts.includes(area));
-    const open = covering.filter((c) => c.service.capacity.state === 'open');
-    if (covering.length === 0) {
-      unmetNeeds.push({
-        category,
-        area,
-        reason: `no service in the directory offers ${category} in ${area}`,
-      });
-      continue;
+    const outcome = decideNeed({ category, candidates: candidates[category] ?? [], context, chosenPartners });
+    needs.push(outcome.decision);
+    if (outcome.match) {
+      matches.push(outcome.match);
+      chosenPartners.add(outcome.match.partnerId);
     }
-    if (open.length === 0) {
-      unmetNeeds.push({
-        category,
-        area,
-        reason: `${covering.length} service(s) offer ${category} in ${area} but none is accepting referrals`,
-      });
-      continue;
-    }
-    // Prefer a partner already chosen for another need, so the patient hears from fewer organisations;
-    // then the lowest service id, so the choice is stable.
-    const chosenPartners = new Set(matches.map((m) => m.partnerId));
-    const [best] = [...open].sort(
-      (a, b) =>
-        Number(chosenPartners.has(b.partner.id)) - Number(chosenPartners.has(a.partner.id)) ||
-        a.service.id.localeCompare(b.service.id),
-    );
-    if (!best) continue;
-    const alternatives = open.length - 1;
-    matches.push({
-      category,
-      serviceId: best.service.id,
-      serviceName: best.service.name,
-      partnerId: best.partner.id,
-      partnerName: best.partner.name,
-      reason:
-        `${best.service.name} offers ${category} in ${area} and is accepting referrals` +
-        (alternatives > 0 ? ` (${alternatives} other open service(s) there)` : ''),
-    });
+    if (outcome.unmet) unmetNeeds.push(outcome.unmet);
   }
 
+  const { team, teamReason, noTeam } = assignTeam(input.team, practice);
+  return {
+    decidedAt,
+    area: area.district,
+    areaSource: area.source,
+    team,
+    teamReason,
+    matches,
+    unmetNeeds,
+    deliveries: plannedDeliveries(referral, team, matches),
+    classification: area,
+    needs,
+    ...(noTeam ? { noTeam } : {}),
+  };
+}
+
+/** One delivery per recipient: the team (if one serves the practice), and each partner matched, once. */
+function plannedDeliveries(
+  referral: Referral,
+  team: RoutingDecision['team'],
+  matches: readonly ServiceMatch[],
+): PlannedDelivery[] {
   const deliveries: PlannedDelivery[] = [];
   if (team) {
     deliveries.push({
@@ -113,19 +119,7 @@ export function decideRouting(input: RoutingInput): RoutingDecision {
       content: hasConsentFor(referral.consent, partnerId) ? 'identifiable' : 'signposting',
     });
   }
-
-  return {
-    decidedAt,
-    area,
-    areaSource,
-    team: team ? { id: team.id, name: team.name } : null,
-    teamReason: team
-      ? `${team.name} is the link-worker team of PCN ${practice.pcn}, which ${practice.name} (${practice.ods}) belongs to`
-      : `PCN ${practice.pcn} of ${practice.name} (${practice.ods}) has no link-worker team in the directory`,
-    matches,
-    unmetNeeds,
-    deliveries,
-  };
+  return deliveries;
 }
 
 /** Needs the decision has not yet answered (added by an update after routing): neither matched nor recorded unmet. */
@@ -147,15 +141,16 @@ export function uncoveredNeeds(referral: Referral): Referral['needs'] {
 export function extendRouting(input: RoutingInput): RoutingDecision {
   const previous = input.referral.routing;
   if (!previous) return decideRouting(input);
-  const added = decideRouting({
-    ...input,
-    referral: { ...input.referral, needs: uncoveredNeeds(input.referral) },
-  });
+  const added = decideRouting(
+    { ...input, referral: { ...input.referral, needs: uncoveredNeeds(input.referral) } },
+    previous.matches.map((m) => m.partnerId),
+  );
   const recipients = new Set(previous.deliveries.map((d) => d.deliveryId));
   return {
     ...previous,
     matches: [...previous.matches, ...added.matches],
     unmetNeeds: [...previous.unmetNeeds, ...added.unmetNeeds],
+    ...(added.needs ? { needs: [...(previous.needs ?? []), ...added.needs] } : {}),
     deliveries: [
       ...previous.deliveries,
       ...added.deliveries.filter((d) => d.recipient.kind === 'partner' && !recipients.has(d.deliveryId)),

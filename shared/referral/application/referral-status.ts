@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { InterventionCategory } from '#referral/domain/categories.ts';
 import { NotFoundError } from '#kernel/errors.ts';
 import {
+  candidateRules,
+  candidateVerdicts,
+  coverageLevels,
   deliveryStatuses,
   referralStatuses,
+  unmetReasons,
   type DeliveryStatus,
   type Referral,
 } from '#referral/domain/referral.ts';
@@ -13,6 +17,79 @@ import type { ReferralStore } from '#referral/ports.ts';
  * What a referral's status shows: where it went and how far it got. No patient identifiers: the status answers
  * "was it routed and delivered?", not "who is the patient?". The schema is also the API's (shared/http/api-schemas.ts).
  */
+const Lsoa = z.object({
+  code: z.string().describe('LSOA code, e.g. E01011331'),
+  vintage: z.enum(['2011', '2021']).describe('The LSOA boundaries the code is of'),
+});
+const Imd = z
+  .object({
+    edition: z.enum(['2019', '2025']).describe('The English IMD edition the rank and decile come from'),
+    rank: z.number().int().describe('Rank of the LSOA in that edition, 1 = most deprived'),
+    decile: z.number().int().min(1).max(10).describe('1 = the most deprived tenth of LSOAs in England'),
+  })
+  .nullable()
+  .describe(
+    "The IMD rank and decile of the patient's LSOA; null if not known (no LSOA, or not an English one)",
+  );
+const UnmetCode = z
+  .enum(unmetReasons)
+  .describe(
+    '`no-service` (no service covers the area), `all-full-or-paused` (services do, but none is taking referrals), ' +
+      '`none-eligible` (none admits the patient, e.g. by age) or `no-consent` (the fitting ones need details the ' +
+      'patient has not consented to share)',
+  );
+
+export const AreaClassificationView = z
+  .object({
+    source: z
+      .enum(['patient-postcode', 'practice'])
+      .describe("The patient's postcode, or (without one) the practice's area"),
+    postcodeStatus: z
+      .enum(['found', 'terminated', 'not-found', 'none'])
+      .describe(
+        "Whether the geography knew the patient's postcode (`terminated` postcodes still classify); `none`: no postcode",
+      ),
+    district: z.string().describe('Postcode district matched in'),
+    lsoa: Lsoa.optional().describe("The patient's LSOA, of the vintage the IMD edition is keyed on"),
+    localAuthority: z.string().optional().describe('Local authority district code, e.g. E08000035'),
+    imdEdition: z.enum(['2019', '2025']).describe('The IMD edition the referral was classified with'),
+    lsoaVintage: z.enum(['2011', '2021']).describe('The LSOA vintage that edition is keyed on'),
+    imd: Imd,
+  })
+  .describe(
+    "Where the referral was matched and how deprived the patient's area is; the full postcode is never shown",
+  );
+
+export const NeedMatchingView = z.object({
+  category: InterventionCategory,
+  outcome: z.enum(['matched', 'unmet']),
+  unmet: z.object({ code: UnmetCode, reason: z.string() }).optional().describe('Why no service fits'),
+  candidates: z
+    .array(
+      z.object({
+        serviceId: z.string(),
+        serviceName: z.string(),
+        partnerId: z.string(),
+        partnerName: z.string(),
+        coveredBy: z
+          .enum(coverageLevels)
+          .describe("The narrowest of its coverage that reaches the patient's area"),
+        verdict: z
+          .enum(candidateVerdicts)
+          .describe('`chosen` (one per need), `eligible` (fits, ranked lower) or `ruled-out`'),
+        rule: z.enum(candidateRules).describe('The rule that ruled it in or out'),
+        reason: z.string().describe('The same, in words'),
+        content: z
+          .enum(['identifiable', 'signposting'])
+          .optional()
+          .describe('For a service that fits: what its partner may be sent'),
+      }),
+    )
+    .describe(
+      'Every service considered for the need: the chosen one first, then the others that fit, then those ruled out',
+    ),
+});
+
 export const ReferralStatusViewSchema = z.object({
   referralId: z.uuid(),
   status: z.enum(referralStatuses),
@@ -25,6 +102,18 @@ export const ReferralStatusViewSchema = z.object({
     .object({ id: z.string(), name: z.string(), reason: z.string() })
     .nullable()
     .describe("The PCN's link-worker team assigned, with the reason; null until routed or if none covers it"),
+  noTeam: z
+    .object({
+      code: z.literal('no-link-worker-team'),
+      reason: z.string(),
+      pcn: z.string().describe('The PCN of the practice'),
+    })
+    .nullable()
+    .describe('Recorded when no active link-worker team serves the practice (it is counted); null otherwise'),
+  classification: AreaClassificationView.nullable().describe(
+    "Where the referral was matched and how deprived the patient's area is; null until routed (or routed before " +
+      'explainable matching)',
+  ),
   partners: z
     .array(
       z.object({
@@ -33,18 +122,29 @@ export const ReferralStatusViewSchema = z.object({
         partnerName: z.string(),
         serviceName: z.string(),
         reason: z.string(),
+        coveredBy: z.enum(coverageLevels).optional(),
+        content: z
+          .enum(['identifiable', 'signposting'])
+          .optional()
+          .describe('What the partner is sent for this need'),
       }),
     )
     .describe('VCSE services matched, one per need met'),
   unmetNeeds: z
     .array(
       z.object({
-        category: z.string().describe('The intervention category no service covers'),
-        area: z.string(),
-        reason: z.string(),
+        category: z.string().describe('The intervention category no fitting service covers'),
+        area: z.string().describe('Postcode district'),
+        reason: z.string().describe('Why, in words'),
+        code: UnmetCode.optional(),
+        lsoa: Lsoa.optional(),
+        imd: Imd.optional(),
       }),
     )
-    .describe('Needs no service in the area covers'),
+    .describe('Needs no fitting service in the area meets, with why'),
+  matching: z
+    .array(NeedMatchingView)
+    .describe('Per need, every candidate service considered and the rule that ruled it in or out'),
   deliveries: z
     .array(
       z.object({
@@ -115,14 +215,19 @@ export function statusView(referral: Referral): ReferralStatusView {
     needs: referral.needs,
     area: routing?.area ?? null,
     team: routing?.team ? { ...routing.team, reason: routing.teamReason } : null,
+    noTeam: routing?.noTeam ?? null,
+    classification: routing?.classification ?? null,
     partners: (routing?.matches ?? []).map((m) => ({
       category: m.category,
       partnerId: m.partnerId,
       partnerName: m.partnerName,
       serviceName: m.serviceName,
       reason: m.reason,
+      ...(m.coveredBy ? { coveredBy: m.coveredBy } : {}),
+      ...(m.content ? { content: m.content } : {}),
     })),
     unmetNeeds: routing?.unmetNeeds ?? [],
+    matching: routing?.needs ?? [],
     deliveries: (routing?.deliveries ?? []).map((d) => {
       const state = referral.deliveryStatus?.[d.deliveryId];
       const status = state?.status ?? 'pending';

@@ -5,6 +5,7 @@ import { OdsCode } from '#directory/domain/directory.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '#referral/domain/nhs-number.ts';
 import { normalisePostcode, ukPostcodePattern } from '#referral/domain/postcode.ts';
 import { text } from '#kernel/text.ts';
+import type { ImdEdition, LsoaVintage } from '#geography/domain/geography.ts';
 
 /**
  * A referral as a GP system submits it in plain JSON (`POST /referrals`), and the internal model every form maps to.
@@ -179,23 +180,118 @@ export interface PlannedDelivery {
   content: ContentLevel;
 }
 
+/** How a service reaches the patient's area, narrowest first: the patient's LSOA, postcode district, local authority. */
+export const coverageLevels = ['lsoa', 'district', 'local-authority'] as const;
+export type CoverageLevel = (typeof coverageLevels)[number];
+
 export interface ServiceMatch {
   category: InterventionCategory;
   serviceId: string;
   serviceName: string;
   partnerId: string;
   partnerName: string;
+  /** The sentence people see: why this service. */
   reason: string;
+  coveredBy: CoverageLevel;
+  /** What the partner may be sent for this need: identifiable with the patient's consent, else signposting. */
+  content: ContentLevel;
+}
+
+/**
+ * The rule that ruled a candidate in or out, as a code (the sentence beside it is for people). `chosen` and
+ * `ranked-lower` rule it in (it fits; one is chosen per need); the rest rule it out.
+ */
+export const candidateRules = [
+  'chosen',
+  'ranked-lower',
+  'service-retired',
+  'partner-retired',
+  'below-minimum-age',
+  'above-maximum-age',
+  'paused',
+  'full',
+  'weekly-limit-reached',
+  'no-consent',
+] as const;
+export type CandidateRule = (typeof candidateRules)[number];
+export const candidateVerdicts = ['chosen', 'eligible', 'ruled-out'] as const;
+export type CandidateVerdict = (typeof candidateVerdicts)[number];
+
+/** One service considered for one need, with the rule that decided it and the sentence shown to people. */
+export interface CandidateVerdictRecord {
+  serviceId: string;
+  serviceName: string;
+  partnerId: string;
+  partnerName: string;
+  coveredBy: CoverageLevel;
+  verdict: CandidateVerdict;
+  rule: CandidateRule;
+  reason: string;
+  /** For a service that fits: what its partner may be sent (identifiable with consent, else signposting). */
+  content?: ContentLevel;
+}
+
+/**
+ * Why a need has no fitting service, for the gap reports: no service covers the area at all; services cover it but
+ * none is taking referrals; none admits the patient (age); the fitting ones need details the patient did not
+ * consent to share.
+ */
+export const unmetReasons = ['no-service', 'all-full-or-paused', 'none-eligible', 'no-consent'] as const;
+export type UnmetReason = (typeof unmetReasons)[number];
+
+/** The IMD rank and decile of the patient's LSOA, always with the edition they come from (never mixed). */
+export interface ImdClassification {
+  edition: ImdEdition;
+  rank: number;
+  decile: number;
 }
 
 export interface UnmetNeed {
   category: InterventionCategory;
+  /** The postcode district the need was matched in. */
   area: string;
+  /** The sentence people see (the FHIR ServiceRequest's note, the status view). */
   reason: string;
+  code: UnmetReason;
+  lsoa?: { code: string; vintage: LsoaVintage };
+  imd: ImdClassification | null;
+}
+
+/** Every candidate a need had, in order (the chosen one first, then the other fitting ones, then those ruled out). */
+export interface NeedDecision {
+  category: InterventionCategory;
+  outcome: 'matched' | 'unmet';
+  candidates: CandidateVerdictRecord[];
+  unmet?: { code: UnmetReason; reason: string };
+}
+
+/**
+ * Where the patient was placed for matching and deprivation: from the patient's postcode through the geography (its
+ * LSOA of the IMD edition's vintage, local authority, district), else the postcode's district, else the practice's
+ * area. A terminated postcode still classifies (status `terminated`). The IMD edition and the LSOA vintage it is
+ * keyed on are recorded whatever was found, so no count mixes editions.
+ */
+export interface AreaClassification {
+  source: 'patient-postcode' | 'practice';
+  postcodeStatus: 'found' | 'terminated' | 'not-found' | 'none';
+  district: string;
+  lsoa?: { code: string; vintage: LsoaVintage };
+  localAuthority?: string;
+  imdEdition: ImdEdition;
+  lsoaVintage: LsoaVintage;
+  imd: ImdClassification | null;
+}
+
+/** A practice no active link-worker team serves: recorded and counted, never dropped silently. */
+export interface NoTeam {
+  code: 'no-link-worker-team';
+  reason: string;
+  pcn: string;
 }
 
 export interface RoutingDecision {
   decidedAt: string;
+  /** The postcode district matched in (also `classification.district`). */
   area: string;
   areaSource: 'patient-postcode' | 'practice';
   team: { id: string; name: string } | null;
@@ -203,6 +299,13 @@ export interface RoutingDecision {
   matches: ServiceMatch[];
   unmetNeeds: UnmetNeed[];
   deliveries: PlannedDelivery[];
+  // The fields below are written by every decision since explainable matching (issue 8); decisions recorded before
+  // it do not have them, so readers treat them as possibly absent.
+  classification?: AreaClassification;
+  /** Per need, every candidate considered and the rule that ruled it in or out. */
+  needs?: NeedDecision[];
+  /** Set when no active link-worker team serves the practice (then `team` is null). */
+  noTeam?: NoTeam;
 }
 
 /**
