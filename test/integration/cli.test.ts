@@ -35,6 +35,11 @@ const scripts = [
   },
   { name: 'token', file: 'infra/local/token.ts', environment: ['ISSUER_URL', 'ISSUER_PORT'] },
   { name: 'redrive', file: 'infra/ops/redrive-cli.ts', environment: ['SQS_PORT', 'AWS_ENDPOINT_URL_SQS'] },
+  {
+    name: 'geography',
+    file: 'infra/ops/geography-cli.ts',
+    environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'GEOGRAPHY_TABLE'],
+  },
   { name: 'bench', file: 'bench/run.ts', environment: [] },
   { name: 'openapi', file: 'infra/scripts/write-openapi.ts', environment: [] },
 ];

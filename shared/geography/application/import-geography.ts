@@ -46,7 +46,9 @@ export interface Position {
 
 export interface RowSource {
   /** Opens the file: its header, then its rows after `after` (the start: every row). */
-  open(after: Position): Promise<{ header: readonly string[]; rows: AsyncIterable<SourceRow> }>;
+  open(
+    after: Position,
+  ): Promise<{ header: readonly string[]; rows: AsyncIterable<SourceRow> | Iterable<SourceRow> }>;
 }
 
 export interface ImportCounts {
