@@ -13,6 +13,7 @@ import { type FunctionName } from '#system/names.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
 import { createQueues, createTables, type LocalQueue } from './provision.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
+import { seedGeography, type GeographySeed } from './seed-geography.ts';
 import { startLocalDynamoDb, startLocalSqs } from './servers.ts';
 
 /**
@@ -52,6 +53,8 @@ export interface LocalAws {
   recipientSecrets: FileRecipientSecrets;
   /** Loads the sample directory with its webhook channels pointed at `webhookBase`, and its secrets. */
   seedDirectory(webhookBase: string): Promise<DirectorySnapshot>;
+  /** Loads the sample geography (events/geography/): postcode locations and IMD 2019 and 2025 deprivation. */
+  seedGeography(): Promise<GeographySeed>;
   /**
    * Requests both servers have received, by `X-Amz-Target` (DynamoDB's and SQS's names never collide), from every
    * caller: this process, the function workers, the pollers. Since start or the last `resetRequestCounts`.
@@ -137,6 +140,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       await recipientSecrets.putSecrets(directory.secrets ?? {});
       return directory;
     },
+    seedGeography: () => seedGeography(documentClient, tables.geography),
     requestCounts: () => ({ ...dynamo.requestCounts(), ...sqsServer.requestCounts() }),
     resetRequestCounts() {
       dynamo.resetRequestCounts();

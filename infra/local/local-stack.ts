@@ -69,11 +69,12 @@ export async function startLocalStack(
         log,
       });
   const webhookUrl = options.webhookUrl ?? receiver?.url ?? '';
-  const directory = await aws.seedDirectory(webhookUrl);
+  const [directory, geography] = await Promise.all([aws.seedDirectory(webhookUrl), aws.seedGeography()]);
   log(
     `directory: ${directory.practices.length} practices, ${directory.teams.length} link-worker teams, ` +
       `${directory.partners.length} VCSE partners, ${directory.services.length} services`,
   );
+  log(`geography: ${geography.locations} postcodes, ${geography.deprivation} LSOA ranks (IMD 2019 and 2025)`);
 
   // Each function in its own worker with only its own environment, as each has its own sandbox in Lambda.
   const workers = await startFunctionWorkers({ environmentOf: aws.environmentOf, log });
