@@ -2,6 +2,19 @@ import { z } from 'zod';
 import { ReferralStatusViewSchema } from '#referral/application/referral-status.ts';
 import { AcknowledgementSchema } from '#referral/application/submit-referral.ts';
 import { ReferralRequest } from '#referral/domain/referral.ts';
+import { LinkWorkerTeam, Partner, Service } from '#directory/domain/directory.ts';
+import {
+  CreatedPartnerAnswer,
+  CreatedTeamAnswer,
+  EditedPartnerRequest,
+  EditedServiceRequest,
+  EditedTeamRequest,
+  NewPartnerRequest,
+  NewServiceRequest,
+  NewTeamRequest,
+  RotatedSecretAnswer,
+  VersionedActionRequest,
+} from '#directory/application/admin-requests.ts';
 import { barsErrorCodes, issueTypes } from '#kernel/errors.ts';
 import { barsErrorCodeSystem } from '#http/operation-outcome.ts';
 
@@ -135,3 +148,58 @@ export const OpenApiDocument = z
     paths: z.looseObject({}),
   })
   .meta({ id: 'OpenApiDocument', description: 'This document (OpenAPI 3.1).' });
+
+// ---- The directory's admin API ----------------------------------------------------------------------------------
+
+const unknownFieldsRefused = 'Unknown or misspelt fields are refused (400, naming the field).';
+
+export const NewTeam = NewTeamRequest.meta({
+  id: 'NewTeam',
+  description: `A new link-worker team, active at version 1. ${unknownFieldsRefused}`,
+});
+export const NewPartner = NewPartnerRequest.meta({
+  id: 'NewPartner',
+  description: `A new VCSE partner, active at version 1. ${unknownFieldsRefused}`,
+});
+export const NewService = NewServiceRequest.meta({
+  id: 'NewService',
+  description: `A new service of an active partner, active at version 1. ${unknownFieldsRefused}`,
+});
+const edited = (what: string) =>
+  `The whole ${what} as read, with its changes; \`version\` is the version it was read at. ${unknownFieldsRefused}`;
+export const EditedTeam = EditedTeamRequest.meta({ id: 'EditedTeam', description: edited('team') });
+export const EditedPartner = EditedPartnerRequest.meta({
+  id: 'EditedPartner',
+  description: edited('partner'),
+});
+export const EditedService = EditedServiceRequest.meta({
+  id: 'EditedService',
+  description: edited('service'),
+});
+export const VersionedAction = VersionedActionRequest.meta({
+  id: 'VersionedAction',
+  description: 'Retire, pause or resume: the version of the record as last read.',
+});
+
+export const LinkWorkerTeamRecord = LinkWorkerTeam.meta({
+  id: 'LinkWorkerTeam',
+  description: "A PCN's link-worker team, as stored (its signing secret is never part of it).",
+});
+export const PartnerRecord = Partner.meta({
+  id: 'Partner',
+  description: 'A VCSE partner, as stored (its signing secret is never part of it).',
+});
+export const ServiceRecord = Service.meta({ id: 'Service', description: "A partner's service, as stored." });
+export const CreatedTeam = CreatedTeamAnswer.meta({
+  id: 'CreatedTeam',
+  description: 'The new team, and its signing secret: shown this once.',
+});
+export const CreatedPartner = CreatedPartnerAnswer.meta({
+  id: 'CreatedPartner',
+  description: 'The new partner, and its signing secret: shown this once.',
+});
+export const RotatedSecret = RotatedSecretAnswer.meta({
+  id: 'RotatedSecret',
+  description:
+    "A recipient's new signing secret, shown this once; the old one stops being used within 5 minutes.",
+});

@@ -6,11 +6,24 @@ import {
   Acknowledgement,
   Bundle,
   CapabilityStatement,
+  CreatedPartner,
+  CreatedTeam,
+  EditedPartner,
+  EditedService,
+  EditedTeam,
+  LinkWorkerTeamRecord,
+  NewPartner,
+  NewService,
+  NewTeam,
   OpenApiDocument,
   OperationOutcome,
+  PartnerRecord,
   ReferralRequestBody,
   ReferralStatusView,
+  RotatedSecret,
+  ServiceRecord,
   ServiceRequest,
+  VersionedAction,
 } from '#http/api-schemas.ts';
 
 /**
@@ -29,7 +42,17 @@ const fhirJson = 'application/fhir+json';
 const bearerScheme = 'bearerAuth';
 
 /** Schemas converted as input (what a client sends: before transforms and defaults). */
-const requestSchemas = [ReferralRequestBody, Bundle];
+const requestSchemas = [
+  ReferralRequestBody,
+  Bundle,
+  NewTeam,
+  NewPartner,
+  NewService,
+  EditedTeam,
+  EditedPartner,
+  EditedService,
+  VersionedAction,
+];
 /** Schemas converted as output (what the handlers send). `Bundle` is both; it is all loose, so it reads the same. */
 const responseSchemas = [
   Acknowledgement,
@@ -38,6 +61,12 @@ const responseSchemas = [
   ServiceRequest,
   CapabilityStatement,
   OpenApiDocument,
+  LinkWorkerTeamRecord,
+  PartnerRecord,
+  ServiceRecord,
+  CreatedTeam,
+  CreatedPartner,
+  RotatedSecret,
 ];
 
 const schemaRef = (schema: z.ZodType): JsonObject => ({ $ref: `#/components/schemas/${idOf(schema)}` });
@@ -76,6 +105,183 @@ interface OperationSpec {
   requestBody?: JsonObject;
   /** Route-specific answers; the common ones (401, 403, 429, 500) are added unless given here. */
   responses: Record<string, JsonObject>;
+}
+
+// ---- The directory's admin operations, alike for each kind of record (docs/api.md, Directory admin) -----------
+
+type DirectoryKind = 'team' | 'partner' | 'service';
+const directoryKinds: Record<
+  DirectoryKind,
+  { noun: string; record: z.ZodType; created: z.ZodType; create: z.ZodType; edit: z.ZodType }
+> = {
+  team: {
+    noun: 'link-worker team',
+    record: LinkWorkerTeamRecord,
+    created: CreatedTeam,
+    create: NewTeam,
+    edit: EditedTeam,
+  },
+  partner: {
+    noun: 'VCSE partner',
+    record: PartnerRecord,
+    created: CreatedPartner,
+    create: NewPartner,
+    edit: EditedPartner,
+  },
+  service: {
+    noun: 'service',
+    record: ServiceRecord,
+    created: ServiceRecord,
+    create: NewService,
+    edit: EditedService,
+  },
+};
+
+const directoryIdParameter = (kind: DirectoryKind): OperationSpec['pathParameters'] => ({
+  id: {
+    description: `The ${directoryKinds[kind].noun}'s id`,
+    schema: { type: 'string', maxLength: 64, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' },
+  },
+});
+const jsonRequest = (schema: z.ZodType, description: string): JsonObject => ({
+  required: true,
+  description,
+  content: { [json]: { schema: schemaRef(schema) } },
+});
+const jsonAnswer = (schema: z.ZodType, description: string, headers?: JsonObject): JsonObject => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { [json]: { schema: schemaRef(schema) } },
+});
+const badDirectoryBody = outcome(
+  'Malformed JSON, a missing field (`required`), a wrong type (`invalid`), a broken rule (`value`) or an unknown ' +
+    'field (`structure`), each named; or a malformed id (`REC_BAD_REQUEST`)',
+);
+const noSuchRecord = (kind: DirectoryKind) =>
+  outcome(`There is no ${directoryKinds[kind].noun} with this id (\`REC_NOT_FOUND\`)`);
+const staleVersion = outcome(
+  'The record is at another version than the one given: nothing was changed; read it again and make the change on ' +
+    'the version stored, which the diagnostics name (`REC_CONFLICT`, `conflict`)',
+);
+
+const unknownReference = {
+  team: "A listed practice is not in the directory, or not in the team's PCN (`REC_UNPROCESSABLE_ENTITY`)",
+  service: 'The partner is not in the directory, or is retired (`REC_UNPROCESSABLE_ENTITY`)',
+};
+
+function directoryCreate(kind: DirectoryKind): OperationSpec {
+  const { noun, created, create } = directoryKinds[kind];
+  const recipient = kind !== 'service';
+  return {
+    tags: ['Directory'],
+    summary: `Create a ${noun}`,
+    description:
+      `Adds a ${noun} to the directory, active at version 1.` +
+      (recipient
+        ? ' The answer carries its new webhook signing secret, shown this once and never again: keep it and give ' +
+          'it to the recipient (a lost one is replaced with rotate-secret).'
+        : ' Its partner must be in the directory and active; it is matched from then on in the areas it covers.') +
+      ' Sending the same create again after a crash finishes it; otherwise an existing id is 409.',
+    requestBody: jsonRequest(create, `The new ${noun}`),
+    responses: {
+      '201': jsonAnswer(created, `Created${recipient ? ', with its signing secret' : ''}`, {
+        Location: { description: `The ${noun}'s URL`, schema: { type: 'string' } },
+      }),
+      '400': badDirectoryBody,
+      '409':
+        kind === 'team'
+          ? outcome('The id exists (`conflict`), or the PCN already has an active team (`REC_CONFLICT`)')
+          : outcome('The id exists, with the version stored named (`REC_CONFLICT`, `conflict`)'),
+      '413': tooLarge,
+      '415': outcome('`Content-Type` other than `application/json` (`REC_BAD_REQUEST`, `not-supported`)'),
+      ...(kind === 'partner' ? {} : { '422': outcome(unknownReference[kind]) }),
+    },
+  };
+}
+
+function directoryRead(kind: DirectoryKind): OperationSpec {
+  const { noun, record } = directoryKinds[kind];
+  return {
+    tags: ['Directory'],
+    summary: `Read a ${noun}`,
+    description: `The ${noun} as stored, retired ones included, with its version (the version an edit names).`,
+    pathParameters: directoryIdParameter(kind),
+    responses: {
+      '200': jsonAnswer(record, `The ${noun}`),
+      '400': badDirectoryBody,
+      '404': noSuchRecord(kind),
+    },
+  };
+}
+
+function directoryUpdate(kind: DirectoryKind): OperationSpec {
+  const { noun, record, edit } = directoryKinds[kind];
+  return {
+    tags: ['Directory'],
+    summary: `Replace a ${noun}`,
+    description:
+      `The whole ${noun}, as read, with its changes; \`version\` is the version it was read at. Stored as version ` +
+      '+ 1 if that is still the version stored, else 409 and nothing changes. The same PUT sent again is answered ' +
+      'as stored. A PUT may retire the record; a retired one is never made active again.',
+    pathParameters: directoryIdParameter(kind),
+    requestBody: jsonRequest(edit, `The ${noun}, edited`),
+    responses: {
+      '200': jsonAnswer(record, `The ${noun} as stored`),
+      '400': badDirectoryBody,
+      '404': noSuchRecord(kind),
+      '409': outcome(
+        'The record is at another version than the one given (nothing was changed; the diagnostics name the ' +
+          `version stored), or it is retired and the PUT would make it active${kind === 'team' ? ", or the team's PCN has another active team" : ''} (\`REC_CONFLICT\`)`,
+      ),
+      '413': tooLarge,
+      '415': outcome('`Content-Type` other than `application/json` (`REC_BAD_REQUEST`, `not-supported`)'),
+      ...(kind === 'partner' ? {} : { '422': outcome(unknownReference[kind]) }),
+    },
+  };
+}
+
+function directoryAction(kind: DirectoryKind, action: 'retire' | 'pause' | 'resume'): OperationSpec {
+  const { noun, record } = directoryKinds[kind];
+  const what = {
+    retire: `Retires the ${noun}: it takes no new referrals${kind === 'partner' ? ' (nor do its services)' : ''} and keeps its history; retiring is final.`,
+    pause:
+      'Pauses the service: matching rules it out (saying it has paused new referrals) until it is resumed.',
+    resume: 'Opens the service again (capacity `open`), from paused or full.',
+  }[action];
+  return {
+    tags: ['Directory'],
+    summary: `${action.charAt(0).toUpperCase()}${action.slice(1)} a ${noun}`,
+    description: `${what} Version-guarded: the body names the version read. Already so at that version: nothing changes.`,
+    pathParameters: directoryIdParameter(kind),
+    requestBody: jsonRequest(VersionedAction, 'The version the change is made on'),
+    responses: {
+      '200': jsonAnswer(record, `The ${noun} as stored`),
+      '400': badDirectoryBody,
+      '404': noSuchRecord(kind),
+      '409':
+        action === 'retire'
+          ? staleVersion
+          : outcome('A stale version, or the service is retired (`REC_CONFLICT`)'),
+      '415': outcome('`Content-Type` other than `application/json` (`REC_BAD_REQUEST`, `not-supported`)'),
+    },
+  };
+}
+
+function directoryRotate(kind: 'team' | 'partner'): OperationSpec {
+  const { noun } = directoryKinds[kind];
+  return {
+    tags: ['Directory'],
+    summary: `Rotate a ${noun}'s signing secret`,
+    description:
+      `Makes a new webhook signing secret for the ${noun}, stores it and answers it this once. Deliveries use it ` +
+      'within 5 minutes (the secret store is cached that long); until then the old one may still sign. No body.',
+    pathParameters: directoryIdParameter(kind),
+    responses: {
+      '200': jsonAnswer(RotatedSecret, 'The new signing secret'),
+      '400': badDirectoryBody,
+      '404': noSuchRecord(kind),
+    },
+  };
 }
 
 export const operations: Record<OperationId, OperationSpec> = {
@@ -220,6 +426,22 @@ export const operations: Record<OperationId, OperationSpec> = {
       },
     },
   },
+  createTeam: directoryCreate('team'),
+  getTeam: directoryRead('team'),
+  updateTeam: directoryUpdate('team'),
+  retireTeam: directoryAction('team', 'retire'),
+  rotateTeamSecret: directoryRotate('team'),
+  createPartner: directoryCreate('partner'),
+  getPartner: directoryRead('partner'),
+  updatePartner: directoryUpdate('partner'),
+  retirePartner: directoryAction('partner', 'retire'),
+  rotatePartnerSecret: directoryRotate('partner'),
+  createService: directoryCreate('service'),
+  getService: directoryRead('service'),
+  updateService: directoryUpdate('service'),
+  retireService: directoryAction('service', 'retire'),
+  pauseService: directoryAction('service', 'pause'),
+  resumeService: directoryAction('service', 'resume'),
 };
 
 /** Answers any route may give, as components: the gateway's (401, 403, 429) and a fault of ours (500). */
@@ -346,6 +568,7 @@ export function openApiDocument(): JsonObject {
       { name: 'Referrals', description: 'Plain JSON referrals' },
       { name: 'BaRS', description: 'BaRS-shaped FHIR R4 messaging' },
       { name: 'Metadata', description: 'What this API offers' },
+      { name: 'Directory', description: "Teams, partners and services: the directory's admin API" },
     ],
     paths,
     components: {

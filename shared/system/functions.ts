@@ -121,6 +121,19 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
     recipientSecrets: 'read',
   },
+  directoryAdmin: {
+    purpose:
+      'Creates, updates, pauses and retires link-worker teams, VCSE partners and services (version-guarded, ' +
+      "audited) and makes recipients' signing secrets.",
+    entry: 'functions/directory-admin/handler.ts',
+    // A few DynamoDB requests per edit; a partner's change re-indexes each of its services (a handful of requests
+    // each) and a new or rotated secret is one Secrets Manager call.
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { directory: 'readWrite', audit: 'append' },
+    sendsTo: [],
+    recipientSecrets: 'write',
+  },
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];

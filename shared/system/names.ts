@@ -5,4 +5,5 @@
 
 export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency' | 'geography';
 export type QueueName = 'referrals' | 'notifications';
-export type FunctionName = 'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier';
+export type FunctionName =
+  'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier' | 'directoryAdmin';

@@ -40,6 +40,7 @@ type CallerName = Role | 'anonymous';
 const callers: CallerName[] = [...roles, 'anonymous'];
 
 const outcomeCodes: Record<number, BarsErrorCode> = {
+  400: 'REC_BAD_REQUEST',
   401: 'REC_UNAUTHORIZED',
   403: 'REC_FORBIDDEN',
   404: 'REC_NOT_FOUND',
@@ -150,10 +151,11 @@ const reads: Record<string, (body: Record<string, unknown>) => void> = {
     }),
 };
 
-type RouteKind = 'public' | 'read' | 'submit' | 'other';
+type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'other';
 
 function kindOf(route: RouteSpec): RouteKind {
   if (route.access === 'public') return 'public';
+  if (route.path.startsWith('/directory/')) return 'admin';
   if (route.method === 'GET' && route.path.includes('{id}')) return 'read';
   if (route.method === 'POST' && !route.path.includes('{')) return 'submit';
   return 'other';
@@ -192,6 +194,11 @@ function expectedStatus(
       if (!submission) return undefined;
       return target === 'own' ? submission.success : 403;
     }
+    case 'admin':
+      // The directory admin API is bound to no organisation: own and other alike. The matrix's ids (referral
+      // UUIDs) name no directory record, and its body `{}` is neither a record nor a version: past the role check,
+      // a read or a rotation is 404, and any change is 400.
+      return route.method === 'GET' || route.path.endsWith('/rotate-secret') ? 404 : 400;
     default:
       return undefined;
   }
@@ -220,7 +227,12 @@ function describeCase({ route, caller, target }: Case): string {
   const who =
     caller === 'anonymous' ? 'no token' : caller === 'gp-system' ? `gp-system (${ownPractice})` : caller;
   if (target === undefined) return `${routeKey(route)} as ${who}`;
-  const what = kindOf(route) === 'read' ? `${target} referral` : `${target} practice's body`;
+  const what =
+    kindOf(route) === 'read'
+      ? `${target} referral`
+      : kindOf(route) === 'admin'
+        ? `${target} id`
+        : `${target} practice's body`;
   return `${routeKey(route)} as ${who}, ${what}`;
 }
 

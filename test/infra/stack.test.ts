@@ -266,6 +266,23 @@ describe('functions', () => {
       );
     }
     expect(functions.notifier.recipientSecrets).toBe('read');
+    // The admin paths make and rotate secrets (create, or a new value of one that exists); the notifier only reads.
+    const actionsOf = (name: FunctionName) =>
+      secretsStatements(name)
+        .flatMap((s) => [s.Action].flat())
+        .sort();
+    expect(functions.directoryAdmin.recipientSecrets).toBe('write');
+    expect(actionsOf('directoryAdmin')).toEqual(
+      expect.arrayContaining([
+        'secretsmanager:CreateSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ]),
+    );
+    expect(actionsOf('notifier')).toEqual(['secretsmanager:GetSecretValue']);
+    for (const name of ['directoryAdmin', 'notifier'] as const)
+      for (const statement of secretsStatements(name))
+        expect(JSON.stringify(statement.Resource), name).toContain(':secret:ReferralsTest/recipients/*');
   });
 
   it('the authorizer gets the configured issuer, audience and JWKS URL', () => {
@@ -324,7 +341,7 @@ describe('functions', () => {
   it('the audit table is append-only for every function: put, never update, delete or batch-write', () => {
     const audit = logicalIdOf(stack.tables.byName.audit);
     const writers = functionNames.filter((name) => functions[name].tables.audit !== undefined);
-    expect(writers).toEqual(['intake', 'router', 'notifier']);
+    expect(writers).toEqual(['intake', 'router', 'notifier', 'directoryAdmin']);
     for (const name of functionNames) {
       const grants = grantsOf(name);
       const actions = [...(grants.get(audit) ?? []), ...(grants.get(`${audit}/index/*`) ?? [])];
