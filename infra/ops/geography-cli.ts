@@ -226,6 +226,8 @@ try {
   });
   await reporter.finish();
   console.log(summaryLines(result, what).join('\n'));
+  // maxRSS is in kilobytes: the import's own peak memory (the bench reads it from here).
+  console.log(`  peak RSS    ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   dynamoDb.destroy();
   process.exit(0);
 } catch (error) {

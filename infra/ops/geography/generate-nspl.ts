@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { PostcodeLocation } from '#geography/domain/geography.ts';
 
 /**
  * A synthetic NSPL (2021-census layout, 35 columns, strings quoted and lat/long/imd bare as ONS writes them) of any
@@ -208,7 +209,10 @@ const month = (next: () => number, from: number, to: number): string => {
 const quoted = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(',');
 
 /** One good row: the fields as ONS writes them (quoted strings; lat, long and imd bare). */
-function goodRow(n: number, next: () => number): { line: string; terminated: boolean } {
+function goodRow(
+  n: number,
+  next: () => number,
+): { line: string; terminated: boolean; location: PostcodeLocation } {
   const { outward, inward, area } = postcodeAt(n);
   const { ctry, letter } = countryOf(area);
   // Outward codes here are 2 to 4 characters: pcd pads them to 4 (7 in all), pcd2 adds a space (8 in all).
@@ -264,6 +268,16 @@ function goodRow(n: number, next: () => number): { line: string; terminated: boo
   return {
     line: `${quoted(strings)},${lat},${long},${quoted(tail)},${imd},"${code(`${letter}54`, 1 + Math.floor(next() * 42))}"\n`,
     terminated,
+    // What an import of this row stores: for the bench's bare write loop, which writes the same items unparsed.
+    location: {
+      postcode: pcds,
+      district: outward,
+      lsoa21: lsoa,
+      localAuthority: lad,
+      country: ctry,
+      terminated,
+      ...(terminated ? { terminatedOn: doterm } : {}),
+    },
   };
 }
 
@@ -287,18 +301,39 @@ function badRow(index: number, n: number, next: () => number): string {
   return `${fields.join(',')}\n`;
 }
 
-export async function generateNspl(file: string, options: GenerateOptions): Promise<GenerateResult> {
+/** The rows of the file `generateNspl` writes for these options, in order: each good row's location, or `bad`. */
+function* rowsOf(options: GenerateOptions): Generator<{ line: string; location?: PostcodeLocation }> {
   const next = random(options.seed ?? 2_025);
   const badRows = Math.min(options.badRows ?? 6, options.rows);
   const good = options.rows - badRows;
   if (good > generatorCapacity) throw new Error(`at most ${generatorCapacity} good rows can be generated`);
   // Bad rows at evenly spread positions (never the first row), so a resumed import meets some on either side.
   const badEvery = badRows > 0 ? Math.floor(options.rows / (badRows + 1)) : Infinity;
+  let written = 0;
+  let bad = 0;
+  for (let row = 1; row <= options.rows; row++) {
+    if (bad < badRows && row % badEvery === 0) {
+      yield { line: badRow(bad, written, next) };
+      bad++;
+    } else {
+      const generated = goodRow(written, next);
+      yield { line: generated.line, location: generated.location };
+      written++;
+    }
+  }
+}
+
+/** The locations an import of the generated file stores, without writing or parsing it (the bench's raw loop). */
+export function* generatedLocations(options: GenerateOptions): Generator<PostcodeLocation> {
+  for (const row of rowsOf(options)) if (row.location) yield row.location;
+}
+
+export async function generateNspl(file: string, options: GenerateOptions): Promise<GenerateResult> {
   const out = createWriteStream(file);
   // The header unquoted, the values quoted, as ONS writes the file.
   let chunk = `${nsplHeader.join(',')}\n`;
   let bytes = 0;
-  let written = 0;
+  let good = 0;
   let bad = 0;
   let terminated = 0;
   const flush = async (): Promise<void> => {
@@ -306,20 +341,17 @@ export async function generateNspl(file: string, options: GenerateOptions): Prom
     if (!out.write(chunk)) await once(out, 'drain');
     chunk = '';
   };
-  for (let row = 1; row <= options.rows; row++) {
-    if (bad < badRows && row % badEvery === 0) {
-      chunk += badRow(bad, written, next);
-      bad++;
-    } else {
-      const generated = goodRow(written, next);
-      chunk += generated.line;
-      if (generated.terminated) terminated++;
-      written++;
+  for (const row of rowsOf(options)) {
+    chunk += row.line;
+    if (!row.location) bad++;
+    else {
+      good++;
+      if (row.location.terminated) terminated++;
     }
     if (chunk.length > 256 * 1024) await flush();
   }
   await flush();
   out.end();
   await once(out, 'finish');
-  return { rows: options.rows, good: written, bad, terminated, bytes };
+  return { rows: options.rows, good, bad, terminated, bytes };
 }

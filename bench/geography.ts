@@ -1,0 +1,385 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { countGeographyItems, DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
+import type { PostcodeLocation } from '#geography/domain/geography.ts';
+import {
+  generatedLocations,
+  generateNspl,
+  type GenerateResult,
+} from '../infra/ops/geography/generate-nspl.ts';
+import { machine, writeJson } from './report.ts';
+
+/**
+ * `npm run bench -- --only geography [--rows N] [--concurrency N]`: the NSPL import at full size (2.7 million rows
+ * by default) against local DynamoDB (dynalite, in a process of its own, in memory, fresh for each phase):
+ *
+ * 1. raw: a bare loop writing the same items (the generator's own, no file, no parsing) in BatchWriteItem calls of
+ *    25 through the same adapter, with the same number in flight: the most the import could reach here;
+ * 2. import: `npm run geography -- import nspl FILE` as an operator runs it (a child process), its rows/s, its
+ *    peak RSS, and the rows stored counted by a Scan;
+ * 3. kill and resume: the same import killed with SIGKILL half way (after a checkpoint), run again, and the rows
+ *    stored counted: they must be the uninterrupted import's.
+ *
+ * Targets (issue 8.3): import >= 80% of the raw rate and >= 5,000 rows/s, peak RSS < 300 MB. Exits 1 only if a
+ * correctness check fails (rows stored differ), as the other benches do; a missed target is reported.
+ */
+
+export interface GeographyBenchOptions {
+  rows: number;
+  concurrency: number;
+  seed?: number;
+}
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const resultsFile = new URL('./results/geography-latest.json', import.meta.url);
+
+interface Server {
+  endpoint: string;
+  table: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Resident memory of a process now, from /proc (Linux), in MB; undefined elsewhere. */
+function rssMb(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startServer(): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/geography-dynalite.ts'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const ready = await new Promise<{ endpoint: string; table: string; pid: number }>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = text.split('\n')[0];
+      if (text.includes('\n') && line)
+        resolve(JSON.parse(line) as { endpoint: string; table: string; pid: number });
+    });
+    child.once('exit', (code) => reject(new Error(`dynalite exited (${code}) before it was ready`)));
+  });
+  return {
+    ...ready,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function clientFor(server: Server): DynamoDBDocumentClient {
+  const dynamoDb = new DynamoDBClient({
+    endpoint: server.endpoint,
+    region: 'eu-west-2',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  wallMs: number;
+}
+
+/** `npm run geography -- ...` as a child process; its progress lines are shown indented. */
+function startCli(args: string[], server: Server): { child: ChildProcess; done: Promise<CliRun> } {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/ops/geography-cli.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: server.endpoint, GEOGRAPHY_TABLE: server.table },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => process.stdout.write(indent(chunk.toString())));
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, wallMs: performance.now() - started }),
+    );
+  });
+  return { child, done };
+}
+
+const indent = (text: string): string =>
+  text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `    | ${line.trim()}\n`)
+    .join('');
+
+/** A figure from the import's summary: `rows read   2,700,000` -> 2700000. */
+function summaryFigure(stdout: string, pattern: RegExp): number {
+  const match = pattern.exec(stdout);
+  if (!match?.[1]) throw new Error(`the import's summary has no ${String(pattern)}:\n${stdout}`);
+  return Number(match[1].replaceAll(',', ''));
+}
+
+interface ImportFigures {
+  rowsRead: number;
+  written: number;
+  elapsedSeconds: number;
+  rowsPerSecond: number;
+  peakRssMb: number;
+  wallSeconds: number;
+}
+
+function figuresOf(run: CliRun): ImportFigures {
+  if (run.code !== 0) throw new Error(`the import failed (exit ${run.code}, ${run.signal}):\n${run.stdout}`);
+  return {
+    rowsRead: summaryFigure(run.stdout, /rows read\s+([\d,]+)/),
+    written: summaryFigure(run.stdout, /written\s+([\d,]+)/),
+    elapsedSeconds: summaryFigure(run.stdout, /elapsed\s+([\d.]+) s/),
+    rowsPerSecond: summaryFigure(run.stdout, /elapsed\s+[\d.]+ s, ([\d,]+) rows\/s/),
+    peakRssMb: summaryFigure(run.stdout, /peak RSS\s+([\d,]+) MB/),
+    wallSeconds: run.wallMs / 1000,
+  };
+}
+
+/** The file for these rows and seed, generated once and kept (deterministic, so a kept one is the same file). */
+async function benchFile(
+  rows: number,
+  seed: number,
+): Promise<{ file: string; generated: GenerateResult; ms?: number }> {
+  const dir = join(os.tmpdir(), 'geography-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `nspl-${rows}-${seed}.csv`);
+  const done = `${file}.generated.json`;
+  if (existsSync(done)) return { file, generated: JSON.parse(readFileSync(done, 'utf8')) as GenerateResult };
+  const started = performance.now();
+  const generated = await generateNspl(file, { rows, seed });
+  writeFileSync(done, JSON.stringify(generated));
+  return { file, generated, ms: performance.now() - started };
+}
+
+/** The bare loop: the same items, in batches of 25 through the adapter, `concurrency` batches in flight. */
+async function rawWrites(
+  server: Server,
+  options: Required<GeographyBenchOptions>,
+): Promise<{ items: number; ms: number }> {
+  const client = clientFor(server);
+  const store = new DynamoGeography(client, server.table);
+  const inFlight = new Set<Promise<void>>();
+  let batch: PostcodeLocation[] = [];
+  let items = 0;
+  let lastShown = performance.now();
+  const started = performance.now();
+  const send = async (): Promise<void> => {
+    const write: Promise<void> = store.putLocations(batch).finally(() => inFlight.delete(write));
+    inFlight.add(write);
+    items += batch.length;
+    batch = [];
+    if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    if (performance.now() - lastShown > 10_000) {
+      lastShown = performance.now();
+      const seconds = (lastShown - started) / 1000;
+      process.stdout.write(
+        indent(`raw: ${items.toLocaleString('en-GB')} items, ${Math.round(items / seconds)} items/s`),
+      );
+    }
+  };
+  for (const location of generatedLocations({ rows: options.rows, seed: options.seed })) {
+    batch.push(location);
+    if (batch.length === store.batchSize) await send();
+  }
+  if (batch.length > 0) await send();
+  await Promise.all(inFlight);
+  const ms = performance.now() - started;
+  client.destroy();
+  return { items, ms };
+}
+
+/** What iterating the generator alone costs: part of the raw loop's time that is not writing. */
+function generationOnlyMs(options: Required<GeographyBenchOptions>): number {
+  const started = performance.now();
+  let n = 0;
+  for (const _ of generatedLocations({ rows: options.rows, seed: options.seed })) n++;
+  return n >= 0 ? performance.now() - started : 0;
+}
+
+async function storedLocations(server: Server): Promise<number> {
+  const client = clientFor(server);
+  try {
+    return await countGeographyItems(client, server.table, 'PC#', 8);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs the import, kills it with SIGKILL once a checkpoint is past half the file, then runs it again. */
+async function killAndResume(
+  server: Server,
+  file: string,
+  rows: number,
+  concurrency: number,
+): Promise<{ killedAtLine: number; resumed: ImportFigures; resumedAfterLine: number }> {
+  const stateDir = mkdtempSync(join(os.tmpdir(), 'geography-bench-resume-'));
+  const checkpoint = join(stateDir, `${file.split('/').at(-1)}.checkpoint.json`);
+  const args = ['import', 'nspl', file, '--state-dir', stateDir, '--concurrency', String(concurrency)];
+  try {
+    const first = startCli(args, server);
+    const killedAtLine = await new Promise<number>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (!existsSync(checkpoint)) return;
+        const { line } = JSON.parse(readFileSync(checkpoint, 'utf8')) as { line: number };
+        if (line >= rows / 2) {
+          clearInterval(timer);
+          first.child.kill('SIGKILL');
+          resolve(line);
+        }
+      }, 200);
+      void first.done.then(() => {
+        clearInterval(timer);
+        reject(new Error('the import finished before it could be killed'));
+      });
+    });
+    const killed = await first.done;
+    if (killed.signal !== 'SIGKILL') throw new Error(`the first run ended with ${killed.code}, not SIGKILL`);
+    console.log(
+      `  killed with SIGKILL after a checkpoint at line ${killedAtLine.toLocaleString('en-GB')}; running it again`,
+    );
+    const second = await startCli(args, server).done;
+    const resumedAfterLine = summaryFigure(second.stdout, /resumed after line ([\d,]+)/);
+    return { killedAtLine, resumed: figuresOf(second), resumedAfterLine };
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+const mb = (n: number | undefined): string => (n === undefined ? '?' : `${n} MB`);
+const perSecond = (n: number): string => `${Math.round(n).toLocaleString('en-GB')}/s`;
+
+export async function geographyBench(options: GeographyBenchOptions): Promise<number> {
+  const full: Required<GeographyBenchOptions> = { seed: 2_025, ...options };
+  const about = machine();
+  console.log(
+    `geography bench: ${full.rows.toLocaleString('en-GB')} rows, ${full.concurrency} batches of 25 in flight; ` +
+      `${about.nproc} CPU(s) ${about.cpuModel}, Node ${about.node}; load average ` +
+      `${about.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  const { file, generated, ms: generationMs } = await benchFile(full.rows, full.seed);
+  console.log(
+    `\n▶ file: ${file} (${(generated.bytes / 1e6).toFixed(0)} MB, ${generated.good.toLocaleString('en-GB')} good rows, ` +
+      `${generated.terminated.toLocaleString('en-GB')} terminated, ${generated.bad} bad)` +
+      (generationMs === undefined
+        ? ', kept from an earlier run'
+        : `, generated in ${(generationMs / 1000).toFixed(1)} s`),
+  );
+
+  console.log('\n▶ raw: the same items in BatchWriteItem calls, no file, no parsing');
+  let server = await startServer();
+  const raw = await rawWrites(server, full);
+  const rawRate = raw.items / (raw.ms / 1000);
+  const rawServerRss = rssMb(server.pid);
+  await server.stop();
+  const generationOnly = generationOnlyMs(full);
+  console.log(
+    `  ${raw.items.toLocaleString('en-GB')} items in ${(raw.ms / 1000).toFixed(1)} s: ${perSecond(rawRate)} ` +
+      `(of which generating the items alone: ${(generationOnly / 1000).toFixed(1)} s); dynalite ${mb(rawServerRss)}`,
+  );
+
+  console.log('\n▶ import: npm run geography -- import nspl FILE');
+  server = await startServer();
+  const stateDir = mkdtempSync(join(os.tmpdir(), 'geography-bench-import-'));
+  const imported = figuresOf(
+    await startCli(
+      [
+        'import',
+        'nspl',
+        file,
+        '--restart',
+        '--state-dir',
+        stateDir,
+        '--concurrency',
+        String(full.concurrency),
+      ],
+      server,
+    ).done,
+  );
+  rmSync(stateDir, { recursive: true, force: true });
+  const importStored = await storedLocations(server);
+  const importServerRss = rssMb(server.pid);
+  await server.stop();
+  const ratio = imported.rowsPerSecond / rawRate;
+  console.log(
+    `  ${imported.rowsRead.toLocaleString('en-GB')} rows in ${imported.elapsedSeconds.toFixed(1)} s: ` +
+      `${perSecond(imported.rowsPerSecond)} (${(100 * ratio).toFixed(0)}% of raw); peak RSS ${imported.peakRssMb} MB; ` +
+      `${importStored.toLocaleString('en-GB')} stored; dynalite ${mb(importServerRss)}`,
+  );
+
+  console.log('\n▶ kill and resume: the same import, SIGKILL half way, then run again');
+  server = await startServer();
+  const resume = await killAndResume(server, file, full.rows, full.concurrency);
+  const resumeStored = await storedLocations(server);
+  await server.stop();
+  console.log(
+    `  resumed after line ${resume.resumedAfterLine.toLocaleString('en-GB')}: ${resume.resumed.rowsRead.toLocaleString('en-GB')} rows ` +
+      `read in all, ${resume.resumed.written.toLocaleString('en-GB')} written; ${resumeStored.toLocaleString('en-GB')} stored`,
+  );
+
+  const checks = {
+    importStoredEveryGoodRow: importStored === generated.good,
+    resumedStoredTheSame: resumeStored === importStored,
+    resumedCountsTheSame:
+      resume.resumed.rowsRead === imported.rowsRead && resume.resumed.written === imported.written,
+  };
+  const targets = {
+    importAtLeast80PercentOfRaw: ratio >= 0.8,
+    importAtLeast5000RowsPerSecond: imported.rowsPerSecond >= 5_000,
+    peakRssUnder300Mb: imported.peakRssMb < 300 && resume.resumed.peakRssMb < 300,
+  };
+  const passed = Object.values(checks).every(Boolean);
+  console.log(`
+Geography import, ${full.rows.toLocaleString('en-GB')} rows, ${full.concurrency} in flight
+  raw BatchWriteItem      ${perSecond(rawRate)} items
+  import                  ${perSecond(imported.rowsPerSecond)} rows (${(100 * ratio).toFixed(0)}% of raw; target >= 80%, >= 5,000/s)
+  import peak RSS         ${imported.peakRssMb} MB (resumed run ${resume.resumed.peakRssMb} MB; target < 300 MB)
+  rows stored             ${importStored.toLocaleString('en-GB')} uninterrupted, ${resumeStored.toLocaleString('en-GB')} killed and resumed (${generated.good.toLocaleString('en-GB')} good rows in the file)
+  checks                  ${Object.entries(checks)
+    .map(([name, ok]) => `${name} ${ok ? 'ok' : 'FAILED'}`)
+    .join(', ')}
+  targets                 ${Object.entries(targets)
+    .map(([name, ok]) => `${name} ${ok ? 'met' : 'MISSED'}`)
+    .join(', ')}`);
+
+  writeJson(resultsFile, {
+    generatedAt: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: about,
+    loadAverageAtEnd: os.loadavg(),
+    rows: full.rows,
+    concurrency: full.concurrency,
+    file: { ...generated, generationMs },
+    raw: {
+      items: raw.items,
+      seconds: raw.ms / 1000,
+      itemsPerSecond: rawRate,
+      generationOnlySeconds: generationOnly / 1000,
+      dynaliteRssMb: rawServerRss,
+    },
+    import: { ...imported, stored: importStored, ratioToRaw: ratio, dynaliteRssMb: importServerRss },
+    killAndResume: { ...resume, stored: resumeStored },
+    checks,
+    targets,
+    passed,
+  });
+  console.log(
+    `\nResults written to ${resultsFile.pathname}; ${passed ? 'all checks passed' : 'CHECKS FAILED'}`,
+  );
+  return passed ? 0 : 1;
+}
