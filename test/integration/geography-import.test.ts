@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTables } from '../../infra/local/provision.ts';
 import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.ts';
+import { startLocalAws } from '../../infra/local/local-aws.ts';
 import { generateNspl } from '../../infra/ops/geography/generate-nspl.ts';
 import { countGeographyItems, DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
 
@@ -265,3 +266,21 @@ it('an import killed with SIGKILL resumes from its checkpoint and ends with the 
     await own.stop();
   }
 }, 60_000);
+
+it('the local stack loads the samples at start (seedGeography), and loading them again changes nothing', async () => {
+  const aws = await startLocalAws();
+  try {
+    expect(await aws.seedGeography()).toEqual({ locations: 47, deprivation: 41 });
+    expect(await aws.seedGeography()).toEqual({ locations: 47, deprivation: 41 });
+    const local = new DynamoGeography(aws.documentClient, aws.tables.geography);
+    await expect(local.locate('TN37 6AA')).resolves.toMatchObject({
+      lsoa21: 'E01020970',
+      localAuthority: 'E07000062',
+    });
+    await expect(local.deprivation('E01020970', '2019')).resolves.toMatchObject({ rank: 3_300, decile: 2 });
+    await expect(local.deprivation('E01020970', '2025')).resolves.toMatchObject({ rank: 3_300, decile: 1 });
+    expect(await countGeographyItems(aws.documentClient, aws.tables.geography, 'PC#')).toBe(47);
+  } finally {
+    await aws.stop();
+  }
+});
