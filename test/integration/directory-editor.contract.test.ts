@@ -1,11 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTables } from '../../infra/local/provision.ts';
 import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { coverageKey, DynamoDirectory, loadDirectory } from '#adapters/dynamodb/directory-store.ts';
-import { Partner, Service } from '#directory/domain/directory.ts';
+import { LinkWorkerTeam, Partner, Service } from '#directory/domain/directory.ts';
+import { ConflictError } from '#kernel/errors.ts';
 import type { TableName } from '#system/names.ts';
 import { describeDirectoryEditorContract } from '../contract/directory-editor.contract.ts';
 import { sampleDirectory } from '../unit/fixtures.ts';
@@ -141,6 +142,36 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
     expect(await listed('CR5')).toEqual([]);
     await expect(editor.create('service', fresh)).resolves.toEqual(fresh);
     expect(await listed('CR5')).toEqual(['crash-new@v1']);
+  });
+
+  it('a team whose PCN another team takes between the check and the claim is told so; routing keeps the other', async () => {
+    const team = (id: string) =>
+      LinkWorkerTeam.parse({
+        id,
+        name: id,
+        pcn: 'U77777',
+        channel: { kind: 'webhook', url: `https://hooks.example.test/${id}` },
+      });
+    // The rival's claim lands just as our team's profile is written.
+    const racing = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+        return async (command: unknown) => {
+          const result = await target.send(command as never);
+          if (command instanceof PutCommand && command.input.Item?.pk === 'TEAM#race-late')
+            await new DynamoDirectoryEditor(client, tables.directory).create('team', team('race-first'));
+          return result;
+        };
+      },
+    }) as DynamoDBDocumentClient;
+    const error = await new DynamoDirectoryEditor(racing, tables.directory)
+      .create('team', team('race-late'))
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toContain(
+      'team race-late is stored (version 1), but meanwhile race-first',
+    );
+    expect((await reader().teamForPcn('U77777'))?.id).toBe('race-first');
   });
 
   it('edits a directory loaded by loadDirectory (items without indexKeys) as well', async () => {

@@ -302,7 +302,7 @@ export class DynamoDirectoryEditor implements DirectoryEditor {
           ),
         );
         // Only when another team took the PCN between the check before the profile write and here.
-        if (!claimed) throw await this.pcnTaken(team);
+        if (!claimed) throw await this.pcnTaken(team, true);
       } else {
         await this.putIfPointing(own, team);
       }
@@ -369,11 +369,17 @@ export class DynamoDirectoryEditor implements DirectoryEditor {
     );
   }
 
-  private async pcnTaken(team: LinkWorkerTeam): Promise<ConflictError> {
+  /** `stored`: the team's record is already written (another team took the PCN in between): say so. */
+  private async pcnTaken(team: LinkWorkerTeam, stored = false): Promise<ConflictError> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: pcnTeamKey(team.pcn), ConsistentRead: true }),
     );
     const holder = (Item?.value as LinkWorkerTeam | undefined)?.id ?? 'another team';
+    if (stored)
+      return new ConflictError(
+        `team ${team.id} is stored (version ${team.version}), but meanwhile ${holder} became PCN ${team.pcn}'s ` +
+          `active team, which routing uses: retire one of the two`,
+      );
     return new ConflictError(
       `PCN ${team.pcn} already has an active link-worker team, ${holder} (routing sends a PCN's referrals to one ` +
         `team): retire ${holder} first, or give team ${team.id} another PCN`,
