@@ -4,11 +4,13 @@ import { startLocalDynamoDb } from '../infra/local/servers.ts';
 
 /**
  * The geography bench's DynamoDB: dynalite in a process of its own (so that it has a core to itself, as DynamoDB
- * would be elsewhere), in memory, with the system description's tables. Prints `{"endpoint": ...}` once ready and
+ * would be elsewhere), on disk under the directory given (else in memory), with the system description's tables. Prints `{"endpoint": ...}` once ready and
  * runs until it is sent SIGTERM or its stdin closes.
  */
 
-const server = await startLocalDynamoDb({ port: 0 });
+// On disk when given a directory (as `npm start` keeps its data), else in memory.
+const dataDir = process.argv[2];
+const server = await startLocalDynamoDb({ port: 0, ...(dataDir ? { dataDir } : {}) });
 const dynamoDb = new DynamoDBClient({
   endpoint: server.endpoint,
   region: 'eu-west-2',

@@ -16,7 +16,7 @@ import { machine, writeJson } from './report.ts';
 
 /**
  * `npm run bench -- --only geography [--rows N] [--concurrency N]`: the NSPL import at full size (2.7 million rows
- * by default) against local DynamoDB (dynalite, in a process of its own, in memory, fresh for each phase):
+ * by default) against local DynamoDB (dynalite in a process of its own, on disk, fresh for each phase):
  *
  * 1. raw: a bare loop writing the same items (the generator's own, no file, no parsing) in BatchWriteItem calls of
  *    25 through the same adapter, with the same number in flight: the most the import could reach here;
@@ -55,8 +55,10 @@ function rssMb(pid: number): number | undefined {
   }
 }
 
+/** A fresh dynalite, on disk in a temporary directory (as `npm start` keeps its data; 2.7M items in memory would take ~6 GB). */
 async function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/geography-dynalite.ts'], {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'geography-bench-dynalite-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/geography-dynalite.ts', dataDir], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -74,7 +76,10 @@ async function startServer(): Promise<Server> {
     ...ready,
     stop: () =>
       new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
+        child.once('exit', () => {
+          rmSync(dataDir, { recursive: true, force: true });
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
