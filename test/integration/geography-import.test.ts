@@ -171,7 +171,15 @@ describe('the samples', () => {
 
 it('bad rows are reported with their line and rule while the good rows land', async () => {
   const errors = join(work, 'bad-rows.jsonl');
-  const result = await run(['import', 'nspl', sample('nspl-bad-rows.csv'), '--errors', errors, '--restart']);
+  const result = await run([
+    'import',
+    'nspl',
+    sample('nspl-bad-rows.csv'),
+    '--errors',
+    errors,
+    '--state-dir',
+    work,
+  ]);
   expect(result.code, result.stderr).toBe(0);
   const expected = [
     { line: 3, rule: 'postcode is empty' },
@@ -201,7 +209,15 @@ it('bad rows are reported with their line and rule while the good rows land', as
 
 it('an IMD file given with the wrong edition is refused before anything is written', async () => {
   const before = await countGeographyItems(client, table, 'LSOA#');
-  const result = await run(['import', 'imd', sample('imd2019-sample.csv'), '--edition', '2025', '--restart']);
+  const result = await run([
+    'import',
+    'imd',
+    sample('imd2019-sample.csv'),
+    '--edition',
+    '2025',
+    '--state-dir',
+    work,
+  ]);
   expect(result.code).toBe(1);
   expect(result.stderr).toContain(
     'edition 2025 is keyed on 2021 LSOAs ("LSOA code (2021)"), but this file\'s LSOA column is "LSOA code (2011)": ' +

@@ -124,6 +124,8 @@ export class ImportReporter implements ImportObserver {
   /** Stops the bar and closes the errors file; then `summary` can be printed. */
   async finish(): Promise<void> {
     if (this.bar) this.bar.update(this.options.totalBytes);
+    // stop() does not print what is still in the log buffer; a last redraw does.
+    if (this.bar) this.multibar?.update();
     this.multibar?.stop();
     if (this.options.errorsFile && !this.errors && !this.resumedAt)
       writeFileSync(this.options.errorsFile, '');
@@ -152,8 +154,9 @@ export class ImportReporter implements ImportObserver {
     this.line(`  ${severity === 'error' ? 'bad row' : 'warning'}, line ${issue.line}: ${issue.rule}`);
   }
 
+  /** A line above the bar once there is one (cli-progress prints its log at the next redraw), else straight out. */
   private line(text: string): void {
-    if (this.multibar) this.multibar.log(`${text}\n`);
+    if (this.multibar && this.bar) this.multibar.log(`${text}\n`);
     else this.err.write(`${text}\n`);
   }
 }
