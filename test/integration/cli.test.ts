@@ -36,6 +36,17 @@ const scripts = [
   { name: 'token', file: 'infra/local/token.ts', environment: ['ISSUER_URL', 'ISSUER_PORT'] },
   { name: 'redrive', file: 'infra/ops/redrive-cli.ts', environment: ['SQS_PORT', 'AWS_ENDPOINT_URL_SQS'] },
   {
+    name: 'directory',
+    file: 'infra/ops/directory-cli.ts',
+    environment: [
+      'DYNAMODB_PORT',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'DIRECTORY_TABLE',
+      'RECIPIENT_SECRETS',
+      'DATA_DIR',
+    ],
+  },
+  {
     name: 'geography',
     file: 'infra/ops/geography-cli.ts',
     environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'GEOGRAPHY_TABLE'],

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { Partner, Service } from '#directory/domain/directory.ts';
+import {
+  importOruk,
+  partnerDraftOf,
+  serviceDraftOf,
+  type ImportProblem,
+  type PartnerDraft,
+  type ServiceDraft,
+} from '#directory/domain/oruk.ts';
+import type { DirectoryEditor, RecipientSecretsWriter } from '#directory/ports.ts';
+import { canonicalJson } from '#kernel/ids.ts';
+import { mapLimit } from './map-limit.ts';
+
+/**
+ * `npm run directory -- import FILE`: an Open Referral UK file into the directory, all or nothing.
+ *
+ * 1. The whole file is read (`importOruk`): every bad record is found, with its path and rule.
+ * 2. Each record is compared with the directory: new (created), different (replaced at the version read), or equal
+ *    (left alone). A new partner needs its channel in the file (`x_social_prescribing.channel`: ORUK has no field for
+ *    it); a partner already in the directory keeps its channel when the file gives none, and always keeps its
+ *    response record (the answer loop's, never the file's).
+ * 3. Only when 1 and 2 found no problem is anything written: partners first (a new one gets a signing secret in the
+ *    secret store before it is created, unless one is there already), then services.
+ *
+ * A write that fails part-way (DynamoDB down, someone editing the same record meanwhile) stops the import: what was
+ * written stays, and running the import again finishes it (written records are then unchanged). The secret's value
+ * is never printed: the result says where it is.
+ */
+
+export type Outcome = 'created' | 'updated' | 'unchanged';
+
+export interface RecordOutcome {
+  id: string;
+  outcome: Outcome;
+}
+
+export interface OrukImportResult {
+  /** When any, nothing was written. */
+  problems: ImportProblem[];
+  notes: ImportProblem[];
+  partners: RecordOutcome[];
+  services: RecordOutcome[];
+  /** Secrets of new partners: generated now, or already in the store (kept). */
+  secrets: Array<{ partnerId: string; outcome: 'generated' | 'kept' }>;
+  written: boolean;
+}
+
+export interface OrukImportDependencies {
+  editor: DirectoryEditor;
+  secrets: RecipientSecretsWriter;
+  newSecret?: () => string;
+  /** After each write: how many of the planned writes are done. */
+  onProgress?: (done: number, total: number) => void;
+  concurrency?: number;
+}
+
+/** A Standard Webhooks signing secret: `whsec_` and 24 random bytes in base64. */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
+
+/** Stopped part-way through writing: `written` of `total` writes are done and stay. */
+export class ImportWriteError extends Error {
+  override readonly name = 'ImportWriteError';
+  constructor(
+    readonly record: string,
+    readonly written: number,
+    readonly total: number,
+    override readonly cause: unknown,
+  ) {
+    super(`writing ${record} failed after ${written} of ${total} writes: ${(cause as Error).message}`);
+  }
+}
+
+type Plan<T> =
+  | { id: string; outcome: 'created'; record: T }
+  | { id: string; outcome: 'updated'; record: T; expectedVersion: number }
+  | { id: string; outcome: 'unchanged' };
+
+const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
+
+function planPartner(
+  draft: PartnerDraft,
+  path: string,
+  stored: Partner | undefined,
+): Plan<Partner> | ImportProblem {
+  if (!stored) {
+    if (!draft.channel) {
+      return {
+        path: `${path}.x_social_prescribing.channel`,
+        rule: `is required for partner "${draft.id}", which is not in the directory yet: ORUK has no field for where referrals reach a partner ({ "kind": "webhook", "url": "https://..." })`,
+        record: `organisation "${draft.name}"`,
+      };
+    }
+    return { id: draft.id, outcome: 'created', record: Partner.parse(draft) };
+  }
+  const merged: PartnerDraft = { ...draft, channel: draft.channel ?? stored.channel };
+  if (same(merged, partnerDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
+  return {
+    id: draft.id,
+    outcome: 'updated',
+    record: Partner.parse({
+      ...merged,
+      ...(stored.responseRecord ? { responseRecord: stored.responseRecord } : {}),
+      version: stored.version,
+    }),
+    expectedVersion: stored.version,
+  };
+}
+
+function planService(draft: ServiceDraft, stored: Service | undefined): Plan<Service> {
+  if (!stored) return { id: draft.id, outcome: 'created', record: Service.parse(draft) };
+  if (same(draft, serviceDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
+  return {
+    id: draft.id,
+    outcome: 'updated',
+    record: Service.parse({ ...draft, version: stored.version }),
+    expectedVersion: stored.version,
+  };
+}
+
+export async function importOrukFile(
+  file: unknown,
+  dependencies: OrukImportDependencies,
+  options: { dryRun?: boolean } = {},
+): Promise<OrukImportResult> {
+  const { editor, secrets, newSecret = newWebhookSecret, onProgress, concurrency = 8 } = dependencies;
+  const empty = { notes: [], partners: [], services: [], secrets: [], written: false };
+  const read = importOruk(file);
+  if (!read.ok) return { ...empty, problems: read.problems };
+  const { records } = read;
+
+  const partnerPlans = await mapLimit(records.partners, concurrency, async ({ partner, path }) =>
+    planPartner(partner, path, await editor.get('partner', partner.id)),
+  );
+  const servicePlans = await mapLimit(records.services, concurrency, async ({ service }) =>
+    planService(service, await editor.get('service', service.id)),
+  );
+  const problems = partnerPlans.filter((plan): plan is ImportProblem => 'rule' in plan);
+  const partners = partnerPlans.filter((plan): plan is Plan<Partner> => !('rule' in plan));
+  const outcomes = {
+    notes: records.notes,
+    partners: partners.map(({ id, outcome }) => ({ id, outcome })),
+    services: servicePlans.map(({ id, outcome }) => ({ id, outcome })),
+  };
+  if (problems.length > 0) return { ...empty, ...outcomes, problems };
+  if (options.dryRun) return { ...outcomes, problems, secrets: [], written: false };
+
+  const writes = [...partners, ...servicePlans].filter((plan) => plan.outcome !== 'unchanged').length;
+  let done = 0;
+  const step = async (what: string, write: () => Promise<unknown>): Promise<void> => {
+    try {
+      await write();
+    } catch (error) {
+      throw new ImportWriteError(what, done, writes, error);
+    }
+    done++;
+    onProgress?.(done, writes);
+  };
+
+  const secretOutcomes: OrukImportResult['secrets'] = [];
+  await mapLimit(partners, concurrency, async (plan) => {
+    if (plan.outcome === 'created') {
+      await step(`partner ${plan.id}`, async () => {
+        // The secret first: a partner that exists always has one. One already there (an import that stopped
+        // between the two writes) is kept, so a secret already given to the partner stays valid.
+        if ((await secrets.secretOf('partner', plan.id)) === undefined) {
+          await secrets.putSecret('partner', plan.id, newSecret());
+          secretOutcomes.push({ partnerId: plan.id, outcome: 'generated' });
+        } else secretOutcomes.push({ partnerId: plan.id, outcome: 'kept' });
+        await editor.create('partner', plan.record);
+      });
+    } else if (plan.outcome === 'updated') {
+      await step(`partner ${plan.id}`, () => editor.replace('partner', plan.record, plan.expectedVersion));
+    }
+  });
+  await mapLimit(servicePlans, concurrency, async (plan) => {
+    if (plan.outcome === 'created')
+      await step(`service ${plan.id}`, () => editor.create('service', plan.record));
+    else if (plan.outcome === 'updated')
+      await step(`service ${plan.id}`, () => editor.replace('service', plan.record, plan.expectedVersion));
+  });
+  return { ...outcomes, problems, secrets: secretOutcomes, written: true };
+}

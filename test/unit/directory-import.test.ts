@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
+import { exportDirectory } from '../../infra/ops/directory/export-oruk.ts';
+import { ImportWriteError, importOrukFile, newWebhookSecret } from '../../infra/ops/directory/import-oruk.ts';
+import { importPracticesFile } from '../../infra/ops/directory/import-practices.ts';
+import { mapLimit } from '../../infra/ops/directory/map-limit.ts';
+import { orukSummaryLines, practicesSummaryLines, problemLines } from '../../infra/ops/directory/report.ts';
+import { WebhookSecret } from '#directory/domain/directory.ts';
+import { importOruk } from '#directory/domain/oruk.ts';
+import { InMemoryRecipientSecrets } from './fakes.ts';
+import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
+
+// The import and export use cases over the DirectoryEditor port (the in-memory fake keeps the adapter's promises,
+// test/contract/directory-editor.contract.ts); test/integration/directory-cli.test.ts runs them on dynalite.
+
+const webhookBase = 'http://127.0.0.1:3001';
+const sample = (): { contents: Array<Record<string, unknown>> } =>
+  JSON.parse(readFileSync(new URL('../../events/oruk/sample-services.json', import.meta.url), 'utf8')) as {
+    contents: Array<Record<string, unknown>>;
+  };
+const seeded = () => readDirectory(sampleDirectoryFile, webhookBase);
+const organizationOf = (service: Record<string, unknown> | undefined) =>
+  service?.organization as Record<string, unknown> & { x_social_prescribing: Record<string, unknown> };
+
+describe('importOrukFile', () => {
+  it('writes nothing at all when the file has a problem', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const secrets = new InMemoryRecipientSecrets();
+    const file = sample();
+    file.contents.push({ ...file.contents[0], id: 'not-a-uuid' });
+    const result = await importOrukFile(file, { editor, secrets });
+    expect(result.written).toBe(false);
+    expect(result.problems).toEqual([expect.objectContaining({ path: 'contents[19].id' })]);
+    expect(editor.calls).toEqual({ create: 0, replace: 0 });
+    expect(secrets.secrets.size).toBe(0);
+  });
+
+  it('refuses a new partner whose file gives no channel, before writing anything', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const secrets = new InMemoryRecipientSecrets();
+    const file = sample();
+    delete organizationOf(file.contents[0]).x_social_prescribing.channel;
+    const result = await importOrukFile(file, { editor, secrets });
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        path: 'contents[0].organization.x_social_prescribing.channel',
+        rule: expect.stringContaining('is required for partner "arts-for-all"'),
+      }),
+    ]);
+    expect(editor.calls).toEqual({ create: 0, replace: 0 });
+  });
+
+  it('creates, with a new secret per new partner (a valid Standard Webhooks secret), unless one is stored', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const secrets = new InMemoryRecipientSecrets({
+      secrets: { 'partner/green-gym': 'whsec_alreadyGivenToThePartner0000' },
+    });
+    let n = 0;
+    const result = await importOrukFile(sample(), {
+      editor,
+      secrets,
+      newSecret: () => `whsec_${String(++n).padStart(32, 'A')}`,
+    });
+    expect(result.written).toBe(true);
+    expect(result.partners.every((p) => p.outcome === 'created')).toBe(true);
+    expect(result.secrets).toHaveLength(11);
+    expect(result.secrets.find((s) => s.partnerId === 'green-gym')?.outcome).toBe('kept');
+    expect(secrets.secrets.get('partner/green-gym')).toBe('whsec_alreadyGivenToThePartner0000');
+    expect(secrets.secrets.size).toBe(11);
+    expect(WebhookSecret.safeParse(newWebhookSecret()).success).toBe(true);
+    expect(newWebhookSecret()).not.toBe(newWebhookSecret());
+  });
+
+  it('leaves equal records alone, replaces changed ones at their version, keeps channel and response record', async () => {
+    const editor = new InMemoryDirectoryEditor(seeded());
+    const stored = await editor.get('partner', 'arts-for-all');
+    await editor.replace(
+      'partner',
+      { ...stored!, responseRecord: { answered: 4, accepted: 3, medianResponseHours: 20 } },
+      stored!.version,
+    );
+    const file = sample();
+    const organization = organizationOf(file.contents[0]);
+    organization.name = 'Arts for All (Leeds)';
+    delete organization.x_social_prescribing.channel;
+    const result = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    expect(result.problems).toEqual([]);
+    expect(result.partners.filter((p) => p.outcome !== 'unchanged')).toEqual([
+      { id: 'arts-for-all', outcome: 'updated' },
+      { id: 'hyde-park-pantry', outcome: 'created' },
+    ]);
+    expect(await editor.get('partner', 'arts-for-all')).toEqual({
+      ...stored,
+      name: 'Arts for All (Leeds)',
+      responseRecord: { answered: 4, accepted: 3, medianResponseHours: 20 },
+      version: stored!.version + 2,
+    });
+  });
+
+  it('on a dry run says what would change and writes nothing', async () => {
+    const editor = new InMemoryDirectoryEditor(seeded());
+    const secrets = new InMemoryRecipientSecrets();
+    const result = await importOrukFile(sample(), { editor, secrets }, { dryRun: true });
+    expect(result.written).toBe(false);
+    expect(result.services.filter((s) => s.outcome === 'created')).toHaveLength(5);
+    expect(editor.calls).toEqual({ create: 0, replace: 0 });
+    expect(secrets.secrets.size).toBe(0);
+    expect(orukSummaryLines(result, 'file:/x.json', true)).toContain(
+      'New partners would get a signing secret in file:/x.json: hyde-park-pantry.',
+    );
+  });
+
+  it('stops at a failed write saying how far it got; running it again finishes the job', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const secrets = new InMemoryRecipientSecrets();
+    const create = editor.create.bind(editor);
+    let calls = 0;
+    editor.create = async (kind, record) => {
+      if (kind === 'service' && ++calls === 3) throw new Error('DynamoDB is away');
+      return create(kind, record);
+    };
+    const failed = importOrukFile(sample(), { editor, secrets, concurrency: 1 });
+    await expect(failed).rejects.toBeInstanceOf(ImportWriteError);
+    await expect(failed).rejects.toThrow(/failed after 13 of 30 writes: DynamoDB is away/);
+    editor.create = create;
+    const again = await importOrukFile(sample(), { editor, secrets });
+    expect(again.partners.every((p) => p.outcome === 'unchanged')).toBe(true);
+    expect(again.services.filter((s) => s.outcome === 'created')).toHaveLength(19 - 2);
+    expect(again.secrets).toEqual([]);
+  });
+
+  it('reports progress after each write', async () => {
+    const progress: Array<[number, number]> = [];
+    await importOrukFile(sample(), {
+      editor: new InMemoryDirectoryEditor(),
+      secrets: new InMemoryRecipientSecrets(),
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    expect(progress).toHaveLength(30);
+    expect(progress.at(-1)).toEqual([30, 30]);
+  });
+});
+
+describe('exportDirectory', () => {
+  it('exports the whole directory in id order, which imports back as it is', async () => {
+    const directory = seeded();
+    const editor = new InMemoryDirectoryEditor(directory);
+    const page = (await exportDirectory(editor)) as {
+      contents: Array<{ x_social_prescribing: { id: string } }>;
+    };
+    const ids = page.contents.map((s) => s.x_social_prescribing.id);
+    expect(ids).toEqual([...ids].sort());
+    expect(ids).toHaveLength(directory.services.length);
+    const result = await importOrukFile(page, { editor, secrets: new InMemoryRecipientSecrets() });
+    expect([...result.partners, ...result.services].every((r) => r.outcome === 'unchanged')).toBe(true);
+    const read = importOruk(page);
+    expect(read.ok && read.records.partners).toHaveLength(directory.partners.length);
+  });
+});
+
+describe('importPracticesFile', () => {
+  const csv = readFileSync(new URL('../../events/ods/practice-pcn-sample.csv', import.meta.url), 'utf8');
+
+  it('puts the PCNs and practices and names the practices no active team serves', async () => {
+    const directory = seeded();
+    const editor = new InMemoryDirectoryEditor({ ...directory, pcns: [], practices: [] });
+    const result = await importPracticesFile(csv, editor, { today: '2026-01-20' });
+    expect(result.written).toBe(true);
+    expect(await editor.practice('C83002')).toEqual({
+      ods: 'C83002',
+      name: 'St Leonards Surgery',
+      pcn: 'U00004',
+      area: 'TN37',
+    });
+    expect(result.withoutTeam.map((p) => p.ods)).toEqual(['C83002']);
+    expect(practicesSummaryLines(result, false)).toEqual([
+      'Put 4 PCNs and 6 practices.',
+      'Skipped 1 relationship not current:',
+      '  line 7: C83002 left the PCN on 2023-03-31 (U00003)',
+      "No active link-worker team serves 1 practice: their referrals are recorded unmet ('no link-worker team') until one does:",
+      '  C83002 St Leonards Surgery (PCN U00004)',
+    ]);
+  });
+
+  it('writes nothing on a dry run, or when a row is bad; an unreadable CSV is one problem', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const dry = await importPracticesFile(csv, editor, { today: '2026-01-20', dryRun: true });
+    expect(dry.written).toBe(false);
+    expect(await editor.practice('A81001')).toBeUndefined();
+    const bad = await importPracticesFile(`${csv}A8,,,,,,,,,,,\n`, editor, { today: '2026-01-20' });
+    expect(bad.written).toBe(false);
+    expect(bad.problems.length).toBeGreaterThan(1);
+    expect(await editor.practice('A81001')).toBeUndefined();
+    const broken = await importPracticesFile('a,b\n"unclosed,1\n', editor, { today: '2026-01-20' });
+    expect(broken.problems).toEqual([
+      expect.objectContaining({ rule: expect.stringContaining('not readable as CSV') }),
+    ]);
+  });
+});
+
+describe('report lines and helpers', () => {
+  it('counts problems and records', () => {
+    expect(
+      problemLines(
+        [
+          { path: 'contents[1].name', rule: 'must not be empty', record: 'service "x"' },
+          { path: 'contents[1].status', rule: 'is required' },
+          { path: 'contents[4].id', rule: 'duplicate' },
+        ],
+        'f.json',
+      ),
+    ).toEqual([
+      'f.json has 3 problems in 2 records; nothing was imported:',
+      '  contents[1].name: must not be empty  [service "x"]',
+      '  contents[1].status: is required',
+      '  contents[4].id: duplicate',
+    ]);
+  });
+
+  it('mapLimit keeps order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let most = 0;
+    const results = await mapLimit([5, 1, 4, 2, 3], 2, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, n));
+      running--;
+      return n * 10;
+    });
+    expect(results).toEqual([50, 10, 40, 20, 30]);
+    expect(most).toBe(2);
+  });
+
+  it('mapLimit starts nothing after a failure and waits for what is in flight before throwing', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    const failing = mapLimit([1, 2, 3, 4, 5, 6], 2, async (n) => {
+      started.push(n);
+      await new Promise((resolve) => setTimeout(resolve, n === 2 ? 1 : 20));
+      if (n === 2) throw new Error('two failed');
+      finished.push(n);
+      return n;
+    });
+    await expect(failing).rejects.toThrow('two failed');
+    expect(started).toEqual([1, 2]);
+    expect(finished).toEqual([1]);
+  });
+});
