@@ -1,17 +1,26 @@
 import { defineCommand } from '../infra/cli/args.ts';
 import { scenarioNames, type ScenarioName } from './types.ts';
 
-/** `npm run bench -- [--quick] [--scenario NAME]...`, or `npm run bench -- --only routing [--quick]` */
+/**
+ * `npm run bench -- [--quick] [--scenario NAME]...`, or `npm run bench -- --only routing [--quick]`, or
+ * `npm run bench -- --only geography [--rows N] [--concurrency N]`
+ */
 
 export interface CliOptions {
   quick: boolean;
   scenarios: ScenarioName[];
-  /** A bench of its own instead of the scenarios: `routing` (bench/routing.ts). */
-  only?: 'routing';
+  /** A bench of its own instead of the scenarios: `routing` (bench/routing.ts), `geography` (bench/geography.ts). */
+  only?: 'routing' | 'geography';
+  /** The geography bench's size and batches in flight. */
+  geography?: { rows: number; concurrency: number };
 }
 
 const command = defineCommand({
-  synopsis: ['npm run bench -- [--quick] [--scenario NAME]...', 'npm run bench -- --only routing [--quick]'],
+  synopsis: [
+    'npm run bench -- [--quick] [--scenario NAME]...',
+    'npm run bench -- --only routing [--quick]',
+    'npm run bench -- --only geography [--rows N] [--concurrency N]',
+  ],
   summary:
     'Starts the whole system in this process (in memory, loopback ports), runs each scenario, prints a table and\n' +
     'writes bench/results/latest.json. Exits 1 if a correctness check fails.',
@@ -26,11 +35,22 @@ const command = defineCommand({
     },
     only: {
       type: 'string',
-      choices: ['routing'],
+      choices: ['routing', 'geography'],
       placeholder: 'BENCH',
       description:
         'run only this bench instead of the scenarios: routing (matching with 1,000 and 50,000 services in the ' +
-        'directory: the pure decision, and the router use case against local DynamoDB)',
+        'directory: the pure decision, and the router use case against local DynamoDB); geography (the NSPL ' +
+        'import against the raw BatchWriteItem rate, its peak RSS, a kill -9 and resume; docs/geography.md)',
+    },
+    rows: {
+      type: 'string',
+      placeholder: 'N',
+      description: "geography: rows of the synthetic NSPL (default 2,700,000, the real file's size)",
+    },
+    concurrency: {
+      type: 'string',
+      placeholder: 'N',
+      description: 'geography: batches of 25 in flight, for the import and the raw loop alike (default 8)',
     },
   },
   // Every port is chosen by the system (0), so none of npm start's settings apply.
@@ -39,6 +59,7 @@ const command = defineCommand({
     'npm run bench -- --quick',
     'npm run bench -- --scenario intake-sequential --scenario end-to-end',
     'npm run bench -- --only routing',
+    'npm run bench -- --only geography --rows 300000',
   ],
 });
 
@@ -49,9 +70,28 @@ export function parseCli(args: string[]): CliOptions {
   // Keep the canonical order whatever order the flags came in: later scenarios are compared with earlier ones.
   const scenarios =
     chosen.length === 0 ? [...scenarioNames] : scenarioNames.filter((n) => chosen.includes(n));
+  if (values.only !== 'geography' && (values.rows !== undefined || values.concurrency !== undefined)) {
+    command.fail('--rows and --concurrency are for --only geography');
+  }
   return {
     quick: values.quick,
     scenarios,
-    ...(values.only === 'routing' ? { only: 'routing' as const } : {}),
+    ...(values.only === undefined ? {} : { only: values.only }),
+    ...(values.only === 'geography'
+      ? {
+          geography: {
+            rows: whole('rows', values.rows, 2_700_000),
+            concurrency: whole('concurrency', values.concurrency, 8),
+          },
+        }
+      : {}),
   };
+}
+
+function whole(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replace(/[,_]/g, ''));
+  if (!Number.isInteger(value) || value < 1)
+    command.fail(`--${name} must be a whole number >= 1, not "${raw}"`);
+  return value;
 }
