@@ -193,4 +193,14 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
       'svc-arts-studio',
     );
   });
+  it('retiring a partner loaded by loadDirectory takes its services out of matching (they are listed under it)', async () => {
+    await loadDirectory(client, tables.directory, sampleDirectory());
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const covering = async () =>
+      (await reader().servicesCovering('nature', { district: 'LS6' })).map((c) => c.service.id);
+    expect(await covering()).toContain('svc-green-gym');
+    const partner = await editor.get('partner', 'green-gym');
+    await editor.replace('partner', { ...partner!, status: 'retired' }, partner!.version);
+    expect(await covering()).not.toContain('svc-green-gym');
+  });
 });

@@ -112,9 +112,9 @@ export class DynamoDirectory implements Directory {
  */
 export function directoryItems(
   snapshot: DirectorySnapshot,
-): Array<{ pk: string; sk: string; value: unknown }> {
+): Array<{ pk: string; sk: string } & Record<string, unknown>> {
   const partners = new Map(snapshot.partners.map((p) => [p.id, p]));
-  const items: Array<{ pk: string; sk: string; value: unknown }> = [
+  const items: Array<{ pk: string; sk: string } & Record<string, unknown>> = [
     ...snapshot.pcns.map((pcn) => ({ pk: `PCN#${pcn.code}`, sk: profile, value: pcn })),
     ...snapshot.practices.map((practice) => ({
       pk: `PRACTICE#${practice.ods}`,
@@ -132,6 +132,9 @@ export function directoryItems(
       throw new Error(
         `Service ${service.id} names partner ${service.partnerId}, which is not in the directory`,
       );
+    // Listed under its partner, as the editor lists it (directory-editor.ts), so a later change of the partner (its
+    // name, or retiring it) finds the services whose coverage entries carry it.
+    items.push({ pk: `PARTNER#${partner.id}`, sk: `SERVICE#${service.id}`, serviceId: service.id });
     // Retired services keep their profile (history names them) but leave the index: they take no new referrals.
     if (service.status === 'retired' || partner.status === 'retired') continue;
     const candidate = candidateOf(service, partner);
