@@ -66,6 +66,7 @@ export async function startLocalStack(
         port: options.webhookPort ?? 0,
         // The receiver looks secrets up by path, which does not depend on its port.
         directory: readDirectory(sampleDirectoryFile, 'http://127.0.0.1'),
+        secrets: aws.recipientSecrets,
         log,
       });
   const webhookUrl = options.webhookUrl ?? receiver?.url ?? '';

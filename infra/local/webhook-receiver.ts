@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { secretNameOf, type DirectorySnapshot } from '#directory/domain/directory.ts';
+import type { RecipientSecrets } from '#directory/ports.ts';
 
 /**
  * Stands in for the link-worker teams' and partners' systems: receives their webhooks, verifies each Standard
@@ -31,6 +32,11 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(options: {
   port: number;
   directory: DirectorySnapshot;
+  /**
+   * The local secret store: a recipient added through the admin API after start, with its channel at
+   * `<receiver>/hooks/<kind>/<id>`, is verified with the secret the API stored for it.
+   */
+  secrets?: RecipientSecrets;
   log?: (line: string) => void;
 }): Promise<WebhookReceiver> {
   const secrets = new Map<string, { recipient: string; secret: string }>();
@@ -45,6 +51,13 @@ export async function startWebhookReceiver(options: {
   }
   const received: ReceivedDelivery[] = [];
   const seen = new Set<string>();
+  const addedRecipient = async (path: string) => {
+    const [, hooks, kind, id] = path.split('/');
+    if (hooks !== 'hooks' || (kind !== 'team' && kind !== 'partner') || !id || !options.secrets)
+      return undefined;
+    const secret = await options.secrets.secretOf(kind, id);
+    return secret ? { recipient: `${kind} ${id}`, secret } : undefined;
+  };
 
   const server = http.createServer((request, response) => {
     void (async () => {
@@ -54,7 +67,7 @@ export async function startWebhookReceiver(options: {
         return;
       }
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      const known = secrets.get(path);
+      const known = secrets.get(path) ?? (await addedRecipient(path));
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks).toString('utf8');
