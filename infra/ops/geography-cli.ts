@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
 import type { ImportRequest } from './geography/import-file.ts';
 
@@ -128,6 +129,24 @@ if (verb === 'generate') {
 if (verb !== 'import' && verb !== 'locate')
   command.fail(`unknown command "${verb}": import, generate or locate`);
 
+// Every argument is checked before anything is loaded or contacted.
+const [kind, file, ...extra] = verb === 'import' ? rest : [];
+const [postcode, ...extraWords] = verb === 'locate' ? rest : [];
+if (verb === 'locate' && (postcode === undefined || extraWords.length > 0))
+  command.fail('usage: locate POSTCODE');
+if (verb === 'import') {
+  if ((kind !== 'nspl' && kind !== 'imd') || file === undefined || extra.length > 0) {
+    command.fail('usage: import nspl FILE, or import imd FILE --edition 2019|2025');
+  }
+  if (kind === 'imd' && values.edition === undefined) command.fail('import imd needs --edition 2019 or 2025');
+  if (kind === 'nspl' && values.edition !== undefined) command.fail('--edition is for imd files only');
+  if (!existsSync(file)) {
+    console.error(`No such file: ${file}`);
+    process.exit(1);
+  }
+}
+const concurrency = whole('concurrency', values.concurrency, 8);
+
 // Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.
 const [{ DescribeTableCommand, DynamoDBClient }, { DynamoDBDocumentClient }, { DynamoGeography }] =
   await Promise.all([
@@ -162,9 +181,7 @@ try {
   process.exit(1);
 }
 
-if (verb === 'locate') {
-  const [postcode, ...extra] = rest;
-  if (postcode === undefined || extra.length > 0) command.fail('usage: locate POSTCODE');
+if (verb === 'locate' && postcode !== undefined) {
   const { imdEditions, lsoaFor } = await import('#geography/domain/geography.ts');
   const location = await store.locate(postcode);
   const deprivation = location
@@ -182,25 +199,13 @@ if (verb === 'locate') {
   process.exit(location ? 0 : 1);
 }
 
-const [kind, file, ...extra] = rest;
-if ((kind !== 'nspl' && kind !== 'imd') || file === undefined || extra.length > 0) {
-  command.fail('usage: import nspl FILE, or import imd FILE --edition 2019|2025');
-}
-if (kind === 'imd' && values.edition === undefined) command.fail('import imd needs --edition 2019 or 2025');
-if (kind === 'nspl' && values.edition !== undefined) command.fail('--edition is for imd files only');
-const concurrency = whole('concurrency', values.concurrency, 8);
-
-const [{ existsSync, statSync }, { checkpointPathFor }, { importFile }, { ImportReporter, summaryLines }] =
-  await Promise.all([
-    import('node:fs'),
-    import('./geography/checkpoint-file.ts'),
-    import('./geography/import-file.ts'),
-    import('./geography/report.ts'),
-  ]);
-if (!existsSync(file)) {
-  console.error(`No such file: ${file}`);
-  process.exit(1);
-}
+if ((kind !== 'nspl' && kind !== 'imd') || file === undefined)
+  throw new Error('unreachable: arguments checked above');
+const [{ checkpointPathFor }, { importFile }, { ImportReporter, summaryLines }] = await Promise.all([
+  import('./geography/checkpoint-file.ts'),
+  import('./geography/import-file.ts'),
+  import('./geography/report.ts'),
+]);
 const request: ImportRequest =
   kind === 'imd' ? { kind: 'imd', file, edition: values.edition ?? '2019' } : { kind: 'nspl', file };
 const checkpointPath = checkpointPathFor(file, values['state-dir']);
