@@ -490,6 +490,33 @@ describe('routeReferral with weekly limits', () => {
     expect(counters.value('services.matched', { service: 'svc-money-advice' }, '2025-W10')).toBe(1);
   });
 
+  it('a need added by an update may use the service the referral already holds a place at, even at the limit', async () => {
+    const snapshot = sampleDirectory();
+    snapshot.services = snapshot.services.map((s) =>
+      s.id === 'svc-money-advice' ? { ...s, categories: ['debt-advice', 'benefits-advice'] } : s,
+    );
+    const limited = { ...deps, directory: new InMemoryDirectory(snapshot) };
+    const holder = debtReferral(100);
+    await routeReferral(limited, holder);
+    for (let n = 1; n <= 24; n++) await routeReferral(limited, debtReferral(n));
+    expect(counters.value('services.matched', { service: 'svc-money-advice' }, '2025-W10')).toBe(25);
+    // An update adds benefits advice, which the same service offers: re-routed, it matches there.
+    amendInPlace(holder, { needs: ['debt-advice', 'benefits-advice'] });
+    await routeReferral(limited, holder);
+    expect(referrals.items.get(holder)?.routing?.matches.map((m) => [m.category, m.serviceId])).toEqual([
+      ['debt-advice', 'svc-money-advice'],
+      ['benefits-advice', 'svc-money-advice'],
+    ]);
+    expect(counters.value('services.matched', { service: 'svc-money-advice' }, '2025-W10')).toBe(25);
+    // Another referral for benefits advice now finds it at its limit.
+    const other = debtReferral(101);
+    amendInPlace(other, { needs: ['benefits-advice'] });
+    await routeReferral(limited, other);
+    expect(referrals.items.get(other)?.routing?.unmetNeeds.map((u) => u.code)).toEqual([
+      'all-full-or-paused',
+    ]);
+  });
+
   it('no weekly count is read when no candidate has a weekly limit', async () => {
     await routeReferral(deps, leedsId);
     expect(serviceLoad.reads).toEqual([]);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ageOn, englandDateOf } from '#matching/domain/age.ts';
 import { isoWeekOf } from '#matching/domain/week.ts';
@@ -29,6 +30,44 @@ describe('ageOn (whole years on the day in England the referral was received)', 
     // In winter England is on UTC: 23:30 UTC is still the same day.
     expect(englandDateOf('2025-01-14T23:30:00.000Z')).toEqual([2025, 1, 14]);
     expect(ageOn('2000-01-15', '2025-01-14T23:30:00.000Z')).toBe(24);
+  });
+
+  it.each([
+    ['2025-03-29T23:30:00.000Z', [2025, 3, 29]], // the night before summer time: still GMT
+    ['2025-03-30T00:59:59.999Z', [2025, 3, 30]],
+    ['2025-03-30T23:30:00.000Z', [2025, 3, 31]], // summer time from 01:00 UTC on the last Sunday of March
+    ['2025-10-25T23:30:00.000Z', [2025, 10, 26]], // still summer time
+    ['2025-10-26T00:59:59.999Z', [2025, 10, 26]],
+    ['2025-10-26T23:30:00.000Z', [2025, 10, 26]], // GMT again from 01:00 UTC on the last Sunday of October
+    ['2024-12-31T23:59:59.999Z', [2024, 12, 31]],
+  ] as const)('the England date at %s', (instant, date) => {
+    expect(englandDateOf(instant)).toEqual(date);
+  });
+
+  it('the summer time arithmetic agrees with the time zone database, instant by instant', () => {
+    const london = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Europe/London',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('1990-01-01T00:00:00Z'),
+          max: new Date('2100-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
+        (instant) => {
+          expect(
+            englandDateOf(instant)
+              .map((n) => String(n).padStart(2, '0'))
+              .join('-'),
+          ).toBe(london.format(instant));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 
   it('is undefined without a birth date, for a malformed one, or for one after the referral', () => {

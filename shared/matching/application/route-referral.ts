@@ -233,10 +233,18 @@ async function weeklyMatches(
   referral: Referral,
   candidates: readonly ServiceCandidate[],
 ): Promise<Record<string, number>> {
+  // A service the recorded decision already matched this referral to (a re-route for added needs) holds a place for
+  // it already: the referral is counted once per service, so another need of it takes no second place.
+  const holding = new Set(referral.routing?.matches.map((m) => m.serviceId));
   const limited = [
     ...new Set(
       candidates
-        .filter((c) => c.service.capacity.weeklyLimit !== undefined && c.service.capacity.state === 'open')
+        .filter(
+          (c) =>
+            c.service.capacity.weeklyLimit !== undefined &&
+            c.service.capacity.state === 'open' &&
+            !holding.has(c.service.id),
+        )
         .map((c) => c.service.id),
     ),
   ].sort();

@@ -141,21 +141,16 @@ export function assessCandidate(
 ): Assessment | undefined {
   const level = coveredBy(candidate.service, context.area);
   if (level === undefined) return undefined;
-  for (const { rule, breach } of candidateChecks) {
-    const reason = breach(candidate, context);
-    if (reason !== undefined) return { fits: false, candidate, coveredBy: level, rule, reason };
+  for (const check of candidateChecks) {
+    const reason = check.breach(candidate, context);
+    if (reason !== undefined) return { fits: false, candidate, coveredBy: level, rule: check.rule, reason };
   }
   const content: ContentLevel = hasConsentFor(context.consent, candidate.partner.id)
     ? 'identifiable'
     : 'signposting';
-  const range = ageRangeText(candidate.service.eligibility);
-  return {
-    fits: true,
-    candidate,
-    coveredBy: level,
-    content,
-    ...(range !== undefined && context.age === undefined
-      ? { note: `its age range (${range}) was not checked: the referral has no birth date` }
-      : {}),
-  };
+  const fit: Fit = { fits: true, candidate, coveredBy: level, content };
+  const range = context.age === undefined ? ageRangeText(candidate.service.eligibility) : undefined;
+  if (range !== undefined)
+    fit.note = `its age range (${range}) was not checked: the referral has no birth date`;
+  return fit;
 }

@@ -13,7 +13,6 @@ import {
   isCapacityRule,
   type Assessment,
   type CandidateContext,
-  type Fit,
   type RuledOutRule,
 } from '#matching/domain/candidate-rules.ts';
 import { rank, whyAbove, type Ranked } from '#matching/domain/ranking.ts';
@@ -122,7 +121,7 @@ function verdictOf(
   reason: string,
 ): CandidateVerdictRecord {
   const { service, partner } = assessment.candidate;
-  return {
+  const record: CandidateVerdictRecord = {
     serviceId: service.id,
     serviceName: service.name,
     partnerId: partner.id,
@@ -131,24 +130,26 @@ function verdictOf(
     verdict,
     rule,
     reason,
-    ...(assessment.fits ? { content: assessment.content } : {}),
   };
+  if (assessment.fits) record.content = assessment.content;
+  return record;
 }
 
 export function decideNeed(input: NeedInput): NeedOutcome {
   const { category, context, chosenPartners } = input;
-  const assessed = distinct(input.candidates)
-    .map((candidate) => assessCandidate(candidate, context))
-    .filter((a): a is Assessment => a !== undefined);
-  const fits = assessed.filter((a): a is Fit => a.fits);
-  const ruledOut = assessed
-    .filter((a): a is Extract<Assessment, { fits: false }> => !a.fits)
-    .sort((a, b) => byCodePoint(a.candidate.service.id, b.candidate.service.id));
+  const fits: Ranked[] = [];
+  const ruledOut: Array<Extract<Assessment, { fits: false }>> = [];
+  for (const candidate of distinct(input.candidates)) {
+    const assessment = assessCandidate(candidate, context);
+    if (assessment === undefined) continue;
+    if (assessment.fits)
+      fits.push({ fit: assessment, partnerChosen: chosenPartners.has(candidate.partner.id) });
+    else ruledOut.push(assessment);
+  }
+  ruledOut.sort((a, b) => byCodePoint(a.candidate.service.id, b.candidate.service.id));
   const ruledOutVerdicts = ruledOut.map((a) => verdictOf(a, 'ruled-out', a.rule, a.reason));
 
-  const ranked = rank(
-    fits.map((fit) => ({ fit, partnerChosen: chosenPartners.has(fit.candidate.partner.id) })),
-  );
+  const ranked = rank(fits);
   const [best, ...others] = ranked;
   if (best) {
     const reason = chosenSentence(best, ranked.length, context);

@@ -29,12 +29,10 @@ function acceptance(record: ResponseRecord | undefined): [number, number] | unde
 const percent = ([accepted, answered]: [number, number]): string =>
   `${Math.round((accepted * 100) / answered)}%`;
 
-/** Known before unknown; among known, `better` says which comes first (negative: a). */
-function knownFirst<T>(a: T | undefined, b: T | undefined, better: (a: T, b: T) => number): number {
-  if (a === undefined && b === undefined) return 0;
-  if (a === undefined) return 1;
-  if (b === undefined) return -1;
-  return better(a, b);
+/** Known before unknown; among known, the smaller first. */
+function smallerKnownFirst(a: number | undefined, b: number | undefined): number {
+  if (a === undefined || b === undefined) return Number(a === undefined) - Number(b === undefined);
+  return a - b;
 }
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -58,9 +56,15 @@ export const rankingCriteria: readonly Criterion[] = [
       `its partner ${a.fit.candidate.partner.name} is already chosen for another need, so the patient hears from fewer organisations`,
   },
   {
-    compare: (a, b) =>
+    compare: (a, b) => {
+      const ra = recordOf(a);
+      const rb = recordOf(b);
+      const knownA = ra !== undefined && ra.answered > 0;
+      const knownB = rb !== undefined && rb.answered > 0;
+      if (!knownA || !knownB) return Number(knownB) - Number(knownA);
       // Cross-multiplied, so equal rates (9/10, 18/20) compare equal exactly.
-      knownFirst(acceptance(recordOf(a)), acceptance(recordOf(b)), ([xa, na], [xb, nb]) => xb * na - xa * nb),
+      return rb.accepted * ra.answered - ra.accepted * rb.answered;
+    },
     explain: (a, b) => {
       const [ra, rb] = [acceptance(recordOf(a)), acceptance(recordOf(b))];
       return rb === undefined
@@ -69,8 +73,7 @@ export const rankingCriteria: readonly Criterion[] = [
     },
   },
   {
-    compare: (a, b) =>
-      knownFirst(recordOf(a)?.medianResponseHours, recordOf(b)?.medianResponseHours, (ha, hb) => ha - hb),
+    compare: (a, b) => smallerKnownFirst(recordOf(a)?.medianResponseHours, recordOf(b)?.medianResponseHours),
     explain: (a, b) => {
       const [ha, hb] = [recordOf(a)?.medianResponseHours, recordOf(b)?.medianResponseHours];
       return hb === undefined
