@@ -165,7 +165,10 @@ describe('import then export, on an empty directory', () => {
       expect(result.stdout + result.stderr).not.toContain(secret);
       expect(result.stdout + result.stderr).not.toContain(secret.slice('whsec_'.length));
     }
-    expect(result.stdout).toContain(`stored as partner/hyde-park-pantry in file:${secretsFileOf(aws)}`);
+    expect(result.stdout).toContain(
+      `Signing secrets generated for 11 new partners, stored in file:${secretsFileOf(aws)} as partner/<id>`,
+    );
+    expect(result.stdout).toMatch(/: advice-leeds, arts-for-all, .*, hyde-park-pantry, .*\.$/m);
   });
 
   it('answers matching from what it wrote: coverage by district, LSOA and local authority; channels', async () => {

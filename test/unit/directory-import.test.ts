@@ -68,6 +68,15 @@ describe('importOrukFile', () => {
     expect(result.secrets.find((s) => s.partnerId === 'green-gym')?.outcome).toBe('kept');
     expect(secrets.secrets.get('partner/green-gym')).toBe('whsec_alreadyGivenToThePartner0000');
     expect(secrets.secrets.size).toBe(11);
+    expect(orukSummaryLines(result, 'file:/s.json', false)).toEqual([
+      'Partners: 11 created, 0 updated, 0 unchanged.',
+      'Services: 19 created, 0 updated, 0 unchanged.',
+      expect.stringMatching(/^Changed: arts-for-all \(created\), /),
+      expect.stringMatching(
+        /^Signing secrets generated for 10 new partners, stored in file:\/s.json as partner\/<id> \(their values are not printed.*\): advice-leeds, arts-for-all, blackpool-money-advice, /,
+      ),
+      'Signing secrets already stored in file:/s.json were kept for 1 new partner: green-gym.',
+    ]);
     expect(WebhookSecret.safeParse(newWebhookSecret()).success).toBe(true);
     expect(newWebhookSecret()).not.toBe(newWebhookSecret());
   });
@@ -96,6 +105,51 @@ describe('importOrukFile', () => {
       responseRecord: { answered: 4, accepted: 3, medianResponseHours: 20 },
       version: stored!.version + 2,
     });
+  });
+
+  it('keeps what only the extension can say when the file does not say it (a feed without our extension)', async () => {
+    const directory = seeded();
+    const editor = new InMemoryDirectoryEditor(directory);
+    const service = await editor.get('service', 'svc-green-gym');
+    const partner = await editor.get('partner', 'green-gym');
+    await editor.replace(
+      'service',
+      {
+        ...service!,
+        acceptsSignposting: false,
+        responseDays: 2,
+        capacity: { state: 'paused', weeklyLimit: 10 },
+        eligibility: { criteria: 'Able to do light outdoor work.' },
+      },
+      service!.version,
+    );
+    await editor.replace('partner', { ...partner!, status: 'retired' }, partner!.version);
+    const file = sample();
+    const green = file.contents.find(
+      (s) => (s.x_social_prescribing as { id?: string } | undefined)?.id === 'svc-green-gym',
+    )!;
+    green.x_social_prescribing = { id: 'svc-green-gym' };
+    const organization = organizationOf(green);
+    organization.x_social_prescribing = { id: 'green-gym' };
+
+    const result = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    expect(result.problems).toEqual([]);
+    expect(result.partners.find((p) => p.id === 'green-gym')?.outcome).toBe('unchanged');
+    expect(result.services.find((s) => s.id === 'svc-green-gym')?.outcome).toBe('unchanged');
+
+    // Said explicitly, it is taken: the service's status "temporarily closed" pauses, an extension unpauses.
+    green.x_social_prescribing = { id: 'svc-green-gym', capacity: { state: 'open' } };
+    organization.x_social_prescribing = { id: 'green-gym', status: 'active' };
+    const again = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    expect(again.services.find((s) => s.id === 'svc-green-gym')?.outcome).toBe('updated');
+    expect(await editor.get('service', 'svc-green-gym')).toMatchObject({
+      acceptsSignposting: false,
+      responseDays: 2,
+      capacity: { state: 'open' },
+      eligibility: { criteria: 'Able to do light outdoor work.' },
+    });
+    expect((await editor.get('service', 'svc-green-gym'))?.capacity.weeklyLimit).toBeUndefined();
+    expect((await editor.get('partner', 'green-gym'))?.status).toBe('active');
   });
 
   it('on a dry run says what would change and writes nothing', async () => {

@@ -134,6 +134,34 @@ describe('importOruk: a minimal ORUK 3.0 service', () => {
     ]);
   });
 
+  it('lists what only the extension can say and the file does not, for the import to keep from the directory', () => {
+    const found = records([minimalService()]);
+    expect(found.partners[0]?.unsaid).toEqual(['status']);
+    expect(found.services[0]?.unsaid).toEqual([
+      'acceptsSignposting',
+      'responseDays',
+      'capacityState',
+      'weeklyLimit',
+      'criteria',
+      'contactPhone',
+    ]);
+    expect(records([minimalService({ status: 'temporarily closed' })]).services[0]?.unsaid).not.toContain(
+      'capacityState',
+    );
+    const said = records([
+      minimalService({
+        x_social_prescribing: {
+          accepts_signposting: true,
+          response_days: 5,
+          capacity: { state: 'open' },
+          eligibility_criteria: 'Anyone.',
+          contact_phone: '0113 496 0001',
+        },
+      }),
+    ]);
+    expect(said.services[0]?.unsaid).toEqual([]);
+  });
+
   it('keeps a partner without a channel as a draft without one (the import decides whether it may)', () => {
     const service = minimalService();
     delete (service.organization as Record<string, unknown>).x_social_prescribing;

@@ -7,6 +7,8 @@ import {
   type ImportProblem,
   type PartnerDraft,
   type ServiceDraft,
+  type UnsaidPartnerField,
+  type UnsaidServiceField,
 } from '#directory/domain/oruk.ts';
 import type { DirectoryEditor, RecipientSecretsWriter } from '#directory/ports.ts';
 import { canonicalJson } from '#kernel/ids.ts';
@@ -17,8 +19,10 @@ import { mapLimit } from './map-limit.ts';
  *
  * 1. The whole file is read (`importOruk`): every bad record is found, with its path and rule.
  * 2. Each record is compared with the directory: new (created), different (replaced at the version read), or equal
- *    (left alone). A new partner needs its channel in the file (`x_social_prescribing.channel`: ORUK has no field for
- *    it); a partner already in the directory keeps its channel when the file gives none, and always keeps its
+ *    (left alone). What only our extension can say and the file does not (a partner's channel and status, a
+ *    service's signposting, response days, capacity, criteria, contact phone) is kept from the stored record, so a
+ *    feed that knows nothing of the extension does not reset it; a new record takes the model's defaults, except
+ *    that a new partner needs its channel in the file (ORUK has no field for it). A partner always keeps its
  *    response record (the answer loop's, never the file's).
  * 3. Only when 1 and 2 found no problem is anything written: partners first (a new one gets a signing secret in the
  *    secret store before it is created, unless one is there already), then services.
@@ -81,6 +85,7 @@ const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonical
 function planPartner(
   draft: PartnerDraft,
   path: string,
+  unsaid: readonly UnsaidPartnerField[],
   stored: Partner | undefined,
 ): Plan<Partner> | ImportProblem {
   if (!stored) {
@@ -93,7 +98,11 @@ function planPartner(
     }
     return { id: draft.id, outcome: 'created', record: Partner.parse(draft) };
   }
-  const merged: PartnerDraft = { ...draft, channel: draft.channel ?? stored.channel };
+  const merged: PartnerDraft = {
+    ...draft,
+    channel: draft.channel ?? stored.channel,
+    status: unsaid.includes('status') ? stored.status : draft.status,
+  };
   if (same(merged, partnerDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
   return {
     id: draft.id,
@@ -107,13 +116,46 @@ function planPartner(
   };
 }
 
-function planService(draft: ServiceDraft, stored: Service | undefined): Plan<Service> {
+/** The file's service, with what it did not say taken from the stored one. */
+function mergedService(
+  draft: ServiceDraft,
+  unsaid: readonly UnsaidServiceField[],
+  stored: Service,
+): ServiceDraft {
+  const kept = (field: UnsaidServiceField) => unsaid.includes(field);
+  const contact = draft.contact && {
+    ...draft.contact,
+    phone: kept('contactPhone') ? stored.contact?.phone : draft.contact.phone,
+  };
+  return serviceDraftOf({
+    ...draft,
+    acceptsSignposting: kept('acceptsSignposting') ? stored.acceptsSignposting : draft.acceptsSignposting,
+    responseDays: kept('responseDays') ? stored.responseDays : draft.responseDays,
+    capacity: {
+      state: kept('capacityState') ? stored.capacity.state : draft.capacity.state,
+      weeklyLimit: kept('weeklyLimit') ? stored.capacity.weeklyLimit : draft.capacity.weeklyLimit,
+    },
+    eligibility: {
+      ...draft.eligibility,
+      criteria: kept('criteria') ? stored.eligibility.criteria : draft.eligibility.criteria,
+    },
+    ...(contact ? { contact } : {}),
+    version: stored.version,
+  });
+}
+
+function planService(
+  draft: ServiceDraft,
+  unsaid: readonly UnsaidServiceField[],
+  stored: Service | undefined,
+): Plan<Service> {
   if (!stored) return { id: draft.id, outcome: 'created', record: Service.parse(draft) };
-  if (same(draft, serviceDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
+  const merged = mergedService(draft, unsaid, stored);
+  if (same(merged, serviceDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
   return {
     id: draft.id,
     outcome: 'updated',
-    record: Service.parse({ ...draft, version: stored.version }),
+    record: Service.parse({ ...merged, version: stored.version }),
     expectedVersion: stored.version,
   };
 }
@@ -129,11 +171,11 @@ export async function importOrukFile(
   if (!read.ok) return { ...empty, problems: read.problems };
   const { records } = read;
 
-  const partnerPlans = await mapLimit(records.partners, concurrency, async ({ partner, path }) =>
-    planPartner(partner, path, await editor.get('partner', partner.id)),
+  const partnerPlans = await mapLimit(records.partners, concurrency, async ({ partner, path, unsaid }) =>
+    planPartner(partner, path, unsaid, await editor.get('partner', partner.id)),
   );
-  const servicePlans = await mapLimit(records.services, concurrency, async ({ service }) =>
-    planService(service, await editor.get('service', service.id)),
+  const servicePlans = await mapLimit(records.services, concurrency, async ({ service, unsaid }) =>
+    planService(service, unsaid, await editor.get('service', service.id)),
   );
   const problems = partnerPlans.filter((plan): plan is ImportProblem => 'rule' in plan);
   const partners = partnerPlans.filter((plan): plan is Plan<Partner> => !('rule' in plan));

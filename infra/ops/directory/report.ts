@@ -45,13 +45,21 @@ export function orukSummaryLines(result: OrukImportResult, secretStore: string, 
   const names = [...changed(result.partners), ...changed(result.services)];
   if (names.length > 0 && names.length <= 50)
     lines.push(`${dryRun ? 'Would change' : 'Changed'}: ${names.join(', ')}.`);
-  for (const { partnerId, outcome } of result.secrets) {
+  const partnersWith = (outcome: 'generated' | 'kept') =>
+    result.secrets
+      .filter((s) => s.outcome === outcome)
+      .map((s) => s.partnerId)
+      .sort();
+  const generated = partnersWith('generated');
+  const kept = partnersWith('kept');
+  if (generated.length > 0)
     lines.push(
-      outcome === 'generated'
-        ? `New partner ${partnerId}: a signing secret was generated and stored as partner/${partnerId} in ${secretStore}. Its value is not printed; give it to the partner from there.`
-        : `New partner ${partnerId}: kept the signing secret already stored as partner/${partnerId} in ${secretStore}.`,
+      `Signing secrets generated for ${generated.length} new partner${generated.length === 1 ? '' : 's'}, stored in ${secretStore} as partner/<id> (their values are not printed: give each partner its own from there): ${generated.join(', ')}.`,
     );
-  }
+  if (kept.length > 0)
+    lines.push(
+      `Signing secrets already stored in ${secretStore} were kept for ${kept.length} new partner${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}.`,
+    );
   if (dryRun) {
     const fresh = result.partners.filter((p) => p.outcome === 'created').map((p) => p.id);
     if (fresh.length > 0)

@@ -98,7 +98,12 @@ export async function run(
         output.err(
           `Exported ${count} service${count === 1 ? '' : 's'} from ${target.where} to ${request.out}`,
         );
-      } else process.stdout.write(json);
+      } else {
+        // Flushed before the caller exits: a pipe takes a large export in several writes.
+        await new Promise<void>((resolve, reject) =>
+          process.stdout.write(json, (error) => (error ? reject(error) : resolve())),
+        );
+      }
       return 0;
     }
 

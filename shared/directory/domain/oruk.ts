@@ -50,10 +50,20 @@ export type PartnerDraft = Omit<Partner, 'version' | 'responseRecord' | 'channel
 };
 export type ServiceDraft = Omit<Service, 'version'>;
 
+/**
+ * Fields only our extension can give. When a file does not give one (a feed that knows nothing of the extension),
+ * the draft holds the model's default and the field is listed as unsaid: an import keeps the directory's value for
+ * a record it already has, so a council's feed does not reset what was set here (a channel, a pause, a weekly
+ * limit).
+ */
+export type UnsaidPartnerField = 'channel' | 'status';
+export type UnsaidServiceField =
+  'acceptsSignposting' | 'responseDays' | 'capacityState' | 'weeklyLimit' | 'criteria' | 'contactPhone';
+
 export interface OrukRecords {
   /** Each partner once, in the order the file first names it; `path` is where (for problems found later). */
-  partners: Array<{ partner: PartnerDraft; path: string }>;
-  services: Array<{ service: ServiceDraft; path: string }>;
+  partners: Array<{ partner: PartnerDraft; path: string; unsaid: UnsaidPartnerField[] }>;
+  services: Array<{ service: ServiceDraft; path: string; unsaid: UnsaidServiceField[] }>;
   /** What was read but not kept (taxonomy terms of no category beside one that maps, other identifier schemes). */
   notes: ImportProblem[];
 }
@@ -281,6 +291,7 @@ function envelopeOf(file: unknown, problems: ImportProblem[]): Envelope | undefi
 
 interface OrganizationSeen {
   partner: PartnerDraft;
+  unsaid: UnsaidPartnerField[];
   /** Where the organisation is first given in full. */
   path: string;
   fingerprint: string;
@@ -549,6 +560,20 @@ function serviceOf(
   return withoutUndefined(mapped);
 }
 
+function unsaidOf(service: OrukService): UnsaidServiceField[] {
+  const extension = service.x_social_prescribing;
+  const unsaid: UnsaidServiceField[] = [];
+  if (extension?.accepts_signposting === undefined) unsaid.push('acceptsSignposting');
+  if (extension?.response_days === undefined) unsaid.push('responseDays');
+  // ORUK's status says "temporarily closed"; nothing in ORUK says open, full or "no longer paused".
+  if (extension?.capacity === undefined && service.status !== 'temporarily closed')
+    unsaid.push('capacityState');
+  if (extension?.capacity === undefined) unsaid.push('weeklyLimit');
+  if (extension?.eligibility_criteria === undefined) unsaid.push('criteria');
+  if (extension?.contact_phone === undefined) unsaid.push('contactPhone');
+  return unsaid;
+}
+
 /** Drops undefined properties (deeply), so records compare and serialise the same however they were built. */
 function withoutUndefined<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
@@ -614,7 +639,11 @@ export function importOruk(file: unknown): OrukImport {
       return bad();
     }
     partnerIds.set(partner.id, { orukId: org.id, path });
-    organizations.set(org.id, { partner, path, fingerprint });
+    const unsaid: UnsaidPartnerField[] = [
+      ...(org.x_social_prescribing?.channel ? [] : ['channel' as const]),
+      ...(org.x_social_prescribing?.status ? [] : ['status' as const]),
+    ];
+    organizations.set(org.id, { partner, path, fingerprint, unsaid });
     return org.id;
   };
 
@@ -706,14 +735,14 @@ export function importOruk(file: unknown): OrukImport {
       continue;
     }
     serviceIds.set(draft.id, base);
-    mapped.push({ service: draft, path: base });
+    mapped.push({ service: draft, path: base, unsaid: unsaidOf(service) });
   }
 
   if (problems.length > 0) return { ok: false, problems: inFileOrder(problems) };
   return {
     ok: true,
     records: {
-      partners: [...organizations.values()].map(({ partner, path }) => ({ partner, path })),
+      partners: [...organizations.values()].map(({ partner, path, unsaid }) => ({ partner, path, unsaid })),
       services: mapped,
       notes,
     },
@@ -764,7 +793,7 @@ function organizationOf(partner: PartnerDraft): Record<string, unknown> {
     x_social_prescribing: {
       id: partner.id,
       ...(partner.channel ? { channel: partner.channel } : {}),
-      ...(partner.status === 'retired' ? { status: 'retired' } : {}),
+      status: partner.status,
     },
   };
 }
@@ -784,16 +813,10 @@ export function orukServiceOf(service: ServiceDraft, partner: PartnerDraft): Rec
     id: service.id,
     accepts_signposting: service.acceptsSignposting,
     response_days: service.responseDays,
-    ...(service.capacity.state !== 'open' || service.capacity.weeklyLimit !== undefined
-      ? {
-          capacity: {
-            state: service.capacity.state,
-            ...(service.capacity.weeklyLimit !== undefined
-              ? { weekly_limit: service.capacity.weeklyLimit }
-              : {}),
-          },
-        }
-      : {}),
+    capacity: {
+      state: service.capacity.state,
+      ...(service.capacity.weeklyLimit !== undefined ? { weekly_limit: service.capacity.weeklyLimit } : {}),
+    },
     ...(service.eligibility.criteria ? { eligibility_criteria: service.eligibility.criteria } : {}),
     ...(service.contact?.phone ? { contact_phone: service.contact.phone } : {}),
   };
