@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { exportDirectory } from '../../infra/ops/directory/export-oruk.ts';
 import { ImportWriteError, importOrukFile, newWebhookSecret } from '../../infra/ops/directory/import-oruk.ts';
 import { importPracticesFile } from '../../infra/ops/directory/import-practices.ts';
 import { mapLimit } from '../../infra/ops/directory/map-limit.ts';
+import { run, targetOf } from '../../infra/ops/directory/run.ts';
 import { orukSummaryLines, practicesSummaryLines, problemLines } from '../../infra/ops/directory/report.ts';
 import { WebhookSecret } from '#directory/domain/directory.ts';
 import { importOruk } from '#directory/domain/oruk.ts';
@@ -299,5 +302,56 @@ describe('report lines and helpers', () => {
     await expect(failing).rejects.toThrow('two failed');
     expect(started).toEqual([1, 2]);
     expect(finished).toEqual([1]);
+  });
+});
+
+describe('run (the wiring), before it reaches any table', () => {
+  const sampleFile = new URL('../../events/oruk/sample-services.json', import.meta.url).pathname;
+  const capture = () => {
+    const lines = { out: [] as string[], err: [] as string[] };
+    return {
+      lines,
+      output: { out: (l: string) => lines.out.push(l), err: (l: string) => lines.err.push(l) },
+    };
+  };
+  const request = { command: 'import' as const, dryRun: false, today: '2026-01-20' };
+
+  it("targets the local stack and npm start's secrets file by default; AWS has no default secret store", () => {
+    expect(targetOf({ DYNAMODB_PORT: '8123', DATA_DIR: '/data' })).toMatchObject({
+      endpoint: 'http://127.0.0.1:8123',
+      table: 'directory',
+      secrets: 'file:/data/recipient-secrets.json',
+    });
+    expect(targetOf({ AWS_ENDPOINT_URL_DYNAMODB: '', DIRECTORY_TABLE: 'stack-directory' })).toMatchObject({
+      endpoint: '',
+      table: 'stack-directory',
+      secrets: undefined,
+      where: 'table stack-directory at AWS eu-west-2',
+    });
+    expect(targetOf({ RECIPIENT_SECRETS: 'secretsmanager:s/recipients' }, 'file:/x.json').secrets).toBe(
+      'file:/x.json',
+    );
+  });
+
+  it('refuses a file that is not JSON as one problem, exit 1', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'directory-run-')), 'not.json');
+    writeFileSync(file, '{ "contents": [ ');
+    const { lines, output } = capture();
+    expect(await run({ ...request, file }, { DYNAMODB_PORT: '9' }, output)).toBe(1);
+    expect(lines.err[0]).toBe(`${file} has 1 problem in 1 record; nothing was imported:`);
+    expect(lines.err[1]).toMatch(/^ {2}\(file\): is not JSON: /);
+  });
+
+  it('against AWS, refuses to import without a secret store, and refuses a store it cannot name (exit 2)', async () => {
+    const aws = { AWS_ENDPOINT_URL_DYNAMODB: '' };
+    let { lines, output } = capture();
+    expect(await run({ ...request, file: sampleFile }, aws, output)).toBe(2);
+    expect(lines.err.join('\n')).toContain('RECIPIENT_SECRETS=secretsmanager:<stack name>/recipients');
+    ({ lines, output } = capture());
+    expect(await run({ ...request, file: sampleFile, secrets: 'vault:x' }, aws, output)).toBe(2);
+    expect(lines.err.join('\n')).toContain('must be file:<path> or secretsmanager:<prefix>');
+    ({ lines, output } = capture());
+    expect(await run({ ...request, file: '/no/such/file.json' }, aws, output)).toBe(1);
+    expect(lines.err).toEqual(['No such file: /no/such/file.json']);
   });
 });
