@@ -18,6 +18,7 @@ import {
 } from './fakes.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleDirectory, sampleReferral, webhookBase, type SampleName } from './fixtures.ts';
+import { plainMatchingInputs } from './fakes-matching.ts';
 
 let referrals: InMemoryReferralStore;
 let directory: InMemoryDirectory;
@@ -42,6 +43,7 @@ async function routed(name: SampleName): Promise<void> {
       counters,
       deliveryQueue: new RecordingQueue(queueMessages.notifications),
       clock,
+      ...plainMatchingInputs(counters),
     },
     referralIds[name],
   );

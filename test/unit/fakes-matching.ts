@@ -1,33 +1,32 @@
 import type { Deprivation, ImdEdition, PostcodeLocation } from '#geography/domain/geography.ts';
-import type { Geography } from '#geography/ports.ts';
+import { InMemoryGeography } from './fakes-geography.ts';
 import { weeklyMatchCount, type ServiceLoad } from '#matching/ports.ts';
 import type { InMemoryMetricCounters } from './fakes.ts';
 
 /** Fakes for the router's matching inputs: a geography answered from a list, weekly loads from the counters. */
 
-const compact = (postcode: string): string => postcode.replace(/\s+/g, '').toUpperCase();
-
-/** Postcodes and IMD ranks given by the test; counts its lookups as the DynamoDB adapter's GetItems would be. */
-export class ListedGeography implements Geography {
+/**
+ * Postcodes and IMD ranks given by the test, answered by the contract-tested in-memory geography
+ * (test/contract/geography.contract.ts); counts its lookups as the DynamoDB adapter's GetItems would be.
+ */
+export class ListedGeography extends InMemoryGeography {
   readonly calls = { locate: 0, deprivation: 0 };
-  private readonly locations: Map<string, PostcodeLocation>;
-  private readonly ranks: Map<string, Deprivation>;
 
   constructor(locations: PostcodeLocation[] = [], ranks: Deprivation[] = []) {
-    this.locations = new Map(locations.map((l) => [compact(l.postcode), l]));
-    this.ranks = new Map(ranks.map((d) => [`${d.lsoa}|${d.edition}`, d]));
+    super();
+    for (const location of locations)
+      this.locations.set(location.postcode.replace(/\s+/g, '').toUpperCase(), structuredClone(location));
+    for (const rank of ranks) this.deprivations.set(`${rank.lsoa}|${rank.edition}`, { ...rank });
   }
 
-  async locate(postcode: string): Promise<PostcodeLocation | undefined> {
+  override async locate(postcode: string): Promise<PostcodeLocation | undefined> {
     this.calls.locate++;
-    const found = this.locations.get(compact(postcode));
-    return found && structuredClone(found);
+    return super.locate(postcode);
   }
 
-  async deprivation(lsoa: string, edition: ImdEdition): Promise<Deprivation | undefined> {
+  override async deprivation(lsoa: string, edition: ImdEdition): Promise<Deprivation | undefined> {
     this.calls.deprivation++;
-    const found = this.ranks.get(`${lsoa}|${edition}`);
-    return found && structuredClone(found);
+    return super.deprivation(lsoa, edition);
   }
 }
 
@@ -46,4 +45,15 @@ export class CountedServiceLoad implements ServiceLoad {
       }),
     );
   }
+}
+
+/**
+ * The router's matching inputs for a test about something else: no postcode in the geography (matching uses the
+ * postcode's district), and weekly loads read from the counters the router counts in.
+ */
+export function plainMatchingInputs(counters: InMemoryMetricCounters): {
+  geography: ListedGeography;
+  serviceLoad: CountedServiceLoad;
+} {
+  return { geography: new ListedGeography(), serviceLoad: new CountedServiceLoad(counters) };
 }

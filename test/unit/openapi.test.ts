@@ -30,6 +30,7 @@ import {
 } from './fakes.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import { plainMatchingInputs } from './fakes-matching.ts';
 
 interface Operation {
   operationId: string;
@@ -160,13 +161,15 @@ describe('response schemas', () => {
     expect(
       ReferralStatusView.safeParse(statusView(sampleReferral('blackpool-benefits-and-activity'))).error,
     ).toBeUndefined();
+    const counters = new InMemoryMetricCounters();
     const deps = {
       referrals,
       directory: new InMemoryDirectory(sampleDirectory()),
       audit: new InMemoryAuditLog(),
-      counters: new InMemoryMetricCounters(),
+      counters,
       deliveryQueue: new RecordingQueue(queueMessages.notifications),
       clock: new FakeClock('2025-03-04T09:20:00.000Z'),
+      ...plainMatchingInputs(counters),
     };
     await routeReferral(deps, id);
     await referrals.markDelivered(id, `${id}.team.lw-blackpool`, {

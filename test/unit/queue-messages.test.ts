@@ -21,6 +21,7 @@ import {
   RecordingQueue,
 } from './fakes.ts';
 import { referralIds, sampleDirectory, sampleRequest } from './fixtures.ts';
+import { plainMatchingInputs } from './fakes-matching.ts';
 
 // Issue 7: one schema per queue message, shared by its producers (through a typed Queue<T>) and its consumer.
 
@@ -60,6 +61,7 @@ describe('queue messages: producer to consumer', () => {
     const routingQueue = new SqsQueue(client, urls.referrals, queueMessages.referrals);
     const deliveryQueue = new SqsQueue(client, urls.notifications, queueMessages.notifications);
     const secrets = new InMemoryRecipientSecrets(sampleDirectory());
+    const matching = plainMatchingInputs(counters);
     const deps = {
       referrals,
       directory,
@@ -70,6 +72,7 @@ describe('queue messages: producer to consumer', () => {
       routingQueue,
       deliveryQueue,
       clock,
+      ...matching,
     };
     // The consumers parse as sqsHandler does: the record's JSON body against the queue's schema.
     const consume = {

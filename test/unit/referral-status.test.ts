@@ -18,21 +18,23 @@ import {
 } from './fakes.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { receivedAt, referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
-import { ListedGeography } from './fakes-matching.ts';
+import { CountedServiceLoad, ListedGeography, plainMatchingInputs } from './fakes-matching.ts';
 
 const id = referralIds['blackpool-benefits-and-activity'];
 
 async function routedStore(): Promise<InMemoryReferralStore> {
   const referrals = new InMemoryReferralStore();
+  const counters = new InMemoryMetricCounters();
   referrals.seed(sampleReferral('blackpool-benefits-and-activity'));
   await routeReferral(
     {
       referrals,
       directory: new InMemoryDirectory(sampleDirectory()),
       audit: new InMemoryAuditLog(),
-      counters: new InMemoryMetricCounters(),
+      counters,
       deliveryQueue: new RecordingQueue(queueMessages.notifications),
       clock: new FakeClock('2025-03-04T09:20:00.000Z'),
+      ...plainMatchingInputs(counters),
     },
     id,
   );
@@ -171,6 +173,7 @@ describe('getReferralStatus', () => {
           ],
           [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
         ),
+        serviceLoad: new CountedServiceLoad(new InMemoryMetricCounters()),
       },
       leeds,
     );

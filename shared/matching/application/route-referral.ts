@@ -44,16 +44,13 @@ export interface RouteReferralDeps {
   counters: MetricCounters;
   deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
+  /** Where a postcode is and how deprived its LSOA is. */
+  geography: Geography;
   /**
-   * Where a postcode is and how deprived its LSOA is. The router always has it; without it (tests of other steps)
-   * no postcode is found, so matching uses the postcode's district, with no LSOA, local authority or IMD decile.
+   * Services' weekly match counts. Read only for candidates that have a weekly limit: no request at all when none
+   * has one.
    */
-  geography?: Geography;
-  /**
-   * Services' weekly match counts. The router always has it; without it no weekly limit is ever reached. Read only
-   * for candidates that have a weekly limit: no request at all when none has one.
-   */
-  serviceLoad?: ServiceLoad;
+  serviceLoad: ServiceLoad;
   /** The IMD edition to classify with: shared/system/matching.ts unless told. */
   imdEdition?: ImdEdition;
 }
@@ -186,9 +183,7 @@ async function routingInputs(
   const postcode = referral.patient.postcode;
   const [practice, location] = await Promise.all([
     deps.directory.practice(referral.practiceOds),
-    known === undefined && postcode !== undefined && deps.geography
-      ? deps.geography.locate(postcode)
-      : undefined,
+    known === undefined && postcode !== undefined ? deps.geography.locate(postcode) : undefined,
   ]);
   if (!practice) throw new UnroutableMessageError(`practice ${referral.practiceOds} left the directory`);
   // Where to look is known once the postcode is located; the IMD rank only adds the decile.
@@ -197,9 +192,7 @@ async function routingInputs(
   const candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>> = {};
   const [team, deprivation] = await Promise.all([
     deps.directory.teamForPcn(practice.pcn),
-    lsoa && rankedByEnglishImd(lsoa.code) && deps.geography
-      ? deps.geography.deprivation(lsoa.code, edition)
-      : undefined,
+    lsoa && rankedByEnglishImd(lsoa.code) ? deps.geography.deprivation(lsoa.code, edition) : undefined,
     ...needs.map(async (category) => {
       candidates[category] = await deps.directory.servicesCovering(category, areaKeysOf(located));
     }),
@@ -248,7 +241,7 @@ async function weeklyMatches(
         .map((c) => c.service.id),
     ),
   ].sort();
-  if (limited.length === 0 || !deps.serviceLoad) return {};
+  if (limited.length === 0) return {};
   return deps.serviceLoad.matchedInWeek(limited, isoWeekOf(referral.receivedAt));
 }
 

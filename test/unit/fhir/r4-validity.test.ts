@@ -33,6 +33,7 @@ import {
 } from '../fakes.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleDirectory, sampleReferral } from '../fixtures.ts';
+import { plainMatchingInputs } from '../fakes-matching.ts';
 
 // Issue 7.7: every FHIR example we publish and every FHIR document the service returns is valid base FHIR R4,
 // checked by an independent validator (test/support/fhir-validator.ts), not by our own schemas.
@@ -147,15 +148,17 @@ describe('GET /ServiceRequest/{id} is base R4', () => {
   /** Routed on the sample directory: a team, a partner and an unmet need (Blackpool has no benefits advice). */
   async function routed(): Promise<Referral> {
     const referrals = new InMemoryReferralStore();
+    const counters = new InMemoryMetricCounters();
     referrals.seed(sampleReferral('blackpool-benefits-and-activity'));
     await routeReferral(
       {
         referrals,
         directory: new InMemoryDirectory(sampleDirectory()),
         audit: new InMemoryAuditLog(),
-        counters: new InMemoryMetricCounters(),
+        counters,
         deliveryQueue: new RecordingQueue(queueMessages.notifications),
         clock: new FakeClock('2025-03-04T09:20:00.000Z'),
+        ...plainMatchingInputs(counters),
       },
       id,
     );
