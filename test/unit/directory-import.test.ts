@@ -142,7 +142,8 @@ describe('importOrukFile', () => {
 
     // Said explicitly, it is taken: the service's status "temporarily closed" pauses, an extension unpauses.
     green.x_social_prescribing = { id: 'svc-green-gym', capacity: { state: 'open' } };
-    organization.x_social_prescribing = { id: 'green-gym', status: 'active' };
+    // (A retired partner stays retired: retiring is final, and the import refuses to bring one back.)
+    organization.x_social_prescribing = { id: 'green-gym', status: 'retired' };
     const again = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
     expect(again.services.find((s) => s.id === 'svc-green-gym')?.outcome).toBe('updated');
     expect(await editor.get('service', 'svc-green-gym')).toMatchObject({
@@ -152,7 +153,37 @@ describe('importOrukFile', () => {
       eligibility: { criteria: 'Able to do light outdoor work.' },
     });
     expect((await editor.get('service', 'svc-green-gym'))?.capacity.weeklyLimit).toBeUndefined();
-    expect((await editor.get('partner', 'green-gym'))?.status).toBe('active');
+    expect((await editor.get('partner', 'green-gym'))?.status).toBe('retired');
+  });
+
+  it('refuses to bring back a retired partner or service (retiring is final), writing nothing', async () => {
+    const editor = new InMemoryDirectoryEditor(seeded());
+    const partner = await editor.get('partner', 'green-gym');
+    await editor.replace('partner', { ...partner!, status: 'retired' }, partner!.version);
+    const service = await editor.get('service', 'svc-arts-studio');
+    await editor.replace('service', { ...service!, status: 'retired' }, service!.version);
+    const calls = { ...editor.calls };
+    const file = sample();
+    // The sample's first service is svc-arts-studio; its second is the first of green-gym's.
+    const [serviceIndex, partnerIndex] = [0, 1];
+    const result = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    expect(result.written).toBe(false);
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: `contents[${partnerIndex}].organization.x_social_prescribing.status`,
+          rule: expect.stringContaining('retired in the directory; retiring is final'),
+        }),
+        expect.objectContaining({
+          path: `contents[${serviceIndex}].status`,
+          rule: expect.stringContaining('retired in the directory; retiring is final'),
+        }),
+      ]),
+    );
+    expect(result.problems).toHaveLength(2);
+    expect(editor.calls).toEqual(calls);
+    expect((await editor.get('partner', 'green-gym'))?.status).toBe('retired');
+    expect((await editor.get('service', 'svc-arts-studio'))?.status).toBe('retired');
   });
 
   it('on a dry run says what would change and writes nothing', async () => {

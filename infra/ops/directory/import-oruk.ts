@@ -10,6 +10,7 @@ import {
   type UnsaidPartnerField,
   type UnsaidServiceField,
 } from '#directory/domain/oruk.ts';
+import { canChange, retiringIsFinal } from '#directory/domain/retiring.ts';
 import type { DirectoryEditor, RecipientSecretsWriter } from '#directory/ports.ts';
 import { canonicalJson } from '#kernel/ids.ts';
 import { mapLimit } from './map-limit.ts';
@@ -103,6 +104,12 @@ function planPartner(
     channel: draft.channel ?? stored.channel,
     status: unsaid.includes('status') ? stored.status : draft.status,
   };
+  if (!canChange(stored, merged))
+    return {
+      path: `${path}.x_social_prescribing.status`,
+      rule: `partner "${draft.id}" is ${retiringIsFinal}: create a new partner instead`,
+      record: `organisation "${draft.name}"`,
+    };
   if (same(merged, partnerDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
   return {
     id: draft.id,
@@ -146,11 +153,18 @@ function mergedService(
 
 function planService(
   draft: ServiceDraft,
+  path: string,
   unsaid: readonly UnsaidServiceField[],
   stored: Service | undefined,
-): Plan<Service> {
+): Plan<Service> | ImportProblem {
   if (!stored) return { id: draft.id, outcome: 'created', record: Service.parse(draft) };
   const merged = mergedService(draft, unsaid, stored);
+  if (!canChange(stored, merged))
+    return {
+      path: `${path}.status`,
+      rule: `service "${draft.id}" is ${retiringIsFinal}: create a new service instead`,
+      record: `service "${draft.name}"`,
+    };
   if (same(merged, serviceDraftOf(stored))) return { id: draft.id, outcome: 'unchanged' };
   return {
     id: draft.id,
@@ -174,11 +188,14 @@ export async function importOrukFile(
   const partnerPlans = await mapLimit(records.partners, concurrency, async ({ partner, path, unsaid }) =>
     planPartner(partner, path, unsaid, await editor.get('partner', partner.id)),
   );
-  const servicePlans = await mapLimit(records.services, concurrency, async ({ service, unsaid }) =>
-    planService(service, unsaid, await editor.get('service', service.id)),
+  const serviceOrProblems = await mapLimit(records.services, concurrency, async ({ service, path, unsaid }) =>
+    planService(service, path, unsaid, await editor.get('service', service.id)),
   );
-  const problems = partnerPlans.filter((plan): plan is ImportProblem => 'rule' in plan);
+  const problems = [...partnerPlans, ...serviceOrProblems].filter(
+    (plan): plan is ImportProblem => 'rule' in plan,
+  );
   const partners = partnerPlans.filter((plan): plan is Plan<Partner> => !('rule' in plan));
+  const servicePlans = serviceOrProblems.filter((plan): plan is Plan<Service> => !('rule' in plan));
   const outcomes = {
     notes: records.notes,
     partners: partners.map(({ id, outcome }) => ({ id, outcome })),
