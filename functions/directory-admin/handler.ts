@@ -21,7 +21,7 @@ import { maxRequestBodyBytes } from '#system/limits.ts';
 import { assertMediaType, bodyText, jsonMediaTypes, parseJson } from '#http/request.ts';
 import { json } from '#http/responses.ts';
 import { documentClient } from '#platform/clients.ts';
-import { tableName } from '#platform/config.ts';
+import { channelPolicy, tableName } from '#platform/config.ts';
 import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
 import { logger } from '#platform/observability.ts';
 import { recipientSecretsFrom } from '#platform/secrets.ts';
@@ -47,6 +47,7 @@ const deps: DirectoryAdminDeps = {
   },
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   clock: systemClock,
+  channels: channelPolicy(),
 };
 
 const paths: Record<DirectoryRecordKind, string> = {

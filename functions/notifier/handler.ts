@@ -10,7 +10,7 @@ import { systemClock } from '#kernel/clock.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { documentClient } from '#platform/clients.ts';
-import { tableName } from '#platform/config.ts';
+import { channelPolicy, tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
 import { logger, metrics } from '#platform/observability.ts';
@@ -26,6 +26,7 @@ const deps = {
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   webhooks: new SignedWebhookSender(webhookTimeoutSeconds * 1000),
   clock: systemClock,
+  channels: channelPolicy(),
 };
 
 // Keyed by notice: two concurrent receipts of one message cannot both POST the webhook.

@@ -114,6 +114,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       (queue) => queues[queue].url,
       (setting) => options.settings?.[setting] ?? '',
       () => `file:${secretsFile}`,
+      // The local receivers (infra/local/webhook-receiver.ts) and the tests' are plain http on 127.0.0.1.
+      'allow-loopback-http',
     );
   for (const fn of functionNames) Object.assign(process.env, ownEnvironment(fn));
 

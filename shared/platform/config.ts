@@ -1,4 +1,5 @@
-import { queueEnvVar, tableEnvVar } from '#system/environment.ts';
+import { queueEnvVar, tableEnvVar, webhookChannelsEnvVar } from '#system/environment.ts';
+import { ChannelPolicy } from '#directory/domain/directory.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
 
 /**
@@ -18,3 +19,14 @@ export const queueUrl = (queue: QueueName): string => required(queueEnvVar(queue
 
 /** A deployment setting (e.g. the JWT issuer), which each target provides. */
 export const requiredSetting = (name: string): string => required(name);
+
+/** Where webhooks may go (WEBHOOK_CHANNELS): `https-only` in AWS, `allow-loopback-http` locally; anything else is a fault. */
+export function channelPolicy(): ChannelPolicy {
+  const value = required(webhookChannelsEnvVar);
+  const parsed = ChannelPolicy.safeParse(value);
+  if (!parsed.success)
+    throw new Error(
+      `Environment variable ${webhookChannelsEnvVar} is ${value}: not one of ${ChannelPolicy.options.join(', ')}`,
+    );
+  return parsed.data;
+}

@@ -21,6 +21,14 @@ export const queueEnvVar = (queue: QueueName): string => `${queue.toUpperCase()}
  */
 export const recipientSecretsEnvVar = 'RECIPIENT_SECRETS';
 
+/**
+ * Where a function granted `recipientSecrets` may send (or accept) webhook channels: `https-only` in AWS,
+ * `allow-loopback-http` in the local stack (its receivers are plain http on 127.0.0.1). The directory domain's
+ * `ChannelPolicy` is the rule; shared/platform/config.ts reads it.
+ */
+export const webhookChannelsEnvVar = 'WEBHOOK_CHANNELS';
+export type WebhookChannels = 'https-only' | 'allow-loopback-http';
+
 /** The environment a function needs, given how each table and queue is named or addressed on a target. */
 export function functionEnvironment(
   fn: FunctionName,
@@ -28,6 +36,7 @@ export function functionEnvironment(
   queueUrlOf: (queue: QueueName) => string,
   settingOf: (setting: SettingName) => string = () => '',
   recipientSecretsLocation: () => string = () => '',
+  webhookChannels: WebhookChannels = 'https-only',
 ): Record<string, string> {
   const spec = functions[fn];
   const env: Record<string, string> = {
@@ -38,5 +47,6 @@ export function functionEnvironment(
   for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);
   for (const setting of spec.settings ?? []) env[setting] = settingOf(setting);
   if (spec.recipientSecrets) env[recipientSecretsEnvVar] = recipientSecretsLocation();
+  if (spec.recipientSecrets) env[webhookChannelsEnvVar] = webhookChannels;
   return env;
 }

@@ -29,6 +29,7 @@ import {
   InMemoryDirectory,
   InMemoryRecipientSecrets,
   InMemoryMetricCounters,
+  localChannels,
 } from '../unit/fakes.ts';
 import { sampleDirectory, sampleReferral, sampleRequest } from '../unit/fixtures.ts';
 
@@ -706,6 +707,7 @@ export function describeReferralStoreContract(
           counters,
           webhooks,
           clock,
+          channels: localChannels,
         };
         const delivery = teamDelivery().deliveryId;
 

@@ -13,6 +13,7 @@ import {
   InMemoryDirectory,
   InMemoryRecipientSecrets,
   InMemoryMetricCounters,
+  localChannels,
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
@@ -64,6 +65,7 @@ beforeEach(async () => {
     counters,
     webhooks,
     clock,
+    channels: localChannels,
   };
   await routed('leeds-arts-and-mental-health');
   clock.advance(60_000); // deliveries happen at 09:21
@@ -367,6 +369,33 @@ describe('deliverNotification', () => {
     expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
       status: 'retrying',
       lastFailure: 'no webhook channel or signing secret',
+    });
+  });
+
+  it('never posts to a channel the channel policy refuses: retried, then dead-lettered, with no URL or patient data in the reason', async () => {
+    const snapshot = sampleDirectory();
+    snapshot.teams = snapshot.teams.map((team) =>
+      team.id === 'lw-woodhouse'
+        ? { ...team, channel: { kind: 'webhook' as const, url: 'http://169.254.169.254/latest/meta-data' } }
+        : team,
+    );
+    await expect(
+      deliverNotification(
+        { ...deps, directory: new InMemoryDirectory(snapshot) },
+        { referralId: leedsId, deliveryId: teamDelivery },
+      ),
+    ).rejects.toBeInstanceOf(UnroutableMessageError);
+    // The sample directory's loopback http receivers are refused in AWS.
+    await expect(
+      deliverNotification(
+        { ...deps, channels: 'https-only' },
+        { referralId: leedsId, deliveryId: teamDelivery },
+      ),
+    ).rejects.toThrow(/team lw-woodhouse's webhook channel must be an https URL/);
+    expect(webhooks.calls).toEqual([]);
+    expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
+      status: 'retrying',
+      lastFailure: 'webhook channel refused by the channel policy',
     });
   });
 });

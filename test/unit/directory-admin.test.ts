@@ -20,7 +20,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from '#kernel/errors.ts';
-import { FakeClock, InMemoryAuditLog, InMemoryRecipientSecrets } from './fakes.ts';
+import { FakeClock, InMemoryAuditLog, InMemoryRecipientSecrets, localChannels } from './fakes.ts';
 import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 import { sampleDirectory } from './fixtures.ts';
 
@@ -48,6 +48,7 @@ beforeEach(() => {
     secrets,
     audit,
     clock,
+    channels: localChannels,
     newSecret: () => `whsec_${Buffer.from(`unit-secret-number-${++secretsMade}-padding`).toString('base64')}`,
   };
 });
@@ -161,6 +162,34 @@ describe('creating', () => {
     const error = await refusal(createRecord(deps, 'partner', partnerBody(overrides), actor));
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).problems.map((p) => p.field)).toContain(field);
+  });
+
+  it.each([
+    ['team', 'http://169.254.169.254/latest/meta-data', 'allow-loopback-http'],
+    ['partner', 'https://10.0.0.5/hooks', 'allow-loopback-http'],
+    ['partner', 'http://hooks.example.test/food-share', 'allow-loopback-http'],
+    ['team', 'http://127.0.0.1:3001/hooks/lw-new', 'https-only'],
+    ['partner', 'https://[fe80::1]/hooks', 'https-only'],
+  ] as const)(
+    "refuses a %s's channel %s under %s (422 on channel.url), writing nothing",
+    async (kind, url, policy) => {
+      const body = (kind === 'team' ? teamBody : partnerBody)({ channel: { kind: 'webhook', url } });
+      const error = await refusal(createRecord({ ...deps, channels: policy }, kind, body, actor));
+      expect(error).toBeInstanceOf(UnprocessableError);
+      expect(error).toMatchObject({ field: 'channel.url' });
+      expect(error.message).toMatch(/https|loopback/);
+      expect(await editor.get(kind, body.id as string)).toBeUndefined();
+    },
+  );
+
+  it('refuses an update that moves a channel somewhere the policy refuses (422 on channel.url)', async () => {
+    await createRecord(deps, 'partner', partnerBody(), actor);
+    const moved = partnerBody({ version: 1, channel: { kind: 'webhook', url: 'http://169.254.169.254/x' } });
+    const error = await refusal(updateRecord(deps, 'partner', 'food-share', moved, actor));
+    expect(error).toMatchObject({ field: 'channel.url' });
+    expect((await editor.get('partner', 'food-share'))?.channel.url).toBe(
+      'https://hooks.example.test/food-share',
+    );
   });
 
   it('a service must name a partner in the directory, and an active one (422 on partnerId)', async () => {

@@ -8,6 +8,7 @@ import type { ReferralStore, ReferralTransition, TransitionContext } from '#refe
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import { ownerIdOf, refusalOf } from '#referral/domain/transition-refusal.ts';
 import type { SignedTarget, WebhookSender } from '#delivery/ports.ts';
+import type { ChannelPolicy } from '#directory/domain/directory.ts';
 import {
   IdempotencyItemAlreadyExistsError,
   IdempotencyItemNotFoundError,
@@ -322,6 +323,9 @@ export interface WebhookCall {
   eventType: string;
   data: unknown;
 }
+
+/** The local stack's channel policy, which the tests' loopback http receivers need (AWS is `https-only`). */
+export const localChannels: ChannelPolicy = 'allow-loopback-http';
 
 /** Answers every webhook with `status` (202 unless told otherwise) and records what was sent. */
 export class FakeWebhookSender implements WebhookSender {

@@ -17,6 +17,7 @@ import {
   InMemoryDirectory,
   InMemoryRecipientSecrets,
   InMemoryMetricCounters,
+  localChannels,
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
@@ -72,6 +73,7 @@ describe('queue messages: producer to consumer', () => {
       routingQueue,
       deliveryQueue,
       clock,
+      channels: localChannels,
       ...matching,
     };
     // The consumers parse as sqsHandler does: the record's JSON body against the queue's schema.

@@ -7,6 +7,7 @@ import type { PlannedDelivery, Referral } from '#referral/domain/referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import type { Directory, RecipientSecrets } from '#directory/ports.ts';
+import { channelProblem, type ChannelPolicy } from '#directory/domain/directory.ts';
 import type { MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
@@ -38,6 +39,8 @@ export interface DeliverNotificationDeps {
   counters: MetricCounters;
   webhooks: WebhookSender;
   clock: Clock;
+  /** Where webhooks may go (a deployment setting): a channel it refuses is never posted to. */
+  channels: ChannelPolicy;
 }
 
 /** The plain routing message (no kind) means `assigned`, the first delivery. */
@@ -217,6 +220,10 @@ async function post(
   ]);
   if (!channel) throw new UnroutableMessageError(`${recipientKind} ${recipientId} has no channel`);
   if (!secret) throw new UnroutableMessageError(`${recipientKind} ${recipientId} has no signing secret`);
+  // Checked again here, not only where channels are accepted: a record written before the rule, or by another path,
+  // never gets patient data sent to an internal or cleartext address.
+  const refused = channelProblem(channel.url, deps.channels);
+  if (refused) throw new ChannelRefusedError(`${recipientKind} ${recipientId}'s webhook channel ${refused}`);
   const data =
     kind === 'cancelled'
       ? buildCancellationPayload(referral, planned)
@@ -237,9 +244,13 @@ async function post(
   return status;
 }
 
+/** A channel the deployment's channel policy refuses: never posted to; retried, then dead-lettered, like no channel. */
+class ChannelRefusedError extends UnroutableMessageError {}
+
 /** What the status view says about a failed attempt: no message text from the network, just the kind of failure. */
 function failureReason(error: unknown): string {
   if (error instanceof RecipientRejectedError) return `HTTP ${error.status ?? '?'}`;
+  if (error instanceof ChannelRefusedError) return 'webhook channel refused by the channel policy';
   if (error instanceof UnroutableMessageError) return 'no webhook channel or signing secret';
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
     return 'timeout';

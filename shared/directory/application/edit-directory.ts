@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit/ports.ts';
 import {
+  channelProblem,
   DirectoryId,
+  type ChannelPolicy,
   type CapacityState,
   type LinkWorkerTeam,
   type RecipientKind,
@@ -54,6 +56,8 @@ export interface DirectoryAdminDeps {
   secrets: RecipientSecretsWriter;
   audit: AuditLog;
   clock: Clock;
+  /** Where a team's or partner's webhook may go (a deployment setting): a channel it refuses is a 422. */
+  channels: ChannelPolicy;
   /** A new signing secret; random unless a test fixes it. */
   newSecret?: () => string;
 }
@@ -286,7 +290,8 @@ async function audit<K extends DirectoryRecordKind>(
 
 /**
  * What a record names must exist: a team's practices (in its PCN), a service's partner (active, when the service
- * is new or moves to it). 422, naming the field.
+ * is new or moves to it); a team's or partner's channel must be one the channel policy allows. 422, naming the
+ * field.
  */
 async function checkReferences<K extends DirectoryRecordKind>(
   deps: DirectoryAdminDeps,
@@ -294,6 +299,11 @@ async function checkReferences<K extends DirectoryRecordKind>(
   record: DirectoryRecords[K],
   stored: DirectoryRecords[K] | undefined,
 ): Promise<void> {
+  if (isRecipient(kind)) {
+    const { channel } = record as DirectoryRecords[RecipientKind];
+    const problem = channelProblem(channel.url, deps.channels);
+    if (problem) throw new UnprocessableError('channel.url', problem);
+  }
   if (kind === 'team') {
     const team = record as LinkWorkerTeam;
     for (const [index, ods] of (team.practices ?? []).entries()) {
