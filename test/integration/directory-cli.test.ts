@@ -11,6 +11,7 @@ import { importOrukFile } from '../../infra/ops/directory/import-oruk.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { importOruk, type OrukRecords } from '#directory/domain/oruk.ts';
+import { InMemoryAuditLog } from '../unit/fakes.ts';
 
 // `npm run directory` as an operator runs it (spawned through tsx), against dynalite with the real DynamoDB
 // DirectoryEditor, the secret store as a file (as npm start keeps it), and read back through what matching reads.
@@ -22,6 +23,7 @@ const badFile = `${root}events/oruk/bad-services.json`;
 const practicesFile = `${root}events/ods/practice-pcn-sample.csv`;
 /** The sample ORUK file's channels point at npm start's webhook receiver. */
 const webhookBase = 'http://127.0.0.1:3001';
+const auditing = (audit = new InMemoryAuditLog()) => ({ audit, actor: 'import:sample-services.json' });
 
 interface Run {
   code: number | null;
@@ -34,6 +36,7 @@ function run(aws: LocalAws, args: string[]): Promise<Run> {
     {
       AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoDbEndpoint,
       DIRECTORY_TABLE: aws.tables.directory,
+      AUDIT_TABLE: aws.tables.audit,
       RECIPIENT_SECRETS: aws.environmentOf('directoryAdmin').RECIPIENT_SECRETS,
     },
     args,
@@ -169,6 +172,20 @@ describe('import then export, on an empty directory', () => {
       `Signing secrets generated for 11 new partners, stored in file:${secretsFileOf(aws)} as partner/<id>`,
     );
     expect(result.stdout).toMatch(/: advice-leeds, arts-for-all, .*, hyde-park-pantry, .*\.$/m);
+    // Audited as the admin API audits a change, naming the file.
+    const audit = await aws.documentClient.send(
+      new ScanCommand({ TableName: aws.tables.audit, ConsistentRead: true }),
+    );
+    const entries = (audit.Items ?? []).filter((item) => String(item.referralId).startsWith('directory#'));
+    expect(entries).toHaveLength(30);
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        referralId: 'directory#service#svc-arts-studio',
+        eventKey: 'v1',
+        action: 'directory.service.created',
+        actor: 'import:sample-services.json',
+      }),
+    );
   });
 
   it('answers matching from what it wrote: coverage by district, LSOA and local authority; channels', async () => {
@@ -287,7 +304,7 @@ describe('import onto the sample directory (as npm start seeds it)', () => {
     delete (organization.x_social_prescribing as Record<string, unknown>).channel;
     service!.name = 'Green Gym Volunteering (Tuesdays)';
 
-    const result = await importOrukFile(file, { editor, secrets: aws.recipientSecrets });
+    const result = await importOrukFile(file, { ...auditing(), editor, secrets: aws.recipientSecrets });
     expect(result.problems).toEqual([]);
     expect(result.partners.find((p) => p.id === 'green-gym')?.outcome).toBe('updated');
     expect(result.services.find((s) => s.id === 'svc-green-gym')?.outcome).toBe('updated');

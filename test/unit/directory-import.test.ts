@@ -11,13 +11,14 @@ import { run, targetOf } from '../../infra/ops/directory/run.ts';
 import { orukSummaryLines, practicesSummaryLines, problemLines } from '../../infra/ops/directory/report.ts';
 import { WebhookSecret } from '#directory/domain/directory.ts';
 import { importOruk } from '#directory/domain/oruk.ts';
-import { InMemoryRecipientSecrets } from './fakes.ts';
+import { InMemoryAuditLog, InMemoryRecipientSecrets } from './fakes.ts';
 import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 
 // The import and export use cases over the DirectoryEditor port (the in-memory fake keeps the adapter's promises,
 // test/contract/directory-editor.contract.ts); test/integration/directory-cli.test.ts runs them on dynalite.
 
 const webhookBase = 'http://127.0.0.1:3001';
+const auditing = (audit = new InMemoryAuditLog()) => ({ audit, actor: 'import:sample-services.json' });
 const sample = (): { contents: Array<Record<string, unknown>> } =>
   JSON.parse(readFileSync(new URL('../../events/oruk/sample-services.json', import.meta.url), 'utf8')) as {
     contents: Array<Record<string, unknown>>;
@@ -32,7 +33,7 @@ describe('importOrukFile', () => {
     const secrets = new InMemoryRecipientSecrets();
     const file = sample();
     file.contents.push({ ...file.contents[0], id: 'not-a-uuid' });
-    const result = await importOrukFile(file, { editor, secrets });
+    const result = await importOrukFile(file, { ...auditing(), editor, secrets });
     expect(result.written).toBe(false);
     expect(result.problems).toEqual([expect.objectContaining({ path: 'contents[19].id' })]);
     expect(editor.calls).toEqual({ create: 0, replace: 0 });
@@ -44,7 +45,7 @@ describe('importOrukFile', () => {
     const secrets = new InMemoryRecipientSecrets();
     const file = sample();
     delete organizationOf(file.contents[0]).x_social_prescribing.channel;
-    const result = await importOrukFile(file, { editor, secrets });
+    const result = await importOrukFile(file, { ...auditing(), editor, secrets });
     expect(result.problems).toEqual([
       expect.objectContaining({
         path: 'contents[0].organization.x_social_prescribing.channel',
@@ -60,7 +61,9 @@ describe('importOrukFile', () => {
       secrets: { 'partner/green-gym': 'whsec_alreadyGivenToThePartner0000' },
     });
     let n = 0;
+    const audit = new InMemoryAuditLog();
     const result = await importOrukFile(sample(), {
+      ...auditing(audit),
       editor,
       secrets,
       newSecret: () => `whsec_${String(++n).padStart(32, 'A')}`,
@@ -80,6 +83,19 @@ describe('importOrukFile', () => {
       ),
       'Signing secrets already stored in file:/s.json were kept for 1 new partner: green-gym.',
     ]);
+    // Each record created is audited as the admin API audits it, naming the file.
+    expect(audit.entries).toHaveLength(30);
+    expect(audit.forReferral('directory#partner#green-gym')).toEqual([
+      expect.objectContaining({
+        eventKey: 'v1',
+        action: 'directory.partner.created',
+        actor: 'import:sample-services.json',
+        detail: { version: 1, status: 'active' },
+      }),
+    ]);
+    expect(audit.forReferral('directory#service#svc-green-gym')).toEqual([
+      expect.objectContaining({ eventKey: 'v1', action: 'directory.service.created' }),
+    ]);
     expect(WebhookSecret.safeParse(newWebhookSecret()).success).toBe(true);
     expect(newWebhookSecret()).not.toBe(newWebhookSecret());
   });
@@ -96,8 +112,21 @@ describe('importOrukFile', () => {
     const organization = organizationOf(file.contents[0]);
     organization.name = 'Arts for All (Leeds)';
     delete organization.x_social_prescribing.channel;
-    const result = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    const audit = new InMemoryAuditLog();
+    const result = await importOrukFile(file, {
+      ...auditing(audit),
+      editor,
+      secrets: new InMemoryRecipientSecrets(),
+    });
     expect(result.problems).toEqual([]);
+    expect(audit.forReferral('directory#partner#arts-for-all')).toEqual([
+      expect.objectContaining({
+        eventKey: `v${stored!.version + 2}`,
+        action: 'directory.partner.updated',
+        actor: 'import:sample-services.json',
+        detail: { version: stored!.version + 2, status: 'active', changed: ['name'] },
+      }),
+    ]);
     expect(result.partners.filter((p) => p.outcome !== 'unchanged')).toEqual([
       { id: 'arts-for-all', outcome: 'updated' },
       { id: 'hyde-park-pantry', outcome: 'created' },
@@ -135,7 +164,11 @@ describe('importOrukFile', () => {
     const organization = organizationOf(green);
     organization.x_social_prescribing = { id: 'green-gym' };
 
-    const result = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    const result = await importOrukFile(file, {
+      ...auditing(),
+      editor,
+      secrets: new InMemoryRecipientSecrets(),
+    });
     expect(result.problems).toEqual([]);
     expect(result.partners.find((p) => p.id === 'green-gym')?.outcome).toBe('unchanged');
     expect(result.services.find((s) => s.id === 'svc-green-gym')?.outcome).toBe('unchanged');
@@ -144,7 +177,11 @@ describe('importOrukFile', () => {
     green.x_social_prescribing = { id: 'svc-green-gym', capacity: { state: 'open' } };
     // (A retired partner stays retired: retiring is final, and the import refuses to bring one back.)
     organization.x_social_prescribing = { id: 'green-gym', status: 'retired' };
-    const again = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    const again = await importOrukFile(file, {
+      ...auditing(),
+      editor,
+      secrets: new InMemoryRecipientSecrets(),
+    });
     expect(again.services.find((s) => s.id === 'svc-green-gym')?.outcome).toBe('updated');
     expect(await editor.get('service', 'svc-green-gym')).toMatchObject({
       acceptsSignposting: false,
@@ -166,7 +203,11 @@ describe('importOrukFile', () => {
     const file = sample();
     // The sample's first service is svc-arts-studio; its second is the first of green-gym's.
     const [serviceIndex, partnerIndex] = [0, 1];
-    const result = await importOrukFile(file, { editor, secrets: new InMemoryRecipientSecrets() });
+    const result = await importOrukFile(file, {
+      ...auditing(),
+      editor,
+      secrets: new InMemoryRecipientSecrets(),
+    });
     expect(result.written).toBe(false);
     expect(result.problems).toEqual(
       expect.arrayContaining([
@@ -189,7 +230,7 @@ describe('importOrukFile', () => {
   it('on a dry run says what would change and writes nothing', async () => {
     const editor = new InMemoryDirectoryEditor(seeded());
     const secrets = new InMemoryRecipientSecrets();
-    const result = await importOrukFile(sample(), { editor, secrets }, { dryRun: true });
+    const result = await importOrukFile(sample(), { ...auditing(), editor, secrets }, { dryRun: true });
     expect(result.written).toBe(false);
     expect(result.services.filter((s) => s.outcome === 'created')).toHaveLength(5);
     expect(editor.calls).toEqual({ create: 0, replace: 0 });
@@ -208,11 +249,11 @@ describe('importOrukFile', () => {
       if (kind === 'service' && ++calls === 3) throw new Error('DynamoDB is away');
       return create(kind, record);
     };
-    const failed = importOrukFile(sample(), { editor, secrets, concurrency: 1 });
+    const failed = importOrukFile(sample(), { ...auditing(), editor, secrets, concurrency: 1 });
     await expect(failed).rejects.toBeInstanceOf(ImportWriteError);
     await expect(failed).rejects.toThrow(/failed after 13 of 30 writes: DynamoDB is away/);
     editor.create = create;
-    const again = await importOrukFile(sample(), { editor, secrets });
+    const again = await importOrukFile(sample(), { ...auditing(), editor, secrets });
     expect(again.partners.every((p) => p.outcome === 'unchanged')).toBe(true);
     expect(again.services.filter((s) => s.outcome === 'created')).toHaveLength(19 - 2);
     expect(again.secrets).toEqual([]);
@@ -221,6 +262,7 @@ describe('importOrukFile', () => {
   it('reports progress after each write', async () => {
     const progress: Array<[number, number]> = [];
     await importOrukFile(sample(), {
+      ...auditing(),
       editor: new InMemoryDirectoryEditor(),
       secrets: new InMemoryRecipientSecrets(),
       onProgress: (done, total) => progress.push([done, total]),
@@ -240,7 +282,11 @@ describe('exportDirectory', () => {
     const ids = page.contents.map((s) => s.x_social_prescribing.id);
     expect(ids).toEqual([...ids].sort());
     expect(ids).toHaveLength(directory.services.length);
-    const result = await importOrukFile(page, { editor, secrets: new InMemoryRecipientSecrets() });
+    const result = await importOrukFile(page, {
+      ...auditing(),
+      editor,
+      secrets: new InMemoryRecipientSecrets(),
+    });
     expect([...result.partners, ...result.services].every((r) => r.outcome === 'unchanged')).toBe(true);
     const read = importOruk(page);
     expect(read.ok && read.records.partners).toHaveLength(directory.partners.length);

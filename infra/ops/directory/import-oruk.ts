@@ -11,7 +11,10 @@ import {
   type UnsaidServiceField,
 } from '#directory/domain/oruk.ts';
 import { canChange, retiringIsFinal } from '#directory/domain/retiring.ts';
-import type { DirectoryEditor, RecipientSecretsWriter } from '#directory/ports.ts';
+import type { DirectoryEditor, DirectoryRecords, RecipientSecretsWriter } from '#directory/ports.ts';
+import { audit } from '#directory/application/edit-directory.ts';
+import type { AuditLog } from '#audit/ports.ts';
+import { systemClock, type Clock } from '#kernel/clock.ts';
 import { canonicalJson } from '#kernel/ids.ts';
 import { mapLimit } from './map-limit.ts';
 
@@ -26,7 +29,9 @@ import { mapLimit } from './map-limit.ts';
  *    that a new partner needs its channel in the file (ORUK has no field for it). A partner always keeps its
  *    response record (the answer loop's, never the file's).
  * 3. Only when 1 and 2 found no problem is anything written: partners first (a new one gets a signing secret in the
- *    secret store before it is created, unless one is there already), then services.
+ *    secret store before it is created, unless one is there already), then services. Each record created or changed
+ *    is audited as the admin API audits it (`directory#<kind>#<id>`, event key `v<version>`), naming the actor
+ *    `import:<file name>`.
  *
  * A write that fails part-way (DynamoDB down, someone editing the same record meanwhile) stops the import: what was
  * written stays, and running the import again finishes it (written records are then unchanged). The secret's value
@@ -54,6 +59,11 @@ export interface OrukImportResult {
 export interface OrukImportDependencies {
   editor: DirectoryEditor;
   secrets: RecipientSecretsWriter;
+  /** Each record created or changed is audited as the admin API audits it (`directory#<kind>#<id>`, `v<version>`). */
+  audit: AuditLog;
+  /** Who the audit trail names: `import:<file name>`. */
+  actor: string;
+  clock?: Clock;
   newSecret?: () => string;
   /** After each write: how many of the planned writes are done. */
   onProgress?: (done: number, total: number) => void;
@@ -78,7 +88,7 @@ export class ImportWriteError extends Error {
 
 type Plan<T> =
   | { id: string; outcome: 'created'; record: T }
-  | { id: string; outcome: 'updated'; record: T; expectedVersion: number }
+  | { id: string; outcome: 'updated'; record: T; expectedVersion: number; stored: T }
   | { id: string; outcome: 'unchanged' };
 
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
@@ -120,6 +130,7 @@ function planPartner(
       version: stored.version,
     }),
     expectedVersion: stored.version,
+    stored,
   };
 }
 
@@ -171,6 +182,7 @@ function planService(
     outcome: 'updated',
     record: Service.parse({ ...merged, version: stored.version }),
     expectedVersion: stored.version,
+    stored,
   };
 }
 
@@ -179,7 +191,18 @@ export async function importOrukFile(
   dependencies: OrukImportDependencies,
   options: { dryRun?: boolean } = {},
 ): Promise<OrukImportResult> {
-  const { editor, secrets, newSecret = newWebhookSecret, onProgress, concurrency = 8 } = dependencies;
+  const { editor, secrets, newSecret = newWebhookSecret, onProgress, concurrency = 8, actor } = dependencies;
+  const auditing = { audit: dependencies.audit, clock: dependencies.clock ?? systemClock };
+  const created = async <K extends 'partner' | 'service'>(kind: K, record: DirectoryRecords[K]) =>
+    audit(auditing, kind, await editor.create(kind, record), 'created', actor);
+  const replaced = async <K extends 'partner' | 'service'>(
+    kind: K,
+    plan: { record: DirectoryRecords[K]; expectedVersion: number; stored: DirectoryRecords[K] },
+  ) => {
+    const written = await editor.replace(kind, plan.record, plan.expectedVersion);
+    const retired = plan.stored.status === 'active' && written.status === 'retired';
+    await audit(auditing, kind, written, retired ? 'retired' : 'updated', actor, plan.stored);
+  };
   const empty = { notes: [], partners: [], services: [], secrets: [], written: false };
   const read = importOruk(file);
   if (!read.ok) return { ...empty, problems: read.problems };
@@ -226,17 +249,15 @@ export async function importOrukFile(
           await secrets.putSecret('partner', plan.id, newSecret());
           secretOutcomes.push({ partnerId: plan.id, outcome: 'generated' });
         } else secretOutcomes.push({ partnerId: plan.id, outcome: 'kept' });
-        await editor.create('partner', plan.record);
+        await created('partner', plan.record);
       });
     } else if (plan.outcome === 'updated') {
-      await step(`partner ${plan.id}`, () => editor.replace('partner', plan.record, plan.expectedVersion));
+      await step(`partner ${plan.id}`, () => replaced('partner', plan));
     }
   });
   await mapLimit(servicePlans, concurrency, async (plan) => {
-    if (plan.outcome === 'created')
-      await step(`service ${plan.id}`, () => editor.create('service', plan.record));
-    else if (plan.outcome === 'updated')
-      await step(`service ${plan.id}`, () => editor.replace('service', plan.record, plan.expectedVersion));
+    if (plan.outcome === 'created') await step(`service ${plan.id}`, () => created('service', plan.record));
+    else if (plan.outcome === 'updated') await step(`service ${plan.id}`, () => replaced('service', plan));
   });
   return { ...outcomes, problems, secrets: secretOutcomes, written: true };
 }

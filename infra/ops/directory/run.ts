@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 import { recipientSecretsFrom } from '#platform/secrets.ts';
@@ -44,13 +45,21 @@ const processOutput: Output = {
 export function targetOf(env: NodeJS.ProcessEnv, secretsOption?: string) {
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? '8000'}`;
   const table = env.DIRECTORY_TABLE ?? 'directory';
+  const auditTable = env.AUDIT_TABLE ?? 'audit';
   const region = env.AWS_REGION ?? 'eu-west-2';
   // Locally, where npm start keeps the secrets; against AWS there is no sensible default.
   const secrets =
     secretsOption ??
     env.RECIPIENT_SECRETS ??
     (endpoint ? `file:${resolve(env.DATA_DIR ?? '.data', 'recipient-secrets.json')}` : undefined);
-  return { endpoint, table, region, secrets, where: `table ${table} at ${endpoint || `AWS ${region}`}` };
+  return {
+    endpoint,
+    table,
+    auditTable,
+    region,
+    secrets,
+    where: `table ${table} at ${endpoint || `AWS ${region}`}`,
+  };
 }
 
 function reasonOf(error: unknown, endpoint: string, where: string): string {
@@ -147,6 +156,8 @@ export async function run(
       json,
       {
         editor,
+        audit: new DynamoAuditLog(client, target.auditTable),
+        actor: `import:${basename(file ?? 'stdin')}`,
         secrets: target.secrets === undefined ? noSecretStore : recipientSecretsFrom(target.secrets),
         onProgress: (done, total) => {
           const every = Math.max(25, Math.ceil(total / 20));

@@ -227,7 +227,7 @@ export async function rotateSigningSecret(
 
 // ---- Shared steps -----------------------------------------------------------------------------------------------
 
-type Action = 'created' | 'updated' | 'retired' | 'paused' | 'resumed';
+export type Action = 'created' | 'updated' | 'retired' | 'paused' | 'resumed';
 
 /**
  * One version-guarded change: `next` stored as version + 1 if `version` is still the stored version. No change
@@ -265,8 +265,9 @@ function changedFields(before: object, after: object): string[] {
     .sort();
 }
 
-async function audit<K extends DirectoryRecordKind>(
-  deps: DirectoryAdminDeps,
+/** The audit entry of one change, as the admin API writes it (the ORUK import writes the same). */
+export async function audit<K extends DirectoryRecordKind>(
+  deps: Pick<DirectoryAdminDeps, 'audit' | 'clock'>,
   kind: K,
   record: DirectoryRecords[K],
   action: Action,
