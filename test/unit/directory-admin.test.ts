@@ -164,6 +164,24 @@ describe('creating', () => {
     expect((error as ValidationError).problems.map((p) => p.field)).toContain(field);
   });
 
+  it('refuses a service whose coverage would make more than 1,000 index entries (categories x areas), naming coverage (400)', async () => {
+    const lsoas = Array.from({ length: 400 }, (_, i) => `E01${String(i).padStart(6, '0')}`);
+    const body = serviceBody({ categories: ['food', 'arts', 'nature'], coverage: { lsoas } });
+    const error = await refusal(createRecord(deps, 'service', body, actor));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems).toEqual([
+      expect.objectContaining({
+        field: 'coverage',
+        rule: expect.stringContaining('cover a whole local authority instead of many LSOAs'),
+      }),
+    ]);
+    // One category over the same 400 LSOAs is 400 entries: within the limit (it gets as far as the partner check).
+    const within = await refusal(
+      createRecord(deps, 'service', serviceBody({ categories: ['food'], coverage: { lsoas } }), actor),
+    );
+    expect(within).not.toBeInstanceOf(ValidationError);
+  });
+
   it.each([
     ['team', 'http://169.254.169.254/latest/meta-data', 'allow-loopback-http'],
     ['partner', 'https://10.0.0.5/hooks', 'allow-loopback-http'],

@@ -236,6 +236,17 @@ describe('importOruk: fields', () => {
     ]);
   });
 
+  it('refuses a service whose coverage is too large for the directory (categories x areas), at service_areas', () => {
+    const service_areas = Array.from({ length: 1_001 }, (_, i) => ({
+      id: `381c64f1-a724-4884-9c21-${String(i).padStart(12, '0')}`,
+      name: `Area ${i}`,
+      uri: `http://statistics.data.gov.uk/id/statistical-geography/E01${String(i).padStart(6, '0')}`,
+    }));
+    expect(problems([minimalService({ service_areas })])).toEqual([
+      expect.objectContaining({ rule: expect.stringContaining('coverage entries') }),
+    ]);
+  });
+
   it('refuses a minimum age above the maximum, at maximum_age', () => {
     expect(problems([minimalService({ minimum_age: 65, maximum_age: 18 })])).toEqual([
       expect.objectContaining({ path: '[0].maximum_age', rule: expect.stringContaining('65 > 18') }),

@@ -35,10 +35,11 @@ const editedRecordFields = {
 
 export const NewTeamRequest = LinkWorkerTeam.extend(newRecordFields);
 export const NewPartnerRequest = Partner.extend(newRecordFields);
-export const NewServiceRequest = Service.extend(newRecordFields);
+// safeExtend: Service has refinements (its coverage's size), which the requests keep.
+export const NewServiceRequest = Service.safeExtend(newRecordFields);
 export const EditedTeamRequest = LinkWorkerTeam.extend(editedRecordFields);
 export const EditedPartnerRequest = Partner.extend(editedRecordFields);
-export const EditedServiceRequest = Service.extend(editedRecordFields);
+export const EditedServiceRequest = Service.safeExtend(editedRecordFields);
 
 /** The body of retire, pause and resume: the version the change is made on. */
 export const VersionedActionRequest = z.strictObject({

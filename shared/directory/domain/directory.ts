@@ -238,27 +238,45 @@ export const ServiceContact = z.strictObject({
 });
 export type ServiceContact = z.infer<typeof ServiceContact>;
 
-export const Service = z.strictObject({
-  id: DirectoryId,
-  partnerId: DirectoryId,
-  name: text(200),
-  description: text(2_000).optional(),
-  categories: z.array(InterventionCategory).min(1).max(20),
-  coverage: Coverage,
-  eligibility: Eligibility.default({}),
-  capacity: Capacity.default({ state: 'open' }),
-  /**
-   * Whether the service will take a referral with no identifiable details (a signposting notice: the link worker
-   * puts the patient in touch). A service that needs the patient's details cannot help someone who did not consent
-   * to share them with it.
-   */
-  acceptsSignposting: z.boolean().default(true),
-  /** Working days the partner expects to take to answer a referral. */
-  responseDays: z.number().int().min(1).max(90).default(5),
-  contact: ServiceContact.optional(),
-  status: RecordStatus.default('active'),
-  version: Version.default(1),
-});
+/**
+ * At most this many coverage index entries per service (one per category and district, LSOA or local authority):
+ * each is a copy of the service, and the whole set is rewritten on every change.
+ */
+export const maxCoverageEntries = 1_000;
+
+export const Service = z
+  .strictObject({
+    id: DirectoryId,
+    partnerId: DirectoryId,
+    name: text(200),
+    description: text(2_000).optional(),
+    categories: z.array(InterventionCategory).min(1).max(20),
+    coverage: Coverage,
+    eligibility: Eligibility.default({}),
+    capacity: Capacity.default({ state: 'open' }),
+    /**
+     * Whether the service will take a referral with no identifiable details (a signposting notice: the link worker
+     * puts the patient in touch). A service that needs the patient's details cannot help someone who did not consent
+     * to share them with it.
+     */
+    acceptsSignposting: z.boolean().default(true),
+    /** Working days the partner expects to take to answer a referral. */
+    responseDays: z.number().int().min(1).max(90).default(5),
+    contact: ServiceContact.optional(),
+    status: RecordStatus.default('active'),
+    version: Version.default(1),
+  })
+  .superRefine((service, context) => {
+    const { districts, lsoas, localAuthorities } = service.coverage;
+    const areas = districts.length + lsoas.length + localAuthorities.length;
+    const entries = service.categories.length * areas;
+    if (entries > maxCoverageEntries)
+      context.addIssue({
+        code: 'custom',
+        path: ['coverage'],
+        message: `is too large: ${service.categories.length} categories x ${areas} areas is ${entries} coverage entries, and a service may have at most ${maxCoverageEntries} (categories x (districts + LSOAs + local authorities)); cover a whole local authority instead of many LSOAs or districts`,
+      });
+  });
 export type Service = z.infer<typeof Service>;
 
 /** The whole directory as a file (events/directory.json), validated before it is loaded. */
