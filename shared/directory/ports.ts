@@ -17,6 +17,11 @@ import type { ServiceCandidate } from '#directory/domain/coverage.ts';
 export interface AreaKeys {
   district: string;
   lsoa?: string;
+  /**
+   * Every LSOA code the postcode has (its 2011 and 2021 codes, when both are known and differ): a service listing
+   * either covers it. Looked up with `lsoa`, each once.
+   */
+  lsoas?: readonly string[];
   localAuthority?: string;
 }
 

@@ -191,6 +191,10 @@ export function describeDirectoryEditorContract(
         expect(await ids('LS7')).toEqual([]);
         expect(await ids('LS6')).toEqual([`service-${tag}`]);
         expect(await ids({ district: 'LS99', lsoa: 'E01011331' })).toEqual([`service-${tag}`]);
+        // Either of a postcode's LSOA codes (2011, 2021) finds it, once.
+        expect(await ids({ district: 'LS99', lsoas: ['E01033015', 'E01011331'] })).toEqual([
+          `service-${tag}`,
+        ]);
         expect(await ids({ district: 'LS99', localAuthority: 'E08000035' })).toEqual([`service-${tag}`]);
       });
 

@@ -133,6 +133,7 @@ export class InMemoryDirectoryEditor implements DirectoryEditor, Directory {
       const covers =
         districts.includes(area.district) ||
         (area.lsoa !== undefined && lsoas.includes(area.lsoa)) ||
+        (area.lsoas ?? []).some((code) => lsoas.includes(code)) ||
         (area.localAuthority !== undefined && localAuthorities.includes(area.localAuthority));
       if (covers) candidates.push(candidateOf(copy(service), copy(partner)));
     }

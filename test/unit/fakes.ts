@@ -223,13 +223,14 @@ export function candidatesIn(
   area: AreaKeys | string,
 ): ServiceCandidate[] {
   const keys: AreaKeys = typeof area === 'string' ? { district: area } : area;
+  const lsoas = [...(keys.lsoa !== undefined ? [keys.lsoa] : []), ...(keys.lsoas ?? [])];
   return snapshot.services
     .filter(
       (s) =>
         s.status === 'active' &&
         s.categories.includes(category) &&
         (s.coverage.districts.includes(keys.district) ||
-          (keys.lsoa !== undefined && s.coverage.lsoas.includes(keys.lsoa)) ||
+          lsoas.some((lsoa) => s.coverage.lsoas.includes(lsoa)) ||
           (keys.localAuthority !== undefined && s.coverage.localAuthorities.includes(keys.localAuthority))),
     )
     .flatMap((service) => {

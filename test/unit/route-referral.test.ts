@@ -112,6 +112,41 @@ function amendInPlace(id: string, changes: Partial<Referral>): void {
 }
 
 describe('routeReferral', () => {
+  it("matches by LSOA a service listing the postcode's 2021 LSOA when its 2011 one differs (IMD 2019)", async () => {
+    // LS6 1AA's 2011 LSOA was split in 2021: the edition (2019) classifies by the 2011 code, the service lists 2021's.
+    const split = new ListedGeography(
+      [
+        {
+          postcode: 'LS6 1AA',
+          district: 'LS6',
+          lsoa11: 'E01011331',
+          lsoa21: 'E01033015',
+          localAuthority: 'E08000035',
+          country: 'E92000001',
+          terminated: false,
+        },
+      ],
+      [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
+    );
+    const snapshot = sampleDirectory();
+    snapshot.services = snapshot.services.map((service) =>
+      service.id === 'svc-arts-studio'
+        ? { ...service, coverage: { lsoas: ['E01033015'], districts: [], localAuthorities: [] } }
+        : service,
+    );
+    const result = await routeReferral(
+      { ...deps, geography: split, directory: new InMemoryDirectory(snapshot) },
+      leedsId,
+    );
+    if (result.outcome !== 'routed') throw new Error(`expected routed, got ${result.outcome}`);
+    const routing = referrals.items.get(leedsId)?.routing;
+    const arts = routing?.matches.find((m) => m.serviceId === 'svc-arts-studio');
+    expect(arts?.coveredBy).toBe('lsoa');
+    // The classification and the IMD rank stay the edition's (2011) code.
+    expect(routing?.classification?.lsoa).toEqual({ code: 'E01011331', vintage: '2011' });
+    expect(routing?.classification?.imd).toMatchObject({ edition: '2019', decile: 1 });
+  });
+
   it('routes a received referral: records the decision, audits, counts and queues one message per delivery', async () => {
     const result = await routeReferral(deps, leedsId);
     if (result.outcome !== 'routed') throw new Error(`expected routed, got ${result.outcome}`);

@@ -73,7 +73,7 @@ describe('classifyArea', () => {
       lsoaVintage: '2011',
       imd: { edition: '2019', rank: 1200, decile: 1 },
     });
-    expect(areaKeysOf(area)).toEqual({ district: 'LS2', lsoa: 'E01011365', localAuthority: 'E08000035' });
+    expect(areaKeysOf(area)).toEqual({ district: 'LS2', lsoas: ['E01011365'], localAuthority: 'E08000035' });
     expect(areaText(area)).toBe('LS2 (LSOA E01011365, local authority E08000035)');
   });
 

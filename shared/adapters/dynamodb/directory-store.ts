@@ -69,7 +69,9 @@ export class DynamoDirectory implements Directory {
   async servicesCovering(category: InterventionCategory, area: AreaKeys): Promise<ServiceCandidate[]> {
     const keys = [
       coverageKey(category, 'D', area.district),
-      ...(area.lsoa ? [coverageKey(category, 'L', area.lsoa)] : []),
+      ...[...new Set([...(area.lsoa ? [area.lsoa] : []), ...(area.lsoas ?? [])])].map((lsoa) =>
+        coverageKey(category, 'L', lsoa),
+      ),
       ...(area.localAuthority ? [coverageKey(category, 'A', area.localAuthority)] : []),
     ];
     const pages = await Promise.all(keys.map((key) => this.listed(key)));

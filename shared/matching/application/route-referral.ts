@@ -6,7 +6,13 @@ import {
   type RoutingInput,
   type ServiceCandidate,
 } from '#matching/domain/routing.ts';
-import { areaKeysOf, classifyArea, lsoaOf, rankedByEnglishImd } from '#matching/domain/area.ts';
+import {
+  areaKeysOf,
+  classifyArea,
+  coverageLsoasOf,
+  lsoaOf,
+  rankedByEnglishImd,
+} from '#matching/domain/area.ts';
 import { isoWeekOf } from '#matching/domain/week.ts';
 import { weeklyMatchCount, type ServiceLoad } from '#matching/ports.ts';
 import type {
@@ -189,12 +195,14 @@ async function routingInputs(
   // Where to look is known once the postcode is located; the IMD rank only adds the decile.
   const located = known ?? classifyArea({ postcode, practice, location, deprivation: undefined, edition });
   const lsoa = location ? lsoaOf(location, edition) : undefined;
+  // Coverage under every LSOA code the postcode has (2011 and 2021); the IMD rank and the record, the edition's.
+  const lsoas = coverageLsoasOf(located, location);
   const candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>> = {};
   const [team, deprivation] = await Promise.all([
     deps.directory.teamForPcn(practice.pcn),
     lsoa && rankedByEnglishImd(lsoa.code) ? deps.geography.deprivation(lsoa.code, edition) : undefined,
     ...needs.map(async (category) => {
-      candidates[category] = await deps.directory.servicesCovering(category, areaKeysOf(located));
+      candidates[category] = await deps.directory.servicesCovering(category, areaKeysOf(located, lsoas));
     }),
   ]);
   const area = known ?? classifyArea({ postcode, practice, location, deprivation, edition });
@@ -203,6 +211,7 @@ async function routingInputs(
     practice,
     team,
     area,
+    lsoas,
     candidates,
     weeklyMatches: await weeklyMatches(deps, referral, Object.values(candidates).flat()),
     decidedAt: deps.clock.now().toISOString(),

@@ -75,22 +75,46 @@ export function classifyArea(facts: AreaFacts): AreaClassification {
   };
 }
 
-/** The coverage index's keys for a classification: always the district, and the LSOA and local authority if known. */
-export function areaKeysOf(area: AreaClassification): {
+/**
+ * Every LSOA code to look coverage up under: the classification's (the IMD edition's vintage) and the postcode's
+ * other vintage's when it differs, so a service listing 2021 codes covers a patient classified by a 2011 code.
+ */
+export function coverageLsoasOf(area: AreaClassification, location?: PostcodeLocation): string[] {
+  if (!area.lsoa) return [];
+  const codes = [area.lsoa.code];
+  if (area.source === 'patient-postcode' && location)
+    for (const code of [location.lsoa11, location.lsoa21])
+      if (code && !codes.includes(code)) codes.push(code);
+  return codes;
+}
+
+/**
+ * The coverage index's keys for a classification: always the district, and the LSOAs (coverageLsoasOf) and local
+ * authority if known.
+ */
+export function areaKeysOf(
+  area: AreaClassification,
+  lsoas: readonly string[] = area.lsoa ? [area.lsoa.code] : [],
+): {
   district: string;
-  lsoa?: string;
+  lsoas?: readonly string[];
   localAuthority?: string;
 } {
   return {
     district: area.district,
-    ...(area.lsoa ? { lsoa: area.lsoa.code } : {}),
+    ...(lsoas.length > 0 ? { lsoas } : {}),
     ...(area.localAuthority ? { localAuthority: area.localAuthority } : {}),
   };
 }
 
 /** The narrowest of a service's coverage that reaches the area; undefined if none does. */
-export function coveredBy(service: Service, area: AreaClassification): CoverageLevel | undefined {
-  if (area.lsoa && service.coverage.lsoas.includes(area.lsoa.code)) return 'lsoa';
+export function coveredBy(
+  service: Service,
+  area: AreaClassification,
+  /** Every LSOA code of the postcode (coverageLsoasOf); the classification's alone unless told. */
+  lsoas: readonly string[] = area.lsoa ? [area.lsoa.code] : [],
+): CoverageLevel | undefined {
+  if (lsoas.some((code) => service.coverage.lsoas.includes(code))) return 'lsoa';
   if (service.coverage.districts.includes(area.district)) return 'district';
   if (area.localAuthority && service.coverage.localAuthorities.includes(area.localAuthority))
     return 'local-authority';

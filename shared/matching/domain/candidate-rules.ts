@@ -23,6 +23,8 @@ export type RuledOutRule = Exclude<CandidateRule, 'chosen' | 'ranked-lower'>;
 /** What the rules know about the patient and the moment. */
 export interface CandidateContext {
   area: AreaClassification;
+  /** Every LSOA code of the patient's postcode (coverageLsoasOf); the classification's alone when absent. */
+  lsoas?: readonly string[];
   /** Whole years on the day the referral was received; undefined without a birth date. */
   age: number | undefined;
   consent: ConsentGrant[];
@@ -139,7 +141,7 @@ export function assessCandidate(
   candidate: ServiceCandidate,
   context: CandidateContext,
 ): Assessment | undefined {
-  const level = coveredBy(candidate.service, context.area);
+  const level = coveredBy(candidate.service, context.area, context.lsoas);
   if (level === undefined) return undefined;
   for (const check of candidateChecks) {
     const reason = check.breach(candidate, context);

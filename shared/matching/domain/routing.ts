@@ -36,6 +36,8 @@ export interface RoutingInput {
   team: LinkWorkerTeam | undefined;
   /** Where the patient was placed (classifyArea). */
   area: AreaClassification;
+  /** Every LSOA code of the patient's postcode (coverageLsoasOf): a service covering any covers by LSOA. */
+  lsoas?: readonly string[];
   /** For each need, the services covering it in the referral's area (from the directory's coverage index). */
   candidates: Partial<Record<InterventionCategory, ServiceCandidate[]>>;
   /** Referrals already matched this ISO week, for the candidate services that have a weekly limit. */
@@ -54,6 +56,7 @@ export function decideRouting(
   const { referral, practice, area, candidates, decidedAt } = input;
   const context: CandidateContext = {
     area,
+    ...(input.lsoas ? { lsoas: input.lsoas } : {}),
     // Age on the day the referral was received, so a repeat or a re-route later decides the same way.
     age: ageOn(referral.patient.birthDate, referral.receivedAt),
     consent: referral.consent,
