@@ -164,6 +164,23 @@ describe('creating', () => {
     expect((error as ValidationError).problems.map((p) => p.field)).toContain(field);
   });
 
+  it.each([
+    [{ coverage: { districts: ['LS6', 'LS7', 'LS6'] } }, 'coverage.districts.2', '"LS6"'],
+    [{ coverage: { lsoas: ['E01011264', 'E01011264'] } }, 'coverage.lsoas.1', '"E01011264"'],
+    [
+      { coverage: { localAuthorities: ['E08000035', 'E08000035'] } },
+      'coverage.localAuthorities.1',
+      '"E08000035"',
+    ],
+    [{ categories: ['food', 'food'] }, 'categories.1', '"food"'],
+  ])('refuses a repeated area or category %j, naming it (400)', async (overrides, field, named) => {
+    const error = await refusal(createRecord(deps, 'service', serviceBody(overrides), actor));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems).toEqual([
+      expect.objectContaining({ field, rule: expect.stringContaining(`${named} more than once`) }),
+    ]);
+  });
+
   it('refuses a service whose coverage would make more than 1,000 index entries (categories x areas), naming coverage (400)', async () => {
     const lsoas = Array.from({ length: 400 }, (_, i) => `E01${String(i).padStart(6, '0')}`);
     const body = serviceBody({ categories: ['food', 'arts', 'nature'], coverage: { lsoas } });

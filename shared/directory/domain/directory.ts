@@ -192,6 +192,17 @@ export type Partner = z.infer<typeof Partner>;
  * Where a service is offered. At least one of: postcode districts, LSOAs, whole local authorities. Matching prefers
  * the narrowest coverage that reaches the patient (an LSOA before a district before a local authority).
  */
+/** An issue at each entry of a list that repeats an earlier one (a list of areas or categories is a set). */
+function refuseRepeats(
+  list: readonly string[],
+  path: readonly PropertyKey[],
+  context: z.RefinementCtx,
+): void {
+  for (const [index, item] of list.entries())
+    if (list.indexOf(item) !== index)
+      context.addIssue({ code: 'custom', path: [...path, index], message: `lists "${item}" more than once` });
+}
+
 export const Coverage = z
   .strictObject({
     districts: z.array(PostcodeDistrict).max(500).default([]),
@@ -200,6 +211,11 @@ export const Coverage = z
   })
   .refine((c) => c.districts.length + c.lsoas.length + c.localAuthorities.length > 0, {
     error: 'a service covers at least one postcode district, LSOA or local authority',
+  })
+  .superRefine((coverage, context) => {
+    refuseRepeats(coverage.districts, ['districts'], context);
+    refuseRepeats(coverage.lsoas, ['lsoas'], context);
+    refuseRepeats(coverage.localAuthorities, ['localAuthorities'], context);
   });
 export type Coverage = z.infer<typeof Coverage>;
 
@@ -267,6 +283,7 @@ export const Service = z
     version: Version.default(1),
   })
   .superRefine((service, context) => {
+    refuseRepeats(service.categories, ['categories'], context);
     const { districts, lsoas, localAuthorities } = service.coverage;
     const areas = districts.length + lsoas.length + localAuthorities.length;
     const entries = service.categories.length * areas;
