@@ -165,7 +165,12 @@ if (name === 'export' ? positionals.length > 0 : file === undefined || extra.len
   command.fail(`usage: ${synopsis[name]}`);
 
 const today = (values.today as string | undefined) ?? new Date().toISOString().slice(0, 10);
-if (name === 'import-practices' && !/^\d{4}-\d{2}-\d{2}$/.test(today))
+/** A real calendar day: 2026-13-45 has the pattern but is no day (Date would roll it over). */
+const isCalendarDay = (day: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+  !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) &&
+  new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+if (name === 'import-practices' && !isCalendarDay(today))
   command.fail(`--today must be a date such as 2026-04-01, not "${today}"`);
 
 // Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.

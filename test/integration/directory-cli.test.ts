@@ -127,6 +127,8 @@ describe('each command keeps the CLI contract', () => {
     [['import'], 'usage: npm run directory -- import FILE'],
     [['export', 'extra'], 'usage: npm run directory -- export'],
     [['import-practices', practicesFile, '--today', 'tomorrow'], '--today must be a date'],
+    [['import-practices', practicesFile, '--today', '2026-13-45'], '--today must be a date'],
+    [['import-practices', practicesFile, '--today', '2026-02-30'], '--today must be a date'],
     [['frobnicate'], 'unknown command "frobnicate"'],
   ])('%j is an argument problem: exit 2, no stack trace', async (args, message) => {
     const result = await runWith(nowhere, args);
