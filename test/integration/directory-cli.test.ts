@@ -23,7 +23,12 @@ const badFile = `${root}events/oruk/bad-services.json`;
 const practicesFile = `${root}events/ods/practice-pcn-sample.csv`;
 /** The sample ORUK file's channels point at npm start's webhook receiver. */
 const webhookBase = 'http://127.0.0.1:3001';
-const auditing = (audit = new InMemoryAuditLog()) => ({ audit, actor: 'import:sample-services.json' });
+// With the local stack's channel policy: the sample's receivers are plain http on 127.0.0.1.
+const auditing = (audit = new InMemoryAuditLog()) => ({
+  audit,
+  actor: 'import:sample-services.json',
+  channels: 'allow-loopback-http' as const,
+});
 
 interface Run {
   code: number | null;

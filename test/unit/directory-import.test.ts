@@ -18,7 +18,12 @@ import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 // test/contract/directory-editor.contract.ts); test/integration/directory-cli.test.ts runs them on dynalite.
 
 const webhookBase = 'http://127.0.0.1:3001';
-const auditing = (audit = new InMemoryAuditLog()) => ({ audit, actor: 'import:sample-services.json' });
+// With the local stack's channel policy: the sample's receivers are plain http on 127.0.0.1.
+const auditing = (audit = new InMemoryAuditLog()) => ({
+  audit,
+  actor: 'import:sample-services.json',
+  channels: 'allow-loopback-http' as const,
+});
 const sample = (): { contents: Array<Record<string, unknown>> } =>
   JSON.parse(readFileSync(new URL('../../events/oruk/sample-services.json', import.meta.url), 'utf8')) as {
     contents: Array<Record<string, unknown>>;
@@ -54,6 +59,30 @@ describe('importOrukFile', () => {
     ]);
     expect(editor.calls).toEqual({ create: 0, replace: 0 });
   });
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data', 'allow-loopback-http'],
+    ['https://10.0.0.5/hooks', 'allow-loopback-http'],
+    ['http://127.0.0.1:3001/hooks/arts-for-all', 'https-only'],
+  ] as const)(
+    'refuses a partner whose channel is %s under %s, naming its path, writing nothing',
+    async (url, channels) => {
+      const editor = new InMemoryDirectoryEditor();
+      const secrets = new InMemoryRecipientSecrets();
+      const file = sample();
+      organizationOf(file.contents[0]).x_social_prescribing.channel = { kind: 'webhook', url };
+      const result = await importOrukFile(file, { ...auditing(), channels, editor, secrets });
+      expect(result.problems).toContainEqual(
+        expect.objectContaining({
+          path: 'contents[0].organization.x_social_prescribing.channel.url',
+          rule: expect.stringMatching(/https|loopback/),
+        }),
+      );
+      expect(result.written).toBe(false);
+      expect(editor.calls).toEqual({ create: 0, replace: 0 });
+      expect(secrets.secrets.size).toBe(0);
+    },
+  );
 
   it('creates, with a new secret per new partner (a valid Standard Webhooks secret), unless one is stored', async () => {
     const editor = new InMemoryDirectoryEditor();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Partner, Service } from '#directory/domain/directory.ts';
+import { channelProblem, Partner, Service, type ChannelPolicy } from '#directory/domain/directory.ts';
 import {
   importOruk,
   partnerDraftOf,
@@ -64,6 +64,8 @@ export interface OrukImportDependencies {
   /** Who the audit trail names: `import:<file name>`. */
   actor: string;
   clock?: Clock;
+  /** Where a partner's webhook may go: `https-only` against AWS, `allow-loopback-http` against the local stack. */
+  channels: ChannelPolicy;
   newSecret?: () => string;
   /** After each write: how many of the planned writes are done. */
   onProgress?: (done: number, total: number) => void;
@@ -98,7 +100,16 @@ function planPartner(
   path: string,
   unsaid: readonly UnsaidPartnerField[],
   stored: Partner | undefined,
+  channels: ChannelPolicy,
 ): Plan<Partner> | ImportProblem {
+  // A channel the file gives is checked as the admin API checks it (a stored one was checked when it was stored).
+  const refused = draft.channel && channelProblem(draft.channel.url, channels);
+  if (refused)
+    return {
+      path: `${path}.x_social_prescribing.channel.url`,
+      rule: refused,
+      record: `organisation "${draft.name}"`,
+    };
   if (!stored) {
     if (!draft.channel) {
       return {
@@ -209,7 +220,7 @@ export async function importOrukFile(
   const { records } = read;
 
   const partnerPlans = await mapLimit(records.partners, concurrency, async ({ partner, path, unsaid }) =>
-    planPartner(partner, path, unsaid, await editor.get('partner', partner.id)),
+    planPartner(partner, path, unsaid, await editor.get('partner', partner.id), dependencies.channels),
   );
   const serviceOrProblems = await mapLimit(records.services, concurrency, async ({ service, path, unsaid }) =>
     planService(service, path, unsaid, await editor.get('service', service.id)),

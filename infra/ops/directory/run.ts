@@ -158,6 +158,8 @@ export async function run(
         editor,
         audit: new DynamoAuditLog(client, target.auditTable),
         actor: `import:${basename(file ?? 'stdin')}`,
+        // The local stack's receivers are plain http on 127.0.0.1; against AWS, https only.
+        channels: target.endpoint ? 'allow-loopback-http' : 'https-only',
         secrets: target.secrets === undefined ? noSecretStore : recipientSecretsFrom(target.secrets),
         onProgress: (done, total) => {
           const every = Math.max(25, Math.ceil(total / 20));
