@@ -17,6 +17,10 @@ const environment = {
   DIRECTORY_TABLE: 'the directory table (directory; in AWS the stack output DirectoryTableName)',
   RECIPIENT_SECRETS:
     "where new partners' signing secrets go: file:<path> or secretsmanager:<prefix> (in AWS <stack name>/recipients); default file:$DATA_DIR/recipient-secrets.json locally, required against AWS",
+  AUDIT_TABLE: 'the audit table, where the import audits each change (audit; in AWS the stack output)',
+  WEBHOOK_BASE:
+    'what {{WEBHOOK_BASE}} in an imported file stands for, as in events/directory.json (default http://127.0.0.1:$WEBHOOK_PORT)',
+  WEBHOOK_PORT: "npm start's webhook receiver port, for the default WEBHOOK_BASE (3001)",
   DATA_DIR: "npm start's data directory, for the default secrets file (.data)",
   AWS_REGION: 'region (eu-west-2)',
   'AWS_PROFILE, AWS_ACCESS_KEY_ID, ...': "the SDK's usual credentials, when against AWS",

@@ -23,6 +23,8 @@ const badFile = `${root}events/oruk/bad-services.json`;
 const practicesFile = `${root}events/ods/practice-pcn-sample.csv`;
 /** The sample ORUK file's channels point at npm start's webhook receiver. */
 const webhookBase = 'http://127.0.0.1:3001';
+const sampleText = (base = webhookBase): string =>
+  readFileSync(sampleFile, 'utf8').replaceAll('{{WEBHOOK_BASE}}', base);
 // With the local stack's channel policy: the sample's receivers are plain http on 127.0.0.1.
 const auditing = (audit = new InMemoryAuditLog()) => ({
   audit,
@@ -166,9 +168,7 @@ describe('import then export, on an empty directory', () => {
     expect(result.stdout).toContain('Partners: 11 created, 0 updated, 0 unchanged.');
     expect(result.stdout).toContain('Services: 19 created, 0 updated, 0 unchanged.');
     const secrets = secretsIn(aws);
-    const partnerIds = recordsOf(JSON.parse(readFileSync(sampleFile, 'utf8'))).partners.map(
-      (p) => p.partner.id,
-    );
+    const partnerIds = recordsOf(JSON.parse(sampleText())).partners.map((p) => p.partner.id);
     expect(Object.keys(secrets).sort()).toEqual(partnerIds.map((id) => `partner/${id}`).sort());
     for (const secret of Object.values(secrets)) {
       expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
@@ -193,6 +193,23 @@ describe('import then export, on an empty directory', () => {
         actor: 'import:sample-services.json',
       }),
     );
+  });
+
+  it("points the file's {{WEBHOOK_BASE}} channels at WEBHOOK_BASE (a stack on other ports), on a dry run too", async () => {
+    const result = await runWith(
+      {
+        AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoDbEndpoint,
+        DIRECTORY_TABLE: aws.tables.directory,
+        AUDIT_TABLE: aws.tables.audit,
+        RECIPIENT_SECRETS: aws.environmentOf('directoryAdmin').RECIPIENT_SECRETS,
+        WEBHOOK_BASE: 'http://127.0.0.1:4999',
+      },
+      ['import', sampleFile, '--dry-run'],
+    );
+    expect(result.code, result.stderr).toBe(0);
+    // Every partner's channel differs from the one imported on 3001: all would be updated.
+    expect(result.stdout).toContain('Partners: 0 to create, 11 to update, 0 unchanged.');
+    expect(readFileSync(sampleFile, 'utf8')).not.toContain('127.0.0.1');
   });
 
   it('answers matching from what it wrote: coverage by district, LSOA and local authority; channels', async () => {
@@ -220,7 +237,7 @@ describe('import then export, on an empty directory', () => {
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stderr).toContain('Exported 19 services');
     const file = JSON.parse(readFileSync(out, 'utf8')) as unknown;
-    expect(contentOf(file)).toEqual(contentOf(JSON.parse(readFileSync(sampleFile, 'utf8'))));
+    expect(contentOf(file)).toEqual(contentOf(JSON.parse(sampleText())));
 
     const toStdout = await run(aws, ['export']);
     expect(JSON.parse(toStdout.stdout)).toEqual(file);
@@ -300,7 +317,7 @@ describe('import onto the sample directory (as npm start seeds it)', () => {
       { ...stored, responseRecord: { answered: 10, accepted: 7 } },
       stored.version,
     );
-    const file = JSON.parse(readFileSync(sampleFile, 'utf8')) as { contents: Array<Record<string, unknown>> };
+    const file = JSON.parse(sampleText()) as { contents: Array<Record<string, unknown>> };
     const service = file.contents.find(
       (s) =>
         (s.organization as { x_social_prescribing?: { id?: string } } | undefined)?.x_social_prescribing

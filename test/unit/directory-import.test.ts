@@ -25,7 +25,12 @@ const auditing = (audit = new InMemoryAuditLog()) => ({
   channels: 'allow-loopback-http' as const,
 });
 const sample = (): { contents: Array<Record<string, unknown>> } =>
-  JSON.parse(readFileSync(new URL('../../events/oruk/sample-services.json', import.meta.url), 'utf8')) as {
+  JSON.parse(
+    readFileSync(new URL('../../events/oruk/sample-services.json', import.meta.url), 'utf8').replaceAll(
+      '{{WEBHOOK_BASE}}',
+      webhookBase,
+    ),
+  ) as {
     contents: Array<Record<string, unknown>>;
   };
 const seeded = () => readDirectory(sampleDirectoryFile, webhookBase);

@@ -25,7 +25,12 @@ import { interventionCategories } from '#referral/domain/categories.ts';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 
 const read = (file: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8'));
+  JSON.parse(
+    readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8').replaceAll(
+      '{{WEBHOOK_BASE}}',
+      'http://127.0.0.1:3001',
+    ),
+  );
 
 function records(file: unknown): OrukRecords {
   const result = importOruk(file);

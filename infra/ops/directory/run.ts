@@ -41,6 +41,13 @@ const processOutput: Output = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
+/**
+ * Where `{{WEBHOOK_BASE}}` in an imported file points (as events/directory.json's channels): WEBHOOK_BASE, or npm
+ * start's webhook receiver on WEBHOOK_PORT (default 3001).
+ */
+export const webhookBaseOf = (env: NodeJS.ProcessEnv): string =>
+  env.WEBHOOK_BASE ?? `http://127.0.0.1:${env.WEBHOOK_PORT ?? '3001'}`;
+
 /** Where the commands write, from the environment (as `npm start` and the stack name things). */
 export function targetOf(env: NodeJS.ProcessEnv, secretsOption?: string) {
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? '8000'}`;
@@ -131,7 +138,7 @@ export async function run(
 
     let json: unknown;
     try {
-      json = JSON.parse(text ?? '');
+      json = JSON.parse((text ?? '').replaceAll('{{WEBHOOK_BASE}}', webhookBaseOf(env)));
     } catch (error) {
       for (const line of problemLines(
         [{ path: '(file)', rule: `is not JSON: ${(error as Error).message}` }],
