@@ -148,41 +148,23 @@ if (verb === 'import') {
 const concurrency = whole('concurrency', values.concurrency, 8);
 
 // Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.
-const [{ DescribeTableCommand, DynamoDBClient }, { DynamoDBDocumentClient }, { DynamoGeography }] =
-  await Promise.all([
-    import('@aws-sdk/client-dynamodb'),
-    import('@aws-sdk/lib-dynamodb'),
-    import('#adapters/dynamodb/geography-store.ts'),
-  ]);
-
-const region = process.env.AWS_REGION ?? 'eu-west-2';
-const endpoint =
-  process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`;
-const table = process.env.GEOGRAPHY_TABLE ?? 'geography';
-const dynamoDb = new DynamoDBClient({
-  region,
-  ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-});
-const client = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
-const where = `table ${table} at ${endpoint || `AWS ${region}`}`;
-const store = new DynamoGeography(client, table);
-
-try {
-  await dynamoDb.send(new DescribeTableCommand({ TableName: table }));
-} catch (error) {
-  const { name, code } = error as { name?: string; code?: string };
-  const reason =
-    name === 'ResourceNotFoundException'
-      ? `there is no ${where}`
-      : code === 'ECONNREFUSED'
-        ? `nothing answers at ${endpoint}: is "npm start" running? (or set DYNAMODB_PORT / AWS_ENDPOINT_URL_DYNAMODB)`
-        : `${where}: ${(error as Error).message}`;
-  console.error(`Cannot reach the geography table: ${reason}`);
-  process.exit(1);
-}
+const { describeTarget, targetFromEnvironment, targetKey } = await import('./geography/target.ts');
+const target = targetFromEnvironment();
+const where = describeTarget(target);
 
 if (verb === 'locate' && postcode !== undefined) {
-  const { imdEditions, lsoaFor } = await import('#geography/domain/geography.ts');
+  const [{ connect }, { DynamoGeography }, { imdEditions, lsoaFor }] = await Promise.all([
+    import('./geography/target.ts'),
+    import('#adapters/dynamodb/geography-store.ts'),
+    import('#geography/domain/geography.ts'),
+  ]);
+  const { dynamoDb, client, unreachable } = await connect(target);
+  const problem = await unreachable();
+  if (problem) {
+    console.error(problem);
+    process.exit(1);
+  }
+  const store = new DynamoGeography(client, target.table);
   const location = await store.locate(postcode);
   const deprivation = location
     ? await Promise.all(
@@ -201,43 +183,38 @@ if (verb === 'locate' && postcode !== undefined) {
 
 if ((kind !== 'nspl' && kind !== 'imd') || file === undefined)
   throw new Error('unreachable: arguments checked above');
-const [{ checkpointPathFor }, { importFile }, { ImportReporter, summaryLines }] = await Promise.all([
+const [{ checkpointPathFor }, { summaryLines }, { runImportInWorker }] = await Promise.all([
   import('./geography/checkpoint-file.ts'),
-  import('./geography/import-file.ts'),
   import('./geography/report.ts'),
+  import('./geography/import-worker.ts'),
 ]);
 const request: ImportRequest =
   kind === 'imd' ? { kind: 'imd', file, edition: values.edition ?? '2019' } : { kind: 'nspl', file };
 const checkpointPath = checkpointPathFor(file, values['state-dir']);
 const totalBytes = statSync(file).size;
-const reporter = new ImportReporter({
-  totalBytes,
-  tty: process.stderr.isTTY === true,
-  ...(values.errors ? { errorsFile: values.errors } : {}),
-});
 const what = `${kind}${kind === 'imd' ? ` ${values.edition}` : ''} ${file} -> ${where}`;
-console.error(
-  `Importing ${what} (${(totalBytes / 1e6).toFixed(1)} MB); checkpoint ${checkpointPath}` +
-    `${values.restart ? ' (--restart: ignored)' : ''}`,
-);
 
-try {
-  const result = await importFile(request, {
-    writer: store,
-    checkpoint: { path: checkpointPath, target: `${endpoint || `aws:${region}`}/${table}` },
-    restart: values.restart,
-    concurrency,
-    observer: reporter,
-  });
-  await reporter.finish();
-  console.log(summaryLines(result, what).join('\n'));
-  // maxRSS is in kilobytes: the import's own peak memory (the bench reads it from here).
-  console.log(`  peak RSS    ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
-  dynamoDb.destroy();
-  process.exit(0);
-} catch (error) {
-  await reporter.finish();
-  console.error(`Import failed: ${(error as Error).message}`);
-  dynamoDb.destroy();
+// In a worker thread with a capped heap (import-worker.ts): the import's memory is bounded whatever the file's size.
+// The worker checks the table answers, then says what it imports.
+const outcome = await runImportInWorker({
+  request,
+  target,
+  checkpoint: { path: checkpointPath, target: targetKey(target) },
+  restart: values.restart,
+  concurrency,
+  ...(values.errors ? { errorsFile: values.errors } : {}),
+  totalBytes,
+  announce:
+    `Importing ${what} (${(totalBytes / 1e6).toFixed(1)} MB); checkpoint ${checkpointPath}` +
+    `${values.restart ? ' (--restart: ignored)' : ''}`,
+});
+if (!outcome.ok) {
+  console.error(outcome.unreachable ? outcome.message : `Import failed: ${outcome.message}`);
   process.exit(1);
 }
+console.log(summaryLines(outcome.result, what).join('\n'));
+// The whole process's peak (the worker's heap included), and the CPU it took: the import's costs.
+const cpu = process.cpuUsage();
+console.log(`  cpu         ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (user + system)`);
+console.log(`  peak RSS    ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+process.exit(0);
