@@ -18,12 +18,16 @@ import { machine, writeJson } from './report.ts';
  * `npm run bench -- --only geography [--rows N] [--concurrency N]`: the NSPL import at full size (2.7 million rows
  * by default) against local DynamoDB (dynalite in a process of its own, on disk, fresh for each phase):
  *
- * 1. raw: a bare loop writing the same items (the generator's own, no file, no parsing) in BatchWriteItem calls of
- *    25 through the same adapter, with the same number in flight: the most the import could reach here;
+ * 1. raw (before): a bare loop writing the same items (the generator's own, no file, no parsing) in BatchWriteItem
+ *    calls of 25 through the same adapter, with the same number in flight: the most the import could reach here;
  * 2. import: `npm run geography -- import nspl FILE` as an operator runs it (a child process), its rows/s, its
- *    peak RSS, and the rows stored counted by a Scan;
- * 3. kill and resume: the same import killed with SIGKILL half way (after a checkpoint), run again, and the rows
+ *    peak RSS and CPU, and the rows stored counted by a Scan;
+ * 3. raw (after): the bare loop again on the first million items, so that the import is compared with the raw rate
+ *    on either side of it (this machine's load moves: every phase's mean load average is reported);
+ * 4. kill and resume: the same import killed with SIGKILL half way (after a checkpoint), run again, and the rows
  *    stored counted: they must be the uninterrupted import's.
+ * CPU per 1,000 rows (the loop's or the import's own, and dynalite's) is reported beside the rates: it depends far
+ * less on what else the machine is doing.
  *
  * Targets (issue 8.3): import >= 80% of the raw rate and >= 5,000 rows/s, peak RSS < 300 MB. Exits 1 only if a
  * correctness check fails (rows stored differ), as the other benches do; a missed target is reported.
@@ -141,6 +145,8 @@ interface ImportFigures {
   elapsedSeconds: number;
   rowsPerSecond: number;
   peakRssMb: number;
+  /** The import's own CPU (user + system), from its summary. */
+  cpuSeconds: number;
   wallSeconds: number;
 }
 
@@ -152,6 +158,7 @@ function figuresOf(run: CliRun): ImportFigures {
     elapsedSeconds: summaryFigure(run.stdout, /elapsed\s+([\d.]+) s/),
     rowsPerSecond: summaryFigure(run.stdout, /elapsed\s+[\d.]+ s, ([\d,]+) rows\/s/),
     peakRssMb: summaryFigure(run.stdout, /peak RSS\s+([\d,]+) MB/),
+    cpuSeconds: summaryFigure(run.stdout, /cpu\s+([\d.]+) s/),
     wallSeconds: run.wallMs / 1000,
   };
 }
@@ -172,17 +179,30 @@ async function benchFile(
   return { file, generated, ms: performance.now() - started };
 }
 
-/** The bare loop: the same items, in batches of 25 through the adapter, `concurrency` batches in flight. */
+interface RawRun {
+  items: number;
+  ms: number;
+  /** CPU of this process (the loop and the SDK), and of dynalite, in seconds. */
+  clientCpuSeconds: number;
+  serverCpuSeconds: number | undefined;
+  meanLoad: number;
+}
+
+/** The bare loop: the first `items` of the same items, in batches of 25 through the adapter, `concurrency` in flight. */
 async function rawWrites(
   server: Server,
   options: Required<GeographyBenchOptions>,
-): Promise<{ items: number; ms: number }> {
+  limit: number,
+): Promise<RawRun> {
   const client = clientFor(server);
   const store = new DynamoGeography(client, server.table);
   const inFlight = new Set<Promise<void>>();
   let batch: PostcodeLocation[] = [];
   let items = 0;
   let lastShown = performance.now();
+  const load = sampleLoad();
+  const serverCpu = cpuSecondsOf(server.pid);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const send = async (): Promise<void> => {
     const write: Promise<void> = store.putLocations(batch).finally(() => inFlight.delete(write));
@@ -198,15 +218,49 @@ async function rawWrites(
       );
     }
   };
+  let taken = 0;
   for (const location of generatedLocations({ rows: options.rows, seed: options.seed })) {
+    if (taken++ >= limit) break;
     batch.push(location);
     if (batch.length === store.batchSize) await send();
   }
   if (batch.length > 0) await send();
   await Promise.all(inFlight);
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const serverCpuAfter = cpuSecondsOf(server.pid);
   client.destroy();
-  return { items, ms };
+  return {
+    items,
+    ms,
+    clientCpuSeconds: (used.user + used.system) / 1e6,
+    serverCpuSeconds:
+      serverCpu === undefined || serverCpuAfter === undefined ? undefined : serverCpuAfter - serverCpu,
+    meanLoad: load.stop(),
+  };
+}
+
+/** CPU seconds a process has used (user + system), from /proc (Linux); undefined elsewhere. */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The machine's 1-minute load average, sampled every 5 s until stopped: other work skews every figure. */
+function sampleLoad(): { stop(): number } {
+  const samples = [os.loadavg()[0] ?? 0];
+  const timer = setInterval(() => samples.push(os.loadavg()[0] ?? 0), 5_000);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples.reduce((a, b) => a + b, 0) / samples.length;
+    },
+  };
 }
 
 /** What iterating the generator alone costs: part of the raw loop's time that is not writing. */
@@ -286,21 +340,23 @@ export async function geographyBench(options: GeographyBenchOptions): Promise<nu
         : `, generated in ${(generationMs / 1000).toFixed(1)} s`),
   );
 
-  console.log('\n▶ raw: the same items in BatchWriteItem calls, no file, no parsing');
+  const afterItems = Math.min(generated.good, 1_000_000);
+  console.log('\n▶ raw (before): the same items in BatchWriteItem calls, no file, no parsing');
   let server = await startServer();
-  const raw = await rawWrites(server, full);
-  const rawRate = raw.items / (raw.ms / 1000);
+  const rawBefore = await rawWrites(server, full, Number.POSITIVE_INFINITY);
   const rawServerRss = rssMb(server.pid);
   await server.stop();
   const generationOnly = generationOnlyMs(full);
   console.log(
-    `  ${raw.items.toLocaleString('en-GB')} items in ${(raw.ms / 1000).toFixed(1)} s: ${perSecond(rawRate)} ` +
-      `(of which generating the items alone: ${(generationOnly / 1000).toFixed(1)} s); dynalite ${mb(rawServerRss)}`,
+    `  ${describeRaw(rawBefore)} (generating the items alone: ${(generationOnly / 1000).toFixed(1)} s); ` +
+      `dynalite ${mb(rawServerRss)}`,
   );
 
   console.log('\n▶ import: npm run geography -- import nspl FILE');
   server = await startServer();
   const stateDir = mkdtempSync(join(os.tmpdir(), 'geography-bench-import-'));
+  const importLoad = sampleLoad();
+  const importServerCpu = cpuSecondsOf(server.pid);
   const imported = figuresOf(
     await startCli(
       [
@@ -316,16 +372,32 @@ export async function geographyBench(options: GeographyBenchOptions): Promise<nu
       server,
     ).done,
   );
+  const importServerCpuAfter = cpuSecondsOf(server.pid);
+  const importMeanLoad = importLoad.stop();
   rmSync(stateDir, { recursive: true, force: true });
   const importStored = await storedLocations(server);
   const importServerRss = rssMb(server.pid);
   await server.stop();
-  const ratio = imported.rowsPerSecond / rawRate;
+  const importServerCpuSeconds =
+    importServerCpu === undefined || importServerCpuAfter === undefined
+      ? undefined
+      : importServerCpuAfter - importServerCpu;
   console.log(
     `  ${imported.rowsRead.toLocaleString('en-GB')} rows in ${imported.elapsedSeconds.toFixed(1)} s: ` +
-      `${perSecond(imported.rowsPerSecond)} (${(100 * ratio).toFixed(0)}% of raw); peak RSS ${imported.peakRssMb} MB; ` +
+      `${perSecond(imported.rowsPerSecond)}; peak RSS ${imported.peakRssMb} MB; CPU ${perThousand(imported.cpuSeconds, imported.rowsRead)} ` +
+      `(dynalite ${perThousand(importServerCpuSeconds, imported.written)}); mean load ${importMeanLoad.toFixed(1)}; ` +
       `${importStored.toLocaleString('en-GB')} stored; dynalite ${mb(importServerRss)}`,
   );
+
+  console.log(
+    `\n▶ raw (after): the first ${afterItems.toLocaleString('en-GB')} of the same items again, for the machine's load now`,
+  );
+  server = await startServer();
+  const rawAfter = await rawWrites(server, full, afterItems);
+  await server.stop();
+  console.log(`  ${describeRaw(rawAfter)}`);
+  const rawRate = (rateOf(rawBefore) + rateOf(rawAfter)) / 2;
+  const ratio = imported.rowsPerSecond / rawRate;
 
   console.log('\n▶ kill and resume: the same import, SIGKILL half way, then run again');
   server = await startServer();
@@ -350,9 +422,11 @@ export async function geographyBench(options: GeographyBenchOptions): Promise<nu
   };
   const passed = Object.values(checks).every(Boolean);
   console.log(`
-Geography import, ${full.rows.toLocaleString('en-GB')} rows, ${full.concurrency} in flight
-  raw BatchWriteItem      ${perSecond(rawRate)} items
-  import                  ${perSecond(imported.rowsPerSecond)} rows (${(100 * ratio).toFixed(0)}% of raw; target >= 80%, >= 5,000/s)
+Geography import, ${full.rows.toLocaleString('en-GB')} rows, ${full.concurrency} batches of 25 in flight
+  raw BatchWriteItem      ${perSecond(rateOf(rawBefore))} items before (mean load ${rawBefore.meanLoad.toFixed(1)}), ${perSecond(rateOf(rawAfter))} after (load ${rawAfter.meanLoad.toFixed(1)}); mean ${perSecond(rawRate)}
+  import                  ${perSecond(imported.rowsPerSecond)} rows (load ${importMeanLoad.toFixed(1)}): ${(100 * ratio).toFixed(0)}% of the mean raw rate (targets >= 80%, >= 5,000/s)
+  client CPU per 1,000    raw loop ${perThousand(rawBefore.clientCpuSeconds, rawBefore.items)}, import ${perThousand(imported.cpuSeconds, imported.rowsRead)} (parse, map, write, checkpoint)
+  dynalite CPU per 1,000  raw ${perThousand(rawBefore.serverCpuSeconds, rawBefore.items)}, import ${perThousand(importServerCpuSeconds, imported.written)}
   import peak RSS         ${imported.peakRssMb} MB (resumed run ${resume.resumed.peakRssMb} MB; target < 300 MB)
   rows stored             ${importStored.toLocaleString('en-GB')} uninterrupted, ${resumeStored.toLocaleString('en-GB')} killed and resumed (${generated.good.toLocaleString('en-GB')} good rows in the file)
   checks                  ${Object.entries(checks)
@@ -370,14 +444,22 @@ Geography import, ${full.rows.toLocaleString('en-GB')} rows, ${full.concurrency}
     rows: full.rows,
     concurrency: full.concurrency,
     file: { ...generated, generationMs },
-    raw: {
-      items: raw.items,
-      seconds: raw.ms / 1000,
-      itemsPerSecond: rawRate,
+    rawBefore: {
+      ...rawBefore,
+      itemsPerSecond: rateOf(rawBefore),
       generationOnlySeconds: generationOnly / 1000,
       dynaliteRssMb: rawServerRss,
     },
-    import: { ...imported, stored: importStored, ratioToRaw: ratio, dynaliteRssMb: importServerRss },
+    rawAfter: { ...rawAfter, itemsPerSecond: rateOf(rawAfter) },
+    rawMeanItemsPerSecond: rawRate,
+    import: {
+      ...imported,
+      meanLoad: importMeanLoad,
+      dynaliteCpuSeconds: importServerCpuSeconds,
+      stored: importStored,
+      ratioToRaw: ratio,
+      dynaliteRssMb: importServerRss,
+    },
     killAndResume: { ...resume, stored: resumeStored },
     checks,
     targets,
@@ -387,4 +469,19 @@ Geography import, ${full.rows.toLocaleString('en-GB')} rows, ${full.concurrency}
     `\nResults written to ${resultsFile.pathname}; ${passed ? 'all checks passed' : 'CHECKS FAILED'}`,
   );
   return passed ? 0 : 1;
+}
+
+const rateOf = (run: RawRun): number => run.items / (run.ms / 1000);
+
+function describeRaw(run: RawRun): string {
+  return (
+    `${run.items.toLocaleString('en-GB')} items in ${(run.ms / 1000).toFixed(1)} s: ${perSecond(rateOf(run))}; ` +
+    `CPU ${perThousand(run.clientCpuSeconds, run.items)} (dynalite ${perThousand(run.serverCpuSeconds, run.items)}); ` +
+    `mean load ${run.meanLoad.toFixed(1)}`
+  );
+}
+
+/** CPU milliseconds per 1,000 rows or items. */
+function perThousand(seconds: number | undefined, count: number): string {
+  return seconds === undefined || count === 0 ? '?' : `${((seconds * 1e6) / count).toFixed(0)} ms/1,000`;
 }
