@@ -72,4 +72,17 @@ export default tseslint.config(
   restrict(['shared/*/application/**/*.ts'], application),
   restrict(['shared/*/domain/**/*.ts', 'shared/fhir/**/*.ts', 'shared/kernel/**/*.ts'], domain),
   restrict(['shared/system/**/*.ts'], system),
+  // Pages' scripts run in a browser (functions/*/assets/): its globals, and nothing from Node.
+  {
+    files: ['functions/*/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'window', 'fetch', 'sessionStorage', 'URLSearchParams', 'Option', 'atob'].map((name) => [
+          name,
+          'readonly',
+        ]),
+      ),
+    },
+  },
 );

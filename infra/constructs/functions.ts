@@ -48,6 +48,20 @@ const bundling: BundlingOptions = {
 };
 
 /**
+ * A function's static files, copied into its bundle as `assets/` beside the code (the handler reads
+ * `./assets/<name>` relative to its module, which is the same path in the source tree and in the bundle).
+ */
+function copyAssets(folder: string): NonNullable<BundlingOptions['commandHooks']> {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [
+      `cp -R "${path.join(inputDir, folder)}" "${path.join(outputDir, 'assets')}"`,
+    ],
+  };
+}
+
+/**
  * Recipients' signing secrets are Secrets Manager secrets named `<stack name>/recipients/<kind>/<id>`, one per
  * recipient, created by the directory's admin paths (not by this stack: recipients come and go at run time). A
  * function's grant names this prefix, so it can reach these secrets and no other in the account.
@@ -119,7 +133,7 @@ export class Functions extends Construct {
         ),
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling,
+      bundling: spec.assets ? { ...bundling, commandHooks: copyAssets(spec.assets) } : bundling,
     });
 
     for (const [table, access] of entriesOf<TableName, TableAccess>(spec.tables)) {

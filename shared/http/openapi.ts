@@ -165,7 +165,9 @@ const staleVersion = outcome(
 );
 
 const unknownReference = {
-  team: "A listed practice is not in the directory, or not in the team's PCN (`REC_UNPROCESSABLE_ENTITY`)",
+  team:
+    "The PCN is not in the directory (expression `pcn`), or a listed practice is not, or not in the team's PCN " +
+    '(`REC_UNPROCESSABLE_ENTITY`)',
   service: 'The partner is not in the directory, or is retired (`REC_UNPROCESSABLE_ENTITY`)',
 };
 
@@ -424,6 +426,31 @@ export const operations: Record<OperationId, OperationSpec> = {
         description: 'The OpenAPI document',
         content: { [json]: { schema: schemaRef(OpenApiDocument) } },
       },
+    },
+  },
+  inboxPage: {
+    tags: ['Pages'],
+    summary: 'The inbox page',
+    description:
+      'A small page for partners and link workers: sign in with a token, see the worklist, open a referral, act on ' +
+      'it. Static HTML; its script calls this API with the token (docs/inbox.md).',
+    responses: {
+      '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+    },
+  },
+  inboxAsset: {
+    tags: ['Pages'],
+    summary: "The inbox page's script and style",
+    description: 'inbox.js or inbox.css; any other name is 404.',
+    responses: {
+      '200': {
+        description: 'The file',
+        content: {
+          'text/javascript': { schema: { type: 'string' } },
+          'text/css': { schema: { type: 'string' } },
+        },
+      },
+      '404': { description: 'No such file', content: { 'text/plain': { schema: { type: 'string' } } } },
     },
   },
   createTeam: directoryCreate('team'),

@@ -33,6 +33,8 @@ export interface FunctionSpec {
    * In the stack, one Secrets Manager secret per recipient under the stack's prefix; locally, a file.
    */
   recipientSecrets?: 'read' | 'write';
+  /** A folder of static files (relative to the project root) the function reads beside its code. */
+  assets?: string;
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -133,6 +135,17 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     tables: { directory: 'readWrite', audit: 'append' },
     sendsTo: [],
     recipientSecrets: 'write',
+  },
+  inboxPage: {
+    purpose:
+      "Serves the partners' and link workers' inbox page (HTML, script, style): static, public, no data of its own.",
+    entry: 'functions/inbox-page/handler.ts',
+    timeoutSeconds: 3,
+    memoryMb: 128,
+    tables: {},
+    sendsTo: [],
+    // The page's files, copied beside the bundle (the handler reads them when it loads).
+    assets: 'functions/inbox-page/assets',
   },
 };
 

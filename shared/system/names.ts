@@ -6,4 +6,11 @@
 export type TableName = 'referrals' | 'audit' | 'metrics' | 'directory' | 'idempotency' | 'geography';
 export type QueueName = 'referrals' | 'notifications';
 export type FunctionName =
-  'authorizer' | 'intake' | 'referralStatus' | 'metadata' | 'router' | 'notifier' | 'directoryAdmin';
+  | 'authorizer'
+  | 'intake'
+  | 'referralStatus'
+  | 'metadata'
+  | 'router'
+  | 'notifier'
+  | 'directoryAdmin'
+  | 'inboxPage';

@@ -176,6 +176,15 @@ export const routes = [
     function: 'directoryAdmin',
     access: ['admin'],
   },
+  // The partners' and link workers' inbox page: static files; its script calls the routes above with the token.
+  { operationId: 'inboxPage', method: 'GET', path: '/inbox', function: 'inboxPage', access: 'public' },
+  {
+    operationId: 'inboxAsset',
+    method: 'GET',
+    path: '/inbox/{asset}',
+    function: 'inboxPage',
+    access: 'public',
+  },
 ] as const satisfies readonly RouteSpec[];
 
 /** One entry of `routes`, with its literal operation id and function. */

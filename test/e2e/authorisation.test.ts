@@ -219,7 +219,14 @@ const cases: Case[] = routes.flatMap((route) =>
 
 function concretePath(route: RouteSpec, target: Target | undefined): string {
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    name === 'id' ? (target === 'other' ? otherId : ownId) : `unknown-${name}`,
+    name === 'id'
+      ? target === 'other'
+        ? otherId
+        : ownId
+      : // A public page's file: one that exists (public routes answer everyone 200).
+        name === 'asset'
+        ? 'inbox.js'
+        : `unknown-${name}`,
   );
 }
 

@@ -1,0 +1,327 @@
+// The inbox page's script: sign in with a token, list the worklist, open one referral, act on it. It calls the same
+// API as any client (docs/api.md, "Worklists"); the token stays in this tab's sessionStorage and goes only to this
+// origin. Text from the API is always set as textContent, never as HTML.
+
+const tokenKey = 'inbox-token';
+
+/** What each role works on: the team's referrals, or the partner's offers. */
+const views = {
+  'link-worker': { list: '/team/referrals', one: (id) => `/team/referrals/${encodeURIComponent(id)}` },
+  partner: { list: '/partner/offers', one: (id) => `/partner/offers/${encodeURIComponent(id)}` },
+};
+
+/** The states a worklist can be filtered by, as the API names them (empty: all). */
+const statusFilters = {
+  'link-worker': ['', 'routed', 'accepted', 'contacted', 'in-progress', 'escalated', 'declined', 'closed'],
+  partner: [
+    '',
+    'offered',
+    'accepted',
+    'contacted',
+    'in-progress',
+    'declined',
+    'expired',
+    'withdrawn',
+    'closed',
+  ],
+};
+
+const declineReasons = [
+  ['no-capacity', 'No capacity'],
+  ['not-eligible', 'Not eligible'],
+  ['patient-unreachable', 'Patient unreachable'],
+  ['declined-by-patient', 'Declined by the patient'],
+  ['other', 'Other (say why)'],
+];
+
+const $ = (id) => document.getElementById(id);
+
+let session; // { token, role, organisation }
+let cursor; // the next page of the worklist, if any
+
+// ------------------------------------------------------------------------------------------------------------
+// Signing in
+
+/** The token's claims, read for display and to pick the view; the API verifies the token on every call. */
+function claimsOf(token) {
+  const payload = token.split('.')[1];
+  if (!payload)
+    throw new Error('That is not an access token (it should have three parts separated by dots).');
+  const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+  return JSON.parse(json);
+}
+
+function signIn(token) {
+  const claims = claimsOf(token);
+  const role = claims.role;
+  if (!views[role])
+    throw new Error(`This page is for link workers and partners; the token's role is ${role}.`);
+  const organisation = role === 'partner' ? claims.partner : claims.team;
+  session = { token, role, organisation };
+  sessionStorage.setItem(tokenKey, token);
+  $('who').textContent = `Signed in as ${role === 'partner' ? 'partner' : 'link worker'} for ${organisation}`;
+  $('sign-out').hidden = false;
+  $('sign-in').hidden = true;
+  const filter = $('status-filter');
+  filter.replaceChildren(
+    ...statusFilters[role].map((status) => new Option(status === '' ? 'everything' : status, status)),
+  );
+  return showWorklist();
+}
+
+function signOut() {
+  session = undefined;
+  sessionStorage.removeItem(tokenKey);
+  $('who').textContent = '';
+  $('sign-out').hidden = true;
+  $('worklist').hidden = true;
+  $('detail').hidden = true;
+  $('sign-in').hidden = false;
+  say('Signed out.');
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Talking to the API
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      Authorization: `Bearer ${session.token}`,
+      Accept: 'application/json',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const data = text === '' ? undefined : JSON.parse(text);
+  if (response.status === 401) {
+    signOut();
+    throw new Error('The token was refused (expired or not valid): sign in again.');
+  }
+  if (!response.ok) throw new Error(problemOf(response.status, data));
+  return data;
+}
+
+/** An OperationOutcome's diagnostics, one line per issue; else the status. */
+function problemOf(status, data) {
+  const issues = data && Array.isArray(data.issue) ? data.issue : [];
+  const lines = issues.map((issue) => issue.diagnostics || issue.details?.text).filter(Boolean);
+  return lines.length > 0 ? lines.join('; ') : `The service answered ${status}.`;
+}
+
+function say(text, isError = false) {
+  $('message').textContent = text;
+  $('message').className = isError ? 'error' : '';
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The worklist
+
+const idOf = (item) => item.offerId ?? item.referralId;
+const stateOf = (item) => item.state ?? item.status;
+const needOf = (item) => item.category ?? (item.needs ?? []).join(', ');
+const receivedOf = (item) => item.offeredAt ?? item.receivedAt ?? '';
+const deadlineOf = (item) => item.deadline ?? item.respondBy ?? '';
+
+async function showWorklist(append = false) {
+  $('detail').hidden = true;
+  $('worklist').hidden = false;
+  const status = $('status-filter').value;
+  const query = new URLSearchParams();
+  if (status) query.set('status', status);
+  if (append && cursor) query.set('cursor', cursor);
+  const page = await api('GET', `${views[session.role].list}${query.size > 0 ? `?${query}` : ''}`);
+  const items = page.items ?? [];
+  cursor = page.cursor ?? page.nextCursor;
+  const rows = items.map((item) => {
+    const row = document.createElement('tr');
+    row.dataset.id = idOf(item);
+    for (const value of [day(receivedOf(item)), needOf(item), stateOf(item), day(deadlineOf(item))]) {
+      const cell = document.createElement('td');
+      cell.textContent = value;
+      row.append(cell);
+    }
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.textContent = 'Open';
+    open.addEventListener('click', () => run(() => showOne(idOf(item))));
+    const cell = document.createElement('td');
+    cell.append(open);
+    row.append(cell);
+    return row;
+  });
+  if (append) $('worklist-rows').append(...rows);
+  else $('worklist-rows').replaceChildren(...rows);
+  $('worklist-empty').hidden = $('worklist-rows').children.length > 0;
+  $('more').hidden = !cursor;
+}
+
+const day = (iso) => (typeof iso === 'string' ? iso.slice(0, 10) : '');
+
+// ------------------------------------------------------------------------------------------------------------
+// One referral
+
+async function showOne(id) {
+  const item = await api('GET', views[session.role].one(id));
+  $('worklist').hidden = true;
+  $('detail').hidden = false;
+  $('detail').dataset.id = id;
+  $('detail-title').textContent = `Referral ${item.referralId ?? id}`;
+  const fields = $('detail-fields');
+  fields.replaceChildren();
+  for (const [label, value] of Object.entries(flatten(item))) {
+    const term = document.createElement('dt');
+    term.textContent = label;
+    const detail = document.createElement('dd');
+    detail.textContent = value;
+    detail.dataset.field = label;
+    fields.append(term, detail);
+  }
+  renderActions(id, item);
+}
+
+/** Nested fields as `a.b: value` lines, arrays joined: a view any shape of answer can fill. */
+function flatten(value, prefix = '', out = {}) {
+  if (value === null || value === undefined) return out;
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v !== 'object' || v === null)) out[prefix] = value.join(', ');
+    else value.forEach((v, i) => flatten(v, `${prefix}[${i + 1}]`, out));
+  } else if (typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${key}` : key, out);
+  } else out[prefix] = String(value);
+  return out;
+}
+
+/** The actions the state allows (the API refuses any other with a 409 that says why). */
+const actionsByState = {
+  offered: ['accept', 'decline'],
+  routed: ['accept', 'decline'],
+  escalated: ['accept', 'decline'],
+  accepted: ['contact', 'decline', 'close'],
+  contacted: ['start', 'decline', 'close'],
+  'in-progress': ['close'],
+};
+
+function renderActions(id, item) {
+  const box = $('actions');
+  box.replaceChildren();
+  const allowed = actionsByState[stateOf(item)] ?? [];
+  const base = views[session.role].one(id);
+  const act = (action, body, done) =>
+    run(async () => {
+      await api('POST', `${base}/${action}`, { version: item.version, ...body });
+      say(done);
+      await showOne(id);
+    });
+  for (const action of allowed) {
+    if (action === 'accept') box.append(button('Accept', () => act('accept', {}, 'Accepted.')));
+    if (action === 'start') box.append(button('Start the intervention', () => act('start', {}, 'Started.')));
+    if (action === 'decline') box.append(declineForm((body) => act('decline', body, 'Declined.')));
+    if (action === 'contact') box.append(contactForm((body) => act('contact', body, 'Contact recorded.')));
+    if (action === 'close') box.append(closeForm((body) => act('close', body, 'Closed.')));
+  }
+}
+
+function button(text, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function field(labelText, control) {
+  const label = document.createElement('label');
+  label.textContent = `${labelText} `;
+  label.append(control);
+  return label;
+}
+
+function select(name, options) {
+  const s = document.createElement('select');
+  s.name = name;
+  s.append(...options.map(([value, text]) => new Option(text, value)));
+  return s;
+}
+
+function form(legend, controls, submitText, toBody, submit) {
+  const set = document.createElement('fieldset');
+  const title = document.createElement('legend');
+  title.textContent = legend;
+  set.append(
+    title,
+    ...controls,
+    button(submitText, () => submit(toBody())),
+  );
+  return set;
+}
+
+function declineForm(submit) {
+  const reason = select('reason', declineReasons);
+  const text = document.createElement('input');
+  text.name = 'text';
+  text.maxLength = 500;
+  return form(
+    'Decline',
+    [field('Reason', reason), field('Details (for "other")', text)],
+    'Decline',
+    () => ({ reason: reason.value, ...(text.value.trim() ? { text: text.value.trim() } : {}) }),
+    submit,
+  );
+}
+
+function contactForm(submit) {
+  const outcome = select('outcome', [
+    ['made', 'Contact made'],
+    ['attempted', 'Tried, no answer'],
+  ]);
+  const channel = select('channel', [
+    ['phone', 'Phone'],
+    ['email', 'Email'],
+    ['in-person', 'In person'],
+    ['letter', 'Letter'],
+    ['video', 'Video'],
+  ]);
+  return form(
+    'Record contact',
+    [field('Outcome', outcome), field('How', channel)],
+    'Record contact',
+    () => ({ outcome: outcome.value, channel: channel.value }),
+    submit,
+  );
+}
+
+function closeForm(submit) {
+  const reason = select('reason', [
+    ['completed', 'Completed'],
+    ['disengaged', 'Patient stopped attending'],
+    ['moved-away', 'Moved away'],
+    ['referred-elsewhere', 'Referred elsewhere'],
+    ['other', 'Other'],
+  ]);
+  return form('Close', [field('Reason', reason)], 'Close', () => ({ reason: reason.value }), submit);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+
+/** Runs an action, showing its failure in words rather than losing it. */
+async function run(action) {
+  try {
+    await action();
+  } catch (error) {
+    say(error instanceof Error ? error.message : String(error), true);
+  }
+}
+
+$('sign-in-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void run(() => signIn($('token').value.trim()));
+});
+$('sign-out').addEventListener('click', signOut);
+$('status-filter').addEventListener('change', () => run(() => showWorklist()));
+$('more').addEventListener('click', () => run(() => showWorklist(true)));
+$('back').addEventListener('click', () => run(() => showWorklist()));
+
+const saved = sessionStorage.getItem(tokenKey);
+if (saved) void run(() => signIn(saved));
