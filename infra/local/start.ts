@@ -88,6 +88,7 @@ Try it:
     --data @events/referrals/leeds-arts-and-mental-health.json
   curl -s -H "Authorization: Bearer $TOKEN" ${stack.apiUrl}/referrals/<referralId from the answer>
 Or, in another terminal: npm run demo
+Partners' and link workers' inbox: ${stack.apiUrl}/inbox   (sign in with: npm run -s token -- --role partner --partner arts-for-all)
 Ctrl-C stops it${dataDir ? '; data is kept for the next start' : ''}.
 `);
 
