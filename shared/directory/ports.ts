@@ -73,6 +73,11 @@ export interface DirectoryEditor {
   ): Promise<DirectoryRecords[K]>;
   /** Every record of a kind, for export (a full read: never on a referral's path). */
   list<K extends DirectoryRecordKind>(kind: K): AsyncIterable<DirectoryRecords[K]>;
+  /**
+   * A PCN by its code, as `putPractices` last put it (or the seed loaded it); undefined for a code never put. PCNs
+   * are reference data with no status: one is never retired or removed, so a code once known stays known.
+   */
+  pcn(code: string): Promise<Pcn | undefined>;
   /** PCNs and practices, as an ODS membership file gives them: put as they are (unversioned reference data). */
   putPractices(pcns: Pcn[], practices: Practice[]): Promise<void>;
 }

@@ -331,5 +331,28 @@ export function describeDirectoryEditorContract(
       await editor.putPractices([{ code: pcn, name: 'Contract PCN', icb: 'Contract ICB' }], [practice]);
       expect(await directory.practice(ods)).toEqual(practice);
     });
+
+    describe('pcn', () => {
+      const contractPcn = (name = 'Contract PCN') => ({ code: pcn, name, icb: 'Contract ICB' });
+
+      it('answers a PCN as putPractices last put it', async () => {
+        await editor.putPractices([contractPcn('Contract PCN (old name)')], []);
+        await editor.putPractices([contractPcn()], []);
+        expect(await editor.pcn(pcn)).toEqual(contractPcn());
+      });
+
+      it('answers undefined for a code never put, even one a team names (its team is not the PCN)', async () => {
+        await editor.create('team', team());
+        expect(await editor.pcn(pcn)).toBeUndefined();
+      });
+
+      it("is still answered once a team serves it, and the team's writes leave it as put", async () => {
+        await editor.putPractices([contractPcn()], []);
+        await editor.create('team', team());
+        await editor.replace('team', team({ status: 'retired' }), 1);
+        expect(await editor.pcn(pcn)).toEqual(contractPcn());
+        expect(await directory.teamForPcn(pcn)).toMatchObject({ id: `team-${tag}`, status: 'retired' });
+      });
+    });
   });
 }

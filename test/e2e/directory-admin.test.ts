@@ -11,7 +11,8 @@ import { eventually, sampleReferral } from '../support/local.ts';
 // The directory's admin API over real HTTP against one in-process local stack (each function in its own worker):
 // a partner and its service created by an admin, the partner's signing secret answered once and used to sign what
 // it is sent; a stale edit refused and changing nothing; a paused service ruled out of a referral in its area, and
-// matched again once resumed (signed with the rotated secret); a retired one kept and readable, and matched no more.
+// matched again once resumed (signed with the rotated secret); a retired one kept and readable, and matched no more;
+// a team for a PCN the directory does not know refused with 422 on `pcn`.
 
 const partnerId = 'e2e-coaching';
 const serviceId = 'e2e-coaching-walks';
@@ -272,6 +273,33 @@ describe('the directory admin API, over HTTP', () => {
       ['v5', 'directory.service.retired', 'admin:e2e-directory-admin'],
     ]);
     expect(JSON.stringify(Items)).not.toContain('whsec_');
+  });
+
+  it('refuses a team for a PCN not in the directory (422 naming pcn), storing nothing; one for a seeded PCN is created', async () => {
+    const teamBody = (pcn: string) => ({
+      id: 'e2e-team',
+      name: 'E2E link workers',
+      pcn,
+      channel: { kind: 'webhook', url: `${hooksUrl}/hooks/team/e2e-team` },
+    });
+    const unknown = await call('POST', '/directory/teams', admin, teamBody('U09999'));
+    expect(unknown.status, unknown.text).toBe(422);
+    expect(unknown.headers.get('content-type')).toContain('application/fhir+json');
+    const outcome = unknown.json as unknown as OperationOutcome;
+    expect(outcome.issue).toEqual([
+      expect.objectContaining({
+        code: 'value',
+        expression: ['pcn'],
+        diagnostics: expect.stringMatching(/^pcn: must be a PCN in the directory, and U09999 is not/),
+      }),
+    ]);
+    expect(unknown.text).not.toContain('whsec_');
+    expect((await call('GET', '/directory/teams/e2e-team', admin)).status).toBe(404);
+
+    // U00004 is in the sample directory the stack is seeded with, and has no team yet.
+    const created = await call('POST', '/directory/teams', admin, teamBody('U00004'));
+    expect(created.status, created.text).toBe(201);
+    expect(created.json).toMatchObject({ team: { id: 'e2e-team', pcn: 'U00004', version: 1 } });
   });
 
   it('is for admins only', async () => {

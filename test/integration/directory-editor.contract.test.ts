@@ -193,6 +193,13 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
       'svc-arts-studio',
     );
   });
+  it('reads the PCNs loadDirectory seeded (what the admin API checks a team against)', async () => {
+    const snapshot = sampleDirectory();
+    await loadDirectory(client, tables.directory, snapshot);
+    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    for (const pcn of snapshot.pcns) expect(await editor.pcn(pcn.code)).toEqual(pcn);
+  });
+
   it('retiring a partner loaded by loadDirectory takes its services out of matching (they are listed under it)', async () => {
     await loadDirectory(client, tables.directory, sampleDirectory());
     const editor = new DynamoDirectoryEditor(client, tables.directory);

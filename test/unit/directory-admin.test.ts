@@ -71,7 +71,8 @@ const serviceBody = (overrides: Record<string, unknown> = {}) => ({
 const teamBody = (overrides: Record<string, unknown> = {}) => ({
   id: 'lw-new',
   name: 'New link workers',
-  pcn: 'U00009',
+  // In the sample directory, with no team yet.
+  pcn: 'U00004',
   channel: { kind: 'webhook', url: 'https://hooks.example.test/lw-new' },
   ...overrides,
 });
@@ -117,7 +118,7 @@ describe('creating', () => {
 
   it('a team: routing finds it for its PCN; a second active team for that PCN is refused', async () => {
     await createRecord(deps, 'team', teamBody(), actor);
-    expect((await editor.teamForPcn('U00009'))?.id).toBe('lw-new');
+    expect((await editor.teamForPcn('U00004'))?.id).toBe('lw-new');
     const error = await refusal(createRecord(deps, 'team', teamBody({ id: 'lw-other' }), actor));
     expect(error).toBeInstanceOf(ConflictError);
     expect(await secrets.secretOf('team', 'lw-other')).toBeUndefined();
@@ -240,12 +241,33 @@ describe('creating', () => {
 
   it("a team's practices must be in the directory and in its PCN (422 naming the entry)", async () => {
     const foreign = await refusal(
-      createRecord(deps, 'team', teamBody({ practices: ['A81001'], pcn: 'U00009' }), actor),
+      createRecord(deps, 'team', teamBody({ practices: ['A81001'], pcn: 'U00004' }), actor),
     );
     expect(foreign).toMatchObject({ field: 'practices.0' });
     expect(foreign.message).toContain('U00001');
     const unknown = await refusal(createRecord(deps, 'team', teamBody({ practices: ['Z99999'] }), actor));
     expect(unknown).toMatchObject({ field: 'practices.0' });
+  });
+
+  it("a team's PCN must be in the directory (422 on pcn), writing nothing", async () => {
+    const error = await refusal(createRecord(deps, 'team', teamBody({ pcn: 'U09999' }), actor));
+    expect(error).toBeInstanceOf(UnprocessableError);
+    expect(error).toMatchObject({ field: 'pcn' });
+    expect(error.message).toBe(
+      'must be a PCN in the directory, and U09999 is not: PCNs come from the ODS membership file (npm run directory -- import-practices)',
+    );
+    expect(await editor.get('team', 'lw-new')).toBeUndefined();
+    expect(await editor.teamForPcn('U09999')).toBeUndefined();
+    expect(await secrets.secretOf('team', 'lw-new')).toBeUndefined();
+    expect(audit.entries).toEqual([]);
+    expect(editor.calls.create).toBe(0);
+  });
+
+  it('a PCN put by the ODS import is one a team may name at once', async () => {
+    await editor.putPractices([{ code: 'U09999', name: 'New PCN', icb: 'Test ICB' }], []);
+    const { record } = await createRecord(deps, 'team', teamBody({ pcn: 'U09999' }), actor);
+    expect(record).toMatchObject({ id: 'lw-new', pcn: 'U09999', version: 1 });
+    expect((await editor.teamForPcn('U09999'))?.id).toBe('lw-new');
   });
 });
 
@@ -271,6 +293,18 @@ describe('updating (PUT: the whole record, with the version it was read at)', ()
       action: 'directory.service.updated',
       detail: { version: 2, changed: ['coverage'] },
     });
+  });
+
+  it('moving a team to a PCN not in the directory is refused (422 on pcn) and changes nothing', async () => {
+    const stored = await getRecord(deps, 'team', 'lw-woodhouse');
+    const error = await refusal(
+      updateRecord(deps, 'team', 'lw-woodhouse', { ...stored, pcn: 'U09999' }, actor),
+    );
+    expect(error).toBeInstanceOf(UnprocessableError);
+    expect(error).toMatchObject({ field: 'pcn' });
+    expect(await editor.get('team', 'lw-woodhouse')).toEqual(stored);
+    expect((await editor.teamForPcn('U00001'))?.id).toBe('lw-woodhouse');
+    expect(editor.calls.replace).toBe(0);
   });
 
   it('a stale version is refused (409 naming the stored version) and changes nothing', async () => {

@@ -108,6 +108,10 @@ export class InMemoryDirectoryEditor implements DirectoryEditor, Directory {
     for (const record of [...this.store(kind).values()]) yield copy(record);
   }
 
+  async pcn(code: string): Promise<Pcn | undefined> {
+    return copy(this.pcns.get(code));
+  }
+
   async putPractices(pcns: Pcn[], practices: Practice[]): Promise<void> {
     for (const pcn of pcns) this.pcns.set(pcn.code, copy(pcn));
     for (const practice of practices) this.practices.set(practice.ods, copy(practice));

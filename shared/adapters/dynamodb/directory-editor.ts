@@ -196,6 +196,19 @@ export class DynamoDirectoryEditor implements DirectoryEditor {
     } while (startKey);
   }
 
+  async pcn(code: string): Promise<Pcn | undefined> {
+    // Where loadDirectory and putPractices put it. Read consistently, as the profiles are: an admin who has just
+    // imported a PCN's membership file may create its team at once.
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `PCN#${code}`, sk: profile },
+        ConsistentRead: true,
+      }),
+    );
+    return (Item as { value: Pcn } | undefined)?.value;
+  }
+
   async putPractices(pcns: Pcn[], practices: Practice[]): Promise<void> {
     await this.batchWrite([
       ...pcns.map((pcn) => ({ PutRequest: { Item: { pk: `PCN#${pcn.code}`, sk: profile, value: pcn } } })),

@@ -21,6 +21,7 @@ import type { AreaKeys, Directory } from '#directory/ports.ts';
 /**
  * Directory table, single-table design. Every lookup the flow makes is one GetItem or one Query:
  *   PRACTICE#<ods>              PROFILE        the practice (and its PCN and area)
+ *   PCN#<code>                  PROFILE        the PCN (name, ICB), from the ODS membership file
  *   PCN#<code>                  TEAM           the PCN's link-worker team
  *   TEAM#<id> | PARTNER#<id>    PROFILE        a recipient and its delivery channel (never its secret)
  *   SERVICE#<id>                PROFILE        a VCSE service

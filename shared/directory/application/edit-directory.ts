@@ -290,9 +290,9 @@ export async function audit<K extends DirectoryRecordKind>(
 }
 
 /**
- * What a record names must exist: a team's practices (in its PCN), a service's partner (active, when the service
- * is new or moves to it); a team's or partner's channel must be one the channel policy allows. 422, naming the
- * field.
+ * What a record names must exist: a team's PCN and its practices (in that PCN), a service's partner (active, when
+ * the service is new or moves to it); a team's or partner's channel must be one the channel policy allows. 422,
+ * naming the field.
  */
 async function checkReferences<K extends DirectoryRecordKind>(
   deps: DirectoryAdminDeps,
@@ -307,6 +307,13 @@ async function checkReferences<K extends DirectoryRecordKind>(
   }
   if (kind === 'team') {
     const team = record as LinkWorkerTeam;
+    // Routing finds a team through its PCN's practices, so a team for a PCN the directory does not know would be
+    // stored and never sent a referral. PCNs have no status (none is retired), so being known is the whole rule.
+    if (!(await deps.editor.pcn(team.pcn)))
+      throw new UnprocessableError(
+        'pcn',
+        `must be a PCN in the directory, and ${team.pcn} is not: PCNs come from the ODS membership file (npm run directory -- import-practices)`,
+      );
     for (const [index, ods] of (team.practices ?? []).entries()) {
       const practice = await deps.directory.practice(ods);
       if (!practice)
