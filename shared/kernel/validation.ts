@@ -45,6 +45,8 @@ function problemFrom(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
         kind: 'structure',
       };
     case 'invalid_value':
+      // A missing enum or literal field is missing, not a wrong value.
+      if (valueAt(input, issue.path) === undefined) return { field, rule: 'is required', kind: 'required' };
       return { field, rule: `must be one of: ${issue.values.map(String).join(', ')}`, kind: 'value' };
     default:
       return { field, rule: issue.message, kind: 'value' };

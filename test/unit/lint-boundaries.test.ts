@@ -41,6 +41,11 @@ const violations: Array<[what: string, file: string, code: string]> = [
     "import { submitReferral } from '#referral/application/submit-referral.ts';\nexport const x = submitReferral;\n",
   ],
   [
+    'an outcomes domain module importing its port',
+    'shared/outcomes/domain/violation.ts',
+    "import type { OutcomeStore } from '#outcomes/ports.ts';\nexport type X = OutcomeStore;\n",
+  ],
+  [
     'a use case importing an adapter',
     'shared/referral/application/violation.ts',
     "import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';\nexport const x = SqsQueue;\n",
