@@ -142,6 +142,8 @@ async function apply({
           requestId,
           correlationId,
           ...(intent.message.sourceEndpoint ? { senderEndpoint: intent.message.sourceEndpoint } : {}),
+          // What the messages back to the practice answer (MessageHeader.response.identifier).
+          messageHeaderId: intent.message.messageHeaderId,
         },
         messageAt: new Date(intent.message.timestamp).toISOString(),
       });

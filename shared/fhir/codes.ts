@@ -58,3 +58,34 @@ export const snomedDisplay: Readonly<Record<string, string>> = {
   '171002009': 'Vocational counseling',
   '278415002': 'Creative therapy',
 };
+
+/**
+ * The SNOMED CT code the messages back to the practice carry for an intervention category, where domain.md lists
+ * one (the national intervention examples). Categories without one (nature, housing and debt advice, befriending,
+ * food) are sent with our need-category code only: no SNOMED code is invented for them.
+ */
+export const interventionSnomedCodes: Readonly<Partial<Record<InterventionCategory, string>>> = {
+  'health-coaching': '1078371000000100', // Referral for health coaching
+  'physical-activity': '390893007', // Referral to physical activity program
+  'benefits-advice': '171001002', // Counseling about benefits
+  'employment-support': '171002009', // Vocational counseling
+  arts: '278415002', // Creative therapy
+  'mental-health': '515721000000104', // Social prescribing for mental health
+};
+
+// ---- Our own code systems for the messages back to the practice ---------------------------------------------------
+// BaRS and domain.md give no codes for these; they are ours (social-prescribing.example.org), so a GP system files the
+// national SNOMED code beside them and can show ours as they are. docs/api.md lists every code.
+
+/** What happened, one code per message back to the practice (`Task.businessStatus`, beside the SNOMED code). */
+export const responseEventSystem =
+  'https://social-prescribing.example.org/CodeSystem/referral-response-event';
+/** Why the link-worker team declined (lifecycle.ts `declineReasons`). */
+export const declineReasonSystem = 'https://social-prescribing.example.org/CodeSystem/decline-reason';
+/** Why a case was closed. */
+export const closureReasonSystem = 'https://social-prescribing.example.org/CodeSystem/closure-reason';
+/** Task.output types of the messages back to the practice. */
+export const responseOutputSystem =
+  'https://social-prescribing.example.org/CodeSystem/referral-response-output';
+/** The link-worker team's id in the directory. */
+export const teamIdentifierSystem = 'https://social-prescribing.example.org/Id/team';

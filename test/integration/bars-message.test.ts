@@ -225,6 +225,7 @@ describe('POST /$process-message: new referrals', () => {
       'new-referral.json',
       {
         nhsNumber: '9995260182',
+        messageHeaderId: '0a1b2c3d-0000-4000-8000-000000000001', // its entry's uuid (no MessageHeader.id)
         needs: ['arts', 'mental-health'],
         flags: {
           safeguarding: true,
@@ -237,6 +238,7 @@ describe('POST /$process-message: new referrals', () => {
       'new-referral-variants.json',
       {
         nhsNumber: '9990000018',
+        messageHeaderId: '0a1b2c3d-0000-4000-8000-0000000000aa', // MessageHeader.id
         needs: ['physical-activity', 'befriending'],
         flags: { safeguarding: false, reasonableAdjustments: [] },
         respondBy: '2030-06-28T17:00:00+01:00',
@@ -259,6 +261,7 @@ describe('POST /$process-message: new referrals', () => {
       requestId: conversation.requestId,
       correlationId: conversation.correlationId,
       senderEndpoint: 'https://gp.example.org/bars/A81001',
+      messageHeaderId: expected.messageHeaderId,
     });
     expect(stored?.patient.nhsNumber).toBe(expected.nhsNumber);
     expect(stored?.needs).toEqual(expected.needs);

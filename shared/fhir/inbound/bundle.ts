@@ -41,9 +41,16 @@ export const fhirSystems = {
  * - A `provision.period.end` already past means the consent has lapsed: the Consent is ignored.
  * - A Consent with no `provision` at all (e.g. BaRS's implied direct-care consent, category DRC) says nothing about
  *   onward sharing and is ignored.
+ * - Sharing back with the referring practice: `provision.code[]` holding `{system: sharingBackSystem, code:
+ *   'full-detail'}` is about the messages back to the GP. `deny` is the patient's objection to full sharing back
+ *   (ReferralRequest.sharingBack `codes-only`: the practice gets codes only), `permit` says `full`. The same Consent
+ *   may also name partners; an objection in any Consent wins.
  */
 export const partnerIdentifierSystem = 'https://social-prescribing.example.org/Id/partner';
 export const consentRecipientSystem = 'https://social-prescribing.example.org/CodeSystem/consent-recipient';
+/** Our code system (BaRS has none) for what the messages back to the referring practice may carry. */
+export const sharingBackSystem = 'https://social-prescribing.example.org/CodeSystem/sharing-back';
+export const fullDetailCode = 'full-detail';
 
 // ---- Lengths ------------------------------------------------------------------------------------------------------
 

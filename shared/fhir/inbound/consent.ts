@@ -1,9 +1,11 @@
 import type { FieldProblem } from '#kernel/errors.ts';
-import { anyVcsePartner } from '#referral/domain/referral.ts';
+import { anyVcsePartner, type SharingBack } from '#referral/domain/referral.ts';
 import {
   consentRecipientSystem,
+  fullDetailCode,
   Organization,
   partnerIdentifierSystem,
+  sharingBackSystem,
   type Consent,
 } from '#fhir/inbound/bundle.ts';
 import type { BundleIndex } from '#fhir/inbound/bundle-index.ts';
@@ -11,20 +13,27 @@ import { isSystem } from '#fhir/inbound/normalise.ts';
 import { codingsOf, entryBase, type FieldMap } from '#fhir/inbound/provenance.ts';
 
 /**
- * Consent entries -> the candidate's `consent` grants, one per VCSE partner named (bundle.ts documents the
- * profile). Only an active Consent within its period grants or refuses; another status, or a lapsed one, is read
- * past; a Consent with no status is refused.
+ * Consent entries -> the candidate's `consent` grants, one per VCSE partner named, and its `sharingBack` (bundle.ts
+ * documents the profile). Only an active Consent within its period grants or refuses; another status, or a lapsed
+ * one, is read past; a Consent with no status is refused.
  */
+
+export interface ConsentReading {
+  grants: Array<{ recipient?: string; granted: boolean }>;
+  /** Set by a Consent about sharing back with the practice; `codes-only` (an objection) is never overwritten. */
+  sharingBack?: SharingBack;
+}
 
 export function readConsent(
   consent: Consent,
   base: string,
   index: BundleIndex,
   now: Date,
-  grants: Array<{ recipient?: string; granted: boolean }>,
+  reading: ConsentReading,
   fields: FieldMap,
   problems: FieldProblem[],
 ) {
+  const grants = reading.grants;
   if (consent.status === undefined) {
     problems.push({
       field: `${base}.status`,
@@ -85,6 +94,17 @@ export function readConsent(
     });
   });
   for (const { coding, expression } of codingsOf(provision.code, `${base}.provision.code`, true)) {
+    if (isSystem(coding.system, sharingBackSystem)) {
+      named++;
+      if (coding.code !== fullDetailCode) {
+        problems.push({ field: `${expression}.code`, rule: `must be ${fullDetailCode}`, kind: 'value' });
+      } else if (reading.sharingBack !== 'codes-only') {
+        // The objection is the patient's protection: a later permit cannot undo a deny in another Consent.
+        reading.sharingBack = granted ? 'full' : 'codes-only';
+        fields.set('sharingBack', `${base}.provision.type`);
+      }
+      continue;
+    }
     if (!isSystem(coding.system, consentRecipientSystem)) continue;
     named++;
     if (coding.code === anyVcsePartner) add(anyVcsePartner, `${expression}.code`);
@@ -93,7 +113,7 @@ export function readConsent(
   if (named === 0) {
     problems.push({
       field: `${base}.provision.actor`,
-      rule: `must name the partner(s) this consent is for, or provision.code must hold ${consentRecipientSystem}|${anyVcsePartner}`,
+      rule: `must name the partner(s) this consent is for, or provision.code must hold ${consentRecipientSystem}|${anyVcsePartner} (or ${sharingBackSystem}|${fullDetailCode} for sharing back with the practice)`,
       kind: 'required',
     });
   }

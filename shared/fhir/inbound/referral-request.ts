@@ -12,7 +12,7 @@ import {
   PractitionerRole,
 } from '#fhir/inbound/bundle.ts';
 import type { BundleIndex } from '#fhir/inbound/bundle-index.ts';
-import { readConsent } from '#fhir/inbound/consent.ts';
+import { readConsent, type ConsentReading } from '#fhir/inbound/consent.ts';
 import { readFlag, type FlagReading } from '#fhir/inbound/flags.ts';
 import { readNeeds } from '#fhir/inbound/needs.ts';
 import { readPatient } from '#fhir/inbound/patient.ts';
@@ -94,16 +94,17 @@ export function readReferralRequest(
   }
   candidate['flags'] = flags;
 
-  // Consent to share with VCSE partners.
-  const grants: Array<{ recipient?: string; granted: boolean }> = [];
+  // Consent to share with VCSE partners, and the patient's choice about sharing back with the practice.
+  const consents: ConsentReading = { grants: [] };
   const consentIndexes = index.indexesOf('Consent');
   fields.set('consent', consentIndexes.length ? entryBase(consentIndexes[0] ?? 0) : 'Bundle.entry');
   for (const i of consentIndexes) {
     const consent = check(Consent, index.resource(i), entryBase(i), problems);
     if (consent === undefined) skipped.push('consent');
-    else readConsent(consent, entryBase(i), index, now, grants, fields, problems);
+    else readConsent(consent, entryBase(i), index, now, consents, fields, problems);
   }
-  candidate['consent'] = grants;
+  candidate['consent'] = consents.grants;
+  if (consents.sharingBack !== undefined) candidate['sharingBack'] = consents.sharingBack;
 
   // Deadline and free text.
   const deadline = sr.occurrencePeriod?.end;

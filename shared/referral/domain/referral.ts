@@ -137,6 +137,17 @@ export type ConsentGrant = z.infer<typeof ConsentGrant>;
 
 export const maxReasonLength = 2000;
 
+/**
+ * What the messages back to the referring practice may carry (domain.md: "a patient who objects to full sharing back
+ * to the GP gets codes only"). `full`: the national codes plus free text (the link worker's notes, a decline's or a
+ * closure's own words) and the names of the team and services; `codes-only`: coded status, reasons and interventions,
+ * nothing else. Absent means `full`: sharing back with the referrer is direct care (implied consent) unless the patient
+ * objects.
+ */
+export const sharingBackLevels = ['full', 'codes-only'] as const;
+export const SharingBack = z.enum(sharingBackLevels);
+export type SharingBack = z.infer<typeof SharingBack>;
+
 export const ReferralRequest = z.strictObject({
   patient: Patient,
   practiceOds: OdsCode,
@@ -158,6 +169,8 @@ export const ReferralRequest = z.strictObject({
         .default([]),
     })
     .optional(),
+  /** `codes-only` when the patient objected to full sharing back to the practice; absent is `full`. */
+  sharingBack: SharingBack.optional(),
   /** When the receiver must act by (BaRS occurrencePeriod.end); must be in the future when submitted. */
   respondBy: z.iso
     .datetime({ offset: true, message: 'must be a date-time with a time zone' })
@@ -336,7 +349,17 @@ export interface DeliveryState {
 /** Where a referral came from: the plain JSON route, or a BaRS message (with its conversation ids). */
 export type ReferralSource =
   | { channel: 'json'; idempotencyKey?: string }
-  | { channel: 'fhir'; requestId: string; correlationId: string; senderEndpoint?: string };
+  | {
+      channel: 'fhir';
+      requestId: string;
+      correlationId: string;
+      senderEndpoint?: string;
+      /**
+       * The creating message's MessageHeader id (or its entry's uuid), which a `servicerequest-response` names in
+       * `MessageHeader.response.identifier`; referrals stored before it was kept fall back to `requestId`.
+       */
+      messageHeaderId?: string;
+    };
 
 export type CancellationReason = 'revoked' | 'entered-in-error';
 
@@ -352,6 +375,8 @@ export interface Referral {
   reasonForReferral?: string;
   flags?: { safeguarding: boolean; reasonableAdjustments: string[] };
   respondBy?: string;
+  /** Absent is `full` (ReferralRequest.sharingBack). */
+  sharingBack?: SharingBack;
   source: ReferralSource;
   /** SHA-256 of the request that created it (shared/domain/ids.ts): a key reused for another request is refused. */
   requestFingerprint?: string;
@@ -398,7 +423,14 @@ export function clinicalContent(
   request: ReferralRequest,
 ): Pick<
   Referral,
-  'practiceOds' | 'patient' | 'needs' | 'consent' | 'reasonForReferral' | 'flags' | 'respondBy'
+  | 'practiceOds'
+  | 'patient'
+  | 'needs'
+  | 'consent'
+  | 'reasonForReferral'
+  | 'flags'
+  | 'respondBy'
+  | 'sharingBack'
 > {
   return {
     practiceOds: request.practiceOds,
@@ -408,6 +440,7 @@ export function clinicalContent(
     ...(request.reasonForReferral === undefined ? {} : { reasonForReferral: request.reasonForReferral }),
     ...(request.flags === undefined ? {} : { flags: request.flags }),
     ...(request.respondBy === undefined ? {} : { respondBy: request.respondBy }),
+    ...(request.sharingBack === undefined ? {} : { sharingBack: request.sharingBack }),
   };
 }
 
@@ -419,6 +452,7 @@ export const amendableFields = [
   'reasonForReferral',
   'flags',
   'respondBy',
+  'sharingBack',
 ] as const;
 export type AmendableField = (typeof amendableFields)[number];
 

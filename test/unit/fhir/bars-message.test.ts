@@ -813,6 +813,80 @@ describe('flags and consent', () => {
     );
   });
 
+  describe('sharing back with the practice (the patient may object: codes only)', () => {
+    const sharingBack = (type: string, code = 'full-detail') => ({
+      coding: [{ system: 'https://social-prescribing.example.org/CodeSystem/sharing-back', code }],
+    });
+    /** A second Consent, about sharing back only. */
+    const withSharingBackConsent = (b: Json, type: string, code?: string) => {
+      const consent = structuredClone(consentOf(b));
+      consent['provision'] = { type, code: [sharingBack(type, code)] };
+      const n = `ffff${String(entriesOf(b).length).padStart(8, '0')}`;
+      entriesOf(b).push({ fullUrl: `urn:uuid:0a1b2c3d-0000-4000-8000-${n}`, resource: consent });
+    };
+
+    it('no such Consent: sharingBack is absent (full)', () => {
+      const intent = parse(example('new-referral.json'));
+      if (intent.kind !== 'new') throw new Error('expected new');
+      expect(intent.request.sharingBack).toBeUndefined();
+    });
+
+    it('deny full-detail is the objection: codes-only; permit is full; the partners are still read', () => {
+      expect(parse(newReferralWith((b) => withSharingBackConsent(b, 'deny')))).toMatchObject({
+        request: { sharingBack: 'codes-only', consent: [{ recipient: 'any-vcse', granted: true }] },
+      });
+      expect(parse(newReferralWith((b) => withSharingBackConsent(b, 'permit')))).toMatchObject({
+        request: { sharingBack: 'full' },
+      });
+    });
+
+    it('in the same Consent as the partners: the type applies to both', () => {
+      const bundle = newReferralWith((b) => {
+        provisionOf(b)['type'] = 'deny';
+        (provisionOf(b)['code'] as Json[]).push(sharingBack('deny'));
+      });
+      expect(parse(bundle)).toMatchObject({
+        request: { sharingBack: 'codes-only', consent: [{ recipient: 'any-vcse', granted: false }] },
+      });
+    });
+
+    it('an objection in any Consent wins over a permit in another', () => {
+      const bundle = newReferralWith((b) => {
+        withSharingBackConsent(b, 'deny');
+        withSharingBackConsent(b, 'permit');
+      });
+      expect(parse(bundle)).toMatchObject({ request: { sharingBack: 'codes-only' } });
+    });
+
+    it('an inactive objection is read past; an unknown code in our system is 400 value at it', () => {
+      const inactive = newReferralWith((b) => {
+        withSharingBackConsent(b, 'deny');
+        const added = entriesOf(b).at(-1);
+        if (added) added.resource['status'] = 'inactive';
+      });
+      const intent = parse(inactive);
+      if (intent.kind !== 'new') throw new Error('expected new');
+      expect(intent.request.sharingBack).toBeUndefined();
+      expectOne(
+        newReferralWith((b) => withSharingBackConsent(b, 'deny', 'some-detail')),
+        'Bundle.entry[10].resource.provision.code[0].coding[0].code',
+        'value',
+        /full-detail/,
+      );
+    });
+
+    it('the JSON form takes the same field, strictly', () => {
+      const body = JSON.parse(
+        readFileSync(
+          new URL('../../../events/referrals/leeds-arts-and-mental-health.json', import.meta.url),
+          'utf8',
+        ),
+      ) as Json;
+      expect(ReferralRequest.parse({ ...body, sharingBack: 'codes-only' }).sharingBack).toBe('codes-only');
+      expect(ReferralRequest.safeParse({ ...body, sharingBack: 'none' }).success).toBe(false);
+    });
+  });
+
   it('an actor reference that does not resolve is 400 invalid', () => {
     const bundle = newReferralWith((b) => {
       provisionOf(b)['actor'] = [{ reference: { reference: 'Organization/unknown' } }];

@@ -20,6 +20,10 @@ import { acknowledgementBundle, minimalAcknowledgementBundle } from '#fhir/outbo
 import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
+import {
+  practiceResponseBundle,
+  type PracticeResponseEvent,
+} from '#fhir/outbound/servicerequest-response.ts';
 import { gatewayOutcomes } from '#http/operation-outcome.ts';
 import { clientErrorResponse, serverErrorResponse } from '#http/responses.ts';
 import { indexR4, r4Problems, type R4Problem } from '../../support/fhir-validator.ts';
@@ -191,6 +195,66 @@ describe('GET /ServiceRequest/{id} is base R4', () => {
     const resource = serviceRequestResource(referral);
     expect(resource['status']).toBe(reason);
     expect(r4Problems(resource)).toEqual([]);
+  });
+});
+
+describe('servicerequest-response messages to the practice are base R4', () => {
+  const referral = (overrides: Partial<Referral> = {}): Referral =>
+    sampleReferral('leeds-arts-and-mental-health', {
+      source: {
+        channel: 'fhir',
+        requestId: '9d0c2b1a-0000-4000-8000-000000000001',
+        correlationId: '9d0c2b1a-0000-4000-8000-0000000000cc',
+        messageHeaderId: '0a1b2c3d-0000-4000-8000-000000000001',
+      },
+      routing: {
+        decidedAt: '2025-03-04T09:20:00.000Z',
+        area: 'LS6',
+        areaSource: 'patient-postcode',
+        team: { id: 'leeds-north-team', name: 'Leeds North link workers' },
+        teamReason: 'serves the practice',
+        matches: [],
+        unmetNeeds: [],
+        deliveries: [],
+      },
+      ...overrides,
+    });
+  const at = '2025-03-06T10:00:00.000Z';
+  const events: PracticeResponseEvent[] = [
+    { kind: 'accepted', at },
+    { kind: 'seen', at, note: 'First call made.' },
+    { kind: 'declined', at, reason: 'declined-by-patient' },
+    { kind: 'declined', at, reason: 'other', note: 'Moving to another practice.' },
+    { kind: 'intervention-started', at, interventions: ['arts', 'befriending'] },
+    { kind: 'closed', at, reason: 'support-completed', interventions: ['arts'], note: 'Goals met.' },
+  ];
+  const build = (event: PracticeResponseEvent, r: Referral) =>
+    practiceResponseBundle({
+      referral: r,
+      event,
+      messageId: '4e5f6a7b-0000-4000-8000-00000000000a',
+      timestamp: at,
+      sourceEndpoint: 'https://api.example.org/prod/$process-message',
+      destinationEndpoint: 'https://gp.example.org/bars/A81001',
+    });
+
+  it.each(
+    events.map((event) => [`${event.kind}${'reason' in event ? ` (${event.reason})` : ''}`, event] as const),
+  )('%s, full and codes only', (_name, event) => {
+    expect(r4Problems(build(event, referral()))).toEqual([]);
+    expect(r4Problems(build(event, referral({ sharingBack: 'codes-only' })))).toEqual([]);
+  });
+
+  it('the validator sees a broken one (a Task without intent)', () => {
+    const bundle = build({ kind: 'accepted', at }, referral());
+    const task = (bundle['entry'] as Array<{ resource: Json }>)[2]?.resource ?? {};
+    delete task['intent'];
+    expect(r4Problems(bundle).map((p) => p.expression)).toEqual(['Bundle.entry[2].resource.intent']);
+  });
+
+  it('a JSON referral not routed yet', () => {
+    const json = sampleReferral('hastings-befriending-no-consent');
+    expect(r4Problems(build({ kind: 'accepted', at }, json))).toEqual([]);
   });
 });
 
