@@ -57,6 +57,7 @@ export const snomedDisplay: Readonly<Record<string, string>> = {
   '171001002': 'Counseling about benefits',
   '171002009': 'Vocational counseling',
   '278415002': 'Creative therapy',
+  '306238000': 'Referral to Social Services',
 };
 
 /**

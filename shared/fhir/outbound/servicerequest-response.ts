@@ -67,6 +67,11 @@ export type PracticeResponseEvent =
       kind: 'closed';
       at: string;
       reason: ClosureReason;
+      /**
+       * The SNOMED CT code the link worker recorded for the outcome (the close action's `code`), sent as the Task's
+       * `outcome` output when it is not the case-closed code itself, which the message always carries.
+       */
+      code?: string;
       interventions?: readonly InterventionCategory[];
       note?: string;
     };
@@ -155,7 +160,11 @@ const serviceRequestStatus: Record<PracticeResponseKind, string> = {
   closed: 'completed',
 };
 
-const snomed = (code: string) => ({ system: snomedSystem, code, display: snomedDisplay[code] ?? code });
+/** A SNOMED coding; the display only where domain.md gives it (a code the link worker chose is sent as it is). */
+const snomed = (code: string) => {
+  const display = snomedDisplay[code];
+  return { system: snomedSystem, code, ...(display === undefined ? {} : { display }) };
+};
 
 /** A UUID (RFC 9562 version 8) derived from the message id, so the Task keeps its id across retries. */
 function derivedUuid(...parts: string[]): string {
@@ -215,6 +224,24 @@ export function practiceResponseBundle(input: PracticeResponseInput): Record<str
   const interventions =
     event.kind === 'intervention-started' || event.kind === 'closed' ? (event.interventions ?? []) : [];
   const note = full && event.note !== undefined && event.note.trim() !== '' ? event.note : undefined;
+  const outcomeCode =
+    event.kind === 'closed' && event.code !== undefined && event.code !== socialPrescribingCodes.caseClosed
+      ? event.code
+      : undefined;
+  const outputs = [
+    ...interventions.map((category) => ({
+      type: { coding: [{ system: responseOutputSystem, code: 'intervention' }] },
+      valueCodeableConcept: interventionConcept(category),
+    })),
+    ...(outcomeCode === undefined
+      ? []
+      : [
+          {
+            type: { coding: [{ system: responseOutputSystem, code: 'outcome' }] },
+            valueCodeableConcept: { coding: [snomed(outcomeCode)] },
+          },
+        ]),
+  ];
 
   const header = {
     resourceType: 'MessageHeader',
@@ -271,14 +298,7 @@ export function practiceResponseBundle(input: PracticeResponseInput): Record<str
     requester: practice,
     ...(teamReference === undefined ? {} : { owner: teamReference }),
     ...(note === undefined ? {} : { note: [{ text: note }] }),
-    ...(interventions.length === 0
-      ? {}
-      : {
-          output: interventions.map((category) => ({
-            type: { coding: [{ system: responseOutputSystem, code: 'intervention' }] },
-            valueCodeableConcept: interventionConcept(category),
-          })),
-        }),
+    ...(outputs.length === 0 ? {} : { output: outputs }),
   };
 
   return {

@@ -226,7 +226,8 @@ describe('servicerequest-response messages to the practice are base R4', () => {
     { kind: 'declined', at, reason: 'declined-by-patient' },
     { kind: 'declined', at, reason: 'other', note: 'Moving to another practice.' },
     { kind: 'intervention-started', at, interventions: ['arts', 'befriending'] },
-    { kind: 'closed', at, reason: 'support-completed', interventions: ['arts'], note: 'Goals met.' },
+    { kind: 'closed', at, reason: 'completed', interventions: ['arts'], note: 'Goals met.' },
+    { kind: 'closed', at, reason: 'referred-elsewhere', code: '306238000' },
   ];
   const build = (event: PracticeResponseEvent, r: Referral) =>
     practiceResponseBundle({
@@ -313,7 +314,8 @@ describe('every error is a base R4 OperationOutcome', () => {
     ['a fault', new Error('boom')],
     ['a dependency unavailable', new DependencyUnavailableError('DynamoDB throttled')],
   ])('serverErrorResponse: %s', (_name, error) => {
-    expect(r4Problems(JSON.parse(serverErrorResponse(error).body))).toEqual([]);
+    for (const kind of ['referral', 'directory'] as const)
+      expect(r4Problems(JSON.parse(serverErrorResponse(error, kind).body))).toEqual([]);
   });
 
   it.each(Object.entries(gatewayOutcomes))('gateway outcome %s', (_name, { body }) => {

@@ -100,7 +100,7 @@ const events: Record<(typeof practiceResponseKinds)[number], PracticeResponseEve
   closed: {
     kind: 'closed',
     at,
-    reason: 'support-completed',
+    reason: 'completed',
     interventions: ['arts'],
     note: linkWorkerNote,
   },
@@ -249,10 +249,32 @@ describe('practiceResponseBundle: each event', () => {
     expect(national(bundle)).toEqual(['1362721000000106']);
     expect(ours(bundle)).toEqual(['closed']);
     expect(statuses(bundle)).toEqual(['completed', 'completed']);
-    expect(codes(resourceOf(bundle, 'Task')['statusReason'], closureReasonSystem)).toEqual([
-      'support-completed',
-    ]);
+    expect(codes(resourceOf(bundle, 'Task')['statusReason'], closureReasonSystem)).toEqual(['completed']);
     expect(resourceOf(bundle, 'Task')['output']).toHaveLength(1);
+  });
+
+  it("closed with the link worker's own outcome code: sent as the Task's outcome output, beside case closed", () => {
+    const bundle = build({ kind: 'closed', at, reason: 'referred-elsewhere', code: '306238000' });
+    expect(national(bundle)).toEqual(['1362721000000106']);
+    const outputs = resourceOf(bundle, 'Task')['output'] as Json[];
+    expect(outputs).toEqual([
+      {
+        type: {
+          coding: [
+            {
+              system: 'https://social-prescribing.example.org/CodeSystem/referral-response-output',
+              code: 'outcome',
+            },
+          ],
+        },
+        valueCodeableConcept: {
+          coding: [{ system: snomedSystem, code: '306238000', display: 'Referral to Social Services' }],
+        },
+      },
+    ]);
+    // The case-closed code itself is not repeated as an outcome.
+    const plain = build({ kind: 'closed', at, reason: 'completed', code: '1362721000000106' });
+    expect(resourceOf(plain, 'Task')['output']).toBeUndefined();
   });
 
   it("every SNOMED code is one of domain.md's national codes, with its display exactly", () => {
