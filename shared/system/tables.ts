@@ -36,7 +36,9 @@ export const tables: Record<TableName, TableSpec> = {
     partitionKey: 'referralId',
     // The sort key is there before anything but the referral item needs it: adding one later means a new table
     // and a copy of every referral (the key schema of a DynamoDB table cannot change). Item kinds are prefixes:
-    // `referral` today, then e.g. `response#<at>#<id>`, `outcome#<at>#<id>` (shared/adapters/dynamodb/referral-store.ts).
+    // `referral` (shared/adapters/dynamodb/referral-store.ts); outcome measure sets at `outcome#baseline` (one per
+    // referral, so the key refuses a second) and `outcome#follow-up#<takenOn>#<id>`
+    // (shared/adapters/dynamodb/outcome-store.ts); then e.g. `response#<at>#<id>`.
     sortKey: 'sk',
     indexes: [
       {
