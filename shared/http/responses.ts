@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { errorOutcomes, unexpectedFault, type ErrorAnswer } from '#kernel/errors.ts';
 import { operationOutcome } from '#http/operation-outcome.ts';
+import type { RouteKind } from '#system/route-kinds.ts';
 
 /** Where typed errors become HTTP answers: the table in kernel/errors.ts, rendered. */
 
@@ -37,21 +38,28 @@ function render(answer: ErrorAnswer): APIGatewayProxyResult {
 }
 
 /** The answer of the first row of `fault` that is of the error's class. */
-function answerOf(error: unknown, fault: 'client' | 'ours'): ErrorAnswer | undefined {
+function answerOf(error: unknown, fault: 'client' | 'ours', route: RouteKind): ErrorAnswer | undefined {
   for (const row of Object.values(errorOutcomes)) {
-    const answer = row.fault === fault ? row.answer(error) : undefined;
+    const answer = row.fault === fault ? row.answer(error, route) : undefined;
     if (answer) return answer;
   }
   return undefined;
 }
 
-/** An error the client can act on, as a response; or undefined for a fault of ours (the caller logs it). */
+/**
+ * An error the client can act on, as a response; or undefined for a fault of ours (the caller logs it). A client's
+ * mistake is answered alike whatever the route acts on (test/unit/error-outcomes.test.ts shows it), so any kind
+ * will do.
+ */
 export function clientErrorResponse(error: unknown): APIGatewayProxyResult | undefined {
-  const answer = answerOf(error, 'client');
+  const answer = answerOf(error, 'client', 'referral');
   return answer && render(answer);
 }
 
-/** A fault of ours, as a response that says nothing of its cause. */
-export function serverErrorResponse(error: unknown): APIGatewayProxyResult {
-  return render(answerOf(error, 'ours') ?? unexpectedFault);
+/**
+ * A fault of ours, as a response that says nothing of its cause, and how to retry as is true for what the route
+ * acts on (`route`: a referral's routes, or the directory admin API's).
+ */
+export function serverErrorResponse(error: unknown, route: RouteKind): APIGatewayProxyResult {
+  return render(answerOf(error, 'ours', route) ?? unexpectedFault(route));
 }

@@ -4,6 +4,7 @@
  * own it without knowing HTTP; shared/http/responses.ts renders it, and the gateway's own answers
  * (shared/http/operation-outcome.ts) take their rows from it. Anything else that escapes is a fault of ours.
  */
+import type { RouteKind } from '#system/route-kinds.ts';
 
 /** BaRS error codes we answer with (https://fhir.nhs.uk/CodeSystem/http-error-codes). */
 export const barsErrorCodes = [
@@ -235,9 +236,18 @@ const maxDiagnosticsLength = 500;
 const clip = (text: string): string =>
   text.length <= maxDiagnosticsLength ? text : `${text.slice(0, maxDiagnosticsLength)}...`;
 
-/** What a fault of ours tells the client: nothing of the cause, and that a retry is safe. */
-const retryIsSafe =
-  'nothing was acknowledged. Retry with the same Idempotency-Key or X-Request-ID: a retry with it never creates a second referral.';
+/**
+ * What a fault of ours tells the client besides that it happened (never its cause): how to retry, which depends on
+ * what the route acts on. A referral route acknowledges nothing it has not finished, and its key makes a retry
+ * safe. A directory change may have been stored before the fault (its index work failed, the answer was lost), so
+ * its caller is told to look before sending it again: the version guard refuses a change on a version that moved on.
+ */
+export const retryAdvice: Readonly<Record<RouteKind, string>> = {
+  referral:
+    'nothing was acknowledged. Retry with the same Idempotency-Key or X-Request-ID: a retry with it never creates a second referral.',
+  directory:
+    'if this was a change, it may or may not have been applied. Read the record (GET) and its version before retrying, and make the change again only on the version stored.',
+};
 
 /** One answer, ready to render: shared/http/responses.ts turns it into the HTTP response and OperationOutcome. */
 export interface ErrorAnswer {
@@ -262,13 +272,17 @@ export interface ErrorOutcome {
    * without its internals.
    */
   readonly fault: 'client' | 'ours';
-  /** The answer to `error` when it is of this row's class (and matches its `when`); undefined otherwise. */
-  answer(error: unknown): ErrorAnswer | undefined;
+  /**
+   * The answer to `error` when it is of this row's class (and matches its `when`); undefined otherwise. `route`:
+   * what the failed route acts on, by which a fault of ours words its retry advice (a client's mistake is answered
+   * alike on every route).
+   */
+  answer(error: unknown, route: RouteKind): ErrorAnswer | undefined;
 }
 
 /** A row as written below: the data, plus the issues (and any headers) an error of the class gives. */
 interface RowSpec<E extends Error> extends Omit<ErrorOutcome, 'error' | 'answer'> {
-  issues: (error: E) => OutcomeIssue[];
+  issues: (error: E, route: RouteKind) => OutcomeIssue[];
   /** Headers that depend on the error (e.g. Retry-After when the error knows when to retry). */
   headersOf?: (error: E) => Record<string, string>;
   /** Only errors of the class this holds for (one class answered two ways by what it carries). */
@@ -280,12 +294,12 @@ function row<E extends Error>(error: abstract new (...args: never[]) => E, spec:
   return {
     error,
     ...data,
-    answer: (thrown) =>
+    answer: (thrown, route) =>
       thrown instanceof error && (when?.(thrown) ?? true)
         ? {
             status: data.status,
             code: data.code,
-            issues: issues(thrown),
+            issues: issues(thrown, route),
             headers: { ...data.headers, ...headersOf?.(thrown) },
           }
         : undefined,
@@ -420,21 +434,23 @@ export const errorOutcomes = {
       },
     ],
   }),
-  // The cause (which dependency, what it said) stays in our logs; the client learns only that a retry is safe.
+  // The cause (which dependency, what it said) stays in our logs; the client learns only how to retry.
   DependencyUnavailableError: row(DependencyUnavailableError, {
     status: 503,
     code: 'REC_SERVICE_UNAVAILABLE',
     issueTypes: ['transient'],
     headers: { 'Retry-After': '5' },
     fault: 'ours',
-    issues: () => [{ code: 'transient', diagnostics: `A dependency is unavailable; ${retryIsSafe}` }],
+    issues: (_error, route) => [
+      { code: 'transient', diagnostics: `A dependency is unavailable; ${retryAdvice[route]}` },
+    ],
   }),
 } satisfies Record<string, ErrorOutcome>;
 
 /** Anything else thrown, whatever it is: a fault of ours, told without its internals. */
-export const unexpectedFault: ErrorAnswer = {
+export const unexpectedFault = (route: RouteKind): ErrorAnswer => ({
   status: 500,
   code: 'REC_SERVER_ERROR',
-  issues: [{ code: 'exception', diagnostics: `Internal error; ${retryIsSafe}` }],
+  issues: [{ code: 'exception', diagnostics: `Internal error; ${retryAdvice[route]}` }],
   headers: {},
-};
+});

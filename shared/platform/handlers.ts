@@ -18,6 +18,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import { routes, type HttpFunctionName, type OperationIdOf, type RouteSpec } from '#system/routes.ts';
+import { routeKindOf, type RouteKind } from '#system/route-kinds.ts';
 import { callerOf, tokenExpired, type Caller } from '#auth/caller.ts';
 import { ForbiddenError, UnauthorizedError } from '#kernel/errors.ts';
 import { clientErrorResponse, securityHeaders, serverErrorResponse } from '#http/responses.ts';
@@ -54,11 +55,13 @@ export function httpHandler<F extends HttpFunctionName>(fn: F, operations: Opera
   const ofThisFunction = (route: RouteSpec): route is ServedRoute<F> => route.function === fn;
   const all: readonly RouteSpec[] = routes;
   const served = all.filter(ofThisFunction);
+  // What a fault of ours tells the caller about retrying depends on what the function's routes act on.
+  const kind = routeKindOf(fn);
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context) => {
-      const response = await respond(served, operations, event, context);
+      const response = await respond(served, operations, kind, event, context);
       // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
       metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
       const answer = withConversationHeaders(event, response);
@@ -86,6 +89,7 @@ function withConversationHeaders(
 async function respond<F extends HttpFunctionName>(
   served: ReadonlyArray<ServedRoute<F>>,
   operations: OperationHandlers<F>,
+  kind: RouteKind,
   event: APIGatewayProxyEvent,
   context: Context,
 ) {
@@ -102,7 +106,7 @@ async function respond<F extends HttpFunctionName>(
       return response;
     }
     logger.error('Request failed', error as Error);
-    return serverErrorResponse(error);
+    return serverErrorResponse(error, kind);
   }
 }
 

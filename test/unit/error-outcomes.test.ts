@@ -20,10 +20,13 @@ import {
 } from '#kernel/errors.ts';
 import { gatewayOutcomes, type OperationOutcome } from '#http/operation-outcome.ts';
 import { clientErrorResponse, fhirJson, serverErrorResponse } from '#http/responses.ts';
+import { routeKindOf, routeKinds } from '#system/route-kinds.ts';
 
 /**
  * The one error table (kernel/errors.ts), row by row: what each typed error is answered with, rendered by
  * shared/http/responses.ts. The expectations are spelled out, so a change to the table is a change to this file.
+ * The examples are as a referral route answers them; a fault of ours on a directory route differs only in its retry
+ * advice (below).
  */
 
 type Row = keyof typeof errorOutcomes;
@@ -207,7 +210,7 @@ const queueErrors: ReadonlyArray<new (message: string) => Error> = [
 const rows = Object.entries(errorOutcomes) as Array<[Row, (typeof errorOutcomes)[Row]]>;
 
 function render(error: Error, fault: 'client' | 'ours') {
-  const response = fault === 'client' ? clientErrorResponse(error) : serverErrorResponse(error);
+  const response = fault === 'client' ? clientErrorResponse(error) : serverErrorResponse(error, 'referral');
   if (!response) throw new Error(`${error.name} got no client answer`);
   return { response, outcome: JSON.parse(response.body) as OperationOutcome };
 }
@@ -235,7 +238,7 @@ describe('the error table (kernel/errors.ts)', () => {
   it.each(rows)('%s renders as its row says, to the client or as a fault of ours', (name, row) => {
     for (const example of examples[name]) {
       // No earlier row takes it: a subclass's row must come before its parent's.
-      expect(rows.find(([, each]) => each.answer(example.error))?.[0]).toBe(name);
+      expect(rows.find(([, each]) => each.answer(example.error, 'referral'))?.[0]).toBe(name);
       const { response, outcome } = render(example.error, row.fault);
       expect(response.statusCode).toBe(row.status);
       expect(response.headers).toEqual({ 'Content-Type': fhirJson, ...row.headers, ...example.headers });
@@ -255,7 +258,8 @@ describe('the error table (kernel/errors.ts)', () => {
     for (const [name, row] of rows) {
       for (const { error } of examples[name]) {
         if (row.fault === 'ours') expect(clientErrorResponse(error), name).toBeUndefined();
-        else expect(serverErrorResponse(error).statusCode, name).toBe(500);
+        else
+          for (const kind of routeKinds) expect(serverErrorResponse(error, kind).statusCode, name).toBe(500);
       }
     }
   });
@@ -275,12 +279,59 @@ describe('the error table (kernel/errors.ts)', () => {
   it.each(queueErrors)('%o is not in the table: if one escaped a route it would be a 500', (type) => {
     const error = new type('referral x does not exist');
     expect(clientErrorResponse(error)).toBeUndefined();
-    const response = serverErrorResponse(error);
+    const response = serverErrorResponse(error, 'referral');
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('referral x');
     expect((JSON.parse(response.body) as OperationOutcome).issue.map((issue) => issue.code)).toEqual([
       'exception',
     ]);
+  });
+});
+
+describe('what a fault of ours tells the caller about retrying, by what the route acts on', () => {
+  const referralAdvice =
+    'nothing was acknowledged. Retry with the same Idempotency-Key or X-Request-ID: a retry with it never creates a second referral.';
+  const directoryAdvice =
+    'if this was a change, it may or may not have been applied. Read the record (GET) and its version before retrying, and make the change again only on the version stored.';
+  const diagnosticsOf = (error: unknown, kind: (typeof routeKinds)[number]) =>
+    (JSON.parse(serverErrorResponse(error, kind).body) as OperationOutcome).issue.map((i) => i.diagnostics);
+
+  it('the directory admin API is `directory`; every other function serves `referral` routes', () => {
+    expect(routeKindOf('directoryAdmin')).toBe('directory');
+    for (const fn of ['intake', 'referralStatus', 'metadata'] as const)
+      expect(routeKindOf(fn)).toBe('referral');
+  });
+
+  it.each([
+    [
+      'a dependency unavailable (503)',
+      new DependencyUnavailableError('SQS refused'),
+      'A dependency is unavailable',
+    ],
+    ['anything else (500)', new Error('boom 9434765919'), 'Internal error'],
+  ])(
+    '%s: a referral route names the key, a directory route says to read the record first',
+    (_name, error, what) => {
+      expect(diagnosticsOf(error, 'referral')).toEqual([`${what}; ${referralAdvice}`]);
+      expect(diagnosticsOf(error, 'directory')).toEqual([`${what}; ${directoryAdvice}`]);
+      // Idempotency keys mean nothing to the directory API, and neither answer tells the cause.
+      expect(serverErrorResponse(error, 'directory').body).not.toContain('Idempotency-Key');
+      for (const kind of routeKinds) {
+        expect(serverErrorResponse(error, kind).body).not.toContain('SQS refused');
+        expect(serverErrorResponse(error, kind).body).not.toContain('9434765919');
+      }
+    },
+  );
+
+  it('the status, code and headers do not depend on it, and a client error is answered alike on both', () => {
+    const unavailable = new DependencyUnavailableError('x');
+    const { body: _referralBody, ...referral } = serverErrorResponse(unavailable, 'referral');
+    const { body: _directoryBody, ...directory } = serverErrorResponse(unavailable, 'directory');
+    expect(directory).toEqual(referral);
+    for (const [name, row] of rows)
+      if (row.fault === 'client')
+        for (const { error } of examples[name])
+          expect(row.answer(error, 'directory'), name).toEqual(row.answer(error, 'referral'));
   });
 });
 

@@ -14,6 +14,7 @@ import { barsErrorCodeSystem, type OperationOutcome } from '#http/operation-outc
 import { bodyText, parseJson } from '#http/request.ts';
 import { parseWith } from '#kernel/validation.ts';
 import { clientErrorResponse, fhirJson, json, serverErrorResponse } from '#http/responses.ts';
+import { routeKinds } from '#system/route-kinds.ts';
 import { sampleBody } from './fixtures.ts';
 
 type Body = Record<string, unknown> & { patient: Record<string, unknown> };
@@ -331,9 +332,9 @@ describe('clientErrorResponse', () => {
   });
 });
 
-describe('serverErrorResponse', () => {
+describe.each(routeKinds)('serverErrorResponse on a %s route', (kind) => {
   it('DependencyUnavailableError -> 503 REC_SERVICE_UNAVAILABLE with Retry-After', () => {
-    const response = serverErrorResponse(new DependencyUnavailableError('SQS refused 1 message(s)'));
+    const response = serverErrorResponse(new DependencyUnavailableError('SQS refused 1 message(s)'), kind);
     expect(response.statusCode).toBe(503);
     expect(response.headers).toEqual({ 'Content-Type': fhirJson, 'Retry-After': '5' });
     const [issue] = outcomeOf(response).issue;
@@ -345,7 +346,7 @@ describe('serverErrorResponse', () => {
   it.each([new Error('secret internals 9434765919'), 'boom', undefined])(
     'anything else -> 500 REC_SERVER_ERROR without Retry-After or internals (%s)',
     (error) => {
-      const response = serverErrorResponse(error);
+      const response = serverErrorResponse(error, kind);
       expect(response.statusCode).toBe(500);
       expect(response.headers).toEqual({ 'Content-Type': fhirJson });
       const [issue] = outcomeOf(response).issue;
@@ -355,6 +356,15 @@ describe('serverErrorResponse', () => {
       expect(response.body).not.toContain('9434765919');
     },
   );
+
+  it('tells how to retry as is true for the route: the key for a referral, read the record first for the directory', () => {
+    const [issue] = outcomeOf(serverErrorResponse(new Error('boom'), kind)).issue;
+    if (kind === 'referral') expect(issue?.diagnostics).toContain('Retry with the same Idempotency-Key');
+    else {
+      expect(issue?.diagnostics).toContain('Read the record (GET) and its version before retrying');
+      expect(issue?.diagnostics).not.toContain('Idempotency-Key');
+    }
+  });
 });
 
 describe('json', () => {
