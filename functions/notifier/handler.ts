@@ -3,20 +3,25 @@ import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { SqsMessageVisibility } from '#adapters/sqs/message-visibility.ts';
 import { webhookTimeoutSeconds } from '#system/limits.ts';
 import { SignedWebhookSender } from '#adapters/webhook/signed-webhook-sender.ts';
 import { deliverNotification } from '#delivery/application/deliver-notification.ts';
 import { systemClock } from '#kernel/clock.ts';
+import { DeliveryRetryError } from '#kernel/errors.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { queueMessages } from '#messages/queue.ts';
-import { documentClient } from '#platform/clients.ts';
-import { channelPolicy, tableName } from '#platform/config.ts';
+import { documentClient, sqs } from '#platform/clients.ts';
+import { channelPolicy, queueUrl, retryBackoff, tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
 import { logger, metrics } from '#platform/observability.ts';
 import { recipientSecretsFrom } from '#platform/secrets.ts';
 
-/** Consumes the `notifications` queue: one signed webhook per (referral, recipient). */
+/**
+ * Consumes the `notifications` queue: one notice per (referral, recipient) by the recipient's channel. A failure
+ * worth retrying holds the message back for the retry policy's delay (its visibility), then fails the record.
+ */
 
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
@@ -27,22 +32,48 @@ const deps = {
   webhooks: new SignedWebhookSender(webhookTimeoutSeconds * 1000),
   clock: systemClock,
   channels: channelPolicy(),
+  backoff: retryBackoff(),
+  random: Math.random,
 };
+const redelivery = new SqsMessageVisibility(sqs, queueUrl('notifications'));
 
 // Keyed by notice: two concurrent receipts of one message cannot both POST the webhook.
 const idempotency = idempotencyFor({ keyPath: 'noticeId', expiresAfterSeconds: 24 * 3600 });
 const deliverOnce = makeIdempotent(
-  (message: NoticeMessage & { noticeId: string }) => deliverNotification(deps, message),
+  (message: NoticeMessage & { noticeId: string; attempt: number }) => deliverNotification(deps, message),
   idempotency,
 );
 
-export const handler = sqsHandler(queueMessages.notifications, async (message, context) => {
+export const handler = sqsHandler(queueMessages.notifications, async (message, context, record) => {
   idempotency.config.registerLambdaContext(context);
-  const outcome = await deliverOnce({ ...message, noticeId: noticeId(message) });
-  logger.info('Delivery processed', {
-    referralId: message.referralId,
-    deliveryId: message.deliveryId,
-    outcome,
-  });
+  const ids = { referralId: message.referralId, deliveryId: message.deliveryId, kind: message.kind };
+  let outcome;
+  try {
+    outcome = await deliverOnce({
+      ...message,
+      noticeId: noticeId(message),
+      attempt: Number(record.attributes.ApproximateReceiveCount) || 1,
+    });
+  } catch (error) {
+    if (error instanceof DeliveryRetryError) {
+      // If the change fails (the receipt expired), the queue's own visibility timeout applies instead.
+      await redelivery.holdBack(record.receiptHandle, error.delaySeconds).catch((cause: unknown) => {
+        logger.warn('Could not hold the notice back; the visibility timeout applies', {
+          ...ids,
+          error: (cause as Error).name,
+        });
+      });
+      logger.info('Delivery to be retried', {
+        ...ids,
+        reason: error.message,
+        delaySeconds: error.delaySeconds,
+      });
+      metrics.addMetric('DeliveriesRetried', 'Count', 1);
+    }
+    throw error;
+  }
+  logger.info('Delivery processed', { ...ids, outcome });
   if (outcome === 'delivered') metrics.addMetric('DeliveriesSucceeded', 'Count', 1);
+  // The alarm's metric (infra/constructs/monitoring.ts): a recipient refused a notice for good.
+  if (outcome === 'failed') metrics.addMetric('DeliveriesFailedPermanently', 'Count', 1);
 });

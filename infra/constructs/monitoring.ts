@@ -7,6 +7,7 @@ import {
   Dashboard,
   GraphWidget,
   MathExpression,
+  Metric,
   Stats,
   TextWidget,
   TreatMissingData,
@@ -16,6 +17,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { metricsNamespace, serviceName } from '#system/environment.ts';
 import { functionNames } from '#system/functions.ts';
 import { type FunctionName } from '#system/names.ts';
 import { queueNames } from '#system/queues.ts';
@@ -67,6 +69,23 @@ export class Monitoring extends Construct {
         alarmTopic: props.alarmTopic,
       });
     }
+
+    // The notifier's EMF metric (functions/notifier/handler.ts): a recipient refused a notice for good (a 4xx other
+    // than 408/429). It is not retried, so it never reaches a dead-letter queue: without this nobody would know.
+    this.alarm('DeliveriesFailedPermanentlyAlarm', {
+      description:
+        'A recipient refused a delivery for good (HTTP 4xx other than 408/429, or an email refused): it is not ' +
+        "retried. The referral's status and audit name the recipient and the status; fix the recipient's channel " +
+        'in the directory, then ask the link worker to re-route the need.',
+      metric: new Metric({
+        namespace: metricsNamespace,
+        metricName: 'DeliveriesFailedPermanently',
+        dimensionsMap: { service: serviceName },
+        period: Duration.minutes(5),
+        statistic: Stats.SUM,
+      }),
+      alarmTopic: props.alarmTopic,
+    });
 
     this.alarm('ApiServerErrorsAlarm', {
       description: 'The API answered 5XX: a caller did not get an acknowledgement and must retry.',

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { FileRecipientSecrets } from '#adapters/secrets/file-recipient-secrets.ts';
 import type { DirectorySnapshot } from '#directory/domain/directory.ts';
-import { functionEnvironment } from '#system/environment.ts';
+import { functionEnvironment, retryBackoffEnvVar } from '#system/environment.ts';
 import { functionNames, functions, type SettingName } from '#system/functions.ts';
 import { type FunctionName } from '#system/names.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
@@ -27,8 +27,14 @@ export interface LocalAwsOptions {
   sqsPort?: number;
   /** Where DynamoDB and SQS keep their data; undefined keeps everything in memory. */
   dataDir?: string;
-  /** Overrides every queue's visibility timeout (tests use a short one to see redelivery quickly). */
+  /**
+   * Overrides every queue's visibility timeout (tests use a short one to see redelivery quickly), and with it the
+   * backoff of a consumer that holds failed records back itself (base and cap both this long), unless
+   * `retryBackoff` says otherwise.
+   */
   visibilityTimeoutSeconds?: number;
+  /** Overrides the backoff of queues with `retryBackoff` (shared/system/queues.ts), e.g. seconds for a test. */
+  retryBackoff?: { baseSeconds: number; capSeconds: number };
   /** Log level for the functions' Powertools logger (default WARN, so the console stays readable). */
   functionLogLevel?: string;
   /** Deployment settings (the JWT issuer and audience); the local stack takes them from its development issuer. */
@@ -107,8 +113,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     'recipient-secrets.json',
   );
   const recipientSecrets = new FileRecipientSecrets(secretsFile);
-  const ownEnvironment = (fn: FunctionName): Record<string, string> =>
-    functionEnvironment(
+  const backoff =
+    options.retryBackoff ??
+    (options.visibilityTimeoutSeconds === undefined
+      ? undefined
+      : { baseSeconds: options.visibilityTimeoutSeconds, capSeconds: options.visibilityTimeoutSeconds });
+  const ownEnvironment = (fn: FunctionName): Record<string, string> => {
+    const env = functionEnvironment(
       fn,
       (table) => tables[table],
       (queue) => queues[queue].url,
@@ -117,6 +128,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       // The local receivers (infra/local/webhook-receiver.ts) and the tests' are plain http on 127.0.0.1.
       'allow-loopback-http',
     );
+    if (backoff && env[retryBackoffEnvVar] !== undefined)
+      env[retryBackoffEnvVar] = `${backoff.baseSeconds},${backoff.capSeconds}`;
+    return env;
+  };
   for (const fn of functionNames) Object.assign(process.env, ownEnvironment(fn));
 
   return {

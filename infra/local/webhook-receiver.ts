@@ -8,7 +8,8 @@ import type { RecipientSecrets } from '#directory/ports.ts';
  * Stands in for the link-worker teams' and partners' systems: receives their webhooks, verifies each Standard
  * Webhooks signature with that recipient's secret, drops repeats by webhook-id, and prints one line per delivery.
  * It prints no patient details, only whether identifiable details were included.
- * GET /received lists what arrived (for the demo and the end-to-end test).
+ * GET /received lists what arrived (for the demo and the end-to-end test). A test can script the next answers to a
+ * path (`answerNext`: 500, 410, 429 with Retry-After...), and `attempts` lists every verified POST with its answer.
  */
 
 export interface ReceivedDelivery {
@@ -23,9 +24,31 @@ export interface ReceivedDelivery {
   receivedAt: string;
 }
 
+/** One answer a test scripts for a path: the status, and headers such as `Retry-After`. */
+export interface ScriptedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+/** Every verified POST, whatever it was answered (a scripted refusal too), in order of arrival. */
+export interface DeliveryAttempt {
+  path: string;
+  webhookId: string;
+  type: string;
+  status: number;
+  at: number;
+}
+
 export interface WebhookReceiver {
   url: string;
+  /** What was accepted (2xx). */
   received: ReceivedDelivery[];
+  attempts: DeliveryAttempt[];
+  /**
+   * The next verified POSTs to `path` are answered with these, one each, before it accepts again: a recipient that
+   * fails (500), refuses for good (410) or asks to be left alone for a while (429 + Retry-After).
+   */
+  answerNext(path: string, answers: ScriptedAnswer[]): void;
   stop(): Promise<void>;
 }
 
@@ -50,6 +73,8 @@ export async function startWebhookReceiver(options: {
       secrets.set(new URL(record.channel.url).pathname, { recipient: `${kind} ${record.name}`, secret });
   }
   const received: ReceivedDelivery[] = [];
+  const attempts: DeliveryAttempt[] = [];
+  const scripts = new Map<string, ScriptedAnswer[]>();
   const seen = new Set<string>();
   const addedRecipient = async (path: string) => {
     const [, hooks, kind, id] = path.split('/');
@@ -88,8 +113,19 @@ export async function startWebhookReceiver(options: {
         response.writeHead(401).end();
         return;
       }
+      const scripted = scripts.get(path)?.shift();
+      const type = (payload as { type?: string }).type ?? '?';
+      const attempt = (status: number) =>
+        attempts.push({ path, webhookId: headers['webhook-id'], type, status, at: Date.now() });
+      if (scripted) {
+        attempt(scripted.status);
+        options.log?.(`webhook ✗ ${known.recipient}: answered ${scripted.status} (scripted)`);
+        response.writeHead(scripted.status, scripted.headers ?? {}).end();
+        return;
+      }
       const duplicate = seen.has(headers['webhook-id']);
       seen.add(headers['webhook-id']);
+      attempt(duplicate ? 200 : 204);
       received.push({
         path,
         recipient: known.recipient,
@@ -114,6 +150,10 @@ export async function startWebhookReceiver(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    attempts,
+    answerNext(path, answers) {
+      scripts.set(path, [...(scripts.get(path) ?? []), ...answers]);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,8 +3,25 @@ import type { WebhookChannel } from '#directory/domain/directory.ts';
 /** Where a webhook goes and the secret it is signed with (from the secret store, never from the directory). */
 export type SignedTarget = WebhookChannel & { secret: string };
 
+/** What a recipient's server answered: its status, and its `Retry-After` header when it sent one. */
+export interface WebhookResponse {
+  status: number;
+  retryAfter?: string;
+}
+
 /** How a notice reaches a recipient's system: a signed webhook (shared/adapters/webhook/). */
 export interface WebhookSender {
-  /** POSTs a signed event; resolves with the HTTP status, or throws when the recipient cannot be reached. */
-  send(target: SignedTarget, messageId: string, eventType: string, data: unknown): Promise<number>;
+  /**
+   * POSTs a signed event; resolves with the answer (any status: the caller decides what it means), or throws when
+   * the recipient cannot be reached (a network error; a `TimeoutError` / `AbortError` past the timeout).
+   */
+  send(target: SignedTarget, messageId: string, eventType: string, data: unknown): Promise<WebhookResponse>;
+}
+
+/**
+ * Holds the queue message being handled back for `delaySeconds` before SQS hands it out again (the retry policy's
+ * delay): ChangeMessageVisibility on its receipt (shared/adapters/sqs/message-visibility.ts).
+ */
+export interface RedeliveryDelay {
+  holdBack(receiptHandle: string, delaySeconds: number): Promise<void>;
 }

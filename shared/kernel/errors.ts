@@ -223,6 +223,20 @@ export class RecipientRejectedError extends Error {
   }
 }
 
+/**
+ * A push that did not succeed and is worth trying again after `delaySeconds` (the retry policy's backoff or the
+ * recipient's Retry-After): the notifier holds the queue message back that long, then fails the record.
+ */
+export class DeliveryRetryError extends Error {
+  override readonly name = 'DeliveryRetryError';
+  constructor(
+    message: string,
+    readonly delaySeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 // ---- How each error is answered ---------------------------------------------------------------------------------
 
 /**

@@ -1,4 +1,5 @@
-import { queueEnvVar, tableEnvVar, webhookChannelsEnvVar } from '#system/environment.ts';
+import { queueEnvVar, retryBackoffEnvVar, tableEnvVar, webhookChannelsEnvVar } from '#system/environment.ts';
+import type { Backoff } from '#delivery/domain/retry-policy.ts';
 import { ChannelPolicy } from '#directory/domain/directory.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
 
@@ -29,4 +30,13 @@ export function channelPolicy(): ChannelPolicy {
       `Environment variable ${webhookChannelsEnvVar} is ${value}: not one of ${ChannelPolicy.options.join(', ')}`,
     );
   return parsed.data;
+}
+
+/** The backoff of the queue this function consumes (RETRY_BACKOFF, `<base>,<cap>` seconds); anything else is a fault. */
+export function retryBackoff(): Backoff {
+  const value = required(retryBackoffEnvVar);
+  const [base, cap, ...rest] = value.split(',').map(Number);
+  if (base === undefined || cap === undefined || rest.length > 0 || !(base >= 1) || !(cap >= base))
+    throw new Error(`Environment variable ${retryBackoffEnvVar} is ${value}: not <base>,<cap> seconds`);
+  return { baseSeconds: base, capSeconds: cap };
 }

@@ -117,7 +117,8 @@ async function respond<F extends HttpFunctionName>(
  */
 export function sqsHandler<S extends z.ZodType>(
   schema: S,
-  handleRecord: (message: z.infer<S>, context: Context) => Promise<void>,
+  /** `record` is the SQS record as received (its receipt handle, receive count), for a consumer that needs it. */
+  handleRecord: (message: z.infer<S>, context: Context, record: Omit<SQSRecord, 'body'>) => Promise<void>,
 ) {
   const processor = new BatchProcessor(EventType.SQS, {
     parser,
@@ -131,7 +132,7 @@ export function sqsHandler<S extends z.ZodType>(
     .handler(async (event, context) => {
       const response = await processPartialResponse(
         event,
-        (record: ParsedRecord<SQSRecord, z.infer<S>>) => handleRecord(record.body, context),
+        (record: ParsedRecord<SQSRecord, z.infer<S>>) => handleRecord(record.body, context, record),
         processor,
         // Report every record as failed rather than throwing: the same outcome for SQS, and the counts still flush.
         { context, throwOnFullBatchFailure: false },

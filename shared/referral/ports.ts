@@ -1,7 +1,19 @@
 import type { ReferralTransition } from '#referral/domain/transition-refusal.ts';
 import type { AmendableField, DeliveryState, Referral } from '#referral/domain/referral.ts';
+import type { LifecycleTransition, OfferState, ReferralState } from '#referral/domain/lifecycle.ts';
+import type { Offer } from '#referral/domain/offer.ts';
+import type { CaseWork } from '#referral/domain/case-work.ts';
 
 export type { ReferralTransition };
+
+/** A delivery's delivered mark: when, how (its channel), and for a webhook the HTTP status it was answered with. */
+export interface DeliveredState {
+  status: 'delivered';
+  deliveredAt: string;
+  /** Absent in marks written before channels had kinds (all webhooks). */
+  channel?: 'webhook' | 'email' | 'worklist';
+  responseStatus?: number;
+}
 
 /**
  * What a transition writes besides state, version, `updatedAt` and `lastMessageAt`, in the same conditional write:
@@ -9,7 +21,8 @@ export type { ReferralTransition };
  * field named is replaced; one named as undefined is removed (an update drops what the sender left out).
  */
 export type TransitionChanges = {
-  [K in 'cancellation' | 'routing' | 'deliveryStatus' | AmendableField]?: Referral[K] | undefined;
+  [K in 'cancellation' | 'routing' | 'deliveryStatus' | AmendableField | keyof CaseWork]?:
+    Referral[K] | undefined;
 } & {
   /**
    * Delivery states added to `deliveryStatus` one by one, each only where that delivery has none yet (a re-route's
@@ -30,6 +43,16 @@ export interface TransitionContext {
   /** Which message it is (BaRS: its X-Request-ID): recorded as `lastMessageId`, so a retry knows itself. */
   messageId?: string;
   changes?: TransitionChanges;
+  /**
+   * When the referral was received: its team worklist entry sorts by `<status>#<receivedAt>`, so the store rewrites
+   * the sort key with the new status (use cases pass it; transitionReferral does for every step).
+   */
+  listedAt?: string;
+  /**
+   * For a change of `routing` made on a recorded decision: the decision's revision it was made on (absent is 0). The
+   * write is conditional on the stored decision still being at it, and the new decision carries revision + 1.
+   */
+  routingRevision?: number;
 }
 
 /**
@@ -44,7 +67,7 @@ export interface ReferralStore {
   get(referralId: string): Promise<Referral | undefined>;
   /**
    * Records that a POST of the delivery is about to go out (`sending`, `attemptedAt`, one more attempt), only while
-   * the delivery is planned and not delivered and the referral is not cancelled. One conditional write that also
+   * the delivery is planned, neither delivered nor failed for good, and the referral is not cancelled. One conditional write that also
    * returns the referral as it now stands (so the sender needs no read of its own); undefined if refused.
    */
   markSending(referralId: string, deliveryId: string, attemptedAt: string): Promise<Referral | undefined>;
@@ -52,13 +75,18 @@ export interface ReferralStore {
    * Records that the recipient accepted the delivery, unless it already was; returns the referral as it now stands
    * (a cancellation that raced the POST shows in it), undefined if it was already delivered (a repeat).
    */
-  markDelivered(
-    referralId: string,
-    deliveryId: string,
-    state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
-  ): Promise<Referral | undefined>;
+  markDelivered(referralId: string, deliveryId: string, state: DeliveredState): Promise<Referral | undefined>;
   /** Records a failed attempt (`retrying`, with the reason), only while the delivery is still `sending`. */
   markAttemptFailed(referralId: string, deliveryId: string, reason: string): Promise<boolean>;
+  /**
+   * Records that the recipient refused the delivery for good (`failed`, the reason, `failedAt`), only while it is
+   * still `sending`; false otherwise (a repeat). A failed delivery is never sent again (markSending refuses it).
+   */
+  markFailed(
+    referralId: string,
+    deliveryId: string,
+    failure: { reason: string; failedAt: string },
+  ): Promise<boolean>;
   /** Withdraws a referral that was never acknowledged (enqueue failed), so a retry starts clean. */
   deleteUnacknowledged(referralId: string): Promise<void>;
   /**
@@ -76,4 +104,68 @@ export interface ReferralStore {
     deliveryId: string,
     notice: { cancellationNoticeAt: string } | { updateNoticeVersion: number },
   ): Promise<boolean>;
+}
+
+/** The changes an offer's transition writes with it; each field named is replaced. */
+export type OfferChanges = Partial<
+  Pick<
+    Offer,
+    | 'acceptance'
+    | 'decline'
+    | 'lastContactAttempt'
+    | 'firstContact'
+    | 'interventionStart'
+    | 'closure'
+    | 'withdrawal'
+    | 'nudgedAt'
+  >
+>;
+
+/**
+ * Offers, each an item beside its referral (sk `offer#<offerId>`), listed on its partner's worklist. The DynamoDB
+ * adapter (shared/adapters/dynamodb/offer-store.ts) and the in-memory fake meet the same contract
+ * (test/contract/offer-store.contract.ts).
+ */
+export interface OfferStore {
+  /** Stores a new offer; false if that offer exists (a retry adds nothing, and nothing is overwritten). */
+  create(offer: Offer): Promise<boolean>;
+  get(referralId: string, offerId: string): Promise<Offer | undefined>;
+  /** Every offer of a referral, oldest first (one Query of its partition). */
+  ofReferral(referralId: string): Promise<Offer[]>;
+  /**
+   * Applies an offer transition `decide` returned as `apply`, in ONE write conditional on the offer being in `from` at
+   * `expectedVersion` and, for a partner's transition, being that partner's. Moves the worklist sort key with the
+   * state. Returns the offer as written; a refused write throws LifecycleConflictError and changes nothing.
+   */
+  apply(
+    offer: Pick<Offer, 'referralId' | 'offerId' | 'offeredAt'>,
+    transition: LifecycleTransition<'offer'>,
+    context: { at: string; ownerId?: string; changes?: OfferChanges },
+  ): Promise<Offer>;
+}
+
+/** One page of a worklist, newest first; `cursor` (opaque) is there when more follow. */
+export interface WorklistPage<T> {
+  items: T[];
+  cursor?: string;
+}
+
+export interface WorklistQuery<S extends string> {
+  status?: S;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * Recipients' worklists, read from the `worklist` index (never a scan): a team's referrals, a partner's offers. A
+ * cursor that is not one this worklist gave (garbled, or another recipient's) is refused with ValidationError.
+ */
+export interface Worklists {
+  teamReferrals(teamId: string, query: WorklistQuery<ReferralState>): Promise<WorklistPage<Referral>>;
+  partnerOffers(partnerId: string, query: WorklistQuery<OfferState>): Promise<WorklistPage<Offer>>;
+}
+
+/** What an offer needs to know of a service from the directory: how many working days its partner takes to answer. */
+export interface ServiceTerms {
+  responseDays(serviceId: string): Promise<number | undefined>;
 }

@@ -4,6 +4,7 @@
  * Powertools names. Both targets fill in the values (CDK with resource tokens, the local stack with local names).
  */
 import { functions, type SettingName } from '#system/functions.ts';
+import { queues } from '#system/queues.ts';
 import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 
 export const serviceName = 'social-prescribing-referrals';
@@ -29,6 +30,12 @@ export const recipientSecretsEnvVar = 'RECIPIENT_SECRETS';
 export const webhookChannelsEnvVar = 'WEBHOOK_CHANNELS';
 export type WebhookChannels = 'https-only' | 'allow-loopback-http';
 
+/**
+ * The backoff of the queue a function consumes with `retryBackoff` (shared/system/queues.ts), as
+ * `<baseSeconds>,<capSeconds>`: the local stack shortens it for tests as it shortens visibility timeouts.
+ */
+export const retryBackoffEnvVar = 'RETRY_BACKOFF';
+
 /** The environment a function needs, given how each table and queue is named or addressed on a target. */
 export function functionEnvironment(
   fn: FunctionName,
@@ -45,6 +52,12 @@ export function functionEnvironment(
   };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
   for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);
+  // A consumer that sets its failed records' visibility needs its own queue's URL (and its backoff).
+  for (const [queue, queueSpec] of Object.entries(queues) as Array<[QueueName, (typeof queues)[QueueName]]>) {
+    if (queueSpec.consumer !== fn || !queueSpec.retryBackoff) continue;
+    env[queueEnvVar(queue)] = queueUrlOf(queue);
+    env[retryBackoffEnvVar] = `${queueSpec.retryBackoff.baseSeconds},${queueSpec.retryBackoff.capSeconds}`;
+  }
   for (const setting of spec.settings ?? []) env[setting] = settingOf(setting);
   if (spec.recipientSecrets) env[recipientSecretsEnvVar] = recipientSecretsLocation();
   if (spec.recipientSecrets) env[webhookChannelsEnvVar] = webhookChannels;

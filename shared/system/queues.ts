@@ -23,6 +23,13 @@ export interface QueueSpec {
   maxConcurrency: number;
   /** How long a message (and its dead letter) is kept. */
   retentionDays: number;
+  /**
+   * A consumer that holds a failed record back itself (ChangeMessageVisibility on its receipt) for an exponential
+   * backoff with full jitter (shared/delivery/domain/retry-policy.ts), instead of the fixed visibility timeout:
+   * up to `baseSeconds` for the first retry, doubling to at most `capSeconds`. The consumer gets the queue's URL.
+   * Lambda's SQS event source already grants it ChangeMessageVisibility on the queue it consumes.
+   */
+  retryBackoff?: { baseSeconds: number; capSeconds: number };
 }
 
 /**
@@ -55,6 +62,9 @@ export const queues: Record<QueueName, QueueSpec> = {
     visibilityTimeoutSeconds: visibilityTimeoutFor('notifier', 1), // 73 s
     maxConcurrency: 10,
     retentionDays: 14,
+    // Up to 1, 2, 4, 8 then 15 minutes: a recipient that stays down is tried for up to ~31 minutes (~15 on
+    // average, the jitter being uniform) over the 6 receives before the notice dead-letters (alarmed, replayable).
+    retryBackoff: { baseSeconds: 60, capSeconds: 900 },
   },
 };
 

@@ -30,6 +30,7 @@ import {
   InMemoryRecipientSecrets,
   InMemoryMetricCounters,
   localChannels,
+  testRetries,
 } from '../unit/fakes.ts';
 import { sampleDirectory, sampleReferral, sampleRequest } from '../unit/fixtures.ts';
 
@@ -538,6 +539,43 @@ export function describeReferralStoreContract(
         await expect(store.get(id)).resolves.toEqual(before);
       });
 
+      it('markFailed records a refusal for good only while sending; a failed delivery is never marked sending again', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        const failure = { reason: 'HTTP 410', failedAt: '2025-03-04T09:21:01.000Z' };
+        await expect(store.markFailed(id, delivery, failure)).resolves.toBe(false);
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await expect(store.markFailed(id, delivery, failure)).resolves.toBe(true);
+        expect((await store.get(id))?.deliveryStatus?.[delivery]).toEqual({
+          status: 'failed',
+          attemptedAt: '2025-03-04T09:21:00.000Z',
+          attempts: 1,
+          lastFailure: 'HTTP 410',
+          failedAt: '2025-03-04T09:21:01.000Z',
+        });
+        await expect(store.markFailed(id, delivery, failure)).resolves.toBe(false);
+        await expect(store.markSending(id, delivery, '2025-03-04T09:30:00.000Z')).resolves.toBeUndefined();
+        expect((await store.get(id))?.deliveryStatus?.[delivery]?.attempts).toBe(1);
+      });
+
+      it('markDelivered records the channel, and a webhook status only when there is one', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        const recorded = await store.markDelivered(id, delivery, {
+          status: 'delivered',
+          deliveredAt: '2025-03-04T09:21:01.000Z',
+          channel: 'email',
+        });
+        expect(recorded?.deliveryStatus?.[delivery]).toEqual({
+          status: 'delivered',
+          attemptedAt: '2025-03-04T09:21:00.000Z',
+          attempts: 1,
+          deliveredAt: '2025-03-04T09:21:01.000Z',
+          channel: 'email',
+        });
+      });
+
       it('markAttemptFailed applies only while the delivery is sending', async () => {
         await routed();
         const delivery = teamDelivery().deliveryId;
@@ -708,6 +746,7 @@ export function describeReferralStoreContract(
           webhooks,
           clock,
           channels: localChannels,
+          ...testRetries,
         };
         const delivery = teamDelivery().deliveryId;
 

@@ -636,6 +636,17 @@ describe('monitoring', () => {
     );
   });
 
+  it("a delivery a recipient refused for good (the notifier's EMF metric) raises an alarm", () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SocialPrescribing',
+      MetricName: 'DeliveriesFailedPermanently',
+      Dimensions: [{ Name: 'service', Value: 'social-prescribing-referrals' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('has a dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
@@ -645,7 +656,8 @@ describe('monitoring', () => {
     const withTopic = stackWith({ alarmTopicArn: topicArn }, 'WithTopic');
     const alarms = Object.values(Template.fromStack(withTopic).findResources('AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(queueNames.length + functionNames.length + 1);
+    // + the API's 5XX alarm and the permanently failed deliveries alarm.
+    expect(alarms).toHaveLength(queueNames.length + functionNames.length + 2);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ Properties: { AlarmActions: [topicArn], OKActions: [topicArn] } });
     }

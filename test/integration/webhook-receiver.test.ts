@@ -32,19 +32,38 @@ describe('local webhook receiver', () => {
     const url = `${receiver.url}/hooks/partner/added-later`;
     expect(
       await sender.send({ kind: 'webhook', url, secret: addedSecret }, 'msg-1', 'referral.assigned', {}),
-    ).toBe(204);
+    ).toEqual({ status: 204 });
     expect(receiver.received.at(-1)).toMatchObject({ recipient: 'partner added-later', verified: true });
   });
 
   it('refuses a wrong signature for it, and knows nothing of a recipient with no secret', async () => {
     const url = `${receiver.url}/hooks/partner/added-later`;
     const wrong = 'whsec_' + Buffer.from('not the secret').toString('base64');
-    expect(await sender.send({ kind: 'webhook', url, secret: wrong }, 'msg-2', 'referral.assigned', {})).toBe(
-      401,
-    );
+    expect(
+      await sender.send({ kind: 'webhook', url, secret: wrong }, 'msg-2', 'referral.assigned', {}),
+    ).toEqual({ status: 401 });
     const unknown = `${receiver.url}/hooks/partner/never-added`;
-    expect(await sender.send({ kind: 'webhook', url: unknown, secret: addedSecret }, 'msg-3', 'x', {})).toBe(
-      404,
-    );
+    expect(
+      await sender.send({ kind: 'webhook', url: unknown, secret: addedSecret }, 'msg-3', 'x', {}),
+    ).toEqual({ status: 404 });
+  });
+
+  it('answers scripted statuses (with their headers) first, listing every attempt, then accepts again', async () => {
+    const url = `${receiver.url}/hooks/partner/added-later`;
+    receiver.answerNext('/hooks/partner/added-later', [
+      { status: 503 },
+      { status: 429, headers: { 'Retry-After': '7' } },
+    ]);
+    const target = { kind: 'webhook' as const, url, secret: addedSecret };
+    expect(await sender.send(target, 'msg-4', 'referral.assigned', {})).toEqual({ status: 503 });
+    expect(await sender.send(target, 'msg-4', 'referral.assigned', {})).toEqual({
+      status: 429,
+      retryAfter: '7',
+    });
+    expect(await sender.send(target, 'msg-4', 'referral.assigned', {})).toEqual({ status: 204 });
+    expect(receiver.attempts.filter((a) => a.webhookId === 'msg-4').map((a) => a.status)).toEqual([
+      503, 429, 204,
+    ]);
+    expect(receiver.received.filter((r) => r.webhookId === 'msg-4')).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@ import {
   deliverNotification,
   type DeliverNotificationDeps,
 } from '#delivery/application/deliver-notification.ts';
-import { RecipientRejectedError, UnroutableMessageError } from '#kernel/errors.ts';
+import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
 import { routeReferral } from '#matching/application/route-referral.ts';
 import type { DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import {
@@ -14,6 +14,7 @@ import {
   InMemoryRecipientSecrets,
   InMemoryMetricCounters,
   localChannels,
+  testRetries,
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
@@ -66,6 +67,7 @@ beforeEach(async () => {
     webhooks,
     clock,
     channels: localChannels,
+    ...testRetries,
   };
   await routed('leeds-arts-and-mental-health');
   clock.advance(60_000); // deliveries happen at 09:21
@@ -100,6 +102,7 @@ describe('deliverNotification', () => {
       attemptedAt: '2025-03-04T09:21:00.000Z',
       attempts: 1,
       deliveredAt: '2025-03-04T09:21:00.000Z',
+      channel: 'webhook',
       responseStatus: 202,
     });
     expect(audit.entries).toEqual([
@@ -143,15 +146,19 @@ describe('deliverNotification', () => {
     ).toBe(1);
   });
 
-  it.each([500, 404, 302, 199])(
-    'a recipient answering HTTP %i -> RecipientRejectedError, the delivery is retrying with the reason',
+  it.each([500, 502, 503, 408, 429, 302, 199])(
+    'a recipient answering HTTP %i -> DeliveryRetryError with the backoff delay, the delivery is retrying with the reason',
     async (status) => {
       webhooks.status = status;
-      const error = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }).catch(
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(RecipientRejectedError);
-      expect((error as Error).message).toBe(`team lw-woodhouse answered HTTP ${status}`);
+      const error = await deliverNotification(deps, {
+        referralId: leedsId,
+        deliveryId: teamDelivery,
+        attempt: 3,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryRetryError);
+      // Attempt 3: the ceiling is min(80, 10 x 2^2) = 40 s, and the fixed jitter (0.5) takes half of it.
+      expect(error).toMatchObject({ delaySeconds: 20 });
+      expect((error as Error).message).toBe(`team lw-woodhouse: HTTP ${status}; retry in 20 s (backoff)`);
       expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({
         status: 'retrying',
         attemptedAt: '2025-03-04T09:21:00.000Z',
@@ -163,6 +170,65 @@ describe('deliverNotification', () => {
       expect(
         counters.value('deliveries.delivered', { recipient: 'team', content: 'identifiable' }, '2025-03-04'),
       ).toBe(0);
+    },
+  );
+
+  it.each([
+    ['7', 7],
+    ['Tue, 04 Mar 2025 09:21:45 GMT', 45],
+    ['999999', 6 * 3600],
+  ])('a 429 or 503 with Retry-After %s is retried after %i s', async (retryAfter, delay) => {
+    webhooks.status = 429;
+    webhooks.retryAfter = retryAfter;
+    const error = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ name: 'DeliveryRetryError', delaySeconds: delay });
+    expect((error as Error).message).toContain('(retry-after)');
+  });
+
+  it.each([400, 401, 403, 404, 410, 422])(
+    'a recipient answering HTTP %i refuses it for good: failed with the reason, audited, counted, not retried',
+    async (status) => {
+      webhooks.status = status;
+      await expect(
+        deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }),
+      ).resolves.toBe('failed');
+      expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toEqual({
+        status: 'failed',
+        attemptedAt: '2025-03-04T09:21:00.000Z',
+        attempts: 1,
+        lastFailure: `HTTP ${status}`,
+        failedAt: '2025-03-04T09:21:00.000Z',
+      });
+      expect(audit.entries).toEqual([
+        {
+          referralId: leedsId,
+          eventKey: `delivery-failed.${teamDelivery}`,
+          action: 'referral.delivery-failed',
+          actor: 'system:notifier',
+          at: '2025-03-04T09:21:00.000Z',
+          detail: {
+            recipient: { kind: 'team', id: 'lw-woodhouse', name: 'Woodhouse link workers' },
+            content: 'identifiable',
+            reason: `HTTP ${status}`,
+          },
+        },
+      ]);
+      expect(
+        counters.value('deliveries.failed', { recipient: 'team', reason: `HTTP ${status}` }, '2025-03-04'),
+      ).toBe(1);
+
+      // The same message again (a duplicate, or a redrive): not sent again, the record and count unchanged.
+      webhooks.status = 202;
+      await expect(
+        deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }),
+      ).resolves.toBe('already-failed');
+      expect(webhooks.calls).toHaveLength(1);
+      expect(audit.entries).toHaveLength(1);
+      expect(
+        counters.value('deliveries.failed', { recipient: 'team', reason: `HTTP ${status}` }, '2025-03-04'),
+      ).toBe(1);
     },
   );
 
@@ -183,6 +249,7 @@ describe('deliverNotification', () => {
       attemptedAt: '2025-03-04T09:21:05.000Z',
       attempts: 2,
       deliveredAt: '2025-03-04T09:21:05.000Z',
+      channel: 'webhook',
       responseStatus: 200,
     });
   });
@@ -194,9 +261,13 @@ describe('deliverNotification', () => {
     webhooks.onSend = () => {
       throw failure;
     };
-    await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).rejects.toBe(
-      failure,
-    );
+    await expect(
+      deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }),
+    ).rejects.toMatchObject({
+      name: 'DeliveryRetryError',
+      delaySeconds: 5,
+      message: expect.stringContaining(reason),
+    });
     expect(referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery]).toMatchObject({
       status: 'retrying',
       lastFailure: reason,
@@ -221,7 +292,7 @@ describe('deliverNotification', () => {
       throw new Error('process killed');
     };
     const crashed = deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery });
-    await expect(crashed).rejects.toThrow('process killed');
+    await expect(crashed).rejects.toThrow('unreachable');
     // A kill -9 would not have recorded the failure either: put the state back as the crash leaves it.
     const state = referrals.items.get(leedsId)?.deliveryStatus?.[teamDelivery];
     if (!state) throw new Error('no delivery state');

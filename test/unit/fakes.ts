@@ -4,10 +4,15 @@ import type { AreaKeys, Directory, RecipientSecretsWriter } from '#directory/por
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { z } from 'zod';
 import { assertMessages, type OutboundMessage, type Queue } from '#messages/queue.ts';
-import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
+import type {
+  DeliveredState,
+  ReferralStore,
+  ReferralTransition,
+  TransitionContext,
+} from '#referral/ports.ts';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import { ownerIdOf, refusalOf } from '#referral/domain/transition-refusal.ts';
-import type { SignedTarget, WebhookSender } from '#delivery/ports.ts';
+import type { SignedTarget, WebhookResponse, WebhookSender } from '#delivery/ports.ts';
 import type { ChannelPolicy } from '#directory/domain/directory.ts';
 import {
   IdempotencyItemAlreadyExistsError,
@@ -44,6 +49,7 @@ export class InMemoryReferralStore implements ReferralStore {
     markSending: 0,
     markDelivered: 0,
     markAttemptFailed: 0,
+    markFailed: 0,
     deleteUnacknowledged: 0,
   };
 
@@ -74,7 +80,8 @@ export class InMemoryReferralStore implements ReferralStore {
     this.calls.markSending++;
     const item = this.items.get(referralId);
     const state = item?.deliveryStatus?.[deliveryId];
-    if (!item || !state || state.status === 'delivered' || item.status === 'cancelled') return undefined;
+    if (!item || !state || state.status === 'delivered' || state.status === 'failed') return undefined;
+    if (item.status === 'cancelled') return undefined;
     Object.assign(state, { status: 'sending', attemptedAt, attempts: (state.attempts ?? 0) + 1 });
     return copy(item);
   }
@@ -82,7 +89,7 @@ export class InMemoryReferralStore implements ReferralStore {
   async markDelivered(
     referralId: string,
     deliveryId: string,
-    state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
+    state: DeliveredState,
   ): Promise<Referral | undefined> {
     this.calls.markDelivered++;
     const item = this.items.get(referralId);
@@ -99,6 +106,18 @@ export class InMemoryReferralStore implements ReferralStore {
     const state = this.items.get(referralId)?.deliveryStatus?.[deliveryId];
     if (state?.status !== 'sending') return false;
     Object.assign(state, { status: 'retrying', lastFailure: reason });
+    return true;
+  }
+
+  async markFailed(
+    referralId: string,
+    deliveryId: string,
+    failure: { reason: string; failedAt: string },
+  ): Promise<boolean> {
+    this.calls.markFailed++;
+    const state = this.items.get(referralId)?.deliveryStatus?.[deliveryId];
+    if (state?.status !== 'sending') return false;
+    Object.assign(state, { status: 'failed', lastFailure: failure.reason, failedAt: failure.failedAt });
     return true;
   }
 
@@ -134,7 +153,8 @@ export class InMemoryReferralStore implements ReferralStore {
       (transition.guard === null ||
         context.messageAt === undefined ||
         item.lastMessageAt === undefined ||
-        item.lastMessageAt < context.messageAt);
+        item.lastMessageAt < context.messageAt) &&
+      (context.routingRevision === undefined || (item.routing?.revision ?? 0) === context.routingRevision);
     if (!item || !holds) throw new LifecycleConflictError(refusalOf(copy(item), transition, context.ownerId));
     item.status = transition.to;
     item.version = transition.nextVersion;
@@ -333,15 +353,27 @@ export class FakeWebhookSender implements WebhookSender {
   readonly calls: WebhookCall[] = [];
   /** Runs as the POST goes out: a test inspects the store then, or throws to stand for a network failure. */
   onSend: ((call: WebhookCall) => void | Promise<void>) | undefined;
+  /** A Retry-After header to answer with, if any. */
+  retryAfter: string | undefined;
   constructor(public status = 202) {}
 
-  async send(channel: SignedTarget, messageId: string, eventType: string, data: unknown): Promise<number> {
+  async send(
+    channel: SignedTarget,
+    messageId: string,
+    eventType: string,
+    data: unknown,
+  ): Promise<WebhookResponse> {
     const call = copy({ channel, messageId, eventType, data });
     this.calls.push(call);
     await this.onSend?.(call);
-    return this.status;
+    return this.retryAfter === undefined
+      ? { status: this.status }
+      : { status: this.status, retryAfter: this.retryAfter };
   }
 }
+
+/** The notifier's retry deps in unit tests: a small backoff and a fixed jitter (half the ceiling). */
+export const testRetries = { backoff: { baseSeconds: 10, capSeconds: 80 }, random: () => 0.5 };
 
 /** A clock the test moves by hand. */
 export class FakeClock implements Clock {

@@ -18,6 +18,7 @@ import {
   InMemoryRecipientSecrets,
   InMemoryMetricCounters,
   localChannels,
+  testRetries,
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
@@ -74,6 +75,7 @@ describe('queue messages: producer to consumer', () => {
       deliveryQueue,
       clock,
       channels: localChannels,
+      ...testRetries,
       ...matching,
     };
     // The consumers parse as sqsHandler does: the record's JSON body against the queue's schema.

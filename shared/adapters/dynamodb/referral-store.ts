@@ -9,7 +9,12 @@ import {
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { refusalOf } from '#referral/domain/transition-refusal.ts';
-import type { ReferralStore, ReferralTransition, TransitionContext } from '#referral/ports.ts';
+import type {
+  DeliveredState,
+  ReferralStore,
+  ReferralTransition,
+  TransitionContext,
+} from '#referral/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /**
@@ -27,10 +32,16 @@ export const referralKey = (referralId: string): { referralId: string; sk: strin
   sk: referralItem,
 });
 
-/** The referral an item holds: the sort key is the table's business, not the referral's. */
-function referralOf(item: Record<string, unknown> | undefined): Referral | undefined {
+/** The worklist index's partition of a recipient (shared/system/tables.ts `worklist`). */
+export const teamWorklistKey = (teamId: string): string => `team#${teamId}`;
+export const partnerWorklistKey = (partnerId: string): string => `partner#${partnerId}`;
+/** `<status>#<ISO time>`: one status's entries are contiguous, newest last (a Query reads them backwards). */
+export const worklistSortKey = (status: string, listedAt: string): string => `${status}#${listedAt}`;
+
+/** The referral an item holds: the keys are the table's business, not the referral's. */
+export function referralOf(item: Record<string, unknown> | undefined): Referral | undefined {
   if (item === undefined) return undefined;
-  const { sk: _sk, ...referral } = item;
+  const { sk: _sk, recipientKey: _recipient, worklistSortKey: _sort, ...referral } = item;
   return referral as unknown as Referral;
 }
 
@@ -76,11 +87,12 @@ export class DynamoReferralStore implements ReferralStore {
         'ADD deliveryStatus.#delivery.attempts :one',
       ConditionExpression:
         'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
-        'AND #status <> :cancelled',
+        'AND deliveryStatus.#delivery.#status <> :failed AND #status <> :cancelled',
       ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
       ExpressionAttributeValues: {
         ':sending': 'sending',
         ':delivered': 'delivered',
+        ':failed': 'failed',
         ':cancelled': 'cancelled',
         ':at': attemptedAt,
         ':one': 1,
@@ -92,22 +104,32 @@ export class DynamoReferralStore implements ReferralStore {
   async markDelivered(
     referralId: string,
     deliveryId: string,
-    state: { status: 'delivered'; deliveredAt: string; responseStatus: number },
+    state: DeliveredState,
   ): Promise<Referral | undefined> {
+    const sets = [
+      'deliveryStatus.#delivery.#status = :delivered',
+      'deliveryStatus.#delivery.deliveredAt = :at',
+    ];
+    const values: Record<string, unknown> = { ':delivered': state.status, ':at': state.deliveredAt };
+    if (state.responseStatus !== undefined) {
+      sets.push('deliveryStatus.#delivery.responseStatus = :response');
+      values[':response'] = state.responseStatus;
+    }
+    if (state.channel !== undefined) {
+      sets.push('deliveryStatus.#delivery.#channel = :channel');
+      values[':channel'] = state.channel;
+    }
     return this.updateReturningReferral({
       Key: referralKey(referralId),
-      UpdateExpression:
-        'SET deliveryStatus.#delivery.#status = :delivered, deliveryStatus.#delivery.deliveredAt = :at, ' +
-        'deliveryStatus.#delivery.responseStatus = :response, updatedAt = :at ' +
-        'REMOVE deliveryStatus.#delivery.lastFailure',
+      UpdateExpression: `SET ${sets.join(', ')}, updatedAt = :at REMOVE deliveryStatus.#delivery.lastFailure`,
       ConditionExpression:
         'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered',
-      ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':delivered': state.status,
-        ':at': state.deliveredAt,
-        ':response': state.responseStatus,
+      ExpressionAttributeNames: {
+        '#delivery': deliveryId,
+        '#status': 'status',
+        ...(state.channel === undefined ? {} : { '#channel': 'channel' }),
       },
+      ExpressionAttributeValues: values,
     });
   }
 
@@ -139,6 +161,32 @@ export class DynamoReferralStore implements ReferralStore {
           ConditionExpression: 'deliveryStatus.#delivery.#status = :sending',
           ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
           ExpressionAttributeValues: { ':retrying': 'retrying', ':sending': 'sending', ':reason': reason },
+        }),
+      ),
+    );
+  }
+
+  markFailed(
+    referralId: string,
+    deliveryId: string,
+    failure: { reason: string; failedAt: string },
+  ): Promise<boolean> {
+    return appliedUnlessConditionFails(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: referralKey(referralId),
+          UpdateExpression:
+            'SET deliveryStatus.#delivery.#status = :failed, deliveryStatus.#delivery.lastFailure = :reason, ' +
+            'deliveryStatus.#delivery.failedAt = :at',
+          ConditionExpression: 'deliveryStatus.#delivery.#status = :sending',
+          ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':sending': 'sending',
+            ':reason': failure.reason,
+            ':at': failure.failedAt,
+          },
         }),
       ),
     );
@@ -197,6 +245,24 @@ export class DynamoReferralStore implements ReferralStore {
     } else if (transition.guard !== null) {
       // Deadline guards read attributes the referral does not have yet; decide() checks them against the caller's now.
       throw new Error(`apply: the store cannot hold guard ${transition.guard} in a condition yet`);
+    }
+    // The team's worklist entry: listed once routed to a team, its sort key following the status.
+    const team = context.changes?.routing?.team;
+    if (team) {
+      values[':recipientKey'] = teamWorklistKey(team.id);
+      sets.push('recipientKey = :recipientKey');
+    }
+    if (context.listedAt !== undefined) {
+      values[':worklistSortKey'] = worklistSortKey(transition.to, context.listedAt);
+      sets.push('worklistSortKey = :worklistSortKey');
+    }
+    if (context.routingRevision !== undefined) {
+      // Case work replacing the recorded decision: only the decision it was made on may be replaced.
+      if (context.routingRevision === 0) conditions.push('attribute_not_exists(routing.revision)');
+      else {
+        values[':revision'] = context.routingRevision;
+        conditions.push('routing.revision = :revision');
+      }
     }
     // The transition's data goes into the same write, so it lands only where the guard held.
     const removes: string[] = [];

@@ -11,14 +11,25 @@ import { channelProblem, type ChannelPolicy } from '#directory/domain/directory.
 import type { MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { WebhookSender } from '#delivery/ports.ts';
+import {
+  retryDecision,
+  type AttemptFailure,
+  type Backoff,
+  type RetryDecision,
+} from '#delivery/domain/retry-policy.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
-import { RecipientRejectedError, UnroutableMessageError } from '#kernel/errors.ts';
+import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
 
 /**
  * Delivering one notice about one referral to one recipient: the referral itself (`assigned`), an update to it, or
  * its cancellation. A notice already recorded is not sent again; each carries a stable webhook-id (noticeId), so a
- * receiver can also drop the rare repeat (a crash between the POST and the record). A recipient that does not
- * answer 2xx makes this throw, and SQS retries it, then dead-letters it.
+ * receiver can also drop the rare repeat (a crash between the POST and the record).
+ *
+ * A recipient that does not answer 2xx is judged by the retry policy (#delivery/domain/retry-policy.ts): a refusal
+ * for good (a 4xx other than 408/429) is recorded on the delivery as `failed`, audited and counted, and reported
+ * as handled, so it is not retried round to the DLQ; anything else throws DeliveryRetryError with the delay (a
+ * jittered exponential backoff, or the recipient's Retry-After), which the handler applies to the queue message's
+ * visibility before SQS hands it out again, and after maxReceiveCount SQS dead-letters it.
  *
  * The referral itself is recorded twice around its POST: `sending` just before (so a crash after the POST shows as
  * "sent, confirming", not as never attempted), then `delivered` (or `retrying`, with the reason). Both writes return
@@ -41,23 +52,49 @@ export interface DeliverNotificationDeps {
   clock: Clock;
   /** Where webhooks may go (a deployment setting): a channel it refuses is never posted to. */
   channels: ChannelPolicy;
+  /** The notifications queue's backoff (shared/system/queues.ts, RETRY_BACKOFF). */
+  backoff: Backoff;
+  /** In [0, 1): the jitter (Math.random in the function; fixed in tests). */
+  random: () => number;
 }
 
-/** The plain routing message (no kind) means `assigned`, the first delivery. */
-export type DeliveryRequest = Omit<NoticeMessage, 'kind'> & { kind?: NoticeMessage['kind'] };
+/**
+ * The plain routing message (no kind) means `assigned`, the first delivery. `attempt` is how many times the queue
+ * has handed this message out (its ApproximateReceiveCount; 1 the first time): the backoff grows with it.
+ */
+export type DeliveryRequest = Omit<NoticeMessage, 'kind'> & {
+  kind?: NoticeMessage['kind'];
+  attempt?: number;
+};
 
 export type DeliveryOutcome =
-  'delivered' | 'already-delivered' | 'skipped-cancelled' | 'updated' | 'cancellation-sent' | 'not-needed';
+  | 'delivered'
+  | 'already-delivered'
+  | 'skipped-cancelled'
+  | 'updated'
+  | 'cancellation-sent'
+  | 'not-needed'
+  /** The recipient refused it for good (e.g. HTTP 410): recorded, audited, counted; not retried. */
+  | 'failed'
+  | 'already-failed';
 
 export async function deliverNotification(
   deps: DeliverNotificationDeps,
   request: DeliveryRequest,
 ): Promise<DeliveryOutcome> {
-  const notice: NoticeMessage = { ...request, kind: request.kind ?? 'assigned' };
-  if (notice.kind === 'assigned') return deliverAssignment(deps, notice);
+  const { attempt = 1, ...message } = request;
+  const notice: NoticeMessage = { ...message, kind: message.kind ?? 'assigned' };
+  const tries: Attempt = { number: attempt };
+  if (notice.kind === 'assigned') return deliverAssignment(deps, notice, tries);
   const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
-  if (notice.kind === 'updated') return deliverUpdate(deps, referral, planned);
-  return (await sendCancellationIfHeld(deps, referral, planned)) ? 'cancellation-sent' : 'not-needed';
+  if (notice.kind === 'updated') return deliverUpdate(deps, referral, planned, tries);
+  const sent = await sendCancellationIfHeld(deps, referral, planned, tries);
+  return sent === true ? 'cancellation-sent' : sent === false ? 'not-needed' : sent;
+}
+
+/** Which attempt this is (the message's receive count), for the backoff. */
+interface Attempt {
+  number: number;
 }
 
 function plannedIn(
@@ -74,57 +111,124 @@ function plannedIn(
 async function deliverAssignment(
   deps: DeliverNotificationDeps,
   notice: NoticeMessage,
+  attempt: Attempt,
 ): Promise<DeliveryOutcome> {
   const attemptedAt = deps.clock.now().toISOString();
   const sending = await deps.referrals.markSending(notice.referralId, notice.deliveryId, attemptedAt);
   if (!sending) {
-    // Refused: not planned, already delivered, or cancelled. Only now is a read needed, to say which.
+    // Refused: not planned, already delivered or failed, or cancelled. Only now is a read needed, to say which.
     const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
     if (referral.status === 'cancelled') {
       // Never sent, nothing to withdraw; unless an earlier attempt may have sent it, in which case say stop.
-      await sendCancellationIfHeld(deps, referral, planned);
+      await sendCancellationIfHeld(deps, referral, planned, attempt);
       return 'skipped-cancelled';
     }
     const state = referral.deliveryStatus?.[planned.deliveryId];
     if (state?.status === 'delivered') {
       // A crash may have come between the delivered mark and the audit entry or count: both are written once
       // per delivery whatever happens, so writing them again here costs a repeat nothing and loses nothing.
-      await auditAndCount(
+      await auditAndCount(deps, referral, planned, state.deliveredAt ?? attemptedAt, state.responseStatus);
+      return 'already-delivered';
+    }
+    if (state?.status === 'failed') {
+      // Likewise for a refusal for good: its audit entry and count are keyed by delivery.
+      await auditAndCountFailure(
         deps,
         referral,
         planned,
-        state.deliveredAt ?? attemptedAt,
-        state.responseStatus ?? 0,
+        state.failedAt ?? attemptedAt,
+        state.lastFailure ?? '',
       );
-      return 'already-delivered';
+      return 'already-failed';
     }
     throw new UnroutableMessageError(`delivery ${notice.deliveryId} has no delivery state to record`);
   }
   const { referral, planned } = plannedIn(sending, notice);
 
-  let status: number;
+  let pushed: Pushed;
   try {
-    status = await post(deps, referral, planned, 'assigned');
+    pushed = await push(deps, referral, planned, 'assigned');
   } catch (error) {
-    // The status view says why it is being retried. If this write fails too, the retry's sending mark and its
-    // outcome replace it; the error that matters is the first one.
+    // No channel, no secret, a refused channel: retried by the queue's own visibility timeout, then
+    // dead-lettered. If this write fails too, the retry's sending mark and its outcome replace it.
     await deps.referrals
-      .markAttemptFailed(referral.referralId, planned.deliveryId, failureReason(error))
+      .markAttemptFailed(referral.referralId, planned.deliveryId, unroutableReason(error))
       .catch(() => false);
     throw error;
+  }
+  if (!pushed.ok) {
+    const decision = decide(deps, pushed.failure, attempt);
+    if (decision.action === 'give-up') {
+      const failedAt = deps.clock.now().toISOString();
+      await deps.referrals.markFailed(referral.referralId, planned.deliveryId, {
+        reason: decision.reason,
+        failedAt,
+      });
+      await auditAndCountFailure(deps, referral, planned, failedAt, decision.reason);
+      return 'failed';
+    }
+    await deps.referrals
+      .markAttemptFailed(referral.referralId, planned.deliveryId, decision.reason)
+      .catch(() => false);
+    throw retryLater(planned, decision);
   }
   const deliveredAt = deps.clock.now().toISOString();
   const recorded = await deps.referrals.markDelivered(referral.referralId, planned.deliveryId, {
     status: 'delivered',
     deliveredAt,
-    responseStatus: status,
+    channel: pushed.channel,
+    ...(pushed.status === undefined ? {} : { responseStatus: pushed.status }),
   });
-  await auditAndCount(deps, referral, planned, deliveredAt, status);
+  await auditAndCount(deps, referral, planned, deliveredAt, pushed.status);
 
   // Cancelled while the webhook was in flight? The canceller saw no delivery yet, so the notice is ours to send.
   // The delivered mark returned the referral as it stands, so this needs no read.
-  if (recorded?.status === 'cancelled') await sendCancellationIfHeld(deps, recorded, planned);
+  if (recorded?.status === 'cancelled') await sendCancellationIfHeld(deps, recorded, planned, attempt);
   return 'delivered';
+}
+
+function decide(deps: DeliverNotificationDeps, failure: AttemptFailure, attempt: Attempt): RetryDecision {
+  return retryDecision({
+    failure,
+    attempt: attempt.number,
+    backoff: deps.backoff,
+    now: deps.clock.now(),
+    random: deps.random(),
+  });
+}
+
+function retryLater(
+  planned: PlannedDelivery,
+  decision: Extract<RetryDecision, { action: 'retry' }>,
+): DeliveryRetryError {
+  const { kind, id } = planned.recipient;
+  return new DeliveryRetryError(
+    `${kind} ${id}: ${decision.reason}; retry in ${decision.delaySeconds} s (${decision.delaySource})`,
+    decision.delaySeconds,
+  );
+}
+
+/** A refusal for good: audited and counted once per delivery (the count feeds the ops alarm's EMF twin). */
+async function auditAndCountFailure(
+  deps: DeliverNotificationDeps,
+  referral: Referral,
+  planned: PlannedDelivery,
+  failedAt: string,
+  reason: string,
+): Promise<void> {
+  await deps.audit.append({
+    referralId: referral.referralId,
+    eventKey: `delivery-failed.${planned.deliveryId}`,
+    action: 'referral.delivery-failed',
+    actor: 'system:notifier',
+    at: failedAt,
+    detail: { recipient: planned.recipient, content: planned.content, reason },
+  });
+  await deps.counters.countOnce(
+    [{ name: 'deliveries.failed', dimensions: { recipient: planned.recipient.kind, reason } }],
+    failedAt.slice(0, 10),
+    planned.deliveryId,
+  );
 }
 
 /** The delivery's audit entry and count: keyed by delivery, so a repeat writes nothing new. */
@@ -133,7 +237,7 @@ async function auditAndCount(
   referral: Referral,
   planned: PlannedDelivery,
   deliveredAt: string,
-  responseStatus: number,
+  responseStatus: number | undefined,
 ): Promise<void> {
   await deps.audit.append({
     referralId: referral.referralId,
@@ -141,7 +245,11 @@ async function auditAndCount(
     action: 'referral.delivered',
     actor: 'system:notifier',
     at: deliveredAt,
-    detail: { recipient: planned.recipient, content: planned.content, responseStatus },
+    detail: {
+      recipient: planned.recipient,
+      content: planned.content,
+      ...(responseStatus === undefined ? {} : { responseStatus }),
+    },
   });
   await deps.counters.countOnce(
     [
@@ -159,12 +267,14 @@ async function deliverUpdate(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
+  attempt: Attempt,
 ): Promise<DeliveryOutcome> {
   const state = referral.deliveryStatus?.[planned.deliveryId];
   if (referral.status === 'cancelled' || state?.status !== 'delivered') return 'not-needed';
   if ((state.updateNoticeVersion ?? 0) >= referral.version) return 'not-needed';
   // Always the latest version: an older update notice still queued carries news already superseded.
-  await post(deps, referral, planned, 'updated');
+  const failed = await pushNotice(deps, referral, planned, 'updated', attempt);
+  if (failed) return failed;
   await deps.referrals.recordNotice(referral.referralId, planned.deliveryId, {
     updateNoticeVersion: referral.version,
   });
@@ -188,11 +298,13 @@ async function sendCancellationIfHeld(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
-): Promise<boolean> {
+  attempt: Attempt,
+): Promise<boolean | 'failed'> {
   const state = referral.deliveryStatus?.[planned.deliveryId];
   const mayHold = state?.status === 'delivered' || state?.attemptedAt !== undefined;
   if (referral.status !== 'cancelled' || !mayHold || state?.cancellationNoticeAt) return false;
-  await post(deps, referral, planned, 'cancelled');
+  const failed = await pushNotice(deps, referral, planned, 'cancelled', attempt);
+  if (failed) return failed;
   const at = deps.clock.now().toISOString();
   await deps.referrals.recordNotice(referral.referralId, planned.deliveryId, { cancellationNoticeAt: at });
   await deps.audit.append({
@@ -206,12 +318,68 @@ async function sendCancellationIfHeld(
   return true;
 }
 
-async function post(
+/**
+ * A notice about a delivery the recipient already has (an update, a stop): pushed; undefined when it went, or
+ * 'failed' when the recipient refused it for good (audited and counted once per notice, not retried). A failure
+ * worth retrying throws DeliveryRetryError.
+ */
+async function pushNotice(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
   kind: NoticeMessage['kind'],
-): Promise<number> {
+  attempt: Attempt,
+): Promise<'failed' | undefined> {
+  const pushed = await push(deps, referral, planned, kind);
+  if (pushed.ok) return undefined;
+  const decision = decide(deps, pushed.failure, attempt);
+  if (decision.action === 'retry') throw retryLater(planned, decision);
+  const at = deps.clock.now().toISOString();
+  const id = noticeIdFor(referral, planned, kind);
+  await deps.audit.append({
+    referralId: referral.referralId,
+    eventKey: `notice-failed.${id}`,
+    action: 'referral.notice-failed',
+    actor: 'system:notifier',
+    at,
+    detail: { recipient: planned.recipient, kind, reason: decision.reason },
+  });
+  await deps.counters.countOnce(
+    [
+      {
+        name: 'deliveries.failed',
+        dimensions: { recipient: planned.recipient.kind, reason: decision.reason },
+      },
+    ],
+    at.slice(0, 10),
+    id,
+  );
+  return 'failed';
+}
+
+/** How a push went: delivered (by which channel, with the HTTP status for a webhook), or how it failed. */
+type Pushed = { ok: true; channel: 'webhook'; status: number } | { ok: false; failure: AttemptFailure };
+
+function noticeIdFor(referral: Referral, planned: PlannedDelivery, kind: NoticeMessage['kind']): string {
+  return noticeId({
+    referralId: referral.referralId,
+    deliveryId: planned.deliveryId,
+    kind,
+    version: referral.version,
+  });
+}
+
+/**
+ * Sends one notice by the recipient's channel. Throws (UnroutableMessageError) only when it cannot be sent at all
+ * (no channel, no secret, a channel the policy refuses); a recipient's answer, a timeout or a network failure is
+ * returned for the retry policy to judge.
+ */
+async function push(
+  deps: DeliverNotificationDeps,
+  referral: Referral,
+  planned: PlannedDelivery,
+  kind: NoticeMessage['kind'],
+): Promise<Pushed> {
   const { kind: recipientKind, id: recipientId } = planned.recipient;
   // The channel and the signing secret are independent reads (the secret is usually cached): in parallel.
   const [channel, secret] = await Promise.all([
@@ -228,31 +396,39 @@ async function post(
     kind === 'cancelled'
       ? buildCancellationPayload(referral, planned)
       : buildDeliveryPayload(referral, planned, referral.routing?.area ?? '');
-  const id = noticeId({
-    referralId: referral.referralId,
-    deliveryId: planned.deliveryId,
-    kind,
-    version: referral.version,
-  });
-  const status = await deps.webhooks.send({ ...channel, secret }, id, deliveryEventTypes[kind], data);
-  if (status < 200 || status > 299) {
-    throw new RecipientRejectedError(
-      `${planned.recipient.kind} ${planned.recipient.id} answered HTTP ${status}`,
-      status,
-    );
+  const id = noticeIdFor(referral, planned, kind);
+  let response;
+  try {
+    response = await deps.webhooks.send({ ...channel, secret }, id, deliveryEventTypes[kind], data);
+  } catch (error) {
+    return { ok: false, failure: networkFailure(error) };
   }
-  return status;
+  if (response.status < 200 || response.status > 299) {
+    return {
+      ok: false,
+      failure: {
+        kind: 'http',
+        status: response.status,
+        ...(response.retryAfter === undefined ? {} : { retryAfter: response.retryAfter }),
+      },
+    };
+  }
+  return { ok: true, channel: 'webhook', status: response.status };
 }
 
 /** A channel the deployment's channel policy refuses: never posted to; retried, then dead-lettered, like no channel. */
 class ChannelRefusedError extends UnroutableMessageError {}
 
-/** What the status view says about a failed attempt: no message text from the network, just the kind of failure. */
-function failureReason(error: unknown): string {
-  if (error instanceof RecipientRejectedError) return `HTTP ${error.status ?? '?'}`;
+/** A POST that threw: past its timeout, or the network failed (no message text from the network is kept). */
+function networkFailure(error: unknown): AttemptFailure {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return { kind: 'timeout' };
+  return { kind: 'unreachable' };
+}
+
+/** What the status view says when a notice could not be sent at all. */
+function unroutableReason(error: unknown): string {
   if (error instanceof ChannelRefusedError) return 'webhook channel refused by the channel policy';
   if (error instanceof UnroutableMessageError) return 'no webhook channel or signing secret';
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return 'timeout';
   return 'unreachable';
 }

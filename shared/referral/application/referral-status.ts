@@ -162,8 +162,9 @@ export const ReferralStatusViewSchema = z.object({
           .describe(
             '`pending` (not sent yet), `sending` (sent, confirming: the webhook went out, or was about to, and its ' +
               'answer is not recorded yet; if it stays so, it is re-sent with the same webhook-id, which receivers ' +
-              'de-duplicate on), `retrying` (the recipient refused it or could not be reached; it is retried) or ' +
-              '`delivered` (the recipient accepted it)',
+              'de-duplicate on), `retrying` (the recipient refused it or could not be reached; it is retried after ' +
+              'a backoff), `delivered` (the recipient accepted it, or it is in their worklist) or `failed` (the ' +
+              "recipient refused it for good, e.g. HTTP 410; it is not retried and the service's operators are alerted)",
           ),
         statusText: z.string().describe('The status in words, e.g. "sent, confirming"'),
         attemptedAt: z.iso.datetime().optional().describe('When the latest attempt went out'),
@@ -202,6 +203,7 @@ export const deliveryStatusText: Record<DeliveryStatus, string> = {
   sending: 'sent, confirming',
   retrying: 'not accepted yet, retrying',
   delivered: 'delivered',
+  failed: 'refused by the recipient, not retried',
 };
 
 export function statusView(referral: Referral): ReferralStatusView {

@@ -6,6 +6,8 @@ import { isValidNhsNumber, normaliseNhsNumber } from '#referral/domain/nhs-numbe
 import { normalisePostcode, ukPostcodePattern } from '#referral/domain/postcode.ts';
 import { text } from '#kernel/text.ts';
 import type { ImdEdition, LsoaVintage } from '#geography/domain/geography.ts';
+import { referralStates } from '#referral/domain/lifecycle.ts';
+import type { CaseWork } from '#referral/domain/case-work.ts';
 
 /**
  * A referral as a GP system submits it in plain JSON (`POST /referrals`), and the internal model every form maps to.
@@ -179,7 +181,11 @@ export const ReferralRequest = z.strictObject({
 });
 export type ReferralRequest = z.infer<typeof ReferralRequest>;
 
-export const referralStatuses = ['received', 'routed', 'cancelled'] as const;
+/**
+ * Every state of the referral's lifecycle (#referral/domain/lifecycle.ts): received, routed, then the link-worker
+ * team's case work (accepted, contacted, in-progress, escalated) and the ends (declined, closed, cancelled).
+ */
+export const referralStatuses = referralStates;
 export type ReferralStatus = (typeof referralStatuses)[number];
 
 export type RecipientKind = 'team' | 'partner';
@@ -319,14 +325,22 @@ export interface RoutingDecision {
   needs?: NeedDecision[];
   /** Set when no active link-worker team serves the practice (then `team` is null). */
   noTeam?: NoTeam;
+  /**
+   * How many times case work changed the decision after routing (a declined offer's need offered to the next match,
+   * or returned to the link worker); absent is 0. Such a change is written only if the stored revision is still the
+   * one it was made on, so two declines at once cannot each replace the decision without the other's delivery.
+   */
+  revision?: number;
 }
 
 /**
  * A delivery's progress: `pending` (no attempt yet), `sending` (a POST is going out or went out and its answer is
  * not recorded yet: after a crash it stays so until the retry re-sends it with the same webhook-id), `retrying` (the
- * last attempt was refused or could not reach the recipient; SQS retries it), `delivered` (the recipient answered 2xx).
+ * last attempt was refused or could not reach the recipient; SQS retries it after a backoff), `delivered` (the
+ * recipient answered 2xx, the email was accepted, or the referral is in its worklist), `failed` (the recipient
+ * refused it for good, e.g. HTTP 410: never retried; audited, counted and alarmed).
  */
-export const deliveryStatuses = ['pending', 'sending', 'retrying', 'delivered'] as const;
+export const deliveryStatuses = ['pending', 'sending', 'retrying', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export interface DeliveryState {
@@ -335,11 +349,15 @@ export interface DeliveryState {
   attemptedAt?: string;
   /** POSTs attempted so far (the retry after a crash counts too). */
   attempts?: number;
-  /** Why the latest attempt failed: `HTTP <status>`, `unreachable` or `no webhook channel`. */
+  /** Why the latest attempt failed: `HTTP <status>`, `timeout`, `unreachable` or `no webhook channel`. */
   lastFailure?: string;
   deliveredAt?: string;
-  /** HTTP status the recipient answered with. */
+  /** HTTP status the recipient answered with (webhooks). */
   responseStatus?: number;
+  /** How it was delivered: a signed webhook, an email (no patient data), or only the worklist (nothing pushed). */
+  channel?: 'webhook' | 'email' | 'worklist';
+  /** When it was given up for good (`failed`). */
+  failedAt?: string;
   /** When the recipient was told to stop (the referral was cancelled after it had it). */
   cancellationNoticeAt?: string;
   /** The latest referral version the recipient has been told about by an update notice. */
@@ -392,6 +410,16 @@ export interface Referral {
   cancellation?: { reason: CancellationReason; at: string };
   routing?: RoutingDecision;
   deliveryStatus?: Record<string, DeliveryState>;
+  // The link-worker team's case work (#referral/domain/case-work.ts), one field per step so that a step's write
+  // never replaces what another step recorded.
+  acceptance?: CaseWork['acceptance'];
+  teamDecline?: CaseWork['teamDecline'];
+  lastContactAttempt?: CaseWork['lastContactAttempt'];
+  firstContact?: CaseWork['firstContact'];
+  interventionStart?: CaseWork['interventionStart'];
+  closure?: CaseWork['closure'];
+  /** Needs whose offers were declined with no fitting service left: back with the link worker, with why. */
+  returnedNeeds?: CaseWork['returnedNeeds'];
 }
 
 /** A referral is open (it can still be updated or cancelled) until it is cancelled. */
