@@ -5,6 +5,8 @@ import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
 import { DynamoServiceLoad } from '#adapters/dynamodb/service-load.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { DynamoOfferStore } from '#adapters/dynamodb/offer-store.ts';
+import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
 import { systemClock } from '#kernel/clock.ts';
 import { routeReferral } from '#matching/application/route-referral.ts';
@@ -16,6 +18,7 @@ import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
 import { logger, metrics } from '#platform/observability.ts';
 import { imdEdition } from '#system/matching.ts';
+import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
 
 /** Consumes the `referrals` queue: one routing decision per referral, one delivery message per recipient. */
 
@@ -29,6 +32,10 @@ const deps = {
   geography: new DynamoGeography(documentClient, tableName('geography')),
   serviceLoad: new DynamoServiceLoad(documentClient, tableName('metrics')),
   imdEdition,
+  offers: {
+    store: new DynamoOfferStore(documentClient, tableName('referrals')),
+    services: serviceTerms(new DynamoDirectoryEditor(documentClient, tableName('directory'))),
+  },
 };
 
 // Routing is already safe to repeat; the idempotency record makes a redelivered message cheap and stops two

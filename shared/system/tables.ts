@@ -32,7 +32,7 @@ export const tables: Record<TableName, TableSpec> = {
   referrals: {
     purpose:
       'Each referral and what belongs to it, one partition per referral: the referral (status, routing, deliveries) ' +
-      'at sk "referral"; responses and outcomes as items beside it.',
+      'at sk "referral"; its offers to partners, responses and outcomes as items beside it.',
     partitionKey: 'referralId',
     // The sort key is there before anything but the referral item needs it: adding one later means a new table
     // and a copy of every referral (the key schema of a DynamoDB table cannot change). Item kinds are prefixes:
@@ -46,8 +46,10 @@ export const tables: Record<TableName, TableSpec> = {
         purpose:
           "A recipient's worklist, by status, newest first: Query recipientKey = 'team#<id>' or 'partner#<id>', " +
           "optionally begins_with(worklistSortKey, '<status>#'), ScanIndexForward false.",
-        // Sparse: only items that set recipientKey are listed, so the referral item (which names several
-        // recipients) stays out and a worklist entry is written when the item that lists it is.
+        // Sparse: only items that set recipientKey are listed. A referral's item is listed on its link-worker
+        // team's worklist once routed (`team#<id>`, `<status>#<receivedAt>`); each offer's item (sk
+        // `offer#<offerId>`) on its partner's (`partner#<id>`, `<state>#<offeredAt>`). The sort key is rewritten
+        // in the same write as every state change (shared/adapters/dynamodb/referral-store.ts, offer-store.ts).
         partitionKey: 'recipientKey',
         // `<status>#<listedAt ISO timestamp>`: one status's entries are contiguous and sort by time.
         sortKey: 'worklistSortKey',

@@ -27,7 +27,7 @@ import {
   type LinkWorkerTeam,
   type Practice,
   type RecipientKind,
-  type WebhookChannel,
+  type RecipientChannel,
 } from '#directory/domain/directory.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
@@ -208,7 +208,7 @@ export class InMemoryDirectory implements Directory {
     return candidatesIn(this.snapshot, category, area);
   }
 
-  async channelOf(kind: RecipientKind, id: string): Promise<WebhookChannel | undefined> {
+  async channelOf(kind: RecipientKind, id: string): Promise<RecipientChannel | undefined> {
     const recipients = kind === 'team' ? this.snapshot.teams : this.snapshot.partners;
     return copy(recipients.find((r) => r.id === id)?.channel);
   }

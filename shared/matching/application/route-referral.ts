@@ -34,7 +34,8 @@ import type { Directory } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
-import type { ReferralStore } from '#referral/ports.ts';
+import type { OfferStore, ReferralStore, ServiceTerms } from '#referral/ports.ts';
+import { offerMatches } from '#referral/application/make-offer.ts';
 
 /**
  * Routing one referral, safe to repeat at any point. Routing is the lifecycle's `route` (received -> routed): the
@@ -59,6 +60,11 @@ export interface RouteReferralDeps {
   serviceLoad: ServiceLoad;
   /** The IMD edition to classify with: shared/system/matching.ts unless told. */
   imdEdition?: ImdEdition;
+  /**
+   * Where each match's offer is kept, and the services' response times its deadline comes from. The router always
+   * has them; tests of the decision alone may leave them out, and then no offers are made.
+   */
+  offers?: { store: OfferStore; services: ServiceTerms };
 }
 
 export type RouteOutcome =
@@ -124,6 +130,19 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
     deps.counters.countOnce(routingCounts(routed), routed.receivedAt.slice(0, 10), referralId),
     weekly.length > 0 ? deps.counters.countOnce(weekly, isoWeekOf(routed.receivedAt), referralId) : undefined,
   ]);
+
+  // One offer per match, after the route's write: a crash between is healed by the redelivery, which finds the
+  // referral routed (`already`) and makes what is missing (an offer exists once, and is audited and counted once).
+  if (deps.offers)
+    await offerMatches(
+      {
+        offers: deps.offers.store,
+        services: deps.offers.services,
+        audit: deps.audit,
+        counters: deps.counters,
+      },
+      routed,
+    );
 
   // The route's notices name who is told it is assigned; `already` carries them too, so a retry queues again what a
   // crash after the write left unqueued (the notifier drops what it already delivered).

@@ -43,7 +43,8 @@ export async function transitionReferral(
     if (!decision.ok) return { kind: 'refused', referral, refusal: decision };
     const transition = referralTransition(decision.transition);
     if (decision.kind === 'already') return { kind: 'already', referral, transition };
-    const context = await step.context(referral, transition);
+    // The worklist entry sorts by when the referral was received, whichever step moves its status.
+    const context = { listedAt: referral.receivedAt, ...(await step.context(referral, transition)) };
     const written = await referrals.apply(step.referralId, transition, context);
     return { kind: 'apply', referral: written, transition };
   };
