@@ -4,6 +4,13 @@ import { AcknowledgementSchema } from '#referral/application/submit-referral.ts'
 import { ReferralRequest } from '#referral/domain/referral.ts';
 import { LinkWorkerTeam, Partner, Service } from '#directory/domain/directory.ts';
 import {
+  CloseAction,
+  ContactAction,
+  DeclineAction,
+  VersionedCaseAction,
+} from '#referral/domain/case-work.ts';
+import { caseActions } from '#referral/application/case-work.ts';
+import {
   CreatedPartnerAnswer,
   CreatedTeamAnswer,
   EditedPartnerRequest,
@@ -16,6 +23,8 @@ import {
   VersionedActionRequest,
 } from '#directory/application/admin-requests.ts';
 import { barsErrorCodes, issueTypes } from '#kernel/errors.ts';
+import { MeasureSetRequest } from '#outcomes/domain/measure-set.ts';
+import { OutcomesView, RecordedMeasureSetView } from '#outcomes/domain/outcome-views.ts';
 import { barsErrorCodeSystem } from '#http/operation-outcome.ts';
 
 /**
@@ -202,4 +211,113 @@ export const RotatedSecret = RotatedSecretAnswer.meta({
   id: 'RotatedSecret',
   description:
     "A recipient's new signing secret, shown this once; the old one stops being used within 5 minutes.",
+});
+
+// ---- Case work (docs/api.md, Worklists and actions) ------------------------------------------------------------
+
+export const CaseActionVersion = VersionedCaseAction.meta({
+  id: 'CaseActionVersion',
+  description: 'Accept or start: the `version` of the referral or offer as last read.',
+});
+export const CaseDecline = DeclineAction.meta({
+  id: 'CaseDecline',
+  description: 'Decline with a coded reason; `other` needs `text` (at most 500 characters).',
+});
+export const CaseContact = ContactAction.meta({
+  id: 'CaseContact',
+  description: 'A contact with the patient: `attempted` (not reached) or `made`, and how.',
+});
+export const CaseClose = CloseAction.meta({
+  id: 'CaseClose',
+  description:
+    'Close with a closure reason and its SNOMED CT code (default 1362721000000106, social prescribing case closed).',
+});
+
+const caseState = z.string().describe('The lifecycle state (docs/architecture.md, Lifecycle)');
+const allowedActions = z
+  .array(z.enum(caseActions))
+  .describe('What the caller may do now: the action routes it may POST to');
+
+export const TeamWorklist = z
+  .looseObject({
+    items: z.array(
+      z.looseObject({
+        referralId: z.uuid(),
+        status: caseState,
+        version: z.number().int(),
+        receivedAt: z.string(),
+        needs: z.array(z.string()),
+        patientName: z.looseObject({ given: z.string(), family: z.string() }),
+        returnedNeeds: z.number().int(),
+      }),
+    ),
+    cursor: z.string().optional().describe('Pass back as `cursor` for the next page; absent on the last'),
+  })
+  .meta({ id: 'TeamWorklist', description: "A page of the team's referrals, newest first within a status." });
+
+export const TeamReferralViewSchema = z
+  .looseObject({
+    referralId: z.uuid(),
+    status: caseState,
+    version: z.number().int(),
+    actions: allowedActions,
+    details: z
+      .looseObject({})
+      .describe("The team's content (identifiable, direct care): as the team's webhook"),
+    caseWork: z.looseObject({}),
+    returnedNeeds: z.array(z.looseObject({ category: z.string(), offerId: z.string(), reason: z.string() })),
+    offers: z.array(z.looseObject({ offerId: z.string(), partnerId: z.string(), state: caseState })),
+  })
+  .meta({ id: 'TeamReferralView', description: 'A referral as its link-worker team sees it (direct care).' });
+
+export const PartnerWorklist = z
+  .looseObject({
+    items: z.array(
+      z.looseObject({
+        offerId: z.string(),
+        referralId: z.uuid(),
+        state: caseState,
+        version: z.number().int(),
+        category: z.string(),
+        offeredAt: z.string(),
+        deadline: z.string(),
+      }),
+    ),
+    cursor: z.string().optional().describe('Pass back as `cursor` for the next page; absent on the last'),
+  })
+  .meta({
+    id: 'PartnerWorklist',
+    description: "A page of the partner's offers, newest first within a state.",
+  });
+
+export const PartnerOfferViewSchema = z
+  .looseObject({
+    offerId: z.string(),
+    referralId: z.uuid(),
+    state: caseState,
+    version: z.number().int(),
+    actions: allowedActions,
+    deadline: z.string(),
+    referral: z
+      .looseObject({})
+      .describe('The minimised view: identifiable with consent, else signposting only'),
+    caseWork: z.looseObject({}),
+  })
+  .meta({ id: 'PartnerOfferView', description: 'An offer as its partner sees it (minimised).' });
+
+// ---- Outcome measures (docs/api.md, Outcome measures) -----------------------------------------------------------
+
+export const MeasureSetRequestBody = MeasureSetRequest.meta({
+  id: 'MeasureSetRequest',
+  description:
+    'One set of outcome measures, at baseline or a follow-up: any of ONS4, UCLA-3, the direct loneliness question ' +
+    `and SWEMWBS (raw answers), at least one. ${unknownFieldsRefused}`,
+});
+export const RecordedMeasureSet = RecordedMeasureSetView.meta({
+  id: 'RecordedMeasureSet',
+  description: 'The set as recorded, scored: ONS4 bands, UCLA-3 total, SWEMWBS raw total (and metric score).',
+});
+export const Outcomes = OutcomesView.meta({
+  id: 'Outcomes',
+  description: "A referral's measure sets, scored, and the change from baseline of the latest follow-up.",
 });

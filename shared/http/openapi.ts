@@ -24,6 +24,17 @@ import {
   ServiceRecord,
   ServiceRequest,
   VersionedAction,
+  CaseActionVersion,
+  CaseClose,
+  CaseContact,
+  CaseDecline,
+  PartnerOfferViewSchema,
+  PartnerWorklist,
+  TeamReferralViewSchema,
+  TeamWorklist,
+  MeasureSetRequestBody,
+  Outcomes,
+  RecordedMeasureSet,
 } from '#http/api-schemas.ts';
 
 /**
@@ -52,6 +63,11 @@ const requestSchemas = [
   EditedPartner,
   EditedService,
   VersionedAction,
+  CaseActionVersion,
+  CaseDecline,
+  CaseContact,
+  CaseClose,
+  MeasureSetRequestBody,
 ];
 /** Schemas converted as output (what the handlers send). `Bundle` is both; it is all loose, so it reads the same. */
 const responseSchemas = [
@@ -67,6 +83,12 @@ const responseSchemas = [
   CreatedTeam,
   CreatedPartner,
   RotatedSecret,
+  TeamWorklist,
+  TeamReferralViewSchema,
+  PartnerWorklist,
+  PartnerOfferViewSchema,
+  RecordedMeasureSet,
+  Outcomes,
 ];
 
 const schemaRef = (schema: z.ZodType): JsonObject => ({ $ref: `#/components/schemas/${idOf(schema)}` });
@@ -78,6 +100,14 @@ function idOf(schema: z.ZodType): string {
 }
 
 const uuidSchema = { type: 'string', format: 'uuid' };
+
+/** A FHIR resource described by its type only: the FHIR specification (R4) is its schema. */
+const fhirResourceSchema = (resourceType: string): JsonObject => ({
+  type: 'object',
+  description: `A FHIR R4 ${resourceType} (https://hl7.org/fhir/R4/${resourceType.toLowerCase()}.html)`,
+  required: ['resourceType'],
+  properties: { resourceType: { const: resourceType } },
+});
 
 const outcome = (description: string, headers?: JsonObject): JsonObject => ({
   description,
@@ -286,6 +316,141 @@ function directoryRotate(kind: 'team' | 'partner'): OperationSpec {
   };
 }
 
+// ---- Case work: a link worker's team referrals and a partner's offers (docs/api.md, Worklists and actions) ---
+
+type CaseHolder = 'team' | 'partner';
+const caseHolders: Record<
+  CaseHolder,
+  {
+    noun: string;
+    who: string;
+    list: z.ZodType;
+    view: z.ZodType;
+    id: { description: string; schema?: JsonObject };
+    states: string;
+  }
+> = {
+  team: {
+    noun: 'referral',
+    who: "the link worker's team",
+    list: TeamWorklist,
+    view: TeamReferralViewSchema,
+    id: { description: 'The referral id', schema: uuidSchema },
+    states: 'received, routed, accepted, contacted, in-progress, escalated, declined, closed, cancelled',
+  },
+  partner: {
+    noun: 'offer',
+    who: "the partner's",
+    list: PartnerWorklist,
+    view: PartnerOfferViewSchema,
+    id: {
+      description: 'The offer id: `<referral id>.offer.<need>.<service id>`',
+      schema: { type: 'string', maxLength: 200 },
+    },
+    states: 'offered, accepted, contacted, in-progress, declined, expired, withdrawn, closed',
+  },
+};
+const notYours = (holder: CaseHolder) =>
+  outcome(
+    `No such ${caseHolders[holder].noun}, or not ${caseHolders[holder].who} (\`REC_NOT_FOUND\`: another organisation's is not found, never forbidden)`,
+  );
+
+function caseList(holder: CaseHolder): OperationSpec {
+  const { noun, list, states } = caseHolders[holder];
+  return {
+    tags: ['Case work'],
+    summary: holder === 'team' ? "List the team's referrals" : "List the partner's offers",
+    description:
+      `The ${noun}s of the token's organisation, from the worklist index (one Query, never a scan): newest first ` +
+      'within a status; without `status`, grouped by status. Page with `cursor`.',
+    parameters: [
+      {
+        name: 'status',
+        in: 'query',
+        required: false,
+        description: `One of: ${states}`,
+        schema: { type: 'string' },
+      },
+      {
+        name: 'limit',
+        in: 'query',
+        required: false,
+        description: 'Entries per page, 1 to 100 (default 20)',
+        schema: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+      {
+        name: 'cursor',
+        in: 'query',
+        required: false,
+        description: 'The `cursor` of the previous page, as given',
+        schema: { type: 'string', maxLength: 1000 },
+      },
+    ],
+    responses: {
+      '200': jsonAnswer(list, 'One page'),
+      '400': outcome(
+        'An unknown status, a limit out of range or a cursor not from this worklist (`REC_BAD_REQUEST`)',
+      ),
+    },
+  };
+}
+
+function caseRead(holder: CaseHolder): OperationSpec {
+  const { noun, view, id } = caseHolders[holder];
+  return {
+    tags: ['Case work'],
+    summary: holder === 'team' ? 'Show a team referral (direct care)' : 'Show an offer (minimised)',
+    description:
+      holder === 'team'
+        ? "The referral at the team's content level (identifiable), its case work, its offers and returned needs."
+        : "The offer and the referral at this partner's content level (identifiable with consent, else signposting).",
+    pathParameters: { id },
+    responses: {
+      '200': jsonAnswer(view, `The ${noun}`),
+      '400': outcome('A malformed id (`REC_BAD_REQUEST`)'),
+      '404': notYours(holder),
+    },
+  };
+}
+
+const actionBodies: Record<string, { schema: z.ZodType; what: string }> = {
+  accept: { schema: CaseActionVersion, what: 'Accepts it' },
+  decline: { schema: CaseDecline, what: 'Declines it with a coded reason' },
+  contact: { schema: CaseContact, what: 'Records a contact with the patient, attempted or made' },
+  start: { schema: CaseActionVersion, what: 'Records that the intervention started' },
+  close: { schema: CaseClose, what: 'Closes it with a closure reason and code' },
+};
+
+function caseAction(holder: CaseHolder, action: keyof typeof actionBodies): OperationSpec {
+  const { noun, view, id } = caseHolders[holder];
+  const body = actionBodies[action];
+  if (!body) throw new Error(`no case action ${action}`);
+  const followUp =
+    holder === 'partner' && action === 'decline'
+      ? ' The need is then offered to the next fitting service of the routing decision, or returned to the link ' +
+        'worker with the reason when none is left.'
+      : '';
+  return {
+    tags: ['Case work'],
+    summary: `${action.charAt(0).toUpperCase()}${action.slice(1)} (${noun})`,
+    description:
+      `${body.what}: one lifecycle transition, written only if the ${noun} is still at the \`version\` given. ` +
+      `The same action again finds it done and answers the same.${followUp}`,
+    pathParameters: { id },
+    requestBody: jsonRequest(body.schema, 'The version read, and what the action records'),
+    responses: {
+      '200': jsonAnswer(view, `The ${noun} as it now is`),
+      '400': outcome('A missing or malformed field, each named (`REC_BAD_REQUEST`)'),
+      '404': notYours(holder),
+      '409': outcome(
+        `The action is not allowed in the ${noun}'s state, or the version is stale: the diagnostics name the state ` +
+          'and the version stored (`REC_CONFLICT`)',
+      ),
+      '415': outcome('`Content-Type` other than `application/json` (`REC_BAD_REQUEST`, `not-supported`)'),
+    },
+  };
+}
+
 export const operations: Record<OperationId, OperationSpec> = {
   submitReferral: {
     tags: ['Referrals'],
@@ -406,6 +571,20 @@ export const operations: Record<OperationId, OperationSpec> = {
       '404': outcome('No such ServiceRequest, or not one the token may see (`REC_NOT_FOUND`)'),
     },
   },
+  listTeamReferrals: caseList('team'),
+  getTeamReferral: caseRead('team'),
+  acceptTeamReferral: caseAction('team', 'accept'),
+  declineTeamReferral: caseAction('team', 'decline'),
+  recordTeamContact: caseAction('team', 'contact'),
+  startTeamIntervention: caseAction('team', 'start'),
+  closeTeamReferral: caseAction('team', 'close'),
+  listPartnerOffers: caseList('partner'),
+  getPartnerOffer: caseRead('partner'),
+  acceptPartnerOffer: caseAction('partner', 'accept'),
+  declinePartnerOffer: caseAction('partner', 'decline'),
+  recordPartnerContact: caseAction('partner', 'contact'),
+  startPartnerIntervention: caseAction('partner', 'start'),
+  closePartnerOffer: caseAction('partner', 'close'),
   capabilities: {
     tags: ['Metadata'],
     summary: 'FHIR CapabilityStatement',
@@ -426,6 +605,50 @@ export const operations: Record<OperationId, OperationSpec> = {
         description: 'The OpenAPI document',
         content: { [json]: { schema: schemaRef(OpenApiDocument) } },
       },
+    },
+  },
+  searchMessageDefinitions: {
+    tags: ['Metadata'],
+    summary: 'The MessageDefinitions of what we receive (BaRS)',
+    description:
+      'A searchset Bundle of the FHIR MessageDefinitions this receiver accepts at POST /$process-message (a referral ' +
+      'or its update; a cancellation), each based on its BaRS definition and carrying our use-case code in ' +
+      '`useContext`. A BaRS sender reads them before sending. `context` filters by use case; one that matches none ' +
+      'gives an empty searchset.',
+    parameters: [
+      {
+        name: 'context',
+        in: 'query',
+        required: false,
+        description:
+          'The use case, a FHIR token: `system|code` or `code`, e.g. ' +
+          '`https://social-prescribing.example.org/CodeSystem/bars-use-case|social-prescribing`. Repeat to require each.',
+        schema: { type: 'string', maxLength: 1024 },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'A FHIR R4 Bundle of type searchset whose entries are MessageDefinitions',
+        content: { [fhirJson]: { schema: fhirResourceSchema('Bundle') } },
+      },
+    },
+  },
+  readMessageDefinition: {
+    tags: ['Metadata'],
+    summary: 'One MessageDefinition (BaRS)',
+    description: 'A MessageDefinition of what we receive, by its id (FHIR read interaction).',
+    pathParameters: {
+      id: {
+        description:
+          '`social-prescribing-servicerequest-request-referral` or `social-prescribing-servicerequest-request-cancelled`',
+      },
+    },
+    responses: {
+      '200': {
+        description: 'The MessageDefinition',
+        content: { [fhirJson]: { schema: fhirResourceSchema('MessageDefinition') } },
+      },
+      '404': outcome('No MessageDefinition with that id (`REC_NOT_FOUND`)'),
     },
   },
   inboxPage: {
@@ -469,6 +692,59 @@ export const operations: Record<OperationId, OperationSpec> = {
   retireService: directoryAction('service', 'retire'),
   pauseService: directoryAction('service', 'pause'),
   resumeService: directoryAction('service', 'resume'),
+  recordOutcomes: {
+    tags: ['Outcomes'],
+    summary: 'Record outcome measures',
+    description:
+      "One measure set for a referral routed to the caller's team: at `baseline` (one per referral) or at a " +
+      '`follow-up` (after the baseline), with the day taken and any of ONS4, UCLA-3, the direct loneliness ' +
+      'question and SWEMWBS raw answers. Recorded with who recorded it (token subject and team) and audited. A ' +
+      'retry with the same `id` or Idempotency-Key and the same answers records nothing new and is answered 200 ' +
+      'with the set. See docs/api.md (Outcome measures).',
+    pathParameters: { id: { description: 'The referral id', schema: uuidSchema } },
+    parameters: [
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'Names the set (per referral and link worker) when the body has no `id`: a retry with it records ' +
+          'nothing new; the same key with other answers gets 409.',
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]{1,255}$' },
+      },
+    ],
+    requestBody: jsonRequest(MeasureSetRequestBody, 'The measure set'),
+    responses: {
+      '200': jsonAnswer(RecordedMeasureSet, 'A retry: the set was already recorded with these answers'),
+      '201': jsonAnswer(RecordedMeasureSet, 'Recorded'),
+      '400': outcome(
+        'Malformed JSON, a missing field (`required`), a wrong type (`invalid`), an answer off its scale or a day ' +
+          'in the future, before the referral or (for a follow-up) before the baseline (`value`), an unknown field ' +
+          '(`structure`), no instrument at all, or a malformed id or Idempotency-Key (`REC_BAD_REQUEST`)',
+      ),
+      '404': outcome("No such referral, or not one routed to the caller's team (`REC_NOT_FOUND`)"),
+      '409': outcome(
+        'A second baseline, a follow-up before any baseline, a set id (or Idempotency-Key) reused with other ' +
+          'answers, or a cancelled referral; nothing was written (`REC_CONFLICT`, `conflict`)',
+      ),
+      '413': tooLarge,
+      '415': outcome('`Content-Type` other than `application/json` (`REC_BAD_REQUEST`, `not-supported`)'),
+    },
+  },
+  getOutcomes: {
+    tags: ['Outcomes'],
+    summary: "Show a referral's outcome measures and the change from baseline",
+    description:
+      "Every measure set recorded for a referral routed to the caller's team, scored (ONS4 bands, UCLA-3 total, " +
+      'SWEMWBS raw total; its metric score only where a licensed conversion is configured), and the latest ' +
+      'follow-up against the baseline per item and per total or band.',
+    pathParameters: { id: { description: 'The referral id', schema: uuidSchema } },
+    responses: {
+      '200': jsonAnswer(Outcomes, 'The measure sets and the change from baseline'),
+      '400': outcome('The id is not a UUID (`REC_BAD_REQUEST`)'),
+      '404': outcome("No such referral, or not one routed to the caller's team (`REC_NOT_FOUND`)"),
+    },
+  },
 };
 
 /** Answers any route may give, as components: the gateway's (401, 403, 429) and a fault of ours (500). */
@@ -596,6 +872,10 @@ export function openApiDocument(): JsonObject {
       { name: 'BaRS', description: 'BaRS-shaped FHIR R4 messaging' },
       { name: 'Metadata', description: 'What this API offers' },
       { name: 'Directory', description: "Teams, partners and services: the directory's admin API" },
+      {
+        name: 'Outcomes',
+        description: 'Outcome measures a link worker records, and the change from baseline',
+      },
     ],
     paths,
     components: {

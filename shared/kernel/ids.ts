@@ -25,7 +25,17 @@ export function scopedKey(scope: KeyScope, key: string): string {
 
 export function referralIdFor(scope: KeyScope, key: string | undefined): string {
   if (key === undefined) return randomUUID();
-  const hex = createHash('sha256').update(scopedKey(scope, key)).digest('hex');
+  return keyedUuid([scope.route, scope.caller, scope.practiceOds], key);
+}
+
+/**
+ * The UUID a client's key names within a scope given as parts (e.g. route, caller, the record it is about): the
+ * same key in the same scope always names the same id, so a retry lands on what the first attempt made.
+ */
+export function keyedUuid(scope: readonly string[], key: string): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify([...scope, key]))
+    .digest('hex');
   // Shaped as an RFC 9562 version 8 (custom) UUID.
   const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

@@ -16,7 +16,7 @@ import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 export type TableAccess = 'read' | 'readWrite' | 'append';
 
 /** Settings a target must provide (CDK from context, the local stack from its development issuer). */
-export const settingNames = ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'] as const;
+export const settingNames = ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'INBOX_URL', 'EMAIL_FROM'] as const;
 export type SettingName = (typeof settingNames)[number];
 
 export interface FunctionSpec {
@@ -33,8 +33,18 @@ export interface FunctionSpec {
    * In the stack, one Secrets Manager secret per recipient under the stack's prefix; locally, a file.
    */
   recipientSecrets?: 'read' | 'write';
+  /**
+   * Sends email through SES v2 (`ses:SendEmail`), only from the EMAIL_FROM address: the email channel's nudges,
+   * which carry no patient data.
+   */
+  sendsEmail?: boolean;
   /** A folder of static files (relative to the project root) the function reads beside its code. */
   assets?: string;
+  /**
+   * Run on a timer: EventBridge Scheduler in the stack (infra/constructs/schedules.ts), a timer in the local stack
+   * (infra/local/schedules.ts). Each run must be safe to repeat and to overlap: a schedule may fire twice.
+   */
+  schedule?: { everyMinutes: number };
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -106,7 +116,9 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: ['notifications'],
   },
   notifier: {
-    purpose: 'Delivers one referral to one recipient as a signed webhook and records the delivery.',
+    purpose:
+      'Delivers one notice to one recipient by its channel (a signed webhook, an email with no patient data, or ' +
+      'the worklist only) and records the delivery; retries with backoff.',
     entry: 'functions/notifier/handler.ts',
     // One webhook POST per record (bounded by webhookTimeoutSeconds) and about five DynamoDB requests, the records
     // of a batch in parallel (Powertools BatchProcessor). A stop notice after a cancellation that raced the POST is
@@ -122,6 +134,9 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     },
     sendsTo: [],
     recipientSecrets: 'read',
+    // Email recipients are sent a nudge (no patient data) from EMAIL_FROM with a link to INBOX_URL.
+    sendsEmail: true,
+    settings: ['INBOX_URL', 'EMAIL_FROM'],
   },
   directoryAdmin: {
     purpose:
@@ -136,6 +151,25 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
     recipientSecrets: 'write',
   },
+  caseWork: {
+    purpose:
+      "Link workers' and partners' worklists and actions: accept, decline, contact, start, close; a partner's decline " +
+      'offers the need to the next match or returns it to the link worker.',
+    entry: 'functions/case-work/handler.ts',
+    // A read, one conditional write, an audit entry and a count per action; a decline's next match adds an offer,
+    // a re-route write and one SQS send. Well under a second; 6 s leaves room for SDK retries.
+    timeoutSeconds: 6,
+    memoryMb: 256,
+    tables: {
+      referrals: 'readWrite',
+      audit: 'append',
+      metrics: 'readWrite',
+      // The next match's response days (its service's profile).
+      directory: 'read',
+    },
+    // A re-offer's partner is told through the notifier.
+    sendsTo: ['notifications'],
+  },
   inboxPage: {
     purpose:
       "Serves the partners' and link workers' inbox page (HTML, script, style): static, public, no data of its own.",
@@ -146,6 +180,19 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
     // The page's files, copied beside the bundle (the handler reads them when it loads).
     assets: 'functions/inbox-page/assets',
+  },
+  outcomes: {
+    purpose:
+      "Records a referral's outcome measures (ONS4, UCLA-3 and the direct loneliness question, SWEMWBS) at baseline " +
+      'and follow-up for its link-worker team, and shows them with the change from baseline.',
+    entry: 'functions/outcomes/handler.ts',
+    // A GetItem, a Query of the referral's few sets, one conditional put and an audit entry: tens of milliseconds.
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    // The referral (to check its team) and its sets beside it; each recording audited. A retry is told apart by the
+    // set's id (its key), so no idempotency table is needed.
+    tables: { referrals: 'readWrite', audit: 'append' },
+    sendsTo: [],
   },
 };
 

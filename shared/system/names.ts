@@ -13,4 +13,6 @@ export type FunctionName =
   | 'router'
   | 'notifier'
   | 'directoryAdmin'
-  | 'inboxPage';
+  | 'caseWork'
+  | 'inboxPage'
+  | 'outcomes';

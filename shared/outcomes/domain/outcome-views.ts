@@ -137,6 +137,9 @@ export const OutcomesView = z.object({
 });
 export type OutcomesView = z.infer<typeof OutcomesView>;
 
+export const RecordedMeasureSetView = z.object({ referralId: z.uuid(), set: MeasureSetView });
+export type RecordedMeasureSetView = z.infer<typeof RecordedMeasureSetView>;
+
 /** Metric scores have two decimals; their differences are rounded to the same, so 0.1 + 0.2 shows as 0.3. */
 const hundredths = (value: number): number => Math.round(value * 100) / 100;
 

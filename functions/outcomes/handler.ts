@@ -1,0 +1,87 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { maxRequestBodyBytes } from '#system/limits.ts';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
+import { DynamoOutcomeStore } from '#adapters/dynamodb/outcome-store.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import type { Caller } from '#auth/caller.ts';
+import { systemClock } from '#kernel/clock.ts';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '#kernel/errors.ts';
+import { uuidPattern } from '#kernel/ids.ts';
+import {
+  recordMeasureSet,
+  showOutcomes,
+  type OutcomeDeps,
+  type TeamMember,
+} from '#outcomes/application/outcome-measures.ts';
+import { assertMediaType, bodyText, jsonMediaTypes, parseJson } from '#http/request.ts';
+import { json } from '#http/responses.ts';
+import { documentClient } from '#platform/clients.ts';
+import { tableName } from '#platform/config.ts';
+import { header, httpHandler } from '#platform/handlers.ts';
+import { logger, metrics } from '#platform/observability.ts';
+
+/**
+ * Outcome measures, for the link-worker team a referral was routed to: POST records a measure set (201; a retry
+ * 200 with the same set), GET shows them all with the change from baseline. No SWEMWBS conversion is configured
+ * (the table is licensed): `swemwbs` is left out of the deps, so only raw totals are shown.
+ */
+
+const deps: OutcomeDeps = {
+  referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
+  outcomes: new DynamoOutcomeStore(documentClient, tableName('referrals')),
+  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  clock: systemClock,
+};
+
+/** As on POST /referrals: printable ASCII, 1-255 characters. */
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
+
+/** The link worker calling (the route admits only that role) and the team their token is bound to. */
+function teamMember(caller: Caller | undefined): TeamMember {
+  if (!caller) throw new UnauthorizedError('A valid bearer token is required');
+  const [team] = caller.organisations;
+  if (caller.role !== 'link-worker' || team === undefined) {
+    throw new ForbiddenError('Only a link worker bound to a team may use outcome measures');
+  }
+  return { subject: caller.subject, team };
+}
+
+function referralIdOf(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!uuidPattern.test(id)) {
+    throw new ValidationError([{ field: 'id', rule: 'must be a referral id (a UUID)', kind: 'value' }]);
+  }
+  return id.toLowerCase();
+}
+
+export const handler = httpHandler('outcomes', {
+  recordOutcomes: async (event, _context, caller) => {
+    const by = teamMember(caller);
+    const referralId = referralIdOf(event);
+    assertMediaType(event, jsonMediaTypes);
+    const body = parseJson(bodyText(event, maxRequestBodyBytes));
+    const idempotencyKey = header(event, 'Idempotency-Key');
+    if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
+      throw new ValidationError([
+        { field: 'Idempotency-Key', rule: 'must be 1 to 255 printable ASCII characters', kind: 'value' },
+      ]);
+    }
+    const { replayed, ...recorded } = await recordMeasureSet(deps, {
+      referralId,
+      by,
+      body,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+    // Ids, the timepoint and instrument names only: never an answer.
+    logger.info('Outcome measures recorded', {
+      referralId,
+      setId: recorded.set.id,
+      timepoint: recorded.set.timepoint,
+      replayed,
+    });
+    if (!replayed) metrics.addMetric('OutcomeSetsRecorded', 'Count', 1);
+    return json(replayed ? 200 : 201, recorded);
+  },
+  getOutcomes: async (event, _context, caller) =>
+    json(200, await showOutcomes(deps, referralIdOf(event), teamMember(caller))),
+});
