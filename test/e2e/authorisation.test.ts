@@ -220,9 +220,12 @@ const cases: Case[] = routes.flatMap((route) =>
 function concretePath(route: RouteSpec, target: Target | undefined): string {
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
     name === 'id'
-      ? target === 'other'
-        ? otherId
-        : ownId
+      ? // A public resource's id: one that exists (public routes answer everyone 200).
+        route.path.startsWith('/MessageDefinition/')
+        ? 'social-prescribing-servicerequest-request-referral'
+        : target === 'other'
+          ? otherId
+          : ownId
       : // A public page's file: one that exists (public routes answer everyone 200).
         name === 'asset'
         ? 'inbox.js'

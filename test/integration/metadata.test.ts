@@ -32,8 +32,76 @@ describe('GET /metadata', () => {
     };
     expect(statement.resourceType).toBe('CapabilityStatement');
     expect(statement).toMatchObject({ status: 'active', kind: 'instance', fhirVersion: '4.0.1' });
-    expect(statement.rest[0]?.resource.map((r) => r.type)).toEqual(['ServiceRequest']);
+    expect(statement.rest[0]?.resource.map((r) => r.type)).toEqual(['ServiceRequest', 'MessageDefinition']);
     expect(statement.rest[0]?.operation.map((o) => o.name)).toEqual(['process-message']);
+  });
+});
+
+describe('GET /MessageDefinition', () => {
+  type Searchset = {
+    resourceType: string;
+    type: string;
+    total: number;
+    entry: Array<{ resource: Definition }>;
+  };
+  type Definition = {
+    resourceType: string;
+    id: string;
+    url: string;
+    useContext: Array<{ valueCodeableConcept: { coding: Array<{ system: string; code: string }> } }>;
+  };
+  const useCase = 'https://social-prescribing.example.org/CodeSystem/bars-use-case|social-prescribing';
+
+  it('answers 200 with a searchset of what we receive (referral, cancellation), without a token', async () => {
+    const response = await get('/MessageDefinition');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['Content-Type']).toMatch(/^application\/fhir\+json/);
+    const bundle = JSON.parse(response.body) as Searchset;
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 2 });
+    expect(bundle.entry.map((e) => e.resource.id)).toEqual([
+      'social-prescribing-servicerequest-request-referral',
+      'social-prescribing-servicerequest-request-cancelled',
+    ]);
+    for (const { resource } of bundle.entry)
+      expect(resource.useContext[0]?.valueCodeableConcept.coding[0]).toMatchObject({
+        system: 'https://social-prescribing.example.org/CodeSystem/bars-use-case',
+        code: 'social-prescribing',
+      });
+    // The CapabilityStatement names the same definitions.
+    const statement = JSON.parse((await get('/metadata')).body) as {
+      messaging: Array<{ supportedMessage: Array<{ definition: string }> }>;
+    };
+    expect(statement.messaging[0]?.supportedMessage.map((m) => m.definition)).toEqual(
+      bundle.entry.map((e) => e.resource.url),
+    );
+  });
+
+  it('filters by the BaRS context parameter (our use case, or another one: none)', async () => {
+    const ours = JSON.parse(
+      (await get(`/MessageDefinition?context=${encodeURIComponent(useCase)}`)).body,
+    ) as Searchset;
+    expect(ours.total).toBe(2);
+    const other = await get(
+      `/MessageDefinition?context=${encodeURIComponent('https://fhir.nhs.uk/CodeSystem/usecases-categories-bars|a1t1')}`,
+    );
+    expect(other.statusCode).toBe(200);
+    expect(JSON.parse(other.body)).toMatchObject({ type: 'searchset', total: 0, entry: [] });
+  });
+
+  it('GET /MessageDefinition/{id}: the definition, or 404 REC_NOT_FOUND', async () => {
+    const found = await get('/MessageDefinition/social-prescribing-servicerequest-request-cancelled');
+    expect(found.statusCode).toBe(200);
+    expect(JSON.parse(found.body)).toMatchObject({
+      resourceType: 'MessageDefinition',
+      id: 'social-prescribing-servicerequest-request-cancelled',
+      eventCoding: { code: 'servicerequest-request' },
+    });
+    const missing = await get('/MessageDefinition/booking-request');
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body)).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [{ details: { coding: [{ code: 'REC_NOT_FOUND' }] } }],
+    });
   });
 });
 

@@ -195,11 +195,15 @@ describe('CapabilityStatement', () => {
     expect(CapabilityStatement.safeParse(capabilityStatement()).error).toBeUndefined();
   });
 
-  it('offers the ServiceRequest read and $process-message, receiving servicerequest-request', () => {
+  it('offers the ServiceRequest read, the MessageDefinitions and $process-message, receiving servicerequest-request', () => {
     const rest = statement.rest[0];
     expect(rest?.mode).toBe('server');
     expect(rest?.resource).toEqual([
       expect.objectContaining({ type: 'ServiceRequest', interaction: [{ code: 'read' }] }),
+      expect.objectContaining({
+        type: 'MessageDefinition',
+        interaction: [{ code: 'read' }, { code: 'search-type' }],
+      }),
     ]);
     expect(rest?.operation).toEqual([
       expect.objectContaining({

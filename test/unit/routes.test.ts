@@ -46,13 +46,21 @@ describe('routes (shared/system/routes.ts)', () => {
 
   it('refuses, at compile time, a handler map missing an operation or naming one the function does not serve', () => {
     const ok = async () => json(200, {});
-    // @ts-expect-error openApi is missing: every route of the function needs its handler.
+    const metadataOps = {
+      capabilities: ok,
+      openApi: ok,
+      searchMessageDefinitions: ok,
+      readMessageDefinition: ok,
+    };
+    // @ts-expect-error openApi and the MessageDefinition routes are missing: every route needs its handler.
     httpHandler('metadata', { capabilities: ok });
     // @ts-expect-error submitReferral is intake's, not metadata's.
-    httpHandler('metadata', { capabilities: ok, openApi: ok, submitReferral: ok });
-    expect(httpHandler('metadata', { capabilities: ok, openApi: ok }).operations).toEqual([
+    httpHandler('metadata', { ...metadataOps, submitReferral: ok });
+    expect(httpHandler('metadata', metadataOps).operations).toEqual([
       'capabilities',
       'openApi',
+      'searchMessageDefinitions',
+      'readMessageDefinition',
     ]);
   });
 });

@@ -1,14 +1,16 @@
 import packageJson from '../../../package.json' with { type: 'json' };
 import { serviceName } from '#system/environment.ts';
+import { messageDefinitionUrls } from '#fhir/outbound/message-definitions.ts';
 
 /**
  * The FHIR R4 CapabilityStatement served at `GET /metadata`: what this FHIR server offers. It must say what the
- * routes do: a `read` of ServiceRequest (`GET /ServiceRequest/{id}`) and the BaRS `$process-message` operation
- * (`POST /$process-message`), receiving `servicerequest-request` messages.
+ * routes do: a `read` of ServiceRequest (`GET /ServiceRequest/{id}`), the BaRS `$process-message` operation
+ * (`POST /$process-message`), receiving `servicerequest-request` messages, and the MessageDefinitions of what it
+ * receives (`GET /MessageDefinition`, `GET /MessageDefinition/{id}`), which `messaging.supportedMessage` names.
  */
 
 /** When the statement last changed; fixed so the answer is the same on every call and every deployment. */
-export const capabilityStatementDate = '2026-11-23';
+export const capabilityStatementDate = '2026-12-02';
 
 const messageEventsSystem = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
 
@@ -58,6 +60,20 @@ export function capabilityStatement(baseUrl?: string) {
             profile: 'http://hl7.org/fhir/StructureDefinition/ServiceRequest',
             interaction: [{ code: 'read' }],
           },
+          {
+            type: 'MessageDefinition',
+            profile: 'http://hl7.org/fhir/StructureDefinition/MessageDefinition',
+            documentation:
+              'The messages this receiver accepts, with our use-case code in useContext; no token needed.',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              {
+                name: 'context',
+                type: 'token',
+                documentation: 'The use case (useContext value): system|code, or code.',
+              },
+            ],
+          },
         ],
         operation: [
           {
@@ -85,14 +101,13 @@ export function capabilityStatement(baseUrl?: string) {
                 },
               ],
             }),
-        documentation: `Receives messages with MessageHeader.eventCoding ${messageEventsSystem}#servicerequest-request (reason new or update).`,
-        supportedMessage: [
-          {
-            mode: 'receiver',
-            // BaRS's referral message definition: the shape ours follows (BaRS has no social-prescribing use case yet).
-            definition: 'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral',
-          },
-        ],
+        documentation:
+          `Receives messages with MessageHeader.eventCoding ${messageEventsSystem}#servicerequest-request (reason ` +
+          'new or update: a referral or its update; reason update with ServiceRequest.status revoked or ' +
+          'entered-in-error: its cancellation). Sends servicerequest-response messages back to the referrer. ' +
+          'The definitions are served at GET /MessageDefinition.',
+        // Ours, each based on BaRS's definition of the same message (BaRS has no social-prescribing use case yet).
+        supportedMessage: messageDefinitionUrls.map((definition) => ({ mode: 'receiver', definition })),
       },
     ],
   };

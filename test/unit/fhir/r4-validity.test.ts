@@ -20,6 +20,7 @@ import { acknowledgementBundle, minimalAcknowledgementBundle } from '#fhir/outbo
 import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
+import { messageDefinitions, messageDefinitionSearchset } from '#fhir/outbound/message-definitions.ts';
 import {
   practiceResponseBundle,
   type PracticeResponseEvent,
@@ -262,6 +263,20 @@ describe('servicerequest-response messages to the practice are base R4', () => {
 describe('GET /metadata is base R4', () => {
   it.each([undefined, 'https://api.example.org/prod'])('the CapabilityStatement (base URL %s)', (baseUrl) => {
     expect(r4Problems(capabilityStatement(baseUrl))).toEqual([]);
+  });
+});
+
+describe('GET /MessageDefinition is base R4', () => {
+  it.each(messageDefinitions.map((definition) => [definition.id, definition] as const))(
+    'the MessageDefinition %s',
+    (_id, definition) => {
+      expect(r4Problems(definition)).toEqual([]);
+    },
+  );
+
+  it('the searchset Bundle, full and filtered to nothing', () => {
+    expect(r4Problems(messageDefinitionSearchset())).toEqual([]);
+    expect(r4Problems(messageDefinitionSearchset(['https://example.org/other|x']))).toEqual([]);
   });
 });
 
