@@ -13,7 +13,8 @@ import { roles, routes, type Role, type RouteSpec } from '#system/routes.ts';
 import { type SettingName } from '#system/functions.ts';
 import { referralIdFor, uuidPattern } from '#kernel/ids.ts';
 import { barsErrorCodeSystem, type BarsErrorCode, type OperationOutcome } from '#http/operation-outcome.ts';
-import { auditOf, sampleReferral, storedReferral } from '../support/local.ts';
+import { offerIdFor } from '#referral/domain/offer.ts';
+import { auditOf, eventually, sampleReferral, storedReferral } from '../support/local.ts';
 
 // Who may do what, over real HTTP against one in-process local stack: every route of the topology (iterated, so a
 // new route joins the matrix by itself) for every role, with the status each must get; then the ways a token can
@@ -50,6 +51,9 @@ let stack: LocalStack;
 let tokens: Record<Role, string>;
 let ownId = '';
 let otherId = '';
+/** The offers routing made of them: ours to our partner (arts-for-all), the other's to another partner. */
+let ownOfferId = '';
+let otherOfferId = '';
 /** The authorizer function the stack's gateway runs (the module as the stack imported it). */
 let stackAuthorizer: TokenAuthorizer;
 let handlers: Awaited<ReturnType<typeof importHandlers>>;
@@ -151,11 +155,16 @@ const reads: Record<string, (body: Record<string, unknown>) => void> = {
     }),
 };
 
-type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'other';
+type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'case' | 'other';
+
+/** Case work: a link worker's team referrals, a partner's offers (any sub-route, the outcome measures' included). */
+const caseWorkPrefixes = ['/team/referrals', '/partner/offers'] as const;
 
 function kindOf(route: RouteSpec): RouteKind {
   if (route.access === 'public') return 'public';
   if (route.path.startsWith('/directory/')) return 'admin';
+  if (caseWorkPrefixes.some((prefix) => route.path === prefix || route.path.startsWith(`${prefix}/`)))
+    return 'case';
   if (route.method === 'GET' && route.path.includes('{id}')) return 'read';
   if (route.method === 'POST' && !route.path.includes('{')) return 'submit';
   return 'other';
@@ -194,6 +203,13 @@ function expectedStatus(
       if (!submission) return undefined;
       return target === 'own' ? submission.success : 403;
     }
+    case 'case':
+      // Scoped by the token's organisation: a worklist (no id) lists the caller's own and answers 200 whoever's
+      // referral the matrix names; an item of the caller's own is read (200), and an action on it with the
+      // matrix's body `{}` (no version) is 400; another organisation's is 404 whatever the method or body.
+      if (!route.path.includes('{id}')) return 200;
+      if (target === 'other') return 404;
+      return route.method === 'GET' ? 200 : 400;
     case 'admin':
       // The directory admin API is bound to no organisation: own and other alike. The matrix's ids (referral
       // UUIDs) name no directory record, and its body `{}` is neither a record nor a version: past the role check,
@@ -217,15 +233,19 @@ const cases: Case[] = routes.flatMap((route) =>
   }),
 );
 
+/** The id a path names: a referral's, or on a partner's routes the offer routing made of it. */
+function idFor(route: RouteSpec, target: Target | undefined): string {
+  if (route.path.startsWith('/partner/offers')) return target === 'other' ? otherOfferId : ownOfferId;
+  // A public resource's id: one that exists (public routes answer everyone 200).
+  if (route.path.startsWith('/MessageDefinition/'))
+    return 'social-prescribing-servicerequest-request-referral';
+  return target === 'other' ? otherId : ownId;
+}
+
 function concretePath(route: RouteSpec, target: Target | undefined): string {
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
     name === 'id'
-      ? // A public resource's id: one that exists (public routes answer everyone 200).
-        route.path.startsWith('/MessageDefinition/')
-        ? 'social-prescribing-servicerequest-request-referral'
-        : target === 'other'
-          ? otherId
-          : ownId
+      ? idFor(route, target)
       : // A public page's file: one that exists (public routes answer everyone 200).
         name === 'asset'
         ? 'inbox.js'
@@ -238,8 +258,8 @@ function describeCase({ route, caller, target }: Case): string {
     caller === 'anonymous' ? 'no token' : caller === 'gp-system' ? `gp-system (${ownPractice})` : caller;
   if (target === undefined) return `${routeKey(route)} as ${who}`;
   const what =
-    kindOf(route) === 'read'
-      ? `${target} referral`
+    kindOf(route) === 'read' || kindOf(route) === 'case'
+      ? `${target} ${route.path.startsWith('/partner/offers') ? 'offer' : 'referral'}`
       : kindOf(route) === 'admin'
         ? `${target} id`
         : `${target} practice's body`;
@@ -271,6 +291,24 @@ beforeAll(async () => {
   };
   ownId = await create(ownPractice, ownJson);
   otherId = await create(otherPractice, otherJson);
+  // Case-work routes need both routed, with their offers made: the stack's router runs on its own.
+  ownOfferId = offerIdFor(ownId, 'arts', 'svc-arts-studio');
+  otherOfferId = offerIdFor(otherId, 'physical-activity', 'svc-walking-football');
+  const routedWithOffer = async (token: string, offerId: string) =>
+    (await call(stack.apiUrl, 'GET', `/partner/offers/${offerId}`, { authorization: bearer(token) }))
+      .status === 200
+      ? true
+      : undefined;
+  await eventually(() => routedWithOffer(tokens.partner, ownOfferId), 'our referral routed with its offer');
+  const otherPartner = await stack.issuer.mint({
+    role: 'partner',
+    partner: 'blackpool-moves',
+    subject: 'e2e-setup',
+  });
+  await eventually(
+    () => routedWithOffer(otherPartner, otherOfferId),
+    'the other referral routed with its offer',
+  );
 });
 
 afterAll(async () => {
@@ -303,7 +341,11 @@ describe('the access matrix: every route x every role', () => {
       if (c.expected >= 300) return expectOutcome(answer, c.expected);
       expect(answer.status, answer.text).toBe(c.expected);
       const body = JSON.parse(answer.text) as Record<string, unknown>;
-      if (kindOf(c.route) === 'read') {
+      if (kindOf(c.route) === 'case' && c.route.method === 'GET') {
+        // An item shows its referral; a worklist lists our referral (or its offer) and never the other's.
+        expect(answer.text).toContain(ownId);
+        if (!c.route.path.includes('{id}')) expect(answer.text).not.toContain(otherId);
+      } else if (kindOf(c.route) === 'read') {
         const check = reads[routeKey(c.route)];
         if (check) check(body);
         else expect(answer.text).toContain(ownId);
@@ -551,6 +593,9 @@ describe('the caller is who the token says, whatever the body says', () => {
       new ScanCommand({
         TableName: stack.aws.tables.referrals,
         ProjectionExpression: 'referralId, practiceOds',
+        // The referrals' own items: offers and outcomes are kept beside them.
+        FilterExpression: 'sk = :referral',
+        ExpressionAttributeValues: { ':referral': 'referral' },
         ConsistentRead: true,
       }),
     );

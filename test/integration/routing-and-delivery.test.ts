@@ -82,7 +82,9 @@ describe('router', () => {
     expect(referral?.routing?.unmetNeeds[0]?.reason).toMatch(
       /^no service in the directory offers benefits-advice in FY1\b/,
     );
+    // The one match is offered to its partner (an offer item beside the referral), audited once.
     expect((await auditOf(aws, referralId)).map((a) => a.action).sort()).toEqual([
+      'offer.made',
       'referral.received',
       'referral.routed',
     ]);

@@ -1,0 +1,112 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
+import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
+import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoOfferStore, DynamoWorklists } from '#adapters/dynamodb/offer-store.ts';
+import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
+import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
+import type { Caller } from '#auth/caller.ts';
+import { systemClock } from '#kernel/clock.ts';
+import { UnauthorizedError, ValidationError } from '#kernel/errors.ts';
+import { uuidPattern } from '#kernel/ids.ts';
+import { queueMessages } from '#messages/queue.ts';
+import {
+  actOnPartnerOffer,
+  actOnTeamReferral,
+  listPartnerOffers,
+  listTeamReferrals,
+  partnerOfferView,
+  teamReferralView,
+  type Actor,
+  type CaseAction,
+  type CaseWorkDeps,
+} from '#referral/application/case-work.ts';
+import { offerIdPattern } from '#referral/domain/offer.ts';
+import { maxRequestBodyBytes } from '#system/limits.ts';
+import { assertMediaType, bodyText, jsonMediaTypes, parseJson } from '#http/request.ts';
+import { json } from '#http/responses.ts';
+import { documentClient, sqs } from '#platform/clients.ts';
+import { queueUrl, tableName } from '#platform/config.ts';
+import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
+
+/**
+ * Case work over HTTP: a link worker's team referrals (`/team/referrals...`) and a partner's offers
+ * (`/partner/offers...`), each route one use case of shared/referral/application/case-work.ts. The organisation comes
+ * from the token only (httpHandler has checked the role against the route table).
+ */
+
+const referralsTable = tableName('referrals');
+const deps: CaseWorkDeps = {
+  referrals: new DynamoReferralStore(documentClient, referralsTable),
+  offers: new DynamoOfferStore(documentClient, referralsTable),
+  worklists: new DynamoWorklists(documentClient, referralsTable),
+  services: serviceTerms(new DynamoDirectoryEditor(documentClient, tableName('directory'))),
+  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
+  notices: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
+  clock: systemClock,
+};
+
+/** The team or partner the token is bound to, and who it is. */
+function actorOf(caller: Caller | undefined): Actor {
+  const organisation = caller?.organisations[0];
+  if (!caller || organisation === undefined) throw new UnauthorizedError('The token names no organisation');
+  return { organisation, subject: caller.subject };
+}
+
+function referralIdOf(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!uuidPattern.test(id))
+    throw new ValidationError([{ field: 'id', rule: 'must be a referral id (a UUID)', kind: 'value' }]);
+  return id.toLowerCase();
+}
+
+function offerIdOf(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!offerIdPattern.test(id))
+    throw new ValidationError([
+      { field: 'id', rule: 'must be an offer id (<referral id>.offer.<need>.<service id>)', kind: 'value' },
+    ]);
+  return id;
+}
+
+/** The JSON body, read only when the use case asks (after it has found the item to be the caller's). */
+const bodyOf = (event: APIGatewayProxyEvent) => (): unknown => {
+  assertMediaType(event, jsonMediaTypes);
+  return parseJson(bodyText(event, maxRequestBodyBytes));
+};
+
+const query = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
+  event.queryStringParameters ?? {};
+
+const teamAction =
+  (action: CaseAction): HttpHandler =>
+  async (event, _context, caller) =>
+    json(200, await actOnTeamReferral(deps, actorOf(caller), referralIdOf(event), action, bodyOf(event)));
+
+const partnerAction =
+  (action: CaseAction): HttpHandler =>
+  async (event, _context, caller) =>
+    json(200, await actOnPartnerOffer(deps, actorOf(caller), offerIdOf(event), action, bodyOf(event)));
+
+export const handler = httpHandler('caseWork', {
+  listTeamReferrals: async (event, _context, caller) =>
+    json(200, await listTeamReferrals(deps, actorOf(caller).organisation, query(event))),
+  getTeamReferral: async (event, _context, caller) =>
+    json(200, await teamReferralView(deps, actorOf(caller).organisation, referralIdOf(event))),
+  acceptTeamReferral: teamAction('accept'),
+  declineTeamReferral: teamAction('decline'),
+  recordTeamContact: teamAction('contact'),
+  startTeamIntervention: teamAction('start'),
+  closeTeamReferral: teamAction('close'),
+  listPartnerOffers: async (event, _context, caller) =>
+    json(200, await listPartnerOffers(deps, actorOf(caller).organisation, query(event))),
+  getPartnerOffer: async (event, _context, caller) =>
+    json(200, await partnerOfferView(deps, actorOf(caller).organisation, offerIdOf(event))),
+  acceptPartnerOffer: partnerAction('accept'),
+  declinePartnerOffer: partnerAction('decline'),
+  recordPartnerContact: partnerAction('contact'),
+  startPartnerIntervention: partnerAction('start'),
+  closePartnerOffer: partnerAction('close'),
+});

@@ -1,0 +1,390 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { routeReferral, type RouteReferralDeps } from '#matching/application/route-referral.ts';
+import {
+  actOnPartnerOffer,
+  actOnTeamReferral,
+  listPartnerOffers,
+  listTeamReferrals,
+  partnerOfferView,
+  teamReferralView,
+  type CaseWorkDeps,
+} from '#referral/application/case-work.ts';
+import { LifecycleConflictError, NotFoundError, ValidationError } from '#kernel/errors.ts';
+import { queueMessages } from '#messages/queue.ts';
+import type { NoticeMessage } from '#messages/notice-message.ts';
+import { offerIdFor } from '#referral/domain/offer.ts';
+import {
+  FakeClock,
+  InMemoryAuditLog,
+  InMemoryDirectory,
+  InMemoryMetricCounters,
+  InMemoryReferralStore,
+  RecordingQueue,
+} from './fakes.ts';
+import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
+import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
+import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+
+// The case-work use cases on the fakes: offers made at routing, the link worker's and the partner's worklists and
+// actions, and a partner's decline going to the next match or back to the link worker; each safe to repeat.
+
+const id = referralIds['leeds-arts-and-mental-health'];
+const team = { organisation: 'lw-woodhouse', subject: 'lw-user-1' };
+const pantry = { organisation: 'woodhouse-pantry', subject: 'pantry-user' };
+const parcels = { organisation: 'advice-leeds', subject: 'advice-user' };
+const arts = { organisation: 'arts-for-all', subject: 'arts-user' };
+const pantryOffer = offerIdFor(id, 'food', 'svc-pantry-woodhouse');
+const parcelsOffer = offerIdFor(id, 'food', 'svc-food-parcels');
+const artsOffer = offerIdFor(id, 'arts', 'svc-arts-studio');
+
+let referrals: InMemoryReferralStore;
+let offers: InMemoryOfferStore;
+let audit: InMemoryAuditLog;
+let counters: InMemoryMetricCounters;
+let notices: RecordingQueue<NoticeMessage>;
+let clock: FakeClock;
+let route: RouteReferralDeps;
+let deps: CaseWorkDeps;
+
+beforeEach(async () => {
+  referrals = new InMemoryReferralStore();
+  offers = new InMemoryOfferStore();
+  audit = new InMemoryAuditLog();
+  counters = new InMemoryMetricCounters();
+  notices = new RecordingQueue(queueMessages.notifications);
+  clock = new FakeClock('2025-03-04T09:20:00.000Z');
+  const snapshot = sampleDirectory();
+  const services = {
+    responseDays: async (serviceId: string) =>
+      snapshot.services.find((s) => s.id === serviceId)?.responseDays,
+  };
+  route = {
+    referrals,
+    directory: new InMemoryDirectory(snapshot),
+    audit,
+    counters,
+    deliveryQueue: notices,
+    clock,
+    geography: new ListedGeography(
+      [
+        {
+          postcode: 'LS6 1AA',
+          district: 'LS6',
+          lsoa11: 'E01011331',
+          lsoa21: 'E01011331',
+          localAuthority: 'E08000035',
+          country: 'E92000001',
+          terminated: false,
+        },
+      ],
+      [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
+    ),
+    serviceLoad: new CountedServiceLoad(counters),
+    imdEdition: '2019',
+    offers: { store: offers, services },
+  };
+  deps = {
+    referrals,
+    offers,
+    worklists: new InMemoryWorklists(referrals, offers),
+    services,
+    audit,
+    counters,
+    notices,
+    clock,
+  };
+  // Food has two fitting services in LS6 (the pantry by LSOA, chosen; food parcels by district); arts has one.
+  referrals.seed(sampleReferral('leeds-arts-and-mental-health', { needs: ['food', 'arts'] }));
+  await routeReferral(route, id);
+  clock.advance(60 * 60 * 1000);
+});
+
+const body = (fields: Record<string, unknown>) => () => fields;
+
+describe('offers made at routing', () => {
+  it('one offer per need matched, with its deadline, listed for its partner; a redelivery makes nothing twice', async () => {
+    const made = await offers.ofReferral(id);
+    expect(made.map((o) => [o.offerId, o.partnerId, o.state, o.version])).toEqual([
+      [artsOffer, 'arts-for-all', 'offered', 1],
+      [pantryOffer, 'woodhouse-pantry', 'offered', 1],
+    ]);
+    // Five working days (the services' default) from Tuesday 4 March: Tuesday 11 March.
+    expect(made[0]).toMatchObject({
+      offeredAt: '2025-03-04T09:20:00.000Z',
+      deadline: '2025-03-11T09:20:00.000Z',
+      content: 'identifiable',
+      deliveryId: `${id}.partner.arts-for-all`,
+    });
+    expect(made[0]?.view.patient?.name).toEqual({ given: 'Alex', family: 'Testpatient' });
+    expect(made[0]?.view.patient?.nhsNumber).toBeUndefined();
+
+    await routeReferral(route, id);
+    expect(await offers.ofReferral(id)).toEqual(made);
+    expect(audit.forReferral(id).filter((e) => e.action === 'offer.made')).toHaveLength(2);
+    expect(counters.value('offers.made', { partner: 'arts-for-all', category: 'arts' }, '2025-03-04')).toBe(
+      1,
+    );
+  });
+
+  it('the deadline is capped by when the referrer needs an answer', async () => {
+    referrals = new InMemoryReferralStore();
+    offers = new InMemoryOfferStore();
+    referrals.seed(
+      sampleReferral('leeds-arts-and-mental-health', {
+        needs: ['arts'],
+        respondBy: '2025-03-06T17:00:00.000Z',
+      }),
+    );
+    await routeReferral({ ...route, referrals, offers: { store: offers, services: deps.services } }, id);
+    expect((await offers.ofReferral(id))[0]?.deadline).toBe('2025-03-06T17:00:00.000Z');
+  });
+});
+
+describe("the link worker's worklist and actions", () => {
+  it("lists the team's referrals only, by status", async () => {
+    const page = await listTeamReferrals(deps, team.organisation, {});
+    expect(page.items.map((r) => [r.referralId, r.status])).toEqual([[id, 'routed']]);
+    expect(page.items[0]?.patientName).toEqual({ given: 'Alex', family: 'Testpatient' });
+    expect((await listTeamReferrals(deps, team.organisation, { status: 'accepted' })).items).toEqual([]);
+    expect((await listTeamReferrals(deps, 'lw-blackpool', {})).items).toEqual([]);
+    await expect(listTeamReferrals(deps, team.organisation, { status: 'lost' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(listTeamReferrals(deps, team.organisation, { limit: '0' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+
+  it('shows the referral at the direct-care level with its offers and what may be done', async () => {
+    const view = await teamReferralView(deps, team.organisation, id);
+    expect(view).toMatchObject({ status: 'routed', version: 1, actions: ['accept', 'decline'] });
+    expect(view.details.patient?.nhsNumber).toBe('9995260182');
+    expect(view.offers.map((o) => o.offerId)).toEqual([artsOffer, pantryOffer]);
+    await expect(teamReferralView(deps, 'lw-blackpool', id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('accept applies once, audited and counted; the same accept again answers the same and counts nothing', async () => {
+    const view = await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 }));
+    expect(view).toMatchObject({ status: 'accepted', version: 1, actions: ['decline', 'contact', 'close'] });
+    expect(view.caseWork.acceptance).toEqual({ at: '2025-03-04T10:20:00.000Z', by: 'lw-user-1' });
+    clock.advance(1000);
+    const again = await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 }));
+    expect(again.caseWork.acceptance).toEqual(view.caseWork.acceptance);
+    expect(audit.forReferral(id).filter((e) => e.action === 'referral.accepted')).toHaveLength(1);
+    expect(counters.value('referrals.accepted', { team: 'lw-woodhouse' }, '2025-03-04')).toBe(1);
+    expect((await listTeamReferrals(deps, team.organisation, { status: 'accepted' })).items).toHaveLength(1);
+  });
+
+  it('a stale version (the practice updated it since) is 409 naming the state and version; nothing changes', async () => {
+    const item = referrals.items.get(id);
+    if (item) item.version = 2;
+    const error = await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LifecycleConflictError);
+    expect(error).toMatchObject({ reason: 'stale', state: 'routed', version: 2 });
+    expect((await referrals.get(id))?.status).toBe('routed');
+  });
+
+  it('an action not allowed in the state is 409; a bad body is 400; another team is 404 whatever the body', async () => {
+    await expect(actOnTeamReferral(deps, team, id, 'start', body({ version: 1 }))).rejects.toMatchObject({
+      reason: 'invalid',
+      state: 'routed',
+    });
+    await expect(actOnTeamReferral(deps, team, id, 'accept', body({}))).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(
+      actOnTeamReferral(deps, team, id, 'decline', body({ version: 1, reason: 'other' })),
+    ).rejects.toBeInstanceOf(ValidationError);
+    const other = { organisation: 'lw-blackpool', subject: 'x' };
+    await expect(actOnTeamReferral(deps, other, id, 'accept', body({}))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it('contact, start and close move the case on; closing withdraws the offers still open', async () => {
+    await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 }));
+    const attempted = await actOnTeamReferral(
+      deps,
+      team,
+      id,
+      'contact',
+      body({ version: 1, outcome: 'attempted', channel: 'phone' }),
+    );
+    expect(attempted.status).toBe('accepted');
+    expect(attempted.caseWork.lastContactAttempt).toMatchObject({ channel: 'phone' });
+    await actOnTeamReferral(
+      deps,
+      team,
+      id,
+      'contact',
+      body({ version: 1, outcome: 'made', channel: 'phone' }),
+    );
+    await actOnTeamReferral(deps, team, id, 'start', body({ version: 1 }));
+    const closed = await actOnTeamReferral(
+      deps,
+      team,
+      id,
+      'close',
+      body({ version: 1, reason: 'completed' }),
+    );
+    expect(closed.status).toBe('closed');
+    expect(closed.caseWork.closure).toMatchObject({ reason: 'completed', code: '1362721000000106' });
+    expect(closed.offers.map((o) => o.state)).toEqual(['withdrawn', 'withdrawn']);
+    expect(
+      counters.value('referrals.closed', { team: 'lw-woodhouse', reason: 'completed' }, '2025-03-04'),
+    ).toBe(1);
+    expect(audit.forReferral(id).map((e) => e.action)).toEqual(
+      expect.arrayContaining([
+        'referral.contact-attempted',
+        'referral.contacted',
+        'referral.intervention-started',
+        'referral.closed',
+        'offer.withdrawn',
+      ]),
+    );
+  });
+});
+
+describe("the partner's worklist and actions", () => {
+  it("lists the partner's own offers, and shows one at its content level; another partner's is 404", async () => {
+    const page = await listPartnerOffers(deps, pantry.organisation, {});
+    expect(page.items.map((o) => [o.offerId, o.state])).toEqual([[pantryOffer, 'offered']]);
+    expect(JSON.stringify(page)).not.toContain('Testpatient');
+    const view = await partnerOfferView(deps, pantry.organisation, pantryOffer);
+    expect(view).toMatchObject({ state: 'offered', actions: ['accept', 'decline'] });
+    expect(view.referral.patient?.name.family).toBe('Testpatient');
+    expect(view.referral.patient?.nhsNumber).toBeUndefined();
+    expect(view.referral.patient?.reasonForReferral).toBeUndefined();
+    await expect(partnerOfferView(deps, arts.organisation, pantryOffer)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(actOnPartnerOffer(deps, arts, pantryOffer, 'accept', body({}))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it('accept, contact, start and close: each once, audited and counted by partner and need', async () => {
+    await actOnPartnerOffer(deps, arts, artsOffer, 'accept', body({ version: 1 }));
+    await actOnPartnerOffer(deps, arts, artsOffer, 'accept', body({ version: 1 }));
+    await actOnPartnerOffer(
+      deps,
+      arts,
+      artsOffer,
+      'contact',
+      body({ version: 1, outcome: 'made', channel: 'email' }),
+    );
+    await actOnPartnerOffer(deps, arts, artsOffer, 'start', body({ version: 1 }));
+    const closed = await actOnPartnerOffer(
+      deps,
+      arts,
+      artsOffer,
+      'close',
+      body({ version: 1, reason: 'completed' }),
+    );
+    expect(closed.state).toBe('closed');
+    expect(
+      counters.value('offers.accepted', { partner: 'arts-for-all', category: 'arts' }, '2025-03-04'),
+    ).toBe(1);
+    expect(
+      audit
+        .forReferral(id)
+        .filter((e) => e.eventKey.startsWith(`offer.${artsOffer}.`))
+        .map((e) => e.action),
+    ).toEqual([
+      'offer.made',
+      'offer.accepted',
+      'offer.contacted',
+      'offer.intervention-started',
+      'offer.closed',
+    ]);
+  });
+
+  it('a decline offers the need to the next fitting service, which its partner is told of; a retry offers nothing twice', async () => {
+    notices.sends.length = 0;
+    const declined = await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'decline',
+      body({ version: 1, reason: 'no-capacity' }),
+    );
+    expect(declined).toMatchObject({ state: 'declined', caseWork: { decline: { reason: 'no-capacity' } } });
+    // The partner that said no is shown nothing identifiable any more.
+    expect(declined.referral.patient).toBeUndefined();
+
+    const next = await offers.get(id, parcelsOffer);
+    expect(next).toMatchObject({ partnerId: 'advice-leeds', state: 'offered', follows: pantryOffer });
+    const referral = await referrals.get(id);
+    expect(referral?.deliveryStatus?.[`${id}.partner.advice-leeds`]).toEqual({ status: 'pending' });
+    expect(referral?.routing?.deliveries.map((d) => d.deliveryId)).toContain(`${id}.partner.advice-leeds`);
+    expect(referral?.routing?.revision).toBe(1);
+    expect(notices.messages.map((m) => m.body)).toEqual([
+      { referralId: id, deliveryId: `${id}.partner.advice-leeds`, kind: 'assigned' },
+    ]);
+    expect((await listPartnerOffers(deps, parcels.organisation, {})).items.map((o) => o.offerId)).toEqual([
+      parcelsOffer,
+    ]);
+
+    await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'decline',
+      body({ version: 1, reason: 'no-capacity' }),
+    );
+    expect((await offers.ofReferral(id)).map((o) => o.offerId)).toEqual([
+      artsOffer,
+      pantryOffer,
+      parcelsOffer,
+    ]);
+    expect((await referrals.get(id))?.routing?.revision).toBe(1);
+    expect(
+      counters.value(
+        'offers.declined',
+        { partner: 'woodhouse-pantry', category: 'food', reason: 'no-capacity' },
+        '2025-03-04',
+      ),
+    ).toBe(1);
+  });
+
+  it('a decline with no fitting service left returns the need to the link worker, with the reason, once', async () => {
+    await actOnPartnerOffer(deps, arts, artsOffer, 'decline', body({ version: 1, reason: 'not-eligible' }));
+    await actOnPartnerOffer(deps, arts, artsOffer, 'decline', body({ version: 1, reason: 'not-eligible' }));
+    const view = await teamReferralView(deps, team.organisation, id);
+    expect(view.returnedNeeds).toEqual([
+      expect.objectContaining({
+        category: 'arts',
+        offerId: artsOffer,
+        partnerId: 'arts-for-all',
+        declineReason: 'not-eligible',
+      }),
+    ]);
+    expect(view.returnedNeeds[0]?.reason).toMatch(/no other fitting service/);
+    expect((await offers.ofReferral(id)).filter((o) => o.category === 'arts')).toHaveLength(1);
+    expect(audit.forReferral(id).filter((e) => e.action === 'referral.need-returned')).toHaveLength(1);
+    expect((await listTeamReferrals(deps, team.organisation, {})).items[0]?.returnedNeeds).toBe(1);
+  });
+
+  it('the second partner declining too returns the need, naming the last decline', async () => {
+    await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'decline',
+      body({ version: 1, reason: 'no-capacity' }),
+    );
+    await actOnPartnerOffer(
+      deps,
+      parcels,
+      parcelsOffer,
+      'decline',
+      body({ version: 1, reason: 'other', text: 'Closed for refurbishment' }),
+    );
+    const view = await teamReferralView(deps, team.organisation, id);
+    expect(view.returnedNeeds.map((n) => [n.category, n.offerId, n.declineReason])).toEqual([
+      ['food', parcelsOffer, 'other'],
+    ]);
+  });
+});
