@@ -186,6 +186,18 @@ describe('outcome measures on the local stack', () => {
     ]);
   });
 
+  it('a bad Idempotency-Key is 400 and a body that is not JSON is 415, naming the header', async () => {
+    const body = { timepoint: 'follow-up', takenOn: today(), lonelinessDirect: 'never' };
+    const badKey = await call('POST', path(), ownTeam, body, { 'Idempotency-Key': 'has spaces in it' });
+    expect(badKey.status).toBe(400);
+    expect(diagnostics(badKey.body)).toEqual([
+      'Idempotency-Key: must be 1 to 255 printable ASCII characters',
+    ]);
+    const text = await call('POST', path(), ownTeam, JSON.stringify(body), { 'Content-Type': 'text/plain' });
+    expect(text.status).toBe(415);
+    expect(diagnostics(text.body)).toEqual(['Content-Type: must be application/json']);
+  });
+
   it('a link worker may not read or record for a referral id that is not a UUID (400), nor another role at all (403)', async () => {
     expect((await call('GET', '/team/referrals/not-a-uuid/outcomes', ownTeam)).status).toBe(400);
     const partner = await stack.issuer.mint({ role: 'partner', partner: 'arts-for-all' });
