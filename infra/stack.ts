@@ -8,6 +8,7 @@ import { Functions } from './constructs/functions.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { constructId } from './constructs/naming.ts';
 import { Queues } from './constructs/queues.ts';
+import { Schedules } from './constructs/schedules.ts';
 import { functionSettings, type TokenIssuerSettings } from './constructs/settings.ts';
 import { Tables } from './constructs/tables.ts';
 import { queueNames, queues } from '#system/queues.ts';
@@ -43,6 +44,7 @@ export class ReferralStack extends Stack {
   readonly queues: Queues;
   readonly functions: Functions;
   readonly api: Api;
+  readonly schedules: Schedules;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ReferralStackProps) {
@@ -65,6 +67,7 @@ export class ReferralStack extends Stack {
       logRetention,
       apiClients: props.apiClients ?? [],
     });
+    this.schedules = new Schedules(this, 'Schedules', { functions: this.functions.byName });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       functions: this.functions.byName,
       queues: this.queues.byName,

@@ -6,6 +6,7 @@ import { startFunctionWorkers } from './function-workers.ts';
 import { startLocalGateway } from './gateway.ts';
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from './local-aws.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
+import { startLocalSchedules, type LocalSchedules } from './schedules.ts';
 import { startPoller, type SqsInvoke } from './sqs-poller.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
@@ -29,6 +30,8 @@ export interface LocalStackOptions extends Omit<LocalAwsOptions, 'settings'> {
   /** Per-client rate limit at the gateway; the topology's by default. */
   throttle?: { ratePerSecond: number; burst: number };
   log?: (line: string) => void;
+  /** How much faster than real time the schedules' timers run (`npm start -- --clock-speed N`); 1 by default. */
+  clockSpeed?: number;
 }
 
 export interface LocalStack {
@@ -38,6 +41,8 @@ export interface LocalStack {
   receiver: WebhookReceiver;
   /** Base URL of the webhook receiver the directory's channels point at. */
   webhookUrl: string;
+  /** The scheduled functions' timers; `runNow` invokes one at once. */
+  schedules: LocalSchedules;
   stop(): Promise<void>;
 }
 
@@ -95,15 +100,23 @@ export async function startLocalStack(
     }),
   );
 
+  const schedules = startLocalSchedules({
+    invoke: (fn, event) => workers.invoke(fn, event),
+    log,
+    ...(options.clockSpeed === undefined ? {} : { clockSpeed: options.clockSpeed }),
+  });
+
   return {
     apiUrl: gateway.url,
     aws,
     issuer,
     receiver,
     webhookUrl,
+    schedules,
     async stop() {
       // Stop taking work first, let in-flight batches finish, then close the servers they write to.
       await gateway.stop();
+      await schedules.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       await workers.stop();
       await receiver?.stop();

@@ -1,12 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { secretNameOf, type DirectorySnapshot } from '#directory/domain/directory.ts';
+import { practiceSecretName, secretNameOf, type DirectorySnapshot } from '#directory/domain/directory.ts';
 import type { RecipientSecrets } from '#directory/ports.ts';
+import { practiceMessageEvent, practiceMessageSummary } from './practice-messages.ts';
 
 /**
- * Stands in for the link-worker teams' and partners' systems: receives their webhooks, verifies each Standard
- * Webhooks signature with that recipient's secret, drops repeats by webhook-id, and prints one line per delivery.
+ * Stands in for the link-worker teams', partners' and practices' systems: receives their webhooks (a practice's are
+ * the messages back to the GP, BaRS `servicerequest-response` Bundles, at its directory endpoint), verifies each
+ * Standard Webhooks signature with that recipient's secret, drops repeats by webhook-id, and prints one line per
+ * delivery.
  * It prints no patient details, only whether identifiable details were included.
  * GET /received lists what arrived (for the demo and the end-to-end test). A test can script the next answers to a
  * path (`answerNext`: 500, 410, 429 with Retry-After...), and `attempts` lists every verified POST with its answer.
@@ -72,6 +75,15 @@ export async function startWebhookReceiver(options: {
     if (secret)
       secrets.set(new URL(record.channel.url).pathname, { recipient: `${kind} ${record.name}`, secret });
   }
+  // The practices' systems too: the messages back to the GP (servicerequest-response), signed with `practice/<ods>`.
+  for (const practice of options.directory.practices) {
+    const secret = options.directory.secrets?.[practiceSecretName(practice.ods)];
+    if (secret && practice.endpoint)
+      secrets.set(new URL(practice.endpoint.url).pathname, {
+        recipient: `practice ${practice.ods}`,
+        secret,
+      });
+  }
   const received: ReceivedDelivery[] = [];
   const attempts: DeliveryAttempt[] = [];
   const scripts = new Map<string, ScriptedAnswer[]>();
@@ -114,7 +126,8 @@ export async function startWebhookReceiver(options: {
         return;
       }
       const scripted = scripts.get(path)?.shift();
-      const type = (payload as { type?: string }).type ?? '?';
+      // A FHIR Bundle's own `type` is `message`: a practice's message is named by its BaRS event instead.
+      const type = practiceMessageEvent(payload) ?? (payload as { type?: string }).type ?? '?';
       const attempt = (status: number) =>
         attempts.push({ path, webhookId: headers['webhook-id'], type, status, at: Date.now() });
       if (scripted) {
@@ -137,11 +150,17 @@ export async function startWebhookReceiver(options: {
         receivedAt: new Date().toISOString(),
       });
       const data = (payload as { data?: { referralId?: string; needs?: string[]; patient?: unknown } }).data;
-      options.log?.(
-        `webhook ✓ ${known.recipient} got referral ${data?.referralId ?? '?'} ` +
-          `(needs: ${data?.needs?.join(', ') ?? '?'}; ${data?.patient ? 'identifiable' : 'signposting only'}; ` +
-          `signature verified${duplicate ? '; repeat, ignored' : ''})`,
-      );
+      if (practiceMessageEvent(payload) !== undefined) {
+        options.log?.(
+          `webhook ✓ ${known.recipient} got ${practiceMessageSummary(payload)} ` +
+            `(signature verified${duplicate ? '; repeat, ignored' : ''})`,
+        );
+      } else
+        options.log?.(
+          `webhook ✓ ${known.recipient} got referral ${data?.referralId ?? '?'} ` +
+            `(needs: ${data?.needs?.join(', ') ?? '?'}; ${data?.patient ? 'identifiable' : 'signposting only'}; ` +
+            `signature verified${duplicate ? '; repeat, ignored' : ''})`,
+        );
       response.writeHead(duplicate ? 200 : 204).end();
     })();
   });

@@ -116,6 +116,8 @@ const commands = {
       "Postcode column (ODS leaves it out; the practice's district is taken from it). Headers are matched\n" +
       'case-insensitively (docs/directory.md lists them). Relationships that ended before today or start after it\n' +
       'are skipped and listed; every bad row is listed by line, and nothing is written unless there is none.\n' +
+      "An optional Endpoint column sets a practice's endpoint for the messages back to it (a row without one\n" +
+      'keeps the endpoint the directory has).\n' +
       "Practices no active link-worker team serves are listed: their referrals are unmet ('no link-worker team').",
     options: practicesOptions,
     environment,

@@ -1,11 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { practiceResponseBundle } from '#fhir/outbound/servicerequest-response.ts';
 import { FileRecipientSecrets } from '#adapters/secrets/file-recipient-secrets.ts';
 import { SignedWebhookSender } from '#adapters/webhook/signed-webhook-sender.ts';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
+import { sampleReferral } from '../unit/fixtures.ts';
 
 // The local receiver stands in for every recipient's system: the seeded ones, and those an admin adds after start
 // (their secret is in the local secret store, where the admin API put it).
@@ -65,5 +68,70 @@ describe('local webhook receiver', () => {
       503, 429, 204,
     ]);
     expect(receiver.received.filter((r) => r.webhookId === 'msg-4')).toHaveLength(1);
+  });
+});
+
+describe('local webhook receiver: the messages back to a practice', () => {
+  const directory = readDirectory(sampleDirectoryFile, 'http://127.0.0.1');
+  const practice = directory.practices.find((p) => p.ods === 'A81001');
+  const secret = directory.secrets?.['practice/A81001'] ?? '';
+  const lines: string[] = [];
+  let own: WebhookReceiver;
+
+  beforeAll(async () => {
+    own = await startWebhookReceiver({ port: 0, directory, log: (line) => lines.push(line) });
+  });
+  afterAll(() => own.stop());
+
+  const message = practiceResponseBundle({
+    referral: sampleReferral('leeds-arts-and-mental-health'),
+    event: { kind: 'accepted', at: '2025-03-06T10:00:00.000Z' },
+    messageId: '4e5f6a7b-0000-4000-8000-00000000000a',
+    timestamp: '2025-03-06T10:00:00.000Z',
+    sourceEndpoint: 'https://api.example.org/prod/$process-message',
+    destinationEndpoint: 'http://127.0.0.1/hooks/practice/A81001',
+  });
+
+  async function post(id: string, signingSecret: string, body = JSON.stringify(message)) {
+    const timestamp = new Date();
+    const signature = new Webhook(signingSecret).sign(id, timestamp, body);
+    const path = new URL(practice?.endpoint?.url ?? '').pathname;
+    return fetch(`${own.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/fhir+json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+        'webhook-signature': signature,
+      },
+      body,
+    });
+  }
+
+  it('the sample practices have an endpoint at the receiver and a signing secret', () => {
+    expect(practice?.endpoint).toEqual({ kind: 'webhook', url: 'http://127.0.0.1/hooks/practice/A81001' });
+    expect(secret).toMatch(/^whsec_/);
+  });
+
+  it('accepts a servicerequest-response signed with the practice secret; logs the event, never the NHS number', async () => {
+    expect((await post('gp-msg-1', secret)).status).toBe(204);
+    expect(own.received.at(-1)).toMatchObject({
+      path: '/hooks/practice/A81001',
+      recipient: 'practice A81001',
+      verified: true,
+      duplicate: false,
+      payload: { resourceType: 'Bundle', type: 'message' },
+    });
+    expect(own.attempts.at(-1)).toMatchObject({ type: 'servicerequest-response', status: 204 });
+    expect(lines.at(-1)).toMatch(/practice A81001 got servicerequest-response \(accepted\) for referral /);
+    expect(lines.join('\n')).not.toContain('9995260182');
+    // The same message again is a repeat (dropped by webhook-id).
+    expect((await post('gp-msg-1', secret)).status).toBe(200);
+  });
+
+  it('refuses a message signed with another secret (401)', async () => {
+    const teamSecret = directory.secrets?.['team/lw-woodhouse'] ?? '';
+    expect((await post('gp-msg-2', teamSecret)).status).toBe(401);
+    expect(own.received.some((r) => r.webhookId === 'gp-msg-2')).toBe(false);
   });
 });

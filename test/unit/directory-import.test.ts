@@ -351,6 +351,64 @@ describe('importPracticesFile', () => {
     ]);
   });
 
+  it("an Endpoint column sets a practice's endpoint; a practice the file gives none for keeps the directory's", async () => {
+    const directory = seeded();
+    const editor = new InMemoryDirectoryEditor(directory);
+    const kept = directory.practices.find((p) => p.ods === 'A81001')?.endpoint;
+    expect(kept).toEqual({ kind: 'webhook', url: `${webhookBase}/hooks/practice/A81001` });
+    const existingPractice = (ods: string) => editor.practice(ods);
+    // The ODS file as it comes (no Endpoint column): nothing is lost.
+    await importPracticesFile(csv, editor, { today: '2026-01-20', existingPractice });
+    expect((await editor.practice('A81001'))?.endpoint).toEqual(kept);
+    // A file that names one: set (https), and only for that practice.
+    const [header = '', ...lines] = csv.trimEnd().split('\n');
+    const withEndpoint = [
+      `${header},Endpoint`,
+      ...lines.map((line) =>
+        line.startsWith('C83001,') ? `${line},https://gp.example.org/bars/C83001` : `${line},`,
+      ),
+    ].join('\n');
+    const result = await importPracticesFile(withEndpoint, editor, { today: '2026-01-20', existingPractice });
+    expect(result.problems).toEqual([]);
+    expect((await editor.practice('C83001'))?.endpoint).toEqual({
+      kind: 'webhook',
+      url: 'https://gp.example.org/bars/C83001',
+    });
+    expect((await editor.practice('A81001'))?.endpoint).toEqual(kept);
+  });
+
+  it('refuses an endpoint the channel policy refuses, naming the line and column; nothing is written', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const [header = '', first = ''] = csv.trimEnd().split('\n');
+    const file = (url: string) => `${header},Endpoint\n${first},${url}\n`;
+    const internal = await importPracticesFile(file('https://10.0.0.7/bars'), editor, {
+      today: '2026-01-20',
+    });
+    expect(internal.problems).toEqual([
+      expect.objectContaining({
+        path: 'line 2, "Endpoint"',
+        rule: expect.stringContaining('must not name a loopback, link-local, private'),
+      }),
+    ]);
+    const cleartext = await importPracticesFile(file('http://gp.example.org/bars'), editor, {
+      today: '2026-01-20',
+    });
+    expect(cleartext.problems).toEqual([
+      expect.objectContaining({ path: 'line 2, "Endpoint"', rule: 'must be an https URL' }),
+    ]);
+    const notUrl = await importPracticesFile(file('gp.example.org'), editor, { today: '2026-01-20' });
+    expect(notUrl.problems).toEqual([
+      expect.objectContaining({ rule: expect.stringContaining('is not an http(s) URL') }),
+    ]);
+    expect(await editor.practice('A81001')).toBeUndefined();
+    // Locally, plain http to the loopback receiver is allowed.
+    const local = await importPracticesFile(file('http://127.0.0.1:3001/hooks/practice/A81001'), editor, {
+      today: '2026-01-20',
+      channels: 'allow-loopback-http',
+    });
+    expect(local.problems).toEqual([]);
+  });
+
   it('writes nothing on a dry run, or when a row is bad; an unreadable CSV is one problem', async () => {
     const editor = new InMemoryDirectoryEditor();
     const dry = await importPracticesFile(csv, editor, { today: '2026-01-20', dryRun: true });

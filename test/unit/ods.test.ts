@@ -21,7 +21,9 @@ describe('practicesFromOds', () => {
     );
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const directory = readDirectory(sampleDirectoryFile, 'http://127.0.0.1:3001');
-    expect(result.practices).toEqual(expect.arrayContaining(directory.practices));
+    // The ODS file has no endpoints (the sample directory gives some practices one, at the local receiver).
+    const withoutEndpoints = directory.practices.map(({ endpoint: _endpoint, ...practice }) => practice);
+    expect(result.practices).toEqual(expect.arrayContaining(withoutEndpoints));
     expect(result.pcns).toEqual(expect.arrayContaining(directory.pcns));
     const withTeams = new Set(directory.teams.map((t) => t.pcn));
     expect(result.pcns.some((pcn) => !withTeams.has(pcn.code))).toBe(true);

@@ -1,4 +1,10 @@
-import { servesPractice, type LinkWorkerTeam, type Pcn, type Practice } from '#directory/domain/directory.ts';
+import {
+  servesPractice,
+  type ChannelPolicy,
+  type LinkWorkerTeam,
+  type Pcn,
+  type Practice,
+} from '#directory/domain/directory.ts';
 import { practicesFromOds, type SkippedRow } from '#directory/domain/ods.ts';
 import type { ImportProblem } from '#directory/domain/oruk.ts';
 import type { DirectoryEditor } from '#directory/ports.ts';
@@ -8,6 +14,8 @@ import { CsvFileError, csvRows } from './csv-rows.ts';
  * `npm run directory -- import-practices FILE`: PCNs and practices from an ODS PCN core partner CSV
  * (#directory/domain/ods.ts), all or nothing, put as they are (reference data, unversioned). Practices no active
  * link-worker team serves are listed: their referrals are recorded unmet, "no link-worker team", until one does.
+ * A practice's endpoint (the messages back to it) comes from the file's optional `Endpoint` column; a practice the
+ * file gives none for keeps the one the directory already has, so re-importing an ODS file never loses them.
  */
 
 export interface PracticesImportResult {
@@ -24,7 +32,14 @@ export interface PracticesImportResult {
 export async function importPracticesFile(
   text: string,
   editor: DirectoryEditor,
-  options: { today: string; dryRun?: boolean },
+  options: {
+    today: string;
+    dryRun?: boolean;
+    /** The deployment's webhook channel policy an endpoint must pass (https-only by default). */
+    channels?: ChannelPolicy;
+    /** The practice as the directory has it now, to keep its endpoint when the file gives none. */
+    existingPractice?: (ods: string) => Promise<Practice | undefined>;
+  },
 ): Promise<PracticesImportResult> {
   const empty = { pcns: [], practices: [], skipped: [], withoutTeam: [], written: false };
   let rows;
@@ -37,22 +52,31 @@ export async function importPracticesFile(
       problems: [{ path: `line ${error.line ?? '?'}`, rule: `not readable as CSV: ${error.message}` }],
     };
   }
-  const read = practicesFromOds(rows, options.today);
+  const read = practicesFromOds(rows, options.today, options.channels ?? 'https-only');
   if (!read.ok) return { ...empty, problems: read.problems };
+  const existing = options.existingPractice;
+  const practices =
+    existing === undefined
+      ? read.practices
+      : await Promise.all(
+          read.practices.map(async (practice) => {
+            if (practice.endpoint !== undefined) return practice;
+            const endpoint = (await existing(practice.ods))?.endpoint;
+            return endpoint === undefined ? practice : { ...practice, endpoint };
+          }),
+        );
 
   const teams: LinkWorkerTeam[] = [];
   for await (const team of editor.list('team')) teams.push(team);
-  const withoutTeam = read.practices.filter(
-    (practice) => !teams.some((team) => servesPractice(team, practice)),
-  );
+  const withoutTeam = practices.filter((practice) => !teams.some((team) => servesPractice(team, practice)));
   const result = {
     problems: [],
     pcns: read.pcns,
-    practices: read.practices,
+    practices,
     skipped: read.skipped,
     withoutTeam,
   };
   if (options.dryRun) return { ...result, written: false };
-  await editor.putPractices(read.pcns, read.practices);
+  await editor.putPractices(read.pcns, practices);
   return { ...result, written: true };
 }

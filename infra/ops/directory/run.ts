@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
+import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 import { recipientSecretsFrom } from '#platform/secrets.ts';
 import { exportDirectory } from './export-oruk.ts';
@@ -124,9 +125,13 @@ export async function run(
     }
 
     if (request.command === 'import-practices') {
+      const directory = new DynamoDirectory(client, target.table);
       const result = await importPracticesFile(text ?? '', editor, {
         today: request.today,
         dryRun: request.dryRun,
+        // The local stack's receiver is plain http on 127.0.0.1; against AWS, https only.
+        channels: target.endpoint ? 'allow-loopback-http' : 'https-only',
+        existingPractice: (ods) => directory.practice(ods),
       });
       if (result.problems.length > 0) {
         for (const line of problemLines(result.problems, file ?? 'The file')) output.err(line);

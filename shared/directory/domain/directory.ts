@@ -137,6 +137,12 @@ export const Practice = z.strictObject({
   pcn: Pcn.shape.code,
   /** The practice's postcode district: where a referral is matched when the patient's postcode is not known. */
   area: PostcodeDistrict,
+  /**
+   * Where the messages back to the practice go (BaRS `servicerequest-response`, signed like any webhook with the
+   * secret `practice/<ods>`), for a referral that did not come with a BaRS sender's endpoint. Not in the ODS files:
+   * set by import-practices from an optional `Endpoint` column (docs/directory.md).
+   */
+  endpoint: WebhookChannel.optional(),
 });
 export type Practice = z.infer<typeof Practice>;
 
@@ -305,16 +311,20 @@ export const DirectorySnapshot = z.strictObject({
   partners: z.array(Partner),
   services: z.array(Service),
   /**
-   * Signing secrets by recipient (`team/<id>`, `partner/<id>`), for loading into the secret store. Only seed files
-   * carry them; the directory table never stores a secret.
+   * Signing secrets by recipient (`team/<id>`, `partner/<id>`, `practice/<ods>` for a practice's endpoint), for
+   * loading into the secret store. Only seed files carry them; the directory table never stores a secret.
    */
-  secrets: z.record(z.string().regex(/^(team|partner)\/[a-z0-9-]+$/), WebhookSecret).optional(),
+  secrets: z
+    .record(z.string().regex(/^(team|partner)\/[a-z0-9-]+$|^practice\/[A-Z]\d{5}$/), WebhookSecret)
+    .optional(),
 });
 export type DirectorySnapshot = z.infer<typeof DirectorySnapshot>;
 
 export type RecipientKind = 'team' | 'partner';
 /** The secret store's name for a recipient's signing secret. */
 export const secretNameOf = (kind: RecipientKind, id: string): string => `${kind}/${id}`;
+/** The secret that signs the messages to a practice's endpoint (the same store, its own kind). */
+export const practiceSecretName = (ods: string): string => `practice/${ods}`;
 
 /** Whether a team serves a practice: its PCN's, and on its list if it keeps one. */
 export function servesPractice(team: LinkWorkerTeam, practice: Practice): boolean {

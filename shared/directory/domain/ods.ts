@@ -1,4 +1,12 @@
-import { OdsCode, Pcn, PostcodeDistrict, type Practice } from '#directory/domain/directory.ts';
+import {
+  channelProblem,
+  OdsCode,
+  Pcn,
+  PostcodeDistrict,
+  WebhookChannel,
+  type ChannelPolicy,
+  type Practice,
+} from '#directory/domain/directory.ts';
 import type { ImportProblem } from '#directory/domain/oruk.ts';
 import { postcodeDistrict, ukPostcodePattern } from '#referral/domain/postcode.ts';
 
@@ -9,7 +17,8 @@ import { postcodeDistrict, ukPostcodePattern } from '#referral/domain/postcode.t
  * are `odsColumns` below (docs/directory.md lists them). ODS's file has no practice postcode, which the directory
  * needs for a practice's district: add a `Postcode` column (e.g. from the ODS `epraccur` report, whose 10th column
  * it is). Rows whose relationship ended before today, or starts after it, are skipped and reported; every bad row
- * is reported with its line, and a file with any is refused whole.
+ * is reported with its line, and a file with any is refused whole. An optional `Endpoint` column (not ODS's either)
+ * gives a practice's endpoint for the messages back to it (`Practice.endpoint`), checked by the channel policy.
  */
 
 export interface OdsColumn {
@@ -20,7 +29,7 @@ export interface OdsColumn {
   description: string;
 }
 
-export type OdsField = 'ods' | 'name' | 'pcn' | 'pcnName' | 'icb' | 'postcode' | 'start' | 'end';
+export type OdsField = 'ods' | 'name' | 'pcn' | 'pcnName' | 'icb' | 'postcode' | 'start' | 'end' | 'endpoint';
 
 export const odsColumns: readonly OdsColumn[] = [
   {
@@ -65,6 +74,13 @@ export const odsColumns: readonly OdsColumn[] = [
     headers: ['Practice to PCN Relationship End Date'],
     required: false,
     description: 'as the start date; empty while current; a relationship ended before today is skipped',
+  },
+  {
+    field: 'endpoint',
+    headers: ['Endpoint', 'BaRS Endpoint', 'Response Endpoint'],
+    required: false,
+    description:
+      "the practice's endpoint for the messages back to it (a URL); empty keeps the one the directory has",
   },
 ];
 
@@ -115,8 +131,15 @@ export function districtOf(text: string): string | undefined {
   return PostcodeDistrict.safeParse(compact).success ? compact : undefined;
 }
 
-/** Reads the rows (header first) into PCNs and practices, or every problem; `today` is YYYY-MM-DD. */
-export function practicesFromOds(rows: readonly CsvRow[], today: string): OdsImport {
+/**
+ * Reads the rows (header first) into PCNs and practices, or every problem; `today` is YYYY-MM-DD. `channels` is the
+ * deployment's webhook channel policy an endpoint must pass (https-only unless said otherwise).
+ */
+export function practicesFromOds(
+  rows: readonly CsvRow[],
+  today: string,
+  channels: ChannelPolicy = 'https-only',
+): OdsImport {
   const problems: ImportProblem[] = [];
   const [headerRow, ...dataRows] = rows;
   if (!headerRow) return { ok: false, problems: [{ path: 'line 1', rule: 'the file is empty' }] };
@@ -190,6 +213,15 @@ export function practicesFromOds(rows: readonly CsvRow[], today: string): OdsImp
         bad(field, `"${text.slice(0, 20)}" is not a date (YYYYMMDD, YYYY-MM-DD or DD/MM/YYYY)`);
       else dates[field] = iso;
     }
+    const endpointText = cell('endpoint');
+    let endpoint: WebhookChannel | undefined;
+    if (endpointText !== '') {
+      const parsed = WebhookChannel.safeParse({ kind: 'webhook', url: endpointText });
+      const refused = parsed.success ? channelProblem(parsed.data.url, channels) : undefined;
+      if (!parsed.success) bad('endpoint', `"${endpointText.slice(0, 60)}" is not an http(s) URL`);
+      else if (refused !== undefined) bad('endpoint', refused);
+      else endpoint = parsed.data;
+    }
     if (problems.length > before || area === undefined) continue;
 
     if (dates.end !== undefined && dates.end < today) {
@@ -213,7 +245,7 @@ export function practicesFromOds(rows: readonly CsvRow[], today: string): OdsImp
       continue;
     }
 
-    const practice: Practice = { ods, name, pcn: pcnCode, area };
+    const practice: Practice = { ods, name, pcn: pcnCode, area, ...(endpoint ? { endpoint } : {}) };
     const known = practices.get(ods);
     if (!known) practices.set(ods, { practice, line });
     else if (known.practice.pcn !== pcnCode) {
@@ -222,9 +254,16 @@ export function practicesFromOds(rows: readonly CsvRow[], today: string): OdsImp
         rule: `practice ${ods} is also in PCN ${known.practice.pcn} (line ${known.line}): a practice is in one PCN at a time`,
         record: `practice ${ods}`,
       });
-    } else if (known.practice.name !== name || known.practice.area !== area) {
+    } else if (
+      known.practice.name !== name ||
+      known.practice.area !== area ||
+      known.practice.endpoint?.url !== endpoint?.url
+    ) {
       problems.push({
-        path: where(line, known.practice.name !== name ? 'name' : 'postcode'),
+        path: where(
+          line,
+          known.practice.name !== name ? 'name' : known.practice.area !== area ? 'postcode' : 'endpoint',
+        ),
         rule: `practice ${ods} is given differently at line ${known.line}`,
         record: `practice ${ods}`,
       });
