@@ -14,6 +14,7 @@ import { queueMessages } from '#messages/queue.ts';
 import {
   actOnPartnerOffer,
   actOnTeamReferral,
+  changeTeamReferralPartners,
   listPartnerOffers,
   listTeamReferrals,
   partnerOfferView,
@@ -21,6 +22,7 @@ import {
   type Actor,
   type CaseAction,
   type CaseWorkDeps,
+  type PartnerChange,
 } from '#referral/application/case-work.ts';
 import { offerIdPattern } from '#referral/domain/offer.ts';
 import { maxRequestBodyBytes } from '#system/limits.ts';
@@ -37,11 +39,13 @@ import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
  */
 
 const referralsTable = tableName('referrals');
+const directory = new DynamoDirectoryEditor(documentClient, tableName('directory'));
 const deps: CaseWorkDeps = {
   referrals: new DynamoReferralStore(documentClient, referralsTable),
   offers: new DynamoOfferStore(documentClient, referralsTable),
   worklists: new DynamoWorklists(documentClient, referralsTable),
-  services: serviceTerms(new DynamoDirectoryEditor(documentClient, tableName('directory'))),
+  services: serviceTerms(directory),
+  directory,
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   notices: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
@@ -85,6 +89,14 @@ const teamAction =
   async (event, _context, caller) =>
     json(200, await actOnTeamReferral(deps, actorOf(caller), referralIdOf(event), action, bodyOf(event)));
 
+const partnerChange =
+  (change: PartnerChange): HttpHandler =>
+  async (event, _context, caller) =>
+    json(
+      200,
+      await changeTeamReferralPartners(deps, actorOf(caller), referralIdOf(event), change, bodyOf(event)),
+    );
+
 const partnerAction =
   (action: CaseAction): HttpHandler =>
   async (event, _context, caller) =>
@@ -100,6 +112,9 @@ export const handler = httpHandler('caseWork', {
   recordTeamContact: teamAction('contact'),
   startTeamIntervention: teamAction('start'),
   closeTeamReferral: teamAction('close'),
+  rerouteTeamReferral: partnerChange('re-route'),
+  addTeamReferralPartner: partnerChange('add-partner'),
+  removeTeamReferralPartner: partnerChange('remove-partner'),
   listPartnerOffers: async (event, _context, caller) =>
     json(200, await listPartnerOffers(deps, actorOf(caller).organisation, query(event))),
   getPartnerOffer: async (event, _context, caller) =>

@@ -5,8 +5,10 @@ import { ReferralRequest } from '#referral/domain/referral.ts';
 import { LinkWorkerTeam, Partner, Service } from '#directory/domain/directory.ts';
 import {
   CloseAction,
+  ChooseServiceAction,
   ContactAction,
   DeclineAction,
+  RemovePartnerAction,
   VersionedCaseAction,
 } from '#referral/domain/case-work.ts';
 import { caseActions } from '#referral/application/case-work.ts';
@@ -226,6 +228,15 @@ export const CaseDecline = DeclineAction.meta({
 export const CaseContact = ContactAction.meta({
   id: 'CaseContact',
   description: 'A contact with the patient: `attempted` (not reached) or `made`, and how.',
+});
+export const CaseChooseService = ChooseServiceAction.meta({
+  id: 'CaseChooseService',
+  description:
+    "Re-route or add a partner: the need (one of the referral's) and the directory service to offer it to.",
+});
+export const CaseRemovePartner = RemovePartnerAction.meta({
+  id: 'CaseRemovePartner',
+  description: 'Remove a partner: the offer to withdraw.',
 });
 export const CaseClose = CloseAction.meta({
   id: 'CaseClose',

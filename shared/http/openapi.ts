@@ -25,6 +25,8 @@ import {
   ServiceRequest,
   VersionedAction,
   CaseActionVersion,
+  CaseChooseService,
+  CaseRemovePartner,
   CaseClose,
   CaseContact,
   CaseDecline,
@@ -67,6 +69,8 @@ const requestSchemas = [
   CaseDecline,
   CaseContact,
   CaseClose,
+  CaseChooseService,
+  CaseRemovePartner,
   MeasureSetRequestBody,
 ];
 /** Schemas converted as output (what the handlers send). `Bundle` is both; it is all loose, so it reads the same. */
@@ -451,6 +455,48 @@ function caseAction(holder: CaseHolder, action: keyof typeof actionBodies): Oper
   };
 }
 
+function partnerChange(change: 're-route' | 'add-partner' | 'remove-partner'): OperationSpec {
+  const what = {
+    're-route':
+      'Offers a need to a service the link worker chooses from the directory, and withdraws the offers still open ' +
+      'for that need.',
+    'add-partner': 'Offers a need to one more service the link worker chooses from the directory.',
+    'remove-partner': 'Withdraws one offer: its partner is told to stop.',
+  }[change];
+  return {
+    tags: ['Case work'],
+    summary: `${change.charAt(0).toUpperCase()}${change.slice(1)} (link worker)`,
+    description:
+      `${what} The referral's \`${change}\` event, written only if the referral is still at the \`version\` given; ` +
+      "a new partner's delivery is sent by the notifier. The same change again finds it made.",
+    pathParameters: { id: caseHolders.team.id },
+    requestBody: jsonRequest(
+      change === 'remove-partner' ? CaseRemovePartner : CaseChooseService,
+      change === 'remove-partner'
+        ? 'The version read and the offer'
+        : 'The version read, the need and the service',
+    ),
+    responses: {
+      '200': jsonAnswer(TeamReferralViewSchema, 'The referral as it now is'),
+      '400': outcome('A missing or malformed field, each named (`REC_BAD_REQUEST`)'),
+      '404': notYours('team'),
+      '409': outcome(
+        'A stale version or a state that does not allow it (naming both), or the service was offered the need ' +
+          'before and that offer ended (`REC_CONFLICT`)',
+      ),
+      '415': outcome('`Content-Type` other than `application/json` (`REC_BAD_REQUEST`, `not-supported`)'),
+      ...(change === 'remove-partner'
+        ? {}
+        : {
+            '422': outcome(
+              "The need is not the referral's, or the service is not an active one offering it, or it takes no " +
+                'signposting and the patient did not consent to its partner (`REC_UNPROCESSABLE_ENTITY`)',
+            ),
+          }),
+    },
+  };
+}
+
 export const operations: Record<OperationId, OperationSpec> = {
   submitReferral: {
     tags: ['Referrals'],
@@ -578,6 +624,9 @@ export const operations: Record<OperationId, OperationSpec> = {
   recordTeamContact: caseAction('team', 'contact'),
   startTeamIntervention: caseAction('team', 'start'),
   closeTeamReferral: caseAction('team', 'close'),
+  rerouteTeamReferral: partnerChange('re-route'),
+  addTeamReferralPartner: partnerChange('add-partner'),
+  removeTeamReferralPartner: partnerChange('remove-partner'),
   listPartnerOffers: caseList('partner'),
   getPartnerOffer: caseRead('partner'),
   acceptPartnerOffer: caseAction('partner', 'accept'),

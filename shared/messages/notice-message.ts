@@ -1,7 +1,24 @@
 import { z } from 'zod';
 
-/** What a notice tells a recipient: the referral itself (`assigned`), an update to it, or its cancellation. */
-export const NoticeKind = z.enum(['assigned', 'updated', 'cancelled']);
+/**
+ * What a notice tells a recipient: the referral itself (`assigned`), an update to it, or its cancellation; and from
+ * the offers' lifecycle (shared/referral/domain/lifecycle.ts): a partner's `reminder` to answer, an offer
+ * `withdrawn` from its partner, an `offer-expired` (told to the team: its partner never answered), an
+ * `offer-declined` or `offer-closed` by its partner, a `need-returned` to the link worker (no fitting service left).
+ */
+export const NoticeKind = z.enum([
+  'assigned',
+  'updated',
+  'cancelled',
+  'reminder',
+  'withdrawn',
+  'offer-expired',
+  // Case work (shared/referral/application/case-work.ts), told to the team: a partner declined or closed its offer,
+  // or a declined need has no fitting service left and is the link worker's again.
+  'offer-declined',
+  'offer-closed',
+  'need-returned',
+]);
 export type NoticeKind = z.infer<typeof NoticeKind>;
 
 /** A message on the `notifications` queue: one notice about one delivery. */
@@ -12,6 +29,8 @@ export const NoticeMessage = z.strictObject({
   kind: NoticeKind.default('assigned'),
   /** For `updated`: the referral version the notice carries. */
   version: z.number().int().positive().optional(),
+  /** For the offers' notices: which offer it is about (a team hears of each of its referral's offers). */
+  offerId: z.string().min(1).max(300).optional(),
 });
 export type NoticeMessage = z.infer<typeof NoticeMessage>;
 
@@ -19,5 +38,7 @@ export type NoticeMessage = z.infer<typeof NoticeMessage>;
 export function noticeId(message: NoticeMessage): string {
   if (message.kind === 'assigned') return message.deliveryId;
   if (message.kind === 'cancelled') return `${message.deliveryId}.cancelled`;
-  return `${message.deliveryId}.updated.v${message.version ?? 0}`;
+  if (message.kind === 'updated') return `${message.deliveryId}.updated.v${message.version ?? 0}`;
+  // One of each per offer: an offer is reminded once, withdrawn once, expires once.
+  return `${message.deliveryId}.${message.kind}.${message.offerId ?? 'referral'}`;
 }

@@ -112,6 +112,27 @@ export const routes = [
     access: ['link-worker'],
   },
   {
+    operationId: 'rerouteTeamReferral',
+    method: 'POST',
+    path: '/team/referrals/{id}/re-route',
+    function: 'caseWork',
+    access: ['link-worker'],
+  },
+  {
+    operationId: 'addTeamReferralPartner',
+    method: 'POST',
+    path: '/team/referrals/{id}/add-partner',
+    function: 'caseWork',
+    access: ['link-worker'],
+  },
+  {
+    operationId: 'removeTeamReferralPartner',
+    method: 'POST',
+    path: '/team/referrals/{id}/remove-partner',
+    function: 'caseWork',
+    access: ['link-worker'],
+  },
+  {
     operationId: 'listPartnerOffers',
     method: 'GET',
     path: '/partner/offers',

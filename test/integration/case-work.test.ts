@@ -171,7 +171,8 @@ describe('case work on the local stack', () => {
     expect(offered.referral.patient?.name.family).toBe('Testpatient');
 
     // The re-offer's delivery is queued as an `assigned` notice and the existing notifier delivers it.
-    expect(await deliverQueued()).toEqual([`${id}.partner.advice-leeds`]);
+    // (The team is told of the decline too: an `offer-declined` notice on its delivery.)
+    expect(await deliverQueued()).toEqual([`${id}.partner.advice-leeds`, `${id}.team.lw-woodhouse`]);
     const webhooks = receiver.received.filter(
       (r) =>
         (r.payload as { data?: { deliveryId?: string } }).data?.deliveryId === `${id}.partner.advice-leeds`,
@@ -190,8 +191,17 @@ describe('case work on the local stack', () => {
       ['woodhouse-pantry', 'declined'],
       ['advice-leeds', 'offered'],
     ]);
-    // Its partner has it already: nothing is queued again.
-    expect(await receiveAll(aws, aws.queues.notifications.url)).toEqual([]);
+    // Its partner has it already: no assignment is queued again; the team's notice may be, and is not sent twice.
+    const again = await receiveAll(aws, aws.queues.notifications.url);
+    expect(again.map((m) => (JSON.parse(m.Body ?? '{}') as { kind?: string }).kind)).not.toContain(
+      'assigned',
+    );
+    await notifier(sqsEvent('notifications', again), contextFor('notifier'));
+    const teamNotices = receiver.received.filter((r) => {
+      const payload = r.payload as { type?: string; data?: { referralId?: string } };
+      return payload.data?.referralId === id && payload.type === 'referral.offer-declined';
+    });
+    expect(teamNotices).toHaveLength(1);
   });
 
   it('a decline with no fitting service left returns the need to the link worker, with the reason', async () => {
@@ -209,6 +219,30 @@ describe('case work on the local stack', () => {
     expect(team.returnedNeeds[0]?.reason).toMatch(/no other fitting service/);
     expect(team.offers.filter((o) => o.category === 'arts')).toHaveLength(1);
     expect((await auditOf(aws, id)).map((a) => a.action)).toContain('referral.need-returned');
+  });
+
+  it('the link worker re-routes the returned need by hand to a service of their choice', async () => {
+    const team = ok<TeamReferralView>(
+      await call(linkWorker(), 'POST', `/team/referrals/${id}/re-route`, {
+        version: 1,
+        category: 'arts',
+        serviceId: 'svc-arts-printmaking',
+      }),
+    );
+    expect(team.offers.filter((o) => o.category === 'arts').map((o) => [o.serviceId, o.state])).toEqual([
+      ['svc-arts-studio', 'declined'],
+      ['svc-arts-printmaking', 'offered'],
+    ]);
+    expect((await auditOf(aws, id)).map((a) => a.action)).toContain('referral.rerouted');
+    const refused = outcomeOf(
+      await call(linkWorker(), 'POST', `/team/referrals/${id}/add-partner`, {
+        version: 1,
+        category: 'arts',
+        serviceId: 'svc-arts-studio',
+      }),
+      409,
+    );
+    expect(refused).toContain('declined');
   });
 
   it("another organisation's referral or offer is 404, whatever the body", async () => {

@@ -3,13 +3,21 @@ import { routeReferral, type RouteReferralDeps } from '#matching/application/rou
 import {
   actOnPartnerOffer,
   actOnTeamReferral,
+  changeTeamReferralPartners,
   listPartnerOffers,
   listTeamReferrals,
   partnerOfferView,
   teamReferralView,
   type CaseWorkDeps,
 } from '#referral/application/case-work.ts';
-import { LifecycleConflictError, NotFoundError, ValidationError } from '#kernel/errors.ts';
+import {
+  ConflictError,
+  LifecycleConflictError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+} from '#kernel/errors.ts';
+import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 import { queueMessages } from '#messages/queue.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
@@ -88,6 +96,7 @@ beforeEach(async () => {
     offers,
     worklists: new InMemoryWorklists(referrals, offers),
     services,
+    directory: new InMemoryDirectoryEditor(snapshot),
     audit,
     counters,
     notices,
@@ -232,6 +241,13 @@ describe("the link worker's worklist and actions", () => {
     expect(closed.status).toBe('closed');
     expect(closed.caseWork.closure).toMatchObject({ reason: 'completed', code: '1362721000000106' });
     expect(closed.offers.map((o) => o.state)).toEqual(['withdrawn', 'withdrawn']);
+    // Each partner is told its offer is withdrawn.
+    expect(
+      notices.messages
+        .filter((m) => m.body.kind === 'withdrawn')
+        .map((m) => m.body.deliveryId)
+        .sort(),
+    ).toEqual([`${id}.partner.arts-for-all`, `${id}.partner.woodhouse-pantry`]);
     expect(
       counters.value('referrals.closed', { team: 'lw-woodhouse', reason: 'completed' }, '2025-03-04'),
     ).toBe(1);
@@ -320,7 +336,9 @@ describe("the partner's worklist and actions", () => {
     expect(referral?.deliveryStatus?.[`${id}.partner.advice-leeds`]).toEqual({ status: 'pending' });
     expect(referral?.routing?.deliveries.map((d) => d.deliveryId)).toContain(`${id}.partner.advice-leeds`);
     expect(referral?.routing?.revision).toBe(1);
+    // The team hears of the decline (the lifecycle's notice), the next partner of its offer.
     expect(notices.messages.map((m) => m.body)).toEqual([
+      { referralId: id, deliveryId: `${id}.team.lw-woodhouse`, kind: 'offer-declined', offerId: pantryOffer },
       { referralId: id, deliveryId: `${id}.partner.advice-leeds`, kind: 'assigned' },
     ]);
     expect((await listPartnerOffers(deps, parcels.organisation, {})).items.map((o) => o.offerId)).toEqual([
@@ -364,6 +382,12 @@ describe("the partner's worklist and actions", () => {
     expect(view.returnedNeeds[0]?.reason).toMatch(/no other fitting service/);
     expect((await offers.ofReferral(id)).filter((o) => o.category === 'arts')).toHaveLength(1);
     expect(audit.forReferral(id).filter((e) => e.action === 'referral.need-returned')).toHaveLength(1);
+    expect(notices.messages.map((m) => m.body).filter((b) => b.kind === 'need-returned')).toContainEqual({
+      referralId: id,
+      deliveryId: `${id}.team.lw-woodhouse`,
+      kind: 'need-returned',
+      offerId: artsOffer,
+    });
     expect((await listTeamReferrals(deps, team.organisation, {})).items[0]?.returnedNeeds).toBe(1);
   });
 
@@ -386,5 +410,126 @@ describe("the partner's worklist and actions", () => {
     expect(view.returnedNeeds.map((n) => [n.category, n.offerId, n.declineReason])).toEqual([
       ['food', parcelsOffer, 'other'],
     ]);
+  });
+});
+
+describe("the link worker's hand on the decision", () => {
+  const parcelsByHand = offerIdFor(id, 'food', 'svc-food-parcels');
+  const printmaking = offerIdFor(id, 'arts', 'svc-arts-printmaking');
+
+  it('re-route offers a need to the chosen service and withdraws the open offers for it; again changes nothing', async () => {
+    notices.sends.length = 0;
+    const view = await changeTeamReferralPartners(
+      deps,
+      team,
+      id,
+      're-route',
+      body({ version: 1, category: 'food', serviceId: 'svc-food-parcels' }),
+    );
+    expect(view.offers.map((o) => [o.offerId, o.state])).toEqual([
+      [artsOffer, 'offered'],
+      [pantryOffer, 'withdrawn'],
+      [parcelsByHand, 'offered'],
+    ]);
+    expect((await referrals.get(id))?.deliveryStatus?.[`${id}.partner.advice-leeds`]).toEqual({
+      status: 'pending',
+    });
+    expect(notices.messages.map((m) => [m.body.deliveryId, m.body.kind])).toEqual([
+      [`${id}.partner.woodhouse-pantry`, 'withdrawn'],
+      [`${id}.partner.advice-leeds`, 'assigned'],
+    ]);
+    expect(audit.forReferral(id).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['offer.withdrawn', 'referral.rerouted']),
+    );
+    const again = await changeTeamReferralPartners(
+      deps,
+      team,
+      id,
+      're-route',
+      body({ version: 1, category: 'food', serviceId: 'svc-food-parcels' }),
+    );
+    expect(again.offers).toEqual(view.offers);
+  });
+
+  it('add-partner offers a need to one more service; the open offers stay', async () => {
+    const view = await changeTeamReferralPartners(
+      deps,
+      team,
+      id,
+      'add-partner',
+      body({ version: 1, category: 'arts', serviceId: 'svc-arts-printmaking' }),
+    );
+    expect(view.offers.filter((o) => o.category === 'arts').map((o) => [o.offerId, o.state])).toEqual([
+      [artsOffer, 'offered'],
+      [printmaking, 'offered'],
+    ]);
+    expect((await offers.get(id, printmaking))?.partnerId).toBe('arts-for-all');
+  });
+
+  it('remove-partner withdraws the offer and tells its partner; again changes nothing', async () => {
+    notices.sends.length = 0;
+    const view = await changeTeamReferralPartners(
+      deps,
+      team,
+      id,
+      'remove-partner',
+      body({ version: 1, offerId: artsOffer }),
+    );
+    expect(view.offers.find((o) => o.offerId === artsOffer)?.state).toBe('withdrawn');
+    expect((await partnerOfferView(deps, arts.organisation, artsOffer)).referral.patient).toBeUndefined();
+    expect(notices.messages.map((m) => m.body.kind)).toEqual(['withdrawn']);
+    await changeTeamReferralPartners(
+      deps,
+      team,
+      id,
+      'remove-partner',
+      body({ version: 1, offerId: artsOffer }),
+    );
+    expect(audit.forReferral(id).filter((e) => e.action === 'offer.withdrawn')).toHaveLength(1);
+  });
+
+  it("refuses a need not the referral's, a service not offering it, a stale version, a service whose offer ended", async () => {
+    const choose = (fields: Record<string, unknown>) =>
+      changeTeamReferralPartners(deps, team, id, 'add-partner', body({ version: 1, ...fields }));
+    await expect(choose({ category: 'befriending', serviceId: 'svc-befriending' })).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
+    await expect(choose({ category: 'food', serviceId: 'svc-arts-studio' })).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
+    await expect(choose({ category: 'food', serviceId: 'svc-none' })).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
+    await expect(
+      changeTeamReferralPartners(
+        deps,
+        team,
+        id,
+        'add-partner',
+        body({ version: 3, category: 'food', serviceId: 'svc-food-parcels' }),
+      ),
+    ).rejects.toMatchObject({ reason: 'stale', version: 1 });
+    await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'decline',
+      body({ version: 1, reason: 'no-capacity' }),
+    );
+    await expect(choose({ category: 'food', serviceId: 'svc-pantry-woodhouse' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(
+      changeTeamReferralPartners(
+        deps,
+        { organisation: 'lw-blackpool', subject: 'x' },
+        id,
+        'add-partner',
+        body({}),
+      ),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      changeTeamReferralPartners(deps, team, id, 'remove-partner', body({ version: 1, offerId: 'nope' })),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
-import { LifecycleConflictError, NotFoundError } from '#kernel/errors.ts';
+import { ConflictError, LifecycleConflictError, NotFoundError, UnprocessableError } from '#kernel/errors.ts';
 import { parseWith } from '#kernel/validation.ts';
-import type { NoticeMessage } from '#messages/notice-message.ts';
+import { NoticeKind, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import {
@@ -13,6 +13,7 @@ import {
   OfferState,
   ReferralState,
   type EventOf,
+  type LifecycleNotice,
   type LifecycleTransition,
 } from '#referral/domain/lifecycle.ts';
 import {
@@ -21,11 +22,14 @@ import {
   ContactAction,
   DeclineAction,
   VersionedCaseAction,
+  ChooseServiceAction,
+  RemovePartnerAction,
   type ActedBy,
   type ReturnedNeed,
 } from '#referral/domain/case-work.ts';
+import type { DirectoryEditor } from '#directory/ports.ts';
 import { partnerDeliveryOf, partnerView, referralOfOffer, type Offer } from '#referral/domain/offer.ts';
-import type { DeliveryState, Referral } from '#referral/domain/referral.ts';
+import { hasConsentFor, type DeliveryState, type Referral } from '#referral/domain/referral.ts';
 import { buildDeliveryPayload, type DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import { transitionReferral } from '#referral/application/transition-referral.ts';
 import { makeOffer, offerTermsFor } from '#referral/application/make-offer.ts';
@@ -56,6 +60,11 @@ export interface CaseWorkDeps {
   offers: OfferStore;
   worklists: Worklists;
   services: ServiceTerms;
+  /**
+   * The directory's records, for a service a link worker chooses by hand (re-route, add-partner); only those routes
+   * read it, so the system's own callers (the deadline job) need not wire it.
+   */
+  directory?: Pick<DirectoryEditor, 'get'>;
   audit: AuditLog;
   counters: MetricCounters;
   /** The notifications queue: a re-offer's new delivery is told to its partner as an `assigned` notice. */
@@ -578,8 +587,10 @@ export async function actOnPartnerOffer(
       ...step.dimensions,
     },
   });
+  const referral = await deps.referrals.get(offer.referralId);
+  if (referral) await tell(deps, referral, offer, decision.transition.notices);
   if (offer.state === 'declined') await offerNextMatch(deps, offer);
-  return partnerViewOf(offer, await deps.referrals.get(offer.referralId));
+  return partnerViewOf(offer, referral ? await deps.referrals.get(offer.referralId) : undefined);
 }
 
 /** The step's audit entry and its counts (the lifecycle entry's), each once per step however often it is asked. */
@@ -609,12 +620,17 @@ async function finishStep(
 }
 
 /** The system withdraws an open offer around a referral that ended (lifecycle `withdraw` by `system`). */
-async function withdrawOffer(deps: CaseWorkDeps, offer: Offer, reason: string): Promise<void> {
+async function withdrawOffer(
+  deps: CaseWorkDeps,
+  offer: Offer,
+  reason: string,
+  by: { role: 'system' } | { role: 'link-worker'; subject: string } = { role: 'system' },
+): Promise<void> {
   const decision = decide(
     'offer',
     { state: offer.state, version: offer.version },
     'withdraw',
-    'system',
+    by.role,
     offer.version,
   );
   if (!decision.ok) return;
@@ -624,7 +640,7 @@ async function withdrawOffer(deps: CaseWorkDeps, offer: Offer, reason: string): 
     try {
       withdrawn = await deps.offers.apply(offer, decision.transition, {
         at,
-        changes: { withdrawal: { at, by: 'system', reason } },
+        changes: { withdrawal: { at, by: by.role === 'system' ? 'system' : by.subject, reason } },
       });
     } catch (error) {
       // The partner answered meanwhile (declined, closed): nothing is left to withdraw.
@@ -636,10 +652,39 @@ async function withdrawOffer(deps: CaseWorkDeps, offer: Offer, reason: string): 
     eventKey: `offer.${offer.offerId}.withdrawn`,
     unitId: offer.offerId,
     at: withdrawn.withdrawal?.at ?? at,
-    actor: 'system:case-work',
+    actor: by.role === 'system' ? 'system:case-work' : `link-worker:${by.subject}`,
     dimensions: { partner: offer.partnerId, category: offer.category },
     detail: { offerId: offer.offerId, reason },
   });
+  const referral = await deps.referrals.get(offer.referralId);
+  if (referral) await tell(deps, referral, withdrawn, decision.transition.notices);
+}
+
+/**
+ * The notices a transition's lifecycle entry lists, for the team and the offer's partner, queued for the notifier
+ * (one per notice: the notifier de-duplicates by notice id, so a retry may queue again). The practice's (the
+ * message back to the GP) are sent by its own path, not from here.
+ */
+async function tell(
+  deps: Pick<CaseWorkDeps, 'notices'>,
+  referral: Referral,
+  offer: Offer,
+  notices: ReadonlyArray<Pick<LifecycleNotice, 'to'> & { kind: string }>,
+): Promise<void> {
+  const team = referral.routing?.deliveries.find((d) => d.recipient.kind === 'team')?.deliveryId;
+  const messages = notices.flatMap((notice) => {
+    const kind = NoticeKind.safeParse(notice.kind);
+    const deliveryId = notice.to === 'team' ? team : notice.to === 'partner' ? offer.deliveryId : undefined;
+    if (!kind.success || deliveryId === undefined) return [];
+    const body: NoticeMessage = {
+      referralId: referral.referralId,
+      deliveryId,
+      kind: kind.data,
+      offerId: offer.offerId,
+    };
+    return [{ id: `${deliveryId}.${kind.data}.${offer.offerId}`, body }];
+  });
+  if (messages.length > 0) await deps.notices.send(messages);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -665,7 +710,7 @@ export async function offerNextMatch(deps: CaseWorkDeps, declined: Offer): Promi
   const offers = await deps.offers.ofReferral(declined.referralId);
   const following = offers.find((o) => o.follows === declined.offerId);
   if (following) {
-    await addDelivery(deps, referral, following, declined);
+    await addDelivery(deps, referral, following, rerouteAudit(declined, following));
     return { kind: 'offered', offer: following };
   }
   const returned = referral.returnedNeeds?.find((n) => n.offerId === declined.offerId);
@@ -695,7 +740,7 @@ export async function offerNextMatch(deps: CaseWorkDeps, declined: Offer): Promi
       declined.offerId,
     );
     const offer = await makeOffer(deps, referral, terms, 'system:case-work');
-    await addDelivery(deps, referral, offer, declined);
+    await addDelivery(deps, referral, offer, rerouteAudit(declined, offer));
     return { kind: 'offered', offer };
   }
 
@@ -729,36 +774,70 @@ export async function offerNextMatch(deps: CaseWorkDeps, declined: Offer): Promi
       declineReason: returnedNeed.declineReason,
     },
   });
+  await tell(deps, referral, declined, [{ to: 'team', kind: 'need-returned' }]);
   return { kind: 'returned', need: returnedNeed };
 }
+
+/** The system's re-route of a declined offer's need to its next match, audited once per declined offer. */
+const rerouteAudit = (declined: Offer, offer: Offer) => ({
+  eventKey: `rerouted.${declined.offerId}`,
+  action: 'referral.rerouted',
+  actor: 'system:case-work',
+  detail: {
+    category: offer.category,
+    from: { offerId: declined.offerId, partnerId: declined.partnerId },
+    to: { offerId: offer.offerId, partnerId: offer.partnerId, serviceId: offer.serviceId },
+  },
+});
 
 /**
  * The referral's `re-route` by `system`, writing what `changes` makes of the referral as read (undefined: nothing
  * left to write) with the decision's revision moved on, conditional on the revision it read; a write refused because
  * another landed first is worked out again on the referral as it then is.
  */
+/** Who changes the decision: the system (a decline's next match) or a link worker by hand, at the version read. */
+type DecisionChanger =
+  | { role: 'system' }
+  | {
+      role: 'link-worker';
+      event: 're-route' | 'add-partner' | 'remove-partner';
+      version: number;
+      team: string;
+    };
+const bySystem: DecisionChanger = { role: 'system' };
+
 async function reroute(
   deps: CaseWorkDeps,
   read: Referral,
   changes: (referral: Referral) => TransitionChanges | undefined,
+  by: DecisionChanger = bySystem,
 ): Promise<'written' | 'nothing' | 'refused'> {
   if (changes(read) === undefined) return 'nothing';
   const outcome = await transitionReferral(deps.referrals, read, {
     referralId: read.referralId,
     decide: (referral) =>
-      decide(
-        'referral',
-        { state: referral.status, version: referral.version },
-        're-route',
-        'system',
-        referral.version,
-      ),
+      by.role === 'system'
+        ? decide(
+            'referral',
+            { state: referral.status, version: referral.version },
+            're-route',
+            'system',
+            referral.version,
+          )
+        : decide(
+            'referral',
+            { state: referral.status, version: referral.version },
+            by.event,
+            'link-worker',
+            by.version,
+          ),
     context: (referral) => {
       const revision = referral.routing?.revision ?? 0;
       const made = changes(referral) ?? {};
       const decided = made.routing ?? referral.routing;
       return {
         at: deps.clock.now().toISOString(),
+        ...(by.role === 'link-worker' ? { ownerId: by.team } : {}),
         routingRevision: revision,
         changes: { ...made, ...(decided ? { routing: { ...decided, revision: revision + 1 } } : {}) },
       };
@@ -768,8 +847,11 @@ async function reroute(
       if (!fresh) throw new NotFoundError(`There is no referral ${read.referralId}`);
       return fresh;
     },
-    writeAgain: true,
+    // The system works on the referral as it is; a link worker judged the version it saw.
+    writeAgain: by.role === 'system',
   });
+  if (outcome.kind === 'refused' && by.role === 'link-worker')
+    throw new LifecycleConflictError(outcome.refusal);
   return outcome.kind === 'refused' ? 'refused' : 'written';
 }
 
@@ -777,35 +859,35 @@ async function reroute(
  * The new offer's partner delivery, planned on the decision and added as `pending` (unless that partner already has
  * one), then its `assigned` notice queued unless already delivered: the notifier drops what it delivered before.
  */
-async function addDelivery(deps: CaseWorkDeps, read: Referral, offer: Offer, declined: Offer): Promise<void> {
+async function addDelivery(
+  deps: CaseWorkDeps,
+  read: Referral,
+  offer: Offer,
+  audit: { eventKey: string; action: string; actor: string; detail: Record<string, unknown> },
+  by: DecisionChanger = bySystem,
+): Promise<void> {
   const delivery = partnerDeliveryOf(read, offer);
-  const outcome = await reroute(deps, read, (referral) => {
-    const planned = referral.routing?.deliveries.some((d) => d.deliveryId === delivery.deliveryId) ?? false;
-    const stated = referral.deliveryStatus?.[delivery.deliveryId] !== undefined;
-    if (planned && stated) return undefined;
-    const added: Record<string, DeliveryState> = stated
-      ? {}
-      : { [delivery.deliveryId]: { status: 'pending' } };
-    return {
-      ...(planned || !referral.routing
+  const outcome = await reroute(
+    deps,
+    read,
+    (referral) => {
+      const planned = referral.routing?.deliveries.some((d) => d.deliveryId === delivery.deliveryId) ?? false;
+      const stated = referral.deliveryStatus?.[delivery.deliveryId] !== undefined;
+      if (planned && stated) return undefined;
+      const added: Record<string, DeliveryState> = stated
         ? {}
-        : { routing: { ...referral.routing, deliveries: [...referral.routing.deliveries, delivery] } }),
-      addedDeliveries: added,
-    };
-  });
-  if (outcome === 'refused') return;
-  await deps.audit.append({
-    referralId: read.referralId,
-    eventKey: `rerouted.${declined.offerId}`,
-    action: 'referral.rerouted',
-    actor: 'system:case-work',
-    at: offer.offeredAt,
-    detail: {
-      category: offer.category,
-      from: { offerId: declined.offerId, partnerId: declined.partnerId },
-      to: { offerId: offer.offerId, partnerId: offer.partnerId, serviceId: offer.serviceId },
+        : { [delivery.deliveryId]: { status: 'pending' } };
+      return {
+        ...(planned || !referral.routing
+          ? {}
+          : { routing: { ...referral.routing, deliveries: [...referral.routing.deliveries, delivery] } }),
+        addedDeliveries: added,
+      };
     },
-  });
+    by,
+  );
+  if (outcome === 'refused') return;
+  await deps.audit.append({ referralId: read.referralId, at: offer.offeredAt, ...audit });
   const current = await deps.referrals.get(read.referralId);
   if (current?.deliveryStatus?.[delivery.deliveryId]?.status === 'delivered') return;
   await deps.notices.send([
@@ -814,4 +896,145 @@ async function addDelivery(deps: CaseWorkDeps, read: Referral, offer: Offer, dec
       body: { referralId: read.referralId, deliveryId: delivery.deliveryId, kind: 'assigned' },
     },
   ]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A link worker's hand on the decision: re-route a need, add a partner, remove one
+
+export const partnerChanges = ['re-route', 'add-partner', 'remove-partner'] as const;
+export type PartnerChange = (typeof partnerChanges)[number];
+
+/**
+ * A link worker changes who is offered the referral: `re-route` offers a need to a service they choose from the
+ * directory and withdraws the offers still open for that need; `add-partner` offers it beside them; `remove-partner`
+ * withdraws one offer. Each is the referral's event of that name (its version checked against the body's), the
+ * offer's creation or withdrawal by `link-worker`, and the new partner's delivery added to the decision (conditional
+ * on its revision), which the notifier sends as `referral.assigned`. The same change again finds it made.
+ */
+export async function changeTeamReferralPartners(
+  deps: CaseWorkDeps,
+  actor: Actor,
+  referralId: string,
+  change: PartnerChange,
+  readBody: () => unknown,
+): Promise<TeamReferralView> {
+  const read = await teamReferral(deps, actor.organisation, referralId);
+  const at = deps.clock.now().toISOString();
+  const by = { role: 'link-worker' as const, subject: actor.subject };
+  const changer: DecisionChanger = {
+    role: 'link-worker',
+    event: change,
+    version: 0,
+    team: actor.organisation,
+  };
+  if (change === 'remove-partner') {
+    const { version, offerId } = parseWith(RemovePartnerAction, readBody());
+    const check = decide(
+      'referral',
+      { state: read.status, version: read.version },
+      change,
+      'link-worker',
+      version,
+    );
+    if (!check.ok) throw new LifecycleConflictError(check);
+    const offer =
+      referralOfOffer(offerId) === referralId ? await deps.offers.get(referralId, offerId) : undefined;
+    if (!offer) throw new NotFoundError(`The referral has no offer ${offerId}`);
+    const withdraw = decide(
+      'offer',
+      { state: offer.state, version: offer.version },
+      'withdraw',
+      'link-worker',
+      offer.version,
+    );
+    // Withdrawn already is done; another final state (declined, closed) cannot be withdrawn.
+    if (!withdraw.ok && offer.state !== 'withdrawn') throw new LifecycleConflictError(withdraw);
+    await withdrawOffer(deps, offer, 'removed by the link worker', by);
+    await finishStep(deps, referralId, check.transition, {
+      eventKey: `partner-removed.${offerId}`,
+      unitId: `${referralId}.partner-removed.${offerId}`,
+      at: (await deps.offers.get(referralId, offerId))?.withdrawal?.at ?? at,
+      actor: `link-worker:${actor.subject}`,
+      dimensions: { team: actor.organisation },
+      detail: { offerId, partnerId: offer.partnerId, category: offer.category },
+    });
+    return teamViewOf(
+      (await deps.referrals.get(referralId)) ?? read,
+      await deps.offers.ofReferral(referralId),
+    );
+  }
+
+  const { version, category, serviceId } = parseWith(ChooseServiceAction, readBody());
+  const check = decide(
+    'referral',
+    { state: read.status, version: read.version },
+    change,
+    'link-worker',
+    version,
+  );
+  if (!check.ok) throw new LifecycleConflictError(check);
+  if (!read.needs.includes(category))
+    throw new UnprocessableError('category', `is not one of the referral's needs (${read.needs.join(', ')})`);
+  const { directory } = deps;
+  if (!directory) throw new Error('case work: re-route and add-partner need the directory');
+  const service = await directory.get('service', serviceId);
+  const partner = service ? await directory.get('partner', service.partnerId) : undefined;
+  if (!service || !partner || service.status !== 'active' || partner.status !== 'active')
+    throw new UnprocessableError(
+      'serviceId',
+      `is not an active service of an active partner in the directory`,
+    );
+  if (!service.categories.includes(category))
+    throw new UnprocessableError(
+      'serviceId',
+      `does not offer ${category} (it offers ${service.categories.join(', ')})`,
+    );
+  const content = hasConsentFor(read.consent, partner.id) ? 'identifiable' : 'signposting';
+  if (content === 'signposting' && !service.acceptsSignposting)
+    throw new UnprocessableError(
+      'serviceId',
+      'takes no signposting, and the patient has not consented to share their details with its partner',
+    );
+
+  const offers = await deps.offers.ofReferral(referralId);
+  const existing = offers.find((o) => o.category === category && o.serviceId === serviceId);
+  // The same need and service is the same offer (its id is fixed): an open one is this change made already, and one
+  // that ended (declined, withdrawn, ...) cannot be made again.
+  if (existing && isTerminal('offer', existing.state))
+    throw new ConflictError(
+      `${serviceId} was offered ${category} already and its offer is ${existing.state}`,
+    );
+  if (change === 're-route')
+    await Promise.all(
+      offers
+        .filter((o) => o.category === category && o.serviceId !== serviceId && !isTerminal('offer', o.state))
+        .map((o) => withdrawOffer(deps, o, `${category} re-routed by the link worker to ${serviceId}`, by)),
+    );
+  const terms = await offerTermsFor(
+    deps,
+    read,
+    {
+      category,
+      serviceId,
+      serviceName: service.name,
+      partnerId: partner.id,
+      partnerName: partner.name,
+      content,
+    },
+    existing?.offeredAt ?? at,
+  );
+  const offer = existing ?? (await makeOffer(deps, read, terms, `link-worker:${actor.subject}`));
+  await addDelivery(
+    deps,
+    read,
+    offer,
+    {
+      eventKey: `${change === 're-route' ? 'rerouted' : 'partner-added'}.${offer.offerId}`,
+      action: check.transition.audit,
+      actor: `link-worker:${actor.subject}`,
+      detail: { category, serviceId, partnerId: partner.id, offerId: offer.offerId },
+    },
+    { ...changer, version },
+  );
+  return teamViewOf((await deps.referrals.get(referralId)) ?? read, await deps.offers.ofReferral(referralId));
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import type { InterventionCategory } from '#referral/domain/categories.ts';
+import {
+  InterventionCategory as InterventionCategoryName,
+  type InterventionCategory,
+} from '#referral/domain/categories.ts';
 import { DeclineReason } from '#referral/domain/lifecycle.ts';
 import { text } from '#kernel/text.ts';
 import { ClosureReason, closureReasons } from '#referral/domain/closure-reasons.ts';
@@ -129,3 +132,21 @@ export function offerDeadline(offeredAt: string, responseDays: number, respondBy
   const cap = new Date(respondBy).toISOString();
   return cap < deadline ? cap : deadline;
 }
+
+/** A link worker's hand to the decision: a need offered to a service of their choice from the directory. */
+export const ChooseServiceAction = z.strictObject({
+  version: Version,
+  category: InterventionCategoryName,
+  serviceId: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a service id from the directory')
+    .max(64),
+});
+export type ChooseServiceAction = z.infer<typeof ChooseServiceAction>;
+
+/** A link worker takes a partner off the referral: the offer withdrawn. */
+export const RemovePartnerAction = z.strictObject({
+  version: Version,
+  offerId: z.string().min(1).max(200),
+});
+export type RemovePartnerAction = z.infer<typeof RemovePartnerAction>;
