@@ -8,7 +8,8 @@
  *
  * Context (`-c key=value`): stackName (default SocialPrescribingReferrals), logRetentionDays (a CloudWatch Logs
  * retention, default 90), alarmTopicArn (an SNS topic for alarms, default none); the token issuer: jwtIssuer and
- * jwtAudience (required; cdk.json holds placeholders), jwksUrl (default <jwtIssuer>/.well-known/jwks.json); and
+ * jwtAudience (required; cdk.json holds placeholders), jwksUrl (default <jwtIssuer>/.well-known/jwks.json); the
+ * email channel: emailFrom (the SES-verified sender) and inboxUrl (the inbox page its emails link to); and
  * apiClients, a JSON array of the JWT `sub` of each registered client (default []). See docs/deploy.md.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
@@ -25,6 +26,8 @@ const alarmTopicArn = stringContext('alarmTopicArn');
 const jwtIssuer = requiredContext('jwtIssuer');
 const jwtAudience = requiredContext('jwtAudience');
 const jwksUrl = stringContext('jwksUrl');
+const emailFrom = stringContext('emailFrom');
+const inboxUrl = stringContext('inboxUrl');
 const apiClients = listContext('apiClients');
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
@@ -35,6 +38,8 @@ new ReferralStack(app, stackName, {
   jwtIssuer,
   jwtAudience,
   ...(jwksUrl === undefined ? {} : { jwksUrl }),
+  ...(emailFrom === undefined ? {} : { emailFrom }),
+  ...(inboxUrl === undefined ? {} : { inboxUrl }),
   apiClients,
   ...(logRetentionDays === undefined ? {} : { logRetention: retentionDays(logRetentionDays) }),
   ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),

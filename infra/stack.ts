@@ -9,7 +9,7 @@ import { Monitoring } from './constructs/monitoring.ts';
 import { constructId } from './constructs/naming.ts';
 import { Queues } from './constructs/queues.ts';
 import { Schedules } from './constructs/schedules.ts';
-import { functionSettings, type TokenIssuerSettings } from './constructs/settings.ts';
+import { functionSettings, type EmailSettings, type TokenIssuerSettings } from './constructs/settings.ts';
 import { Tables } from './constructs/tables.ts';
 import { queueNames, queues } from '#system/queues.ts';
 import { tableNames, tables } from '#system/tables.ts';
@@ -22,7 +22,7 @@ export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
  * made-up issuer would refuse every caller, so whoever builds one says which issuer it trusts (the app reads it
  * from CDK context; cdk.json holds placeholders that let an offline synth run).
  */
-export interface ReferralStackProps extends StackProps, TokenIssuerSettings {
+export interface ReferralStackProps extends StackProps, TokenIssuerSettings, EmailSettings {
   /**
    * The JWT `sub` of each client (a GP system's production token, say) registered for the authenticated routes;
    * each gets an API key in the per-client usage plan. Default: none, so every authenticated call gets 403.

@@ -3,6 +3,7 @@ import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { SesEmailSender } from '#adapters/email/ses-email-sender.ts';
 import { SqsMessageVisibility } from '#adapters/sqs/message-visibility.ts';
 import { webhookTimeoutSeconds } from '#system/limits.ts';
 import { SignedWebhookSender } from '#adapters/webhook/signed-webhook-sender.ts';
@@ -12,7 +13,8 @@ import { DeliveryRetryError } from '#kernel/errors.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
-import { channelPolicy, queueUrl, retryBackoff, tableName } from '#platform/config.ts';
+import { channelPolicy, optionalSetting, queueUrl, retryBackoff, tableName } from '#platform/config.ts';
+import { sesv2 } from '#platform/email-client.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
 import { logger, metrics } from '#platform/observability.ts';
@@ -22,6 +24,10 @@ import { recipientSecretsFrom } from '#platform/secrets.ts';
  * Consumes the `notifications` queue: one notice per (referral, recipient) by the recipient's channel. A failure
  * worth retrying holds the message back for the retry policy's delay (its visibility), then fails the record.
  */
+
+// Both or neither: an email links to the inbox page and comes from the one address the role may send as.
+const emailFrom = optionalSetting('EMAIL_FROM');
+const inboxUrl = optionalSetting('INBOX_URL');
 
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
@@ -34,6 +40,7 @@ const deps = {
   channels: channelPolicy(),
   backoff: retryBackoff(),
   random: Math.random,
+  email: emailFrom && inboxUrl ? { sender: new SesEmailSender(sesv2, emailFrom), inboxUrl } : undefined,
 };
 const redelivery = new SqsMessageVisibility(sqs, queueUrl('notifications'));
 

@@ -151,6 +151,7 @@ export class Functions extends Construct {
     }
     for (const queue of spec.sendsTo) props.queues[queue].queue.grantSendMessages(fn);
     if (spec.recipientSecrets) this.grantRecipientSecrets(fn, role, spec.recipientSecrets);
+    if (spec.sendsEmail) this.grantSendEmail(fn, role, props.settings.EMAIL_FROM);
 
     // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role's policy.
     Validations.of(role).acknowledge({
@@ -179,6 +180,30 @@ export class Functions extends Construct {
       reason:
         'One secret per recipient, created at run time as recipients join the directory: the wildcard is this ' +
         "stack's recipients' signing secrets, and no other secret in the account.",
+    });
+  }
+
+  /**
+   * `ses:SendEmail` from the one configured address, and only that: the `ses:FromAddress` condition pins the sender,
+   * so the role cannot send as any other identity of the account. The identity is not named in the resource because
+   * SES authorises a send against the sending identity (the address or its domain, whichever is verified) and, while
+   * the account is in the SES sandbox, against each recipient's identity too. No address configured: no grant.
+   */
+  private grantSendEmail(fn: NodejsFunction, role: Role, from: string): void {
+    if (from === '') return;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+        conditions: { StringEquals: { 'ses:FromAddress': from } },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+      reason:
+        'SES checks SendEmail against the sending identity (the address or its domain) and, in the sandbox, each ' +
+        "recipient's: the statement is pinned instead by its ses:FromAddress condition to the one configured " +
+        'sender, so the role can send only as that address. The emails carry no patient data.',
     });
   }
 

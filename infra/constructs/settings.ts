@@ -20,10 +20,21 @@ export interface TokenIssuerSettings {
 }
 
 /**
+ * The email channel (docs/directory.md): the address its nudges come from (`emailFrom`, verified in SES) and the
+ * inbox page they link to (`inboxUrl`, an https URL). Both optional: without them a webhook or worklist recipient
+ * is served as before, and an email recipient's notices are retried, then dead-lettered (alarmed), saying which
+ * setting is missing.
+ */
+export interface EmailSettings {
+  readonly emailFrom?: string;
+  readonly inboxUrl?: string;
+}
+
+/**
  * The value of every setting a function may ask for, checked. A setting that is wrong here would only show at run
  * time as every caller getting 401, so it fails the synth instead, naming the context key to fix.
  */
-export function functionSettings(issuer: TokenIssuerSettings): Record<SettingName, string> {
+export function functionSettings(issuer: TokenIssuerSettings & EmailSettings): Record<SettingName, string> {
   const jwtIssuer = httpsUrl('jwtIssuer', issuer.jwtIssuer);
   if (jwtIssuer.search !== '' || jwtIssuer.hash !== '') {
     throw new Error(`jwtIssuer must have no query or fragment, got ${JSON.stringify(issuer.jwtIssuer)}`);
@@ -36,7 +47,16 @@ export function functionSettings(issuer: TokenIssuerSettings): Record<SettingNam
   }
   const jwksUrl = issuer.jwksUrl ?? defaultJwksUrl(issuer.jwtIssuer);
   httpsUrl('jwksUrl', jwksUrl);
-  return { JWT_ISSUER: issuer.jwtIssuer, JWT_AUDIENCE: audience, JWKS_URL: jwksUrl };
+  if (issuer.inboxUrl !== undefined) httpsUrl('inboxUrl', issuer.inboxUrl);
+  if (issuer.emailFrom !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(issuer.emailFrom))
+    throw new Error(`emailFrom must be an email address, got ${JSON.stringify(issuer.emailFrom)}`);
+  return {
+    JWT_ISSUER: issuer.jwtIssuer,
+    JWT_AUDIENCE: audience,
+    JWKS_URL: jwksUrl,
+    INBOX_URL: issuer.inboxUrl ?? '',
+    EMAIL_FROM: issuer.emailFrom ?? '',
+  };
 }
 
 /** `https://login.example/` and `https://login.example` both give `https://login.example/.well-known/jwks.json`. */

@@ -14,7 +14,7 @@ import { type QueueName, type TableName } from '#system/names.ts';
 import { createQueues, createTables, type LocalQueue } from './provision.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
 import { seedGeography, type GeographySeed } from './seed-geography.ts';
-import { startLocalDynamoDb, startLocalSqs } from './servers.ts';
+import { startLocalDynamoDb, startLocalSes, startLocalSqs, type LocalSes } from './servers.ts';
 
 /**
  * The AWS part of the local stack: DynamoDB and SQS servers on loopback with the topology's tables and queues,
@@ -44,6 +44,13 @@ export interface LocalAwsOptions {
 export interface LocalAws {
   dynamoDbEndpoint: string;
   sqsEndpoint: string;
+  /** The SES v2 emulator the notifier's emails go to; `ses.mailbox()` lists what it accepted. */
+  ses: LocalSes;
+  /**
+   * Sets deployment settings for functions started from now on (the local stack learns its inbox page's URL only
+   * once its gateway listens); handlers already loaded in this process keep what they read at load.
+   */
+  setSettings(settings: Partial<Record<SettingName, string>>): void;
   dynamoDb: DynamoDBClient;
   documentClient: DynamoDBDocumentClient;
   sqs: SQSClient;
@@ -79,6 +86,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     port: options.sqsPort ?? 0,
     ...(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
   });
+  const ses = await startLocalSes({ port: 0 });
 
   // The same variables Lambda would see, pointed at the local servers. Set before any handler is imported,
   // because handlers create their SDK clients and read their configuration at module load, as in Lambda.
@@ -88,6 +96,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
     POWERTOOLS_LOG_LEVEL: options.functionLogLevel ?? 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
@@ -118,12 +127,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     (options.visibilityTimeoutSeconds === undefined
       ? undefined
       : { baseSeconds: options.visibilityTimeoutSeconds, capSeconds: options.visibilityTimeoutSeconds });
+  // The email channel works locally out of the box: mail from a local address, linking to the local inbox page (the
+  // local stack sets the real URL once its gateway listens).
+  const settings: Partial<Record<SettingName, string>> = {
+    EMAIL_FROM: 'referrals@social-prescribing.localhost',
+    INBOX_URL: 'http://127.0.0.1:3000/inbox',
+    ...options.settings,
+  };
   const ownEnvironment = (fn: FunctionName): Record<string, string> => {
     const env = functionEnvironment(
       fn,
       (table) => tables[table],
       (queue) => queues[queue].url,
-      (setting) => options.settings?.[setting] ?? '',
+      (setting) => settings[setting] ?? '',
       () => `file:${secretsFile}`,
       // The local receivers (infra/local/webhook-receiver.ts) and the tests' are plain http on 127.0.0.1.
       'allow-loopback-http',
@@ -137,6 +153,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   return {
     dynamoDbEndpoint: dynamo.endpoint,
     sqsEndpoint: sqsServer.endpoint,
+    ses,
+    setSettings(changed) {
+      Object.assign(settings, changed);
+    },
     dynamoDb,
     documentClient,
     sqs,
@@ -166,6 +186,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     async stop() {
       dynamoDb.destroy();
       sqs.destroy();
+      await ses.stop();
       await sqsServer.stop();
       await dynamo.stop();
     },

@@ -13,8 +13,8 @@ import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.t
 /**
  * The whole system on one machine, built from the same topology as the CDK stack: local DynamoDB and SQS with
  * the topology's tables and queues, the sample directory, the HTTP gateway in front of the same handlers Lambda
- * runs, an SQS poller per queue with Lambda's event-source semantics, and a webhook receiver standing in for the
- * link-worker teams and partners.
+ * runs, an SQS poller per queue with Lambda's event-source semantics, a webhook receiver standing in for the
+ * link-worker teams and partners, and an SES v2 emulator (local-aws.ts) whose mailbox holds the email channel's mail.
  */
 
 export interface LocalStackOptions extends Omit<LocalAwsOptions, 'settings'> {
@@ -82,26 +82,34 @@ export async function startLocalStack(
   );
   log(`geography: ${geography.locations} postcodes, ${geography.deprivation} LSOA ranks (IMD 2019 and 2025)`);
 
-  // Each function in its own worker with only its own environment, as each has its own sandbox in Lambda.
-  const workers = await startFunctionWorkers({ environmentOf: aws.environmentOf, log });
+  // The gateway listens first, so the notifier's emails can link to its inbox page; it takes no request before the
+  // workers below are up (nothing knows its URL until this function returns).
+  const running: { workers?: Awaited<ReturnType<typeof startFunctionWorkers>> } = {};
   const gateway = await startLocalGateway({
     port: options.port ?? 0,
-    invoke: workers.invoke,
+    invoke: (fn, event) =>
+      running.workers
+        ? running.workers.invoke(fn, event)
+        : Promise.reject(new Error('the functions are not started yet')),
     log,
     ...(options.throttle ? { throttle: options.throttle } : {}),
   });
+  aws.setSettings({ INBOX_URL: `${gateway.url}/inbox` });
+  // Each function in its own worker with only its own environment, as each has its own sandbox in Lambda.
+  const started = await startFunctionWorkers({ environmentOf: aws.environmentOf, log });
+  running.workers = started;
   const pollers = queueNames.map((queue) =>
     startPoller({
       client: aws.sqs,
       queue,
       queueUrl: aws.queues[queue].url,
-      invoke: (event) => workers.invoke(queues[queue].consumer, event) as ReturnType<SqsInvoke>,
+      invoke: (event) => started.invoke(queues[queue].consumer, event) as ReturnType<SqsInvoke>,
       log,
     }),
   );
 
   const schedules = startLocalSchedules({
-    invoke: (fn, event) => workers.invoke(fn, event),
+    invoke: (fn, event) => started.invoke(fn, event),
     log,
     ...(options.clockSpeed === undefined ? {} : { clockSpeed: options.clockSpeed }),
   });
@@ -118,7 +126,7 @@ export async function startLocalStack(
       await gateway.stop();
       await schedules.stop();
       await Promise.all(pollers.map((p) => p.stop()));
-      await workers.stop();
+      await started.stop();
       await receiver?.stop();
       await aws.stop();
       await issuer.stop();

@@ -4,11 +4,13 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
+import sesEmulatorModule from 'aws-ses-v2-local';
 
 /**
- * The two local AWS-compatible servers, both bound to 127.0.0.1 only:
+ * The local AWS-compatible servers, all bound to 127.0.0.1 only:
  * - dynalite: DynamoDB's API on LevelDB, on disk under `dataDir` or in memory;
- * - fauxqs: SQS's API (visibility timeouts, receive counts, redrive to DLQs), persisted in SQLite under `dataDir`.
+ * - fauxqs: SQS's API (visibility timeouts, receive counts, redrive to DLQs), persisted in SQLite under `dataDir`;
+ * - aws-ses-v2-local: SES v2's SendEmail, keeping the mail in memory and listing it at `GET /store`.
  */
 
 export interface LocalServer {
@@ -114,4 +116,55 @@ async function onLoopbackOnly<T>(start: () => Promise<T>, onListen: (server: Ser
   } finally {
     net.Server.prototype.listen = original;
   }
+}
+
+/** One email as the SES emulator keeps it (`GET /store`). */
+export interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  at: number;
+}
+
+export interface LocalSes {
+  endpoint: string;
+  /** The mail the emulator has accepted so far (its `GET /store`). */
+  mailbox(): Promise<StoredEmail[]>;
+  stop(): Promise<void>;
+}
+
+type StartSesEmulator = (config?: { host?: string; port?: number }) => Promise<Server>;
+
+/**
+ * The package is CommonJS with an `exports.default`: Node's ESM loader hands over the exports object (the function
+ * is its `default`), while esbuild-based loaders (tsx, vitest) unwrap it already. Either way, the function.
+ */
+function startSesEmulator(): StartSesEmulator {
+  const loaded = sesEmulatorModule as unknown as StartSesEmulator | { default: StartSesEmulator };
+  return typeof loaded === 'function' ? loaded : loaded.default;
+}
+
+/**
+ * SES v2 on loopback (aws-ses-v2-local, an Express app: its default export starts it). Its mail store lives in the
+ * process's module state, so two emulators in one process share one mailbox; each test picks its own by address.
+ */
+export async function startLocalSes(options: { port: number }): Promise<LocalSes> {
+  const server = await startSesEmulator()({ host: '127.0.0.1', port: options.port });
+  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    async mailbox() {
+      const response = await fetch(`${endpoint}/store`);
+      return ((await response.json()) as { emails: StoredEmail[] }).emails;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

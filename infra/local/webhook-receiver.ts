@@ -72,7 +72,8 @@ export async function startWebhookReceiver(options: {
   ];
   for (const { kind, record } of recipients) {
     const secret = options.directory.secrets?.[secretNameOf(kind, record.id)];
-    if (secret)
+    // An email or worklist recipient is sent no webhook: nothing to verify for it here.
+    if (secret && record.channel.kind === 'webhook')
       secrets.set(new URL(record.channel.url).pathname, { recipient: `${kind} ${record.name}`, secret });
   }
   // The practices' systems too: the messages back to the GP (servicerequest-response), signed with `practice/<ods>`.

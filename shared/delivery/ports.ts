@@ -25,3 +25,24 @@ export interface WebhookSender {
 export interface RedeliveryDelay {
   holdBack(receiptHandle: string, delaySeconds: number): Promise<void>;
 }
+
+/** One email to one address (shared/delivery/domain/email-notice.ts writes it: no patient data). */
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * How the mail service took an email: accepted (with its message id), not now (throttled, paused: retried), or
+ * refused for good (the address or message rejected).
+ */
+export type EmailOutcome =
+  { ok: true; messageId: string } | { ok: false; failure: 'mail-deferred' | 'mail-rejected'; reason: string };
+
+/** Sends the email nudges of recipients without a webhook (SES v2: shared/adapters/email/). */
+export interface EmailSender {
+  /** Resolves with the outcome; throws only when the mail service cannot be reached (retried like a timeout). */
+  send(email: EmailMessage): Promise<EmailOutcome>;
+}

@@ -6,7 +6,7 @@ import type {
   Practice,
   RecipientKind,
   Service,
-  WebhookChannel,
+  RecipientChannel,
 } from '#directory/domain/directory.ts';
 import type { ServiceCandidate } from '#directory/domain/coverage.ts';
 
@@ -31,7 +31,7 @@ export interface Directory {
   teamForPcn(pcn: string): Promise<LinkWorkerTeam | undefined>;
   /** Services offering `category` that cover any of the area's keys (one indexed lookup per key, never a scan). */
   servicesCovering(category: InterventionCategory, area: AreaKeys): Promise<ServiceCandidate[]>;
-  channelOf(kind: RecipientKind, id: string): Promise<WebhookChannel | undefined>;
+  channelOf(kind: RecipientKind, id: string): Promise<RecipientChannel | undefined>;
 }
 
 /**

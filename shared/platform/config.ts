@@ -21,6 +21,9 @@ export const queueUrl = (queue: QueueName): string => required(queueEnvVar(queue
 /** A deployment setting (e.g. the JWT issuer), which each target provides. */
 export const requiredSetting = (name: string): string => required(name);
 
+/** A deployment setting a function can do without (the email channel's): undefined when unset or empty. */
+export const optionalSetting = (name: string): string | undefined => process.env[name] || undefined;
+
 /** Where webhooks may go (WEBHOOK_CHANNELS): `https-only` in AWS, `allow-loopback-http` locally; anything else is a fault. */
 export function channelPolicy(): ChannelPolicy {
   const value = required(webhookChannelsEnvVar);

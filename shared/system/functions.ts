@@ -194,6 +194,24 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     tables: { referrals: 'readWrite', audit: 'append' },
     sendsTo: [],
   },
+  deadlines: {
+    purpose:
+      'Chases offers past their deadline: one reminder to the partner, then expiry, the link worker told and the need offered to the next match.',
+    entry: 'functions/deadlines/handler.ts',
+    // At most 200 due offers a run, a few DynamoDB requests each, one at a time: well under a minute.
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    tables: {
+      referrals: 'readWrite',
+      audit: 'append',
+      metrics: 'readWrite',
+      // Services' response days, for the deadline of a re-offer.
+      directory: 'read',
+    },
+    // Reminders, withdrawals and the re-offer's notice.
+    sendsTo: ['notifications'],
+    schedule: { everyMinutes: 5 },
+  },
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];

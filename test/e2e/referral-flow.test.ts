@@ -126,7 +126,7 @@ describe('npm start, end to end over HTTP', () => {
       const directory = readDirectory(sampleDirectoryFile, stack.webhookUrl);
       for (const delivery of mine) {
         const recipient = [...directory.teams, ...directory.partners].find((r) =>
-          r.channel.url.endsWith(delivery.path),
+          r.channel.kind === 'webhook' ? r.channel.url.endsWith(delivery.path) : false,
         );
         expect(recipient, delivery.path).toBeDefined();
         expect(() =>

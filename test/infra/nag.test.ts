@@ -19,6 +19,9 @@ const props = {
   jwtIssuer: 'https://login.example.test',
   jwtAudience: 'social-prescribing-api',
   apiClients: ['emis-web-prod'],
+  // The email channel configured, so the notifier's ses:SendEmail statement is checked too.
+  emailFrom: 'referrals@social-prescribing.example.test',
+  inboxUrl: 'https://referrals.example.test/inbox',
 };
 
 /** Every acknowledgement in the stack; adding one means explaining it in docs/deploy.md and listing it here. */
@@ -30,6 +33,7 @@ const acknowledgedRules = [
   'AwsSolutions-IAM5[Resource::*]',
   'AwsSolutions-IAM5[Resource::<TablesReferrals5089D39F.Arn>/index/*]',
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<stack name>/recipients/*]',
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
 ];
 
 describe('cdk-nag AWS Solutions checks', () => {

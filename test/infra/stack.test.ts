@@ -294,7 +294,42 @@ describe('functions', () => {
       'Environment',
       'Variables',
     );
-    expect(variables).toMatchObject(settings);
+    const { JWT_ISSUER, JWT_AUDIENCE, JWKS_URL } = settings;
+    expect(variables).toMatchObject({ JWT_ISSUER, JWT_AUDIENCE, JWKS_URL });
+    expect(variables).not.toHaveProperty('EMAIL_FROM');
+  });
+
+  it('the email channel: the notifier alone may send email, only as the configured address, and gets its settings', () => {
+    const emailFrom = 'referrals@social-prescribing.example.test';
+    const inboxUrl = 'https://referrals.example.test/inbox';
+    const other = stackWith({ emailFrom, inboxUrl }, 'WithEmail');
+    const sesStatements = Object.values(Template.fromStack(other).findResources('AWS::IAM::Policy')).flatMap(
+      (policy) =>
+        (path(policy.Properties, 'PolicyDocument', 'Statement') as Array<Record<string, unknown>>)
+          .filter((statement) => JSON.stringify(statement.Action).includes('ses:'))
+          .map((statement) => ({ roles: JSON.stringify(path(policy.Properties, 'Roles')), statement })),
+    );
+    expect(sesStatements).toHaveLength(1);
+    expect(sesStatements[0]?.roles).toContain(
+      other.getLogicalId(other.functions.byName.notifier.role!.node.defaultChild as CfnElement),
+    );
+    expect(sesStatements[0]?.statement).toMatchObject({
+      Action: 'ses:SendEmail',
+      Effect: 'Allow',
+      Condition: { StringEquals: { 'ses:FromAddress': emailFrom } },
+    });
+    Template.fromStack(other).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EMAIL_FROM: emailFrom, INBOX_URL: inboxUrl }) },
+    });
+    // Without an address, no grant at all.
+    expect(JSON.stringify(template.toJSON())).not.toContain('ses:SendEmail');
+  });
+
+  it.each([
+    [{ inboxUrl: 'http://referrals.example.test/inbox' }, /inboxUrl must be an https URL/],
+    [{ emailFrom: 'not an address' }, /emailFrom must be an email address/],
+  ])('refuses the email settings %j', (props, message) => {
+    expect(() => stackWith(props, 'RefusedEmail')).toThrow(message);
   });
 
   it('uses a JWKS URL given explicitly as it is', () => {

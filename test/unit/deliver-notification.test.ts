@@ -115,6 +115,7 @@ describe('deliverNotification', () => {
         detail: {
           recipient: { kind: 'team', id: 'lw-woodhouse', name: 'Woodhouse link workers' },
           content: 'identifiable',
+          channel: 'webhook',
           responseStatus: 202,
         },
       },

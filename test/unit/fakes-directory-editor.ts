@@ -5,7 +5,7 @@ import type {
   Pcn,
   Practice,
   RecipientKind,
-  WebhookChannel,
+  RecipientChannel,
 } from '#directory/domain/directory.ts';
 import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
 import type {
@@ -144,7 +144,7 @@ export class InMemoryDirectoryEditor implements DirectoryEditor, Directory {
     return candidates;
   }
 
-  async channelOf(kind: RecipientKind, id: string): Promise<WebhookChannel | undefined> {
+  async channelOf(kind: RecipientKind, id: string): Promise<RecipientChannel | undefined> {
     return copy(this.store(kind).get(id)?.channel);
   }
 

@@ -12,7 +12,14 @@ import type {
 } from '#referral/ports.ts';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
 import { ownerIdOf, refusalOf } from '#referral/domain/transition-refusal.ts';
-import type { SignedTarget, WebhookResponse, WebhookSender } from '#delivery/ports.ts';
+import type {
+  EmailMessage,
+  EmailOutcome,
+  EmailSender,
+  SignedTarget,
+  WebhookResponse,
+  WebhookSender,
+} from '#delivery/ports.ts';
 import type { ChannelPolicy } from '#directory/domain/directory.ts';
 import {
   IdempotencyItemAlreadyExistsError,
@@ -369,6 +376,20 @@ export class FakeWebhookSender implements WebhookSender {
     return this.retryAfter === undefined
       ? { status: this.status }
       : { status: this.status, retryAfter: this.retryAfter };
+  }
+}
+
+/** Takes every email (or answers `outcome`) and keeps what was sent. */
+export class FakeEmailSender implements EmailSender {
+  readonly sent: EmailMessage[] = [];
+  outcome: EmailOutcome = { ok: true, messageId: 'fake-1' };
+  /** Runs as the email goes out: throws to stand for the mail service unreachable. */
+  onSend: ((email: EmailMessage) => void) | undefined;
+
+  async send(email: EmailMessage): Promise<EmailOutcome> {
+    this.sent.push(copy(email));
+    this.onSend?.(email);
+    return copy(this.outcome);
   }
 }
 

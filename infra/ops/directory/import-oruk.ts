@@ -103,7 +103,8 @@ function planPartner(
   channels: ChannelPolicy,
 ): Plan<Partner> | ImportProblem {
   // A channel the file gives is checked as the admin API checks it (a stored one was checked when it was stored).
-  const refused = draft.channel && channelProblem(draft.channel.url, channels);
+  // Only a webhook has an address the channel policy judges; an email or worklist channel has none to refuse.
+  const refused = draft.channel?.kind === 'webhook' && channelProblem(draft.channel.url, channels);
   if (refused)
     return {
       path: `${path}.x_social_prescribing.channel.url`,
@@ -114,7 +115,7 @@ function planPartner(
     if (!draft.channel) {
       return {
         path: `${path}.x_social_prescribing.channel`,
-        rule: `is required for partner "${draft.id}", which is not in the directory yet: ORUK has no field for where referrals reach a partner ({ "kind": "webhook", "url": "https://..." })`,
+        rule: `is required for partner "${draft.id}", which is not in the directory yet: ORUK has no field for where referrals reach a partner ({ "kind": "webhook", "url": "https://..." }, { "kind": "email", "address": "..." } or { "kind": "worklist" })`,
         record: `organisation "${draft.name}"`,
       };
     }

@@ -13,7 +13,7 @@ import type {
   Practice,
   RecipientKind,
   Service,
-  WebhookChannel,
+  RecipientChannel,
 } from '#directory/domain/directory.ts';
 import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
 import type { AreaKeys, Directory } from '#directory/ports.ts';
@@ -100,7 +100,7 @@ export class DynamoDirectory implements Directory {
     return candidates;
   }
 
-  async channelOf(kind: RecipientKind, id: string): Promise<WebhookChannel | undefined> {
+  async channelOf(kind: RecipientKind, id: string): Promise<RecipientChannel | undefined> {
     const recipient = await this.item<LinkWorkerTeam | Partner>(
       `${kind === 'team' ? 'TEAM' : 'PARTNER'}#${id}`,
       profile,

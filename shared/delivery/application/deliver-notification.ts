@@ -1,16 +1,19 @@
 import {
   buildCancellationPayload,
   buildDeliveryPayload,
+  buildNoticeEvent,
   deliveryEventTypes,
+  noticeEventType,
 } from '#delivery/domain/minimisation.ts';
 import type { PlannedDelivery, Referral } from '#referral/domain/referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import type { Directory, RecipientSecrets } from '#directory/ports.ts';
-import { channelProblem, type ChannelPolicy } from '#directory/domain/directory.ts';
+import { channelProblem, type ChannelKind, type ChannelPolicy } from '#directory/domain/directory.ts';
 import type { MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
-import type { WebhookSender } from '#delivery/ports.ts';
+import type { EmailSender, WebhookSender } from '#delivery/ports.ts';
+import { emailNotice } from '#delivery/domain/email-notice.ts';
 import {
   retryDecision,
   type AttemptFailure,
@@ -56,6 +59,11 @@ export interface DeliverNotificationDeps {
   backoff: Backoff;
   /** In [0, 1): the jitter (Math.random in the function; fixed in tests). */
   random: () => number;
+  /**
+   * The email channel: the sender and the inbox page its emails link to. Undefined when the deployment has not
+   * configured it (no EMAIL_FROM / INBOX_URL): an email recipient's notice is then retried and dead-lettered.
+   */
+  email?: { sender: EmailSender; inboxUrl: string } | undefined;
 }
 
 /**
@@ -76,7 +84,9 @@ export type DeliveryOutcome =
   | 'not-needed'
   /** The recipient refused it for good (e.g. HTTP 410): recorded, audited, counted; not retried. */
   | 'failed'
-  | 'already-failed';
+  | 'already-failed'
+  /** Any other kind of notice (a reminder, a withdrawn or expired offer...): sent as a small event. */
+  | 'notice-sent';
 
 export async function deliverNotification(
   deps: DeliverNotificationDeps,
@@ -88,8 +98,40 @@ export async function deliverNotification(
   if (notice.kind === 'assigned') return deliverAssignment(deps, notice, tries);
   const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
   if (notice.kind === 'updated') return deliverUpdate(deps, referral, planned, tries);
-  const sent = await sendCancellationIfHeld(deps, referral, planned, tries);
-  return sent === true ? 'cancellation-sent' : sent === false ? 'not-needed' : sent;
+  if (notice.kind === 'cancelled') {
+    const sent = await sendCancellationIfHeld(deps, referral, planned, tries);
+    return sent === true ? 'cancellation-sent' : sent === false ? 'not-needed' : sent;
+  }
+  return deliverOtherNotice(deps, referral, planned, notice, tries);
+}
+
+/**
+ * A notice of a kind not special-cased here (the offers' lifecycle: a reminder, a withdrawn or expired offer, and
+ * whatever comes next): a small event (`referral.<kind>`, ids and time, no patient data) by the recipient's channel,
+ * with the notice's own stable webhook-id. Not sent about a cancelled referral (its cancellation notice says stop),
+ * nor to a recipient that refused the referral for good. Its audit entry is keyed by the notice, so a repeat after
+ * a crash writes nothing new (the receiver drops the repeated webhook-id).
+ */
+async function deliverOtherNotice(
+  deps: DeliverNotificationDeps,
+  referral: Referral,
+  planned: PlannedDelivery,
+  notice: NoticeMessage,
+  attempt: Attempt,
+): Promise<DeliveryOutcome> {
+  if (referral.status === 'cancelled') return 'not-needed';
+  if (referral.deliveryStatus?.[planned.deliveryId]?.status === 'failed') return 'not-needed';
+  const pushed = await pushNotice(deps, referral, planned, notice, attempt);
+  if (pushed.failed) return 'failed';
+  await deps.audit.append({
+    referralId: referral.referralId,
+    eventKey: `notice.${pushed.id}`,
+    action: 'referral.notice-sent',
+    actor: 'system:notifier',
+    at: deps.clock.now().toISOString(),
+    detail: { recipient: planned.recipient, kind: notice.kind, channel: pushed.channel },
+  });
+  return 'notice-sent';
 }
 
 /** Which attempt this is (the message's receive count), for the backoff. */
@@ -127,7 +169,10 @@ async function deliverAssignment(
     if (state?.status === 'delivered') {
       // A crash may have come between the delivered mark and the audit entry or count: both are written once
       // per delivery whatever happens, so writing them again here costs a repeat nothing and loses nothing.
-      await auditAndCount(deps, referral, planned, state.deliveredAt ?? attemptedAt, state.responseStatus);
+      await auditAndCount(deps, referral, planned, state.deliveredAt ?? attemptedAt, {
+        channel: state.channel ?? 'webhook',
+        responseStatus: state.responseStatus,
+      });
       return 'already-delivered';
     }
     if (state?.status === 'failed') {
@@ -147,7 +192,7 @@ async function deliverAssignment(
 
   let pushed: Pushed;
   try {
-    pushed = await push(deps, referral, planned, 'assigned');
+    pushed = await push(deps, referral, planned, notice);
   } catch (error) {
     // No channel, no secret, a refused channel: retried by the queue's own visibility timeout, then
     // dead-lettered. If this write fails too, the retry's sending mark and its outcome replace it.
@@ -179,7 +224,10 @@ async function deliverAssignment(
     channel: pushed.channel,
     ...(pushed.status === undefined ? {} : { responseStatus: pushed.status }),
   });
-  await auditAndCount(deps, referral, planned, deliveredAt, pushed.status);
+  await auditAndCount(deps, referral, planned, deliveredAt, {
+    channel: pushed.channel,
+    responseStatus: pushed.status,
+  });
 
   // Cancelled while the webhook was in flight? The canceller saw no delivery yet, so the notice is ours to send.
   // The delivered mark returned the referral as it stands, so this needs no read.
@@ -237,8 +285,9 @@ async function auditAndCount(
   referral: Referral,
   planned: PlannedDelivery,
   deliveredAt: string,
-  responseStatus: number | undefined,
+  how: { channel: 'webhook' | 'email' | 'worklist'; responseStatus: number | undefined },
 ): Promise<void> {
+  const { channel, responseStatus } = how;
   await deps.audit.append({
     referralId: referral.referralId,
     eventKey: `delivered.${planned.deliveryId}`,
@@ -248,6 +297,7 @@ async function auditAndCount(
     detail: {
       recipient: planned.recipient,
       content: planned.content,
+      channel,
       ...(responseStatus === undefined ? {} : { responseStatus }),
     },
   });
@@ -273,8 +323,14 @@ async function deliverUpdate(
   if (referral.status === 'cancelled' || state?.status !== 'delivered') return 'not-needed';
   if ((state.updateNoticeVersion ?? 0) >= referral.version) return 'not-needed';
   // Always the latest version: an older update notice still queued carries news already superseded.
-  const failed = await pushNotice(deps, referral, planned, 'updated', attempt);
-  if (failed) return failed;
+  const { failed } = await pushNotice(
+    deps,
+    referral,
+    planned,
+    noticeOf(referral, planned, 'updated'),
+    attempt,
+  );
+  if (failed) return 'failed';
   await deps.referrals.recordNotice(referral.referralId, planned.deliveryId, {
     updateNoticeVersion: referral.version,
   });
@@ -303,8 +359,14 @@ async function sendCancellationIfHeld(
   const state = referral.deliveryStatus?.[planned.deliveryId];
   const mayHold = state?.status === 'delivered' || state?.attemptedAt !== undefined;
   if (referral.status !== 'cancelled' || !mayHold || state?.cancellationNoticeAt) return false;
-  const failed = await pushNotice(deps, referral, planned, 'cancelled', attempt);
-  if (failed) return failed;
+  const { failed } = await pushNotice(
+    deps,
+    referral,
+    planned,
+    noticeOf(referral, planned, 'cancelled'),
+    attempt,
+  );
+  if (failed) return 'failed';
   const at = deps.clock.now().toISOString();
   await deps.referrals.recordNotice(referral.referralId, planned.deliveryId, { cancellationNoticeAt: at });
   await deps.audit.append({
@@ -318,31 +380,40 @@ async function sendCancellationIfHeld(
   return true;
 }
 
+/** The notice message for a referral's own update or cancellation notice (the latest version's). */
+function noticeOf(
+  referral: Referral,
+  planned: PlannedDelivery,
+  kind: 'updated' | 'cancelled',
+): NoticeMessage {
+  return { referralId: referral.referralId, deliveryId: planned.deliveryId, kind, version: referral.version };
+}
+
 /**
- * A notice about a delivery the recipient already has (an update, a stop): pushed; undefined when it went, or
- * 'failed' when the recipient refused it for good (audited and counted once per notice, not retried). A failure
- * worth retrying throws DeliveryRetryError.
+ * A notice about a delivery the recipient already has (an update, a stop, an offer's news): pushed. `failed` when
+ * the recipient refused it for good (audited and counted once per notice, not retried); a failure worth retrying
+ * throws DeliveryRetryError.
  */
 async function pushNotice(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
-  kind: NoticeMessage['kind'],
+  notice: NoticeMessage,
   attempt: Attempt,
-): Promise<'failed' | undefined> {
-  const pushed = await push(deps, referral, planned, kind);
-  if (pushed.ok) return undefined;
+): Promise<{ failed: boolean; id: string; channel?: ChannelKind }> {
+  const id = outgoingId(referral, notice);
+  const pushed = await push(deps, referral, planned, notice);
+  if (pushed.ok) return { failed: false, id, channel: pushed.channel };
   const decision = decide(deps, pushed.failure, attempt);
   if (decision.action === 'retry') throw retryLater(planned, decision);
   const at = deps.clock.now().toISOString();
-  const id = noticeIdFor(referral, planned, kind);
   await deps.audit.append({
     referralId: referral.referralId,
     eventKey: `notice-failed.${id}`,
     action: 'referral.notice-failed',
     actor: 'system:notifier',
     at,
-    detail: { recipient: planned.recipient, kind, reason: decision.reason },
+    detail: { recipient: planned.recipient, kind: notice.kind, reason: decision.reason },
   });
   await deps.counters.countOnce(
     [
@@ -354,52 +425,93 @@ async function pushNotice(
     at.slice(0, 10),
     id,
   );
-  return 'failed';
-}
-
-/** How a push went: delivered (by which channel, with the HTTP status for a webhook), or how it failed. */
-type Pushed = { ok: true; channel: 'webhook'; status: number } | { ok: false; failure: AttemptFailure };
-
-function noticeIdFor(referral: Referral, planned: PlannedDelivery, kind: NoticeMessage['kind']): string {
-  return noticeId({
-    referralId: referral.referralId,
-    deliveryId: planned.deliveryId,
-    kind,
-    version: referral.version,
-  });
+  return { failed: true, id };
 }
 
 /**
+ * The webhook-id of a notice: stable per notice (noticeId), an update's naming the referral's latest version (an
+ * older update notice still queued carries news already superseded, so it says the latest).
+ */
+function outgoingId(referral: Referral, notice: NoticeMessage): string {
+  return noticeId(notice.kind === 'updated' ? { ...notice, version: referral.version } : notice);
+}
+
+/** What a notice carries over a webhook: its event type and payload, minimised for the recipient. */
+function outgoingEvent(
+  referral: Referral,
+  planned: PlannedDelivery,
+  notice: NoticeMessage,
+  at: string,
+): { eventType: string; data: unknown } {
+  const kind = notice.kind;
+  if (kind === 'assigned' || kind === 'updated')
+    return {
+      eventType: deliveryEventTypes[kind],
+      data: buildDeliveryPayload(referral, planned, referral.routing?.area ?? ''),
+    };
+  if (kind === 'cancelled')
+    return { eventType: deliveryEventTypes.cancelled, data: buildCancellationPayload(referral, planned) };
+  return {
+    eventType: noticeEventType(kind),
+    data: buildNoticeEvent(referral, planned, { kind, offerId: offerIdOf(notice) }, at),
+  };
+}
+
+/**
+ * The offer a notice is about, when its message names one. Read defensively: the offers' notices carry `offerId`
+ * (the worklists' producer owns the message's schema), the referral's own notices do not.
+ */
+function offerIdOf(notice: NoticeMessage): string | undefined {
+  const offerId = (notice as { offerId?: unknown }).offerId;
+  return typeof offerId === 'string' ? offerId : undefined;
+}
+
+/**
+ * How a push went: delivered (by which channel, with the HTTP status for a webhook), or how it failed. A worklist
+ * recipient is pushed nothing: the referral is in its worklist already, which is its delivery.
+ */
+type Pushed =
+  | { ok: true; channel: 'webhook'; status: number }
+  | { ok: true; channel: 'email' | 'worklist'; status?: undefined }
+  | { ok: false; failure: AttemptFailure };
+
+/**
  * Sends one notice by the recipient's channel. Throws (UnroutableMessageError) only when it cannot be sent at all
- * (no channel, no secret, a channel the policy refuses); a recipient's answer, a timeout or a network failure is
- * returned for the retry policy to judge.
+ * (no channel, no secret for a webhook, a channel the policy refuses, email not configured); a recipient's answer,
+ * a timeout or a network failure is returned for the retry policy to judge.
  */
 async function push(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
-  kind: NoticeMessage['kind'],
+  notice: NoticeMessage,
 ): Promise<Pushed> {
+  const kind = notice.kind;
   const { kind: recipientKind, id: recipientId } = planned.recipient;
-  // The channel and the signing secret are independent reads (the secret is usually cached): in parallel.
+  // The channel and the signing secret are independent reads (the secret is usually cached): in parallel, though
+  // only a webhook needs the secret.
   const [channel, secret] = await Promise.all([
     deps.directory.channelOf(recipientKind, recipientId),
     deps.secrets.secretOf(recipientKind, recipientId),
   ]);
   if (!channel) throw new UnroutableMessageError(`${recipientKind} ${recipientId} has no channel`);
+  if (channel.kind === 'worklist') return { ok: true, channel: 'worklist' };
+  if (channel.kind === 'email') return pushEmail(deps, channel.address, kind);
+
   if (!secret) throw new UnroutableMessageError(`${recipientKind} ${recipientId} has no signing secret`);
   // Checked again here, not only where channels are accepted: a record written before the rule, or by another path,
   // never gets patient data sent to an internal or cleartext address.
   const refused = channelProblem(channel.url, deps.channels);
   if (refused) throw new ChannelRefusedError(`${recipientKind} ${recipientId}'s webhook channel ${refused}`);
-  const data =
-    kind === 'cancelled'
-      ? buildCancellationPayload(referral, planned)
-      : buildDeliveryPayload(referral, planned, referral.routing?.area ?? '');
-  const id = noticeIdFor(referral, planned, kind);
+  const { eventType, data } = outgoingEvent(referral, planned, notice, deps.clock.now().toISOString());
   let response;
   try {
-    response = await deps.webhooks.send({ ...channel, secret }, id, deliveryEventTypes[kind], data);
+    response = await deps.webhooks.send(
+      { ...channel, secret },
+      outgoingId(referral, notice),
+      eventType,
+      data,
+    );
   } catch (error) {
     return { ok: false, failure: networkFailure(error) };
   }
@@ -416,6 +528,23 @@ async function push(
   return { ok: true, channel: 'webhook', status: response.status };
 }
 
+/** The email nudge: the kind in plain words and the inbox link, nothing of the referral (email-notice.ts). */
+async function pushEmail(deps: DeliverNotificationDeps, address: string, kind: string): Promise<Pushed> {
+  if (!deps.email)
+    throw new EmailNotConfiguredError('the email channel is not configured (EMAIL_FROM, INBOX_URL)');
+  let outcome;
+  try {
+    outcome = await deps.email.sender.send({ to: address, ...emailNotice(kind, deps.email.inboxUrl) });
+  } catch (error) {
+    return { ok: false, failure: networkFailure(error) };
+  }
+  if (outcome.ok) return { ok: true, channel: 'email' };
+  return { ok: false, failure: { kind: outcome.failure } };
+}
+
+/** No EMAIL_FROM / INBOX_URL in this deployment: an email recipient cannot be served; retried, then dead-lettered. */
+class EmailNotConfiguredError extends UnroutableMessageError {}
+
 /** A channel the deployment's channel policy refuses: never posted to; retried, then dead-lettered, like no channel. */
 class ChannelRefusedError extends UnroutableMessageError {}
 
@@ -429,6 +558,7 @@ function networkFailure(error: unknown): AttemptFailure {
 /** What the status view says when a notice could not be sent at all. */
 function unroutableReason(error: unknown): string {
   if (error instanceof ChannelRefusedError) return 'webhook channel refused by the channel policy';
+  if (error instanceof EmailNotConfiguredError) return 'email channel not configured';
   if (error instanceof UnroutableMessageError) return 'no webhook channel or signing secret';
   return 'unreachable';
 }

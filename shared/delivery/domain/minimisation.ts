@@ -48,6 +48,42 @@ export interface DeliveryPayload {
   };
 }
 
+/**
+ * Any other notice (the kinds of the offers' lifecycle and after: `reminder`, `withdrawn`, `offer-expired`...): a
+ * small event, `referral.<kind>`, that says what happened to which referral and offer, and when, and nothing about
+ * the patient, so it is within every recipient's content level. The recipient reads the rest through its worklist
+ * or the status API, at its own level.
+ */
+export interface NoticeEvent {
+  referralId: string;
+  deliveryId: string;
+  recipient: PlannedDelivery['recipient'];
+  kind: string;
+  /** The offer it is about, for the offers' notices. */
+  offerId?: string;
+  /** When the notice was sent. */
+  at: string;
+}
+
+/** The event type of a notice of `kind`: `referral.<kind>` (the three first kinds keep their names). */
+export const noticeEventType = (kind: string): string => `referral.${kind}`;
+
+export function buildNoticeEvent(
+  referral: Referral,
+  delivery: PlannedDelivery,
+  notice: { kind: string; offerId?: string | undefined },
+  at: string,
+): NoticeEvent {
+  return {
+    referralId: referral.referralId,
+    deliveryId: delivery.deliveryId,
+    recipient: delivery.recipient,
+    kind: notice.kind,
+    ...(notice.offerId === undefined ? {} : { offerId: notice.offerId }),
+    at,
+  };
+}
+
 export interface CancellationPayload {
   referralId: string;
   deliveryId: string;

@@ -302,7 +302,8 @@ async function checkReferences<K extends DirectoryRecordKind>(
 ): Promise<void> {
   if (isRecipient(kind)) {
     const { channel } = record as DirectoryRecords[RecipientKind];
-    const problem = channelProblem(channel.url, deps.channels);
+    // Only a webhook has an address the policy judges: an email goes through SES, a worklist is pushed nothing.
+    const problem = channel.kind === 'webhook' ? channelProblem(channel.url, deps.channels) : undefined;
     if (problem) throw new UnprocessableError('channel.url', problem);
   }
   if (kind === 'team') {

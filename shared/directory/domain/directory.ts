@@ -44,12 +44,38 @@ export type RecordStatus = z.infer<typeof RecordStatus>;
 /** Every directory record carries a version, so an edit names the version it was made on (a stale edit is refused). */
 export const Version = z.number().int().min(1).max(1_000_000_000);
 
-/** How a recipient is reached. Webhooks are signed (Standard Webhooks) with a secret kept in the secret store. */
+/** A recipient's own system: webhooks are signed (Standard Webhooks) with a secret kept in the secret store. */
 export const WebhookChannel = z.strictObject({
   kind: z.literal('webhook'),
   url: z.url({ protocol: /^https?$/ }).max(2048),
 });
 export type WebhookChannel = z.infer<typeof WebhookChannel>;
+
+/**
+ * A recipient with no system that can take a webhook (many small charities): an email to this address says only
+ * that there is news and links to the inbox page, where they sign in. The email carries no patient data at all.
+ */
+export const EmailChannel = z.strictObject({
+  kind: z.literal('email'),
+  address: z.email('an email address such as referrals@charity.example').max(254),
+});
+export type EmailChannel = z.infer<typeof EmailChannel>;
+
+/** Nothing is pushed: the recipient works from its worklist (the inbox page or the worklist API). */
+export const WorklistChannel = z.strictObject({ kind: z.literal('worklist') });
+export type WorklistChannel = z.infer<typeof WorklistChannel>;
+
+/** How a recipient is reached: `webhook` (signed), `email` (a nudge with no patient data), or `worklist` only. */
+export const RecipientChannel = z.discriminatedUnion(
+  'kind',
+  [WebhookChannel, EmailChannel, WorklistChannel],
+  {
+    error:
+      'a channel: { "kind": "webhook", "url" }, { "kind": "email", "address" } or { "kind": "worklist" }',
+  },
+);
+export type RecipientChannel = z.infer<typeof RecipientChannel>;
+export type ChannelKind = RecipientChannel['kind'];
 
 /**
  * Where webhooks may go, a deployment setting: `https-only` in AWS (https, and never an IP-literal host that is
@@ -152,7 +178,7 @@ export const LinkWorkerTeam = z.strictObject({
   pcn: Pcn.shape.code,
   /** The practices it serves; absent means every practice of its PCN. */
   practices: z.array(OdsCode).max(200).optional(),
-  channel: WebhookChannel,
+  channel: RecipientChannel,
   status: RecordStatus.default('active'),
   version: Version.default(1),
 });
@@ -187,7 +213,7 @@ export const Partner = z.strictObject({
   id: DirectoryId,
   name: text(200),
   identifiers: PartnerIdentifiers.default({}),
-  channel: WebhookChannel,
+  channel: RecipientChannel,
   status: RecordStatus.default('active'),
   version: Version.default(1),
   responseRecord: ResponseRecord.optional(),

@@ -9,7 +9,7 @@ import {
   RecordStatus,
   Service,
   ServiceContact,
-  WebhookChannel,
+  RecipientChannel,
   type Coverage,
 } from '#directory/domain/directory.ts';
 import { areaUri, readServiceArea, type Area } from '#directory/domain/oruk-areas.ts';
@@ -46,7 +46,7 @@ export interface ImportProblem {
 
 /** A partner as a file gives it: no version or response record (the store keeps those), maybe no channel. */
 export type PartnerDraft = Omit<Partner, 'version' | 'responseRecord' | 'channel'> & {
-  channel?: WebhookChannel;
+  channel?: RecipientChannel;
 };
 export type ServiceDraft = Omit<Service, 'version'>;
 
@@ -104,8 +104,8 @@ const status = z.preprocess(
 export const OrganizationExtension = z.strictObject({
   /** Our id for the partner (else derived from its name and ORUK id). */
   id: DirectoryId.optional(),
-  /** How referrals reach it; required for a partner not yet in the directory. */
-  channel: WebhookChannel.optional(),
+  /** How referrals reach it (webhook, email or worklist); required for a partner not yet in the directory. */
+  channel: RecipientChannel.optional(),
   /** `retired`: takes no new referrals (ORUK organisations have no status). */
   status: RecordStatus.optional(),
 });
