@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   closureReasonSystem,
   declineReasonSystem,
@@ -14,6 +13,7 @@ import {
   useCaseSystem,
 } from '#fhir/codes.ts';
 import { fhirSystems } from '#fhir/inbound/bundle.ts';
+import { keyedUuid } from '#kernel/ids.ts';
 import type { InterventionCategory } from '#referral/domain/categories.ts';
 import { closureReasonDisplay, type ClosureReason } from '#referral/domain/closure-reasons.ts';
 import type { DeclineReason, LifecycleNoticeKind } from '#referral/domain/lifecycle.ts';
@@ -166,13 +166,6 @@ const snomed = (code: string) => {
   return { system: snomedSystem, code, ...(display === undefined ? {} : { display }) };
 };
 
-/** A UUID (RFC 9562 version 8) derived from the message id, so the Task keeps its id across retries. */
-function derivedUuid(...parts: string[]): string {
-  const hex = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
 function interventionConcept(category: InterventionCategory) {
   const code = interventionSnomedCodes[category];
   return {
@@ -201,7 +194,8 @@ export function practiceResponseBundle(input: PracticeResponseInput): Record<str
   const { referral, event, messageId } = input;
   const full = referral.sharingBack !== 'codes-only';
   const serviceRequestUrl = `urn:uuid:${referral.referralId}`;
-  const taskId = derivedUuid(messageId, 'task');
+  // Derived from the message id, so the Task keeps its id across retries.
+  const taskId = keyedUuid(['servicerequest-response', 'task'], messageId);
   const team = referral.routing?.team ?? null;
   const teamReference =
     team === null
