@@ -2,6 +2,7 @@ import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
+import { DynamoOfferStore } from '#adapters/dynamodb/offer-store.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
 import { systemClock } from '#kernel/clock.ts';
 import { queueMessages } from '#messages/queue.ts';
@@ -17,4 +18,6 @@ export const intakeDeps = {
   routingQueue: new SqsQueue(sqs, queueUrl('referrals'), queueMessages.referrals),
   deliveryQueue: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
+  // A practice's update or cancellation reaches the referral's offers to partners.
+  offers: new DynamoOfferStore(documentClient, tableName('referrals')),
 };

@@ -118,6 +118,9 @@ export type OfferChanges = Partial<
     | 'closure'
     | 'withdrawal'
     | 'nudgedAt'
+    | 'referralVersion'
+    // The reminder's new deadline: the offer's deadline index follows it (shared/adapters/dynamodb/offer-store.ts).
+    | 'deadline'
   >
 >;
 
@@ -168,4 +171,23 @@ export interface Worklists {
 /** What an offer needs to know of a service from the directory: how many working days its partner takes to answer. */
 export interface ServiceTerms {
   responseDays(serviceId: string): Promise<number | undefined>;
+}
+
+/** Which offer an entry of the deadline index names. */
+export interface OfferKey {
+  referralId: string;
+  offerId: string;
+}
+
+/**
+ * Offers waiting for their partner's answer whose deadline has passed, read from the `deadlines` index (never a
+ * scan), most overdue first. The index is eventually consistent and holds only keys: the deadline job reads each
+ * offer before acting, and its conditional write is what decides.
+ */
+export interface OfferDeadlines {
+  due(now: string, limit: number): Promise<OfferKey[]>;
+  /** Expired offers whose need has not been offered on yet (a run stopped between the two), oldest first. */
+  awaitingNextMatch(limit: number): Promise<OfferKey[]>;
+  /** The expired offer's need has been offered on (or returned): it leaves the index. A repeat changes nothing. */
+  followedUp(key: OfferKey): Promise<void>;
 }

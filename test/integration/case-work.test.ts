@@ -287,6 +287,13 @@ describe('a stale version', () => {
     const updated = await bars(JSON.stringify(update), randomUUID());
     expect(updated.statusCode, updated.body).toBe(200);
     expect((await storedReferral(aws, id))?.version).toBe(2);
+    // The update reached the partner's offer too: acting on what it read before is stale.
+    const offer = offerIdFor(id, 'arts', 'svc-arts-studio');
+    const staleOffer = outcomeOf(
+      await call(partner('arts-for-all'), 'POST', `/partner/offers/${offer}/accept`, { version: 1 }),
+      409,
+    );
+    expect(staleOffer).toContain('version 2 (offered)');
 
     const stale = outcomeOf(
       await call(linkWorker(), 'POST', `/team/referrals/${id}/accept`, { version: 1 }),

@@ -31,7 +31,8 @@ import {
 } from './fakes.ts';
 import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
 import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
-import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import { referralIds, sampleDirectory, sampleReferral, sampleRequest } from './fixtures.ts';
+import { amendReferral, cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
 
 // The case-work use cases on the fakes: offers made at routing, the link worker's and the partner's worklists and
 // actions, and a partner's decline going to the next match or back to the link worker; each safe to repeat.
@@ -531,5 +532,62 @@ describe("the link worker's hand on the decision", () => {
     await expect(
       changeTeamReferralPartners(deps, team, id, 'remove-partner', body({ version: 1, offerId: 'nope' })),
     ).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("the practice's update and cancellation reach the offers", () => {
+  const lifecycle = () => ({
+    referrals,
+    audit,
+    counters,
+    routingQueue: new RecordingQueue(queueMessages.referrals),
+    deliveryQueue: notices,
+    clock,
+    offers,
+  });
+  const update = () =>
+    amendReferral(lifecycle(), {
+      referralId: id,
+      request: { ...sampleRequest('leeds-arts-and-mental-health'), needs: ['food', 'arts'] },
+      messageAt: '2025-03-04T10:30:00Z',
+      // The same message twice: a retry, which must move no offer twice.
+      messageId: 'update-1',
+      actor: 'practice:A81001',
+    });
+
+  it('an update moves each open offer on a version, so a partner acting on what it read before is refused as stale', async () => {
+    await update();
+    await update();
+    expect((await offers.ofReferral(id)).map((o) => [o.version, o.referralVersion])).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+    await expect(
+      actOnPartnerOffer(deps, arts, artsOffer, 'accept', body({ version: 1 })),
+    ).rejects.toMatchObject({
+      reason: 'stale',
+      version: 2,
+    });
+    expect((await actOnPartnerOffer(deps, arts, artsOffer, 'accept', body({ version: 2 }))).state).toBe(
+      'accepted',
+    );
+  });
+
+  it('a cancellation withdraws the open offers; a partner can then act on none', async () => {
+    await cancelReferral(lifecycle(), {
+      referralId: id,
+      practiceOds: 'A81001',
+      reason: 'revoked',
+      messageAt: '2025-03-04T10:30:00Z',
+      actor: 'practice:A81001',
+    });
+    expect((await offers.ofReferral(id)).map((o) => o.state)).toEqual(['withdrawn', 'withdrawn']);
+    expect(audit.forReferral(id).filter((e) => e.action === 'offer.cancelled')).toHaveLength(2);
+    await expect(
+      actOnPartnerOffer(deps, arts, artsOffer, 'accept', body({ version: 1 })),
+    ).rejects.toMatchObject({
+      reason: 'invalid',
+    });
+    expect((await partnerOfferView(deps, arts.organisation, artsOffer)).referral.patient).toBeUndefined();
   });
 });

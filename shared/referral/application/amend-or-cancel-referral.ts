@@ -16,7 +16,8 @@ import type { MetricCounters } from '#reporting/ports.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import { routingKey, type RoutingMessage } from '#messages/routing-message.ts';
-import type { ReferralStore, TransitionChanges } from '#referral/ports.ts';
+import type { OfferStore, ReferralStore, TransitionChanges } from '#referral/ports.ts';
+import { offersFollowReferral } from '#referral/application/offers-follow-referral.ts';
 
 /**
  * Updates and cancellations from the referring practice (BaRS `update` messages). Whether one applies is the
@@ -34,6 +35,8 @@ export interface LifecycleDeps {
   routingQueue: Queue<RoutingMessage>;
   deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
+  /** The referral's offers to partners, which follow its updates and its cancellation (absent: there are none). */
+  offers?: OfferStore;
 }
 
 export interface AmendCommand {
@@ -71,6 +74,7 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
     detail: { version: current.version, needs: current.needs, messageAt: current.lastMessageAt },
   });
   await notifyHolders(deps, current, 'updated');
+  if (deps.offers) await offersFollowReferral({ ...deps, offers: deps.offers }, current, 'update');
   // Needs added after routing are matched by the router (what was routed before stands).
   if (current.status === 'routed' && uncoveredNeeds(current).length > 0) {
     const body = { referralId: current.referralId, version: current.version };
@@ -123,6 +127,7 @@ export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand
     current.referralId,
   );
   await notifyHolders(deps, current, 'cancelled');
+  if (deps.offers) await offersFollowReferral({ ...deps, offers: deps.offers }, current, 'cancel');
   return current;
 }
 

@@ -550,6 +550,17 @@ export async function actOnPartnerOffer(
   const read = await partnerOffer(deps, actor.organisation, offerId);
   const at = deps.clock.now().toISOString();
   const step = stepOf('offer', action, readBody(), { at, by: actor.subject });
+  // The referrer cancelled it: its offers are withdrawn by the intake, and none may be acted on meanwhile.
+  const held = await deps.referrals.get(read.referralId);
+  if (held?.status === 'cancelled')
+    throw new LifecycleConflictError({
+      reason: 'invalid',
+      entity: 'offer',
+      event: step.event,
+      state: read.state,
+      version: read.version,
+      message: `offer is ${read.state} (version ${read.version}) but its referral was cancelled: ${step.event} is not allowed`,
+    });
   const decision = decide(
     'offer',
     {

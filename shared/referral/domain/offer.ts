@@ -30,6 +30,8 @@ export interface Offer {
   /** When the partner must answer by: the service's response days, capped by the referral's respondBy. */
   deadline: string;
   nudgedAt?: string;
+  /** The referral version the offer was last made or moved for (a practice's update moves it: lifecycle `update`). */
+  referralVersion?: number;
   /** The offer this one follows: the declined (or expired) offer of the same need. */
   follows?: string;
   /** What the partner was shown when offered (minimisation.ts); the view is rebuilt from the referral when read. */
@@ -104,6 +106,7 @@ export function newOffer(referral: Referral, terms: OfferTerms): Offer {
     offeredAt: terms.offeredAt,
     updatedAt: terms.offeredAt,
     deadline: terms.deadline,
+    referralVersion: referral.version,
     ...(terms.follows === undefined ? {} : { follows: terms.follows }),
     view: partnerView(referral, terms),
   };
