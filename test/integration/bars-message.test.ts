@@ -273,6 +273,17 @@ describe('POST /$process-message: new referrals', () => {
     const queued = await receiveAll(aws, aws.queues.referrals.url);
     expect(queued.map((m) => bodyOf(m))).toEqual([{ referralId }]);
   });
+
+  it("new-referral-codes-only.json: the patient's objection to full sharing back is stored (codes only)", async () => {
+    const conversation = newConversation();
+    const request = example('new-referral-codes-only.json');
+    const response = await processMessage(request, barsHeaders(conversation));
+    const referralId = expectAcknowledged(response, conversation, request, 'active');
+    const stored = await storedReferral(aws, referralId);
+    expect(stored?.sharingBack).toBe('codes-only');
+    expect(stored?.consent).toEqual([{ recipient: 'any-vcse', granted: true }]);
+    await receiveAll(aws, aws.queues.referrals.url);
+  });
 });
 
 // ---- 2. Invalid examples ------------------------------------------------------------------------------------------

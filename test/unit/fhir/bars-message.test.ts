@@ -825,6 +825,13 @@ describe('flags and consent', () => {
       entriesOf(b).push({ fullUrl: `urn:uuid:0a1b2c3d-0000-4000-8000-${n}`, resource: consent });
     };
 
+    it('new-referral-codes-only.json: the objection is a Consent of its own; the rest is new-referral.json', () => {
+      const intent = parse(example('new-referral-codes-only.json'));
+      const plain = parse(example('new-referral.json'));
+      if (intent.kind !== 'new' || plain.kind !== 'new') throw new Error('expected new');
+      expect(intent.request).toEqual({ ...plain.request, sharingBack: 'codes-only' });
+    });
+
     it('no such Consent: sharingBack is absent (full)', () => {
       const intent = parse(example('new-referral.json'));
       if (intent.kind !== 'new') throw new Error('expected new');
