@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { practiceResponseFor } from '#delivery/application/practice-response.ts';
 import { practiceResponseBundle } from '#fhir/outbound/servicerequest-response.ts';
 import { FileRecipientSecrets } from '#adapters/secrets/file-recipient-secrets.ts';
 import { SignedWebhookSender } from '#adapters/webhook/signed-webhook-sender.ts';
 import { readDirectory, sampleDirectoryFile } from '../../infra/local/seed.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
+import { InMemoryDirectory } from '../unit/fakes.ts';
 import { sampleReferral } from '../unit/fixtures.ts';
 
 // The local receiver stands in for every recipient's system: the seeded ones, and those an admin adds after start
@@ -127,6 +129,51 @@ describe('local webhook receiver: the messages back to a practice', () => {
     expect(lines.join('\n')).not.toContain('9995260182');
     // The same message again is a repeat (dropped by webhook-id).
     expect((await post('gp-msg-1', secret)).status).toBe(200);
+  });
+
+  it('a practice notice made into its message and sent by the signed sender: verified, the right codes; codes only on objection', async () => {
+    const deps = {
+      directory: new InMemoryDirectory(directory),
+      sourceEndpoint: 'https://api.example.org/prod/$process-message',
+    };
+    const closure = {
+      at: '2025-05-01T16:00:00.000Z',
+      by: 'link-worker-1',
+      reason: 'completed' as const,
+      code: '1362721000000106',
+      text: 'Goals met; joined the Thursday group.',
+    };
+    const cases = [
+      { referralId: '11111111-1111-4111-8111-0000000000f1', sharingBack: 'full' as const },
+      { referralId: '11111111-1111-4111-8111-0000000000c1', sharingBack: 'codes-only' as const },
+    ];
+    for (const { referralId, sharingBack } of cases) {
+      const referral = sampleReferral('leeds-arts-and-mental-health', { referralId, sharingBack, closure });
+      const plan = await practiceResponseFor(deps, referral, { kind: 'closed' });
+      if (plan.outcome !== 'send') throw new Error(`expected a message: ${plan.outcome}`);
+      const url = `${own.url}${new URL(plan.endpoint.url).pathname}`;
+      const signingSecret = directory.secrets?.[plan.secretName] ?? '';
+      expect(
+        await sender.send(
+          { kind: 'webhook', url, secret: signingSecret },
+          plan.deliveryId,
+          plan.eventType,
+          plan.message,
+        ),
+      ).toEqual({ status: 204 });
+      const got = own.received.at(-1);
+      expect(got).toMatchObject({ recipient: 'practice A81001', verified: true, webhookId: plan.deliveryId });
+      const data = (got?.payload as { type: string; data: Record<string, unknown> }).data;
+      expect((got?.payload as { type: string }).type).toBe('servicerequest-response');
+      const task = (data['entry'] as Array<{ resource: Record<string, unknown> }>)[2]?.resource ?? {};
+      expect(task['businessStatus']).toMatchObject({
+        coding: [{ system: 'http://snomed.info/sct', code: '1362721000000106' }, { code: 'closed' }],
+      });
+      expect(task['statusReason']).toMatchObject({ coding: [{ code: 'completed' }] });
+      if (sharingBack === 'full') expect(task['note']).toEqual([{ text: closure.text }]);
+      else expect(JSON.stringify(data)).not.toContain('Goals met');
+      expect(lines.at(-1)).toMatch(/got servicerequest-response \(closed\) for referral /);
+    }
   });
 
   it('refuses a message signed with another secret (401)', async () => {
