@@ -6,13 +6,14 @@ import type { LocalStack, LocalStackWithoutReceiver } from './local-stack.ts';
  * `npm start`: the whole system on this machine, no AWS account needed.
  *   --in-memory   keep nothing (default: data kept under .data/, so a restart keeps referrals and queues)
  *   --verbose     show the functions' own JSON logs (INFO); default WARN
+ *   --clock-speed N   run the schedules' timers N times faster (the deadline job every 300/N s)
  * Ports: PORT (API, default 3000), WEBHOOK_PORT (3001), ISSUER_PORT (3002), DYNAMODB_PORT (8000), SQS_PORT (9324).
  * WEBHOOK_URL: send the webhooks to a receiver already running there instead of starting one (WEBHOOK_PORT is then
  * unused); the crash test keeps its receiver alive across a kill -9 of the stack this way.
  */
 
 const values = defineCommand({
-  synopsis: ['npm start -- [--in-memory] [--verbose]'],
+  synopsis: ['npm start -- [--in-memory] [--verbose] [--clock-speed N]'],
   summary:
     'Runs the API, queues, functions, tables, a webhook receiver, a token issuer and a sample directory locally.',
   options: {
@@ -25,6 +26,14 @@ const values = defineCommand({
       type: 'boolean',
       default: false,
       description: "show the functions' own JSON logs (INFO; default WARN)",
+    },
+    'clock-speed': {
+      type: 'string',
+      placeholder: 'N',
+      description:
+        "run the scheduled functions' timers N times faster (1-3600; default 1): with 60, the deadline job runs " +
+        'every 5 s instead of every 5 minutes. Deadlines themselves are real dates: `npm run deadlines -- --at` ' +
+        'acts as if later',
     },
   },
   environment: {
@@ -52,6 +61,16 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+function clockSpeed(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 1 || value > 3600) {
+    console.error(`--clock-speed must be a number from 1 to 3600, not "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
 const time = (): string => new Date().toISOString().slice(11, 19);
 const log = (line: string): void => console.log(`${time()} ${line}`);
 const dataDir = values['in-memory'] ? undefined : resolve(process.env.DATA_DIR ?? '.data');
@@ -68,6 +87,7 @@ try {
     sqsPort: port('SQS_PORT', 9324),
     ...(dataDir ? { dataDir } : {}),
     functionLogLevel: values.verbose ? 'INFO' : 'WARN',
+    clockSpeed: clockSpeed(values['clock-speed']),
     log,
   });
 } catch (error) {
@@ -89,6 +109,7 @@ Try it:
   curl -s -H "Authorization: Bearer $TOKEN" ${stack.apiUrl}/referrals/<referralId from the answer>
 Or, in another terminal: npm run demo
 Partners' and link workers' inbox: ${stack.apiUrl}/inbox   (sign in with: npm run -s token -- --role partner --partner arts-for-all)
+Email sent to partners on the email channel (no patient data): ${stack.aws.ses.endpoint}/ (GET /store as JSON)
 Ctrl-C stops it${dataDir ? '; data is kept for the next start' : ''}.
 `);
 
