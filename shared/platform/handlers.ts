@@ -169,3 +169,19 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
   }
   return undefined;
 }
+
+/**
+ * A scheduled function's handler (EventBridge Scheduler in the stack, the local stack's timer): the same logger and
+ * metrics middleware as the others; the run's summary is logged and returned. A run that throws fails the invocation
+ * (the scheduler does not retry it: the next run finds the same work).
+ */
+export function scheduledHandler<T extends object>(run: (context: Context) => Promise<T>) {
+  return middy<unknown, T>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (_event, context) => {
+      const summary = await run(context);
+      logger.info('scheduled run finished', { summary });
+      return summary;
+    });
+}

@@ -15,4 +15,5 @@ export type FunctionName =
   | 'directoryAdmin'
   | 'caseWork'
   | 'inboxPage'
-  | 'outcomes';
+  | 'outcomes'
+  | 'deadlines';

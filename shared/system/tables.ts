@@ -58,6 +58,19 @@ export const tables: Record<TableName, TableSpec> = {
         // cost is only that listed items are written twice, and only listed items are.
         projection: 'all',
       },
+      {
+        name: 'deadlines',
+        purpose:
+          "Offers waiting for their partner's answer, by deadline: Query deadlineKey = 'open' AND deadlineAt <= now " +
+          '(the deadline job), oldest first.',
+        // Sparse: an offer carries the pair only while it is `offered` (shared/adapters/dynamodb/offer-store.ts), so
+        // the index holds what is waiting, not every offer ever made. One partition: waiting offers number in the
+        // thousands, far below a partition's limits; a hot day could shard it by deadline day.
+        partitionKey: 'deadlineKey',
+        sortKey: 'deadlineAt',
+        // The job reads each due offer with a consistent read before acting on it anyway.
+        projection: 'keys-only',
+      },
     ],
   },
   audit: {

@@ -91,7 +91,7 @@ describe('tables', () => {
     },
   );
 
-  it('referrals: a referral partition with a sort key, and a worklist index by recipient, status and time', () => {
+  it('referrals: a referral partition with a sort key, a worklist index by recipient, status and time, and a deadline index', () => {
     const props = resource(logicalIdOf(stack.tables.byName.referrals)).Properties;
     expect(props.KeySchema).toEqual([
       { AttributeName: 'referralId', KeyType: 'HASH' },
@@ -106,8 +106,62 @@ describe('tables', () => {
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+      {
+        IndexName: 'deadlines',
+        KeySchema: [
+          { AttributeName: 'deadlineKey', KeyType: 'HASH' },
+          { AttributeName: 'deadlineAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ]);
   });
+});
+
+describe('schedules', () => {
+  const scheduled = functionNames.filter((name) => functions[name].schedule);
+
+  it('one EventBridge Scheduler schedule per scheduled function, and none other', () => {
+    expect(scheduled).toEqual(['deadlines']);
+    template.resourceCountIs('AWS::Scheduler::Schedule', scheduled.length);
+  });
+
+  it.each(scheduled)(
+    '%s: at its rate, invoking it with its name, not retried, by a role of its own',
+    (name) => {
+      const every = functions[name].schedule?.everyMinutes;
+      const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Array<{
+        Properties: {
+          ScheduleExpression: string;
+          State?: string;
+          Target: {
+            Arn: unknown;
+            Input: string;
+            RoleArn: unknown;
+            RetryPolicy: { MaximumRetryAttempts: number };
+          };
+        };
+      }>;
+      expect(schedule?.Properties.ScheduleExpression).toBe(`rate(${every} minutes)`);
+      expect(JSON.parse(schedule?.Properties.Target.Input ?? '{}')).toEqual({ schedule: name });
+      expect(schedule?.Properties.Target.RetryPolicy.MaximumRetryAttempts).toBe(0);
+      expect(schedule?.Properties.Target.Arn).toEqual({
+        'Fn::GetAtt': [logicalIdOf(stack.functions.byName[name]), 'Arn'],
+      });
+      const roleId = (schedule?.Properties.Target.RoleArn as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify(policy).includes(roleId),
+      );
+      const actions = policies.flatMap((policy) =>
+        (
+          policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }
+        ).Properties.PolicyDocument.Statement.flatMap((statement) => statement.Action),
+      );
+      expect(actions).toEqual(['lambda:InvokeFunction']);
+    },
+  );
 });
 
 describe('queues', () => {
@@ -379,7 +433,15 @@ describe('functions', () => {
   it('the audit table is append-only for every function: put, never update, delete or batch-write', () => {
     const audit = logicalIdOf(stack.tables.byName.audit);
     const writers = functionNames.filter((name) => functions[name].tables.audit !== undefined);
-    expect(writers).toEqual(['intake', 'router', 'notifier', 'directoryAdmin', 'caseWork', 'outcomes']);
+    expect(writers).toEqual([
+      'intake',
+      'router',
+      'notifier',
+      'directoryAdmin',
+      'caseWork',
+      'outcomes',
+      'deadlines',
+    ]);
     for (const name of functionNames) {
       const grants = grantsOf(name);
       const actions = [...(grants.get(audit) ?? []), ...(grants.get(`${audit}/index/*`) ?? [])];

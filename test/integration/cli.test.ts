@@ -51,6 +51,11 @@ const scripts = [
     file: 'infra/ops/geography-cli.ts',
     environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'GEOGRAPHY_TABLE'],
   },
+  {
+    name: 'deadlines',
+    file: 'infra/ops/deadlines-cli.ts',
+    environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'SQS_PORT', 'NOTIFICATIONS_QUEUE_URL'],
+  },
   { name: 'bench', file: 'bench/run.ts', environment: [] },
   { name: 'openapi', file: 'infra/scripts/write-openapi.ts', environment: [] },
 ];

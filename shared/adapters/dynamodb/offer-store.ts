@@ -31,6 +31,8 @@ export const offerSortKey = (offerId: string): string => `offer#${offerId}`;
 const offerKey = (referralId: string, offerId: string) => ({ referralId, sk: offerSortKey(offerId) });
 /** The sparse deadline pair's partition while an offer waits for its partner's answer. */
 export const openDeadlineKey = 'open';
+/** The partition of expired offers whose need the deadline job has yet to offer on. */
+export const expiredDeadlineKey = 'expired';
 
 function offerOf(item: Record<string, unknown> | undefined): Offer | undefined {
   if (item === undefined) return undefined;
@@ -137,8 +139,18 @@ export class DynamoOfferStore implements OfferStore {
         conditions.push('attribute_not_exists(nudgedAt)');
       if (transition.guard === 'deadline-passed-after-nudge') conditions.push('attribute_exists(nudgedAt)');
     }
-    // Out of `offered`, nothing is waiting on the partner: the offer leaves the deadline index.
-    if (transition.to !== 'offered') removes.push('deadlineKey', 'deadlineAt');
+    // Out of `offered`, nothing is waiting on the partner: the offer leaves the deadline index, except that an
+    // expired one moves to its `expired` partition until the deadline job has offered its need on (so a crash
+    // between the two cannot strand the need: offer-deadlines.ts). A new deadline (the reminder's) moves its place
+    // in the index with it.
+    if (transition.to === 'expired') {
+      values[':expiredKey'] = expiredDeadlineKey;
+      sets.push('deadlineKey = :expiredKey');
+    } else if (transition.to !== 'offered') removes.push('deadlineKey', 'deadlineAt');
+    else if (context.changes?.deadline !== undefined) {
+      values[':deadlineAt'] = context.changes.deadline;
+      sets.push('deadlineAt = :deadlineAt');
+    }
     Object.entries(context.changes ?? {}).forEach(([field, value], i) => {
       names[`#c${i}`] = field;
       values[`:c${i}`] = value;
