@@ -21,6 +21,7 @@ import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 import { queueMessages } from '#messages/queue.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
+import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import {
   FakeClock,
   InMemoryAuditLog,
@@ -241,6 +242,9 @@ describe("the link worker's worklist and actions", () => {
     );
     expect(closed.status).toBe('closed');
     expect(closed.caseWork.closure).toMatchObject({ reason: 'completed', code: '1362721000000106' });
+    // The practice reading its ServiceRequest sees it completed.
+    const stored = await referrals.get(id);
+    expect(stored && serviceRequestResource(stored).status).toBe('completed');
     expect(closed.offers.map((o) => o.state)).toEqual(['withdrawn', 'withdrawn']);
     // Each partner is told its offer is withdrawn.
     expect(
@@ -571,6 +575,37 @@ describe("the practice's update and cancellation reach the offers", () => {
     expect((await actOnPartnerOffer(deps, arts, artsOffer, 'accept', body({ version: 2 }))).state).toBe(
       'accepted',
     );
+  });
+
+  it('needs added after the team took it on are still matched and offered; a late routing message is a repeat', async () => {
+    await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 }));
+    const routingQueue = new RecordingQueue(queueMessages.referrals);
+    await amendReferral(
+      { ...lifecycle(), routingQueue },
+      {
+        referralId: id,
+        request: {
+          ...sampleRequest('leeds-arts-and-mental-health'),
+          needs: ['food', 'arts', 'mental-health'],
+        },
+        messageAt: '2025-03-04T10:30:00Z',
+        actor: 'practice:A81001',
+      },
+    );
+    expect(routingQueue.messages).toHaveLength(1);
+    const result = await routeReferral(route, id);
+    expect(result.outcome).toBe('routed');
+    const made = await offers.ofReferral(id);
+    expect(made.map((o) => o.category)).toContain('mental-health');
+    expect((await referrals.get(id))?.status).toBe('accepted');
+    // The same message again changes nothing.
+    await routeReferral(route, id);
+    expect(await offers.ofReferral(id)).toEqual(made);
+  });
+
+  it('a routing message for a referral its team ended is skipped', async () => {
+    await actOnTeamReferral(deps, team, id, 'decline', body({ version: 1, reason: 'not-eligible' }));
+    expect(await routeReferral(route, id)).toEqual({ outcome: 'skipped', reason: 'referral is declined' });
   });
 
   it('a cancellation withdraws the open offers; a partner can then act on none', async () => {

@@ -33,7 +33,7 @@ export function serviceRequestResource(referral: Referral): Record<string, unkno
     resourceType: 'ServiceRequest',
     id: referral.referralId,
     meta: { versionId: String(referral.version ?? 1), lastUpdated: referral.updatedAt },
-    status: referral.status === 'cancelled' ? (referral.cancellation?.reason ?? 'revoked') : 'active',
+    status: fhirStatusOf(referral),
     intent: 'plan',
     category: [
       { coding: [{ system: fhirSystems.serviceRequestCategory, code: 'referral' }] },
@@ -56,4 +56,16 @@ export function serviceRequestResource(referral: Referral): Record<string, unkno
     ...(performers.length > 0 ? { performer: performers } : {}),
     note: notes,
   };
+}
+
+/**
+ * The FHIR ServiceRequest status of a referral: cancelled by the referrer as its reason says (`revoked`,
+ * `entered-in-error`), declined by the link-worker team `revoked` (it will not be acted on), closed `completed`,
+ * anything else still `active`.
+ */
+function fhirStatusOf(referral: Referral): 'active' | 'revoked' | 'entered-in-error' | 'completed' {
+  if (referral.status === 'cancelled') return referral.cancellation?.reason ?? 'revoked';
+  if (referral.status === 'declined') return 'revoked';
+  if (referral.status === 'closed') return 'completed';
+  return 'active';
 }

@@ -25,7 +25,8 @@ import type {
 import type { ImdEdition } from '#geography/domain/geography.ts';
 import type { Geography } from '#geography/ports.ts';
 import { imdEdition as configuredImdEdition } from '#system/matching.ts';
-import { decide } from '#referral/domain/lifecycle.ts';
+import { allowedEvents, decide, isTerminal } from '#referral/domain/lifecycle.ts';
+import { referralTransition } from '#referral/domain/transition-refusal.ts';
 import { transitionReferral, type StepOutcome } from '#referral/application/transition-referral.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
@@ -78,16 +79,25 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
   if (!referral) throw new UnroutableMessageError(`referral ${referralId} does not exist`);
   if (referral.status === 'cancelled') return cancelled;
 
-  const outcome = await routeOnce(deps, referral);
+  const outcome = pastRouting(await routeOnce(deps, referral));
   if (outcome.kind === 'refused') {
     // Cancelled between the read and the write: nothing to route, as when it was cancelled before.
-    if (outcome.refusal.state === 'cancelled') return cancelled;
+    const { state } = outcome.refusal;
+    if (state === 'cancelled') return cancelled;
+    // Ended by its team (declined, closed): nothing is routed any more either.
+    if (state !== null && isTerminal('referral', state))
+      return { outcome: 'skipped', reason: `referral is ${state}` };
     throw new LifecycleConflictError(outcome.refusal);
   }
   const { transition } = outcome;
   let routed: Referral = outcome.referral;
-  // An update after routing may have added needs: match those too (what was decided before stands).
-  if (routed.status === 'routed' && routed.routing && uncoveredNeeds(routed).length > 0) {
+  // An update after routing may have added needs: match those too (what was decided before stands), while the
+  // referral is one the system may still re-route (routed, or taken on by its team and not ended).
+  if (
+    allowedEvents('referral', routed.status, 'system').includes('re-route') &&
+    routed.routing &&
+    uncoveredNeeds(routed).length > 0
+  ) {
     routed = await rerouteAndRecord(deps, routed);
   }
   if (!routed.routing)
@@ -157,6 +167,25 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
     })),
   );
   return { outcome: 'routed', referral: routed, deliveriesQueued: pending.length };
+}
+
+/**
+ * A referral its team has already taken on (accepted, contacted, ...) was routed: the `route` is refused there as not
+ * allowed, but for a routing message (a redelivery, or needs an update added) it is a repeat, carried on with the
+ * stored decision as `already` is.
+ */
+function pastRouting(outcome: StepOutcome): StepOutcome {
+  if (outcome.kind !== 'refused' || !outcome.referral.routing) return outcome;
+  const { status, version } = outcome.referral;
+  if (!allowedEvents('referral', status, 'system').includes('re-route') || status === 'received')
+    return outcome;
+  const repeat = decide('referral', { state: 'routed', version }, 'route', 'system', version);
+  if (!repeat.ok) return outcome;
+  return {
+    kind: 'already',
+    referral: outcome.referral,
+    transition: { ...referralTransition(repeat.transition), from: status, to: status },
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type Referral,
   type ReferralRequest,
 } from '#referral/domain/referral.ts';
-import { decide } from '#referral/domain/lifecycle.ts';
+import { allowedEvents, decide } from '#referral/domain/lifecycle.ts';
 import { doneByAnotherMessage, type ReferralTransition } from '#referral/domain/transition-refusal.ts';
 import { transitionReferral } from '#referral/application/transition-referral.ts';
 import { uncoveredNeeds } from '#matching/domain/routing.ts';
@@ -76,7 +76,11 @@ export async function amendReferral(deps: LifecycleDeps, command: AmendCommand):
   await notifyHolders(deps, current, 'updated');
   if (deps.offers) await offersFollowReferral({ ...deps, offers: deps.offers }, current, 'update');
   // Needs added after routing are matched by the router (what was routed before stands).
-  if (current.status === 'routed' && uncoveredNeeds(current).length > 0) {
+  if (
+    current.routing &&
+    allowedEvents('referral', current.status, 'system').includes('re-route') &&
+    uncoveredNeeds(current).length > 0
+  ) {
     const body = { referralId: current.referralId, version: current.version };
     await deps.routingQueue.send([{ id: routingKey(body), body }]);
   }
