@@ -14,6 +14,10 @@ import { invokeWithTimeout } from './lambda-context.ts';
  * delete the records it did not report in batchItemFailures, and leave the rest to reappear after the visibility
  * timeout. A thrown error or a timeout fails the whole batch, as in Lambda. The queue's redrive policy (enforced
  * by the SQS server) moves a message to the DLQ after maxReceiveCount receives.
+ *
+ * Like Lambda, it never touches a failed record's visibility: a consumer that holds a record back for a backoff
+ * (the notifier's ChangeMessageVisibility on the record's `receiptHandle`) decides when SQS hands it out again. So
+ * each record carries the real receipt handle, and its real ApproximateReceiveCount, which the backoff grows with.
  */
 
 export type SqsConsumer = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
