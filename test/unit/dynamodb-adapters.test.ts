@@ -196,7 +196,9 @@ describe('DynamoReferralStore', () => {
     ).resolves.toEqual({ ...routed, deliveryStatus: pending });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { referralId: id, sk: 'referral' },
-      UpdateExpression: 'SET #status = :to, #version = :next, updatedAt = :at, #c0 = :c0, #c1 = :c1',
+      // Routed to a team: listed on its worklist in the same write.
+      UpdateExpression:
+        'SET #status = :to, #version = :next, updatedAt = :at, recipientKey = :recipientKey, #c0 = :c0, #c1 = :c1',
       ConditionExpression: '#status = :from AND #version = :expected',
       ExpressionAttributeNames: {
         '#status': 'status',
@@ -210,6 +212,7 @@ describe('DynamoReferralStore', () => {
         ':expected': 1,
         ':next': 1,
         ':at': '2025-03-04T09:20:00.000Z',
+        ':recipientKey': 'team#lw-woodhouse',
         ':c0': decision,
         ':c1': pending,
       },
