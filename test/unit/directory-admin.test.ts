@@ -229,6 +229,28 @@ describe('creating', () => {
     });
   });
 
+  it.each([[{ kind: 'email', address: 'referrals@food-share.example.test' }], [{ kind: 'worklist' }]])(
+    'stores a partner on the %o channel (no URL for the channel policy), and moves it back to a webhook',
+    async (channel) => {
+      await createRecord({ ...deps, channels: 'https-only' }, 'partner', partnerBody({ channel }), actor);
+      expect((await editor.get('partner', 'food-share'))?.channel).toEqual(channel);
+      await updateRecord(deps, 'partner', 'food-share', partnerBody({ version: 1 }), actor);
+      expect((await editor.get('partner', 'food-share'))?.channel.kind).toBe('webhook');
+    },
+  );
+
+  it.each([
+    [{ kind: 'email', address: 'not an address' }, 'channel.address'],
+    [{ kind: 'email' }, 'channel.address'],
+    [{ kind: 'worklist', url: 'https://hooks.example.test/x' }, 'channel'],
+    [{ kind: 'fax', number: '0113 496 0000' }, 'channel'],
+  ])('refuses the channel %o (400 naming %s), writing nothing', async (channel, field) => {
+    const error = await refusal(createRecord(deps, 'partner', partnerBody({ channel }), actor));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(JSON.stringify(error)).toContain(field);
+    expect(await editor.get('partner', 'food-share')).toBeUndefined();
+  });
+
   it('a service must name a partner in the directory, and an active one (422 on partnerId)', async () => {
     const missing = await refusal(createRecord(deps, 'service', serviceBody({ partnerId: 'nobody' }), actor));
     expect(missing).toBeInstanceOf(UnprocessableError);

@@ -89,6 +89,37 @@ describe('importOrukFile', () => {
     },
   );
 
+  it.each([[{ kind: 'email', address: 'referrals@arts-for-all.example.test' }], [{ kind: 'worklist' }]])(
+    'imports a partner on the %o channel, which has no URL for the channel policy to judge',
+    async (channel) => {
+      const editor = new InMemoryDirectoryEditor();
+      const secrets = new InMemoryRecipientSecrets();
+      const file = sample();
+      organizationOf(file.contents[0]).x_social_prescribing.channel = channel;
+      const result = await importOrukFile(file, { ...auditing(), channels: 'https-only', editor, secrets });
+      // Under https-only every sample webhook (plain http to 127.0.0.1) is refused; this partner is not among them.
+      expect(result.problems.filter((p) => p.path.startsWith('contents[0].'))).toEqual([]);
+    },
+  );
+
+  it.each([
+    [{ kind: 'email', address: 'not an address' }],
+    [{ kind: 'email' }],
+    [{ kind: 'fax', number: '0113 496 0000' }],
+  ])('refuses the channel %o, naming where it is', async (channel) => {
+    const editor = new InMemoryDirectoryEditor();
+    const secrets = new InMemoryRecipientSecrets();
+    const file = sample();
+    organizationOf(file.contents[0]).x_social_prescribing.channel = channel;
+    const result = await importOrukFile(file, { ...auditing(), editor, secrets });
+    expect(result.written).toBe(false);
+    expect(result.problems).toContainEqual(
+      expect.objectContaining({
+        path: expect.stringMatching(/^contents\[0\]\.organization\.x_social_prescribing\.channel/),
+      }),
+    );
+  });
+
   it('creates, with a new secret per new partner (a valid Standard Webhooks secret), unless one is stored', async () => {
     const editor = new InMemoryDirectoryEditor();
     const secrets = new InMemoryRecipientSecrets({
