@@ -24,9 +24,14 @@ import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
 
 /**
- * Delivering one notice about one referral to one recipient: the referral itself (`assigned`), an update to it, or
- * its cancellation. A notice already recorded is not sent again; each carries a stable webhook-id (noticeId), so a
- * receiver can also drop the rare repeat (a crash between the POST and the record).
+ * Delivering one notice about one referral to one recipient: the referral itself (`assigned`), an update to it, its
+ * cancellation, or any other kind (the offers' lifecycle: a small `referral.<kind>` event). A notice already
+ * recorded is not sent again; each carries a stable webhook-id (noticeId), so a receiver can also drop the rare
+ * repeat (a crash between the POST and the record).
+ *
+ * By the recipient's channel in the directory: a signed webhook; an email that carries no patient data at all (the
+ * notice's kind in plain words and a link to sign in to the inbox page); or nothing (`worklist`: the referral is in
+ * the recipient's worklist, which is its delivery).
  *
  * A recipient that does not answer 2xx is judged by the retry policy (#delivery/domain/retry-policy.ts): a refusal
  * for good (a 4xx other than 408/429) is recorded on the delivery as `failed`, audited and counted, and reported
