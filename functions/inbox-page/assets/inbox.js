@@ -125,6 +125,7 @@ const receivedOf = (item) => item.offeredAt ?? item.receivedAt ?? '';
 const deadlineOf = (item) => item.deadline ?? item.respondBy ?? '';
 
 async function showWorklist(append = false) {
+  if (!append) say('');
   $('detail').hidden = true;
   $('worklist').hidden = false;
   const status = $('status-filter').value;
@@ -170,18 +171,49 @@ async function showOne(id) {
   $('detail-title').textContent = `Referral ${item.referralId ?? id}`;
   const fields = $('detail-fields');
   fields.replaceChildren();
-  for (const [label, value] of Object.entries(flatten(item))) {
-    const term = document.createElement('dt');
-    term.textContent = label;
-    const detail = document.createElement('dd');
-    detail.textContent = value;
-    detail.dataset.field = label;
-    fields.append(term, detail);
+  // The case first (what state it is in, what is asked, by when), then what the referral says, then what was done.
+  const summary =
+    session.role === 'partner'
+      ? {
+          state: item.state,
+          need: item.category,
+          service: item.serviceName,
+          offered: item.offeredAt,
+          'respond by': item.deadline,
+          version: item.version,
+        }
+      : { status: item.status, version: item.version };
+  for (const [label, value] of Object.entries(summary)) addField(fields, label, value);
+  const details = session.role === 'partner' ? item.referral : item.details;
+  // The delivery's own bookkeeping (its id, recipient and version) says nothing a person acts on.
+  const {
+    deliveryId: _delivery,
+    recipient: _recipient,
+    version: _version,
+    referralId: _id,
+    ...said
+  } = details ?? {};
+  for (const [label, value] of Object.entries(flatten(said))) addField(fields, label, value);
+  for (const [label, value] of Object.entries(flatten(item.caseWork ?? {}, 'done')))
+    addField(fields, label, value);
+  for (const offer of item.offers ?? []) {
+    addField(fields, `partner ${offer.partnerName} (${offer.category})`, offer.state);
   }
+  for (const need of item.returnedNeeds ?? []) addField(fields, `returned: ${need.category}`, need.reason);
   renderActions(id, item);
 }
 
-/** Nested fields as `a.b: value` lines, arrays joined: a view any shape of answer can fill. */
+function addField(list, label, value) {
+  if (value === undefined || value === null || value === '') return;
+  const term = document.createElement('dt');
+  term.textContent = label;
+  const detail = document.createElement('dd');
+  detail.textContent = String(value);
+  detail.dataset.field = label;
+  list.append(term, detail);
+}
+
+/** Nested fields as `a.b: value` lines, arrays joined: the referral as the API minimised it for this caller. */
 function flatten(value, prefix = '', out = {}) {
   if (value === null || value === undefined) return out;
   if (Array.isArray(value)) {
@@ -193,26 +225,17 @@ function flatten(value, prefix = '', out = {}) {
   return out;
 }
 
-/** The actions the state allows (the API refuses any other with a 409 that says why). */
-const actionsByState = {
-  offered: ['accept', 'decline'],
-  routed: ['accept', 'decline'],
-  escalated: ['accept', 'decline'],
-  accepted: ['contact', 'decline', 'close'],
-  contacted: ['start', 'decline', 'close'],
-  'in-progress': ['close'],
-};
-
+/** The actions the API says this caller may take now (`actions`); it refuses any other with a 409 saying why. */
 function renderActions(id, item) {
   const box = $('actions');
   box.replaceChildren();
-  const allowed = actionsByState[stateOf(item)] ?? [];
+  const allowed = item.actions ?? [];
   const base = views[session.role].one(id);
   const act = (action, body, done) =>
     run(async () => {
       await api('POST', `${base}/${action}`, { version: item.version, ...body });
-      say(done);
       await showOne(id);
+      say(done);
     });
   for (const action of allowed) {
     if (action === 'accept') box.append(button('Accept', () => act('accept', {}, 'Accepted.')));
@@ -279,6 +302,7 @@ function contactForm(submit) {
   const channel = select('channel', [
     ['phone', 'Phone'],
     ['email', 'Email'],
+    ['text-message', 'Text message'],
     ['in-person', 'In person'],
     ['letter', 'Letter'],
     ['video', 'Video'],
@@ -294,13 +318,23 @@ function contactForm(submit) {
 
 function closeForm(submit) {
   const reason = select('reason', [
-    ['completed', 'Completed'],
-    ['disengaged', 'Patient stopped attending'],
-    ['moved-away', 'Moved away'],
-    ['referred-elsewhere', 'Referred elsewhere'],
-    ['other', 'Other'],
+    ['completed', 'Support completed'],
+    ['patient-withdrew', 'Patient stopped taking part'],
+    ['patient-unreachable', 'Patient could not be contacted'],
+    ['moved-away', 'Patient moved out of the area'],
+    ['referred-elsewhere', 'Referred to another service'],
+    ['other', 'Other reason (say why)'],
   ]);
-  return form('Close', [field('Reason', reason)], 'Close', () => ({ reason: reason.value }), submit);
+  const text = document.createElement('input');
+  text.name = 'text';
+  text.maxLength = 500;
+  return form(
+    'Close',
+    [field('Reason', reason), field('Details (for "other")', text)],
+    'Close',
+    () => ({ reason: reason.value, ...(text.value.trim() ? { text: text.value.trim() } : {}) }),
+    submit,
+  );
 }
 
 // ------------------------------------------------------------------------------------------------------------
