@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoPartnerResponses } from '#adapters/dynamodb/partner-responses.ts';
 import { DynamoOfferStore, DynamoWorklists } from '#adapters/dynamodb/offer-store.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
@@ -30,7 +31,7 @@ import { assertMediaType, bodyText, jsonMediaTypes, parseJson } from '#http/requ
 import { json } from '#http/responses.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
-import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
+import { header, httpHandler, type HttpHandler } from '#platform/handlers.ts';
 
 /**
  * Case work over HTTP: a link worker's team referrals (`/team/referrals...`) and a partner's offers
@@ -48,6 +49,7 @@ const deps: CaseWorkDeps = {
   directory,
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
+  responses: new DynamoPartnerResponses(documentClient, tableName('metrics')),
   notices: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
 };
@@ -81,13 +83,33 @@ const bodyOf = (event: APIGatewayProxyEvent) => (): unknown => {
   return parseJson(bodyText(event, maxRequestBodyBytes));
 };
 
+/** An action's optional Idempotency-Key: with it, a retried contact attempt is known as the same attempt. */
+function requestKeyOf(event: APIGatewayProxyEvent): string | undefined {
+  const key = header(event, 'Idempotency-Key');
+  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key))
+    throw new ValidationError([
+      { field: 'Idempotency-Key', rule: 'must be 1 to 255 printable ASCII characters', kind: 'value' },
+    ]);
+  return key;
+}
+
 const query = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
   event.queryStringParameters ?? {};
 
 const teamAction =
   (action: CaseAction): HttpHandler =>
   async (event, _context, caller) =>
-    json(200, await actOnTeamReferral(deps, actorOf(caller), referralIdOf(event), action, bodyOf(event)));
+    json(
+      200,
+      await actOnTeamReferral(
+        deps,
+        actorOf(caller),
+        referralIdOf(event),
+        action,
+        bodyOf(event),
+        requestKeyOf(event),
+      ),
+    );
 
 const partnerChange =
   (change: PartnerChange): HttpHandler =>
@@ -100,7 +122,17 @@ const partnerChange =
 const partnerAction =
   (action: CaseAction): HttpHandler =>
   async (event, _context, caller) =>
-    json(200, await actOnPartnerOffer(deps, actorOf(caller), offerIdOf(event), action, bodyOf(event)));
+    json(
+      200,
+      await actOnPartnerOffer(
+        deps,
+        actorOf(caller),
+        offerIdOf(event),
+        action,
+        bodyOf(event),
+        requestKeyOf(event),
+      ),
+    );
 
 export const handler = httpHandler('caseWork', {
   listTeamReferrals: async (event, _context, caller) =>

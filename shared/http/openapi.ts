@@ -441,6 +441,20 @@ function caseAction(holder: CaseHolder, action: keyof typeof actionBodies): Oper
       `${body.what}: one lifecycle transition, written only if the ${noun} is still at the \`version\` given. ` +
       `The same action again finds it done and answers the same.${followUp}`,
     pathParameters: { id },
+    ...(action === 'contact'
+      ? {
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                'An attempted contact moves no state: with a key, the same attempt sent again records nothing more.',
+              schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]{1,255}$' },
+            },
+          ],
+        }
+      : {}),
     requestBody: jsonRequest(body.schema, 'The version read, and what the action records'),
     responses: {
       '200': jsonAnswer(view, `The ${noun} as it now is`),

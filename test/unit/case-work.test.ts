@@ -214,6 +214,28 @@ describe("the link worker's worklist and actions", () => {
     );
   });
 
+  it('an attempted contact sent again with its Idempotency-Key is the same attempt; without one, another', async () => {
+    await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 }));
+    const attempt = { version: 1, outcome: 'attempted', channel: 'phone' };
+    await actOnTeamReferral(deps, team, id, 'contact', body(attempt), 'attempt-1');
+    clock.advance(1000);
+    const again = await actOnTeamReferral(deps, team, id, 'contact', body(attempt), 'attempt-1');
+    expect(again.caseWork.lastContactAttempt).toMatchObject({
+      at: '2025-03-04T10:20:00.000Z',
+      key: 'attempt-1',
+    });
+    const attempts = () => audit.forReferral(id).filter((e) => e.action === 'referral.contact-attempted');
+    expect(attempts()).toHaveLength(1);
+    expect(
+      counters.value('referrals.contact-attempted', { team: 'lw-woodhouse', channel: 'phone' }, '2025-03-04'),
+    ).toBe(1);
+    await actOnTeamReferral(deps, team, id, 'contact', body(attempt), 'attempt-2');
+    expect(attempts()).toHaveLength(2);
+    expect(
+      counters.value('referrals.contact-attempted', { team: 'lw-woodhouse', channel: 'phone' }, '2025-03-04'),
+    ).toBe(2);
+  });
+
   it('contact, start and close move the case on; closing withdraws the offers still open', async () => {
     await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1 }));
     const attempted = await actOnTeamReferral(

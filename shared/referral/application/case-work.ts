@@ -5,7 +5,8 @@ import { ConflictError, LifecycleConflictError, NotFoundError, UnprocessableErro
 import { parseWith } from '#kernel/validation.ts';
 import { NoticeKind, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
-import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
+import type { MetricCount, MetricCounters, PartnerResponses } from '#reporting/ports.ts';
+import { recordPartnerAnswer } from '#reporting/application/record-partner-answer.ts';
 import {
   allowedEvents,
   decide,
@@ -32,6 +33,7 @@ import { partnerDeliveryOf, partnerView, referralOfOffer, type Offer } from '#re
 import { hasConsentFor, type DeliveryState, type Referral } from '#referral/domain/referral.ts';
 import { buildDeliveryPayload, type DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import { transitionReferral } from '#referral/application/transition-referral.ts';
+import { tellPractice } from '#referral/application/tell-practice.ts';
 import { makeOffer, offerTermsFor } from '#referral/application/make-offer.ts';
 import type {
   OfferChanges,
@@ -67,6 +69,8 @@ export interface CaseWorkDeps {
   directory?: Pick<DirectoryEditor, 'get'>;
   audit: AuditLog;
   counters: MetricCounters;
+  /** Partners' answers for their response records: wired where partners answer (and the deadline job). */
+  responses?: PartnerResponses;
   /** The notifications queue: a re-offer's new delivery is told to its partner as an `assigned` notice. */
   notices: Queue<NoticeMessage>;
   clock: Clock;
@@ -389,7 +393,7 @@ interface ActionStep<E extends 'referral' | 'offer'> {
   event: EventOf<E>;
   /** The record the action leaves (`acceptance`, `decline`, ...), written with the transition. */
   field: string;
-  record: ActedBy & Partial<Record<'reason' | 'text' | 'channel' | 'code', string>>;
+  record: ActedBy & Partial<Record<'reason' | 'text' | 'channel' | 'code' | 'key', string>>;
   /** Stable per step, for the audit entry and the counts: a repeat finds both done. */
   step: string;
   dimensions: Record<string, string>;
@@ -405,6 +409,7 @@ function stepOf<E extends 'referral' | 'offer'>(
   action: CaseAction,
   body: unknown,
   by: ActedBy,
+  key?: string,
 ): ActionStep<E> {
   const event = <T extends EventOf<'referral'> & EventOf<'offer'>>(e: T) => e as EventOf<E>;
   switch (action) {
@@ -446,9 +451,9 @@ function stepOf<E extends 'referral' | 'offer'>(
             version,
             event: event('attempt-contact'),
             field: 'lastContactAttempt',
-            record: { ...by, channel },
-            // Each attempt is its own step: keyed by when it was made.
-            step: `contact-attempted.${by.at}`,
+            record: { ...by, channel, ...(key === undefined ? {} : { key }) },
+            // Each attempt is its own step: keyed by the request's Idempotency-Key, else by when it was made.
+            step: `contact-attempted.${key ?? by.at}`,
             dimensions: { channel },
           };
     }
@@ -477,6 +482,25 @@ function stepOf<E extends 'referral' | 'offer'>(
   }
 }
 
+/**
+ * An attempted contact moves no state, so the lifecycle cannot tell its retry from a second attempt: a request that
+ * carries an Idempotency-Key is the same attempt as the last one recorded with that key.
+ */
+function sameAttempt(
+  last: { key?: string } | undefined,
+  step: { event: string },
+  requestKey: string | undefined,
+): boolean {
+  return step.event === 'attempt-contact' && requestKey !== undefined && last?.key === requestKey;
+}
+
+/** An `apply` turned into `already`: the effect is in place, nothing is written, the step is finished again. */
+function alreadyDone<E extends 'referral' | 'offer'>(
+  decision: ReturnType<typeof decide<E>>,
+): ReturnType<typeof decide<E>> {
+  return decision.ok ? { ...decision, kind: 'already' } : decision;
+}
+
 /** When a step already in place was done: its record's time, so a retry counts it on the same day. */
 const recordedAt = (item: object, field: string): string | undefined =>
   (Reflect.get(item, field) as ActedBy | undefined)?.at;
@@ -491,20 +515,31 @@ export async function actOnTeamReferral(
   referralId: string,
   action: CaseAction,
   readBody: () => unknown,
+  requestKey?: string,
 ): Promise<TeamReferralView> {
   const read = await teamReferral(deps, actor.organisation, referralId);
   const at = deps.clock.now().toISOString();
-  const step = stepOf('referral', action, readBody(), { at, by: actor.subject });
+  const step = stepOf('referral', action, readBody(), { at, by: actor.subject }, requestKey);
   const outcome = await transitionReferral(deps.referrals, read, {
     referralId,
     decide: (referral) =>
-      decide(
-        'referral',
-        { state: referral.status, version: referral.version },
-        step.event,
-        'link-worker',
-        step.version,
-      ),
+      sameAttempt(referral.lastContactAttempt, step, requestKey)
+        ? alreadyDone(
+            decide(
+              'referral',
+              { state: referral.status, version: referral.version },
+              step.event,
+              'link-worker',
+              step.version,
+            ),
+          )
+        : decide(
+            'referral',
+            { state: referral.status, version: referral.version },
+            step.event,
+            'link-worker',
+            step.version,
+          ),
     context: () => ({
       at,
       ownerId: actor.organisation,
@@ -526,6 +561,8 @@ export async function actOnTeamReferral(
     dimensions: { team, ...step.dimensions },
     detail: { team, version: referral.version, ...step.dimensions },
   });
+  // The message back to the GP (accepted, seen, declined, started, closed); a repeat queues it again, sent once.
+  await tellPractice(deps, referralId, transition.notices);
   // The case ended before any partner finished: their open offers are withdrawn by the system.
   const offers = await deps.offers.ofReferral(referralId);
   if (referral.status === 'declined' || referral.status === 'closed') {
@@ -546,10 +583,11 @@ export async function actOnPartnerOffer(
   offerId: string,
   action: CaseAction,
   readBody: () => unknown,
+  requestKey?: string,
 ): Promise<PartnerOfferView> {
   const read = await partnerOffer(deps, actor.organisation, offerId);
   const at = deps.clock.now().toISOString();
-  const step = stepOf('offer', action, readBody(), { at, by: actor.subject });
+  const step = stepOf('offer', action, readBody(), { at, by: actor.subject }, requestKey);
   // The referrer cancelled it: its offers are withdrawn by the intake, and none may be acted on meanwhile.
   const held = await deps.referrals.get(read.referralId);
   if (held?.status === 'cancelled')
@@ -561,7 +599,7 @@ export async function actOnPartnerOffer(
       version: read.version,
       message: `offer is ${read.state} (version ${read.version}) but its referral was cancelled: ${step.event} is not allowed`,
     });
-  const decision = decide(
+  const decided = decide(
     'offer',
     {
       state: read.state,
@@ -574,6 +612,7 @@ export async function actOnPartnerOffer(
     step.version,
     { now: at },
   );
+  const decision = sameAttempt(read.lastContactAttempt, step, requestKey) ? alreadyDone(decided) : decided;
   if (!decision.ok) throw new LifecycleConflictError(decision);
   const offer =
     decision.kind === 'apply'
@@ -598,6 +637,8 @@ export async function actOnPartnerOffer(
       ...step.dimensions,
     },
   });
+  if (step.step === 'accepted' || step.step === 'declined')
+    await recordPartnerAnswer(deps.responses, offer, step.step, done);
   const referral = await deps.referrals.get(offer.referralId);
   if (referral) await tell(deps, referral, offer, decision.transition.notices);
   if (offer.state === 'declined') await offerNextMatch(deps, offer);
@@ -674,7 +715,7 @@ async function withdrawOffer(
 /**
  * The notices a transition's lifecycle entry lists, for the team and the offer's partner, queued for the notifier
  * (one per notice: the notifier de-duplicates by notice id, so a retry may queue again). The practice's (the
- * message back to the GP) are sent by its own path, not from here.
+ * message back to the GP) are queued by tellPractice (#referral/application/tell-practice.ts), not from here.
  */
 async function tell(
   deps: Pick<CaseWorkDeps, 'notices'>,

@@ -82,6 +82,8 @@ export interface DeclineRecord extends ActedBy {
 
 export interface ContactRecord extends ActedBy {
   channel: ContactChannel;
+  /** The request's Idempotency-Key, when it had one: the same attempt sent again is known by it. */
+  key?: string;
 }
 
 export interface ClosureRecord extends ActedBy {
