@@ -4,6 +4,7 @@ import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoOfferDeadlines } from '#adapters/dynamodb/offer-deadlines.ts';
+import { DynamoPartnerResponses } from '#adapters/dynamodb/partner-responses.ts';
 import { DynamoOfferStore, DynamoWorklists } from '#adapters/dynamodb/offer-store.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
@@ -34,6 +35,7 @@ export function deadlineDeps(wiring: DeadlineWiring): OfferDeadlineDeps {
     directory,
     audit: new DynamoAuditLog(documentClient, tables.audit),
     counters: new DynamoMetricCounters(documentClient, tables.metrics),
+    responses: new DynamoPartnerResponses(documentClient, tables.metrics),
     notices: new SqsQueue(wiring.sqs, wiring.notificationsQueueUrl, queueMessages.notifications),
     clock: wiring.clock,
   };

@@ -212,6 +212,23 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: ['notifications'],
     schedule: { everyMinutes: 5 },
   },
+  responseRecords: {
+    purpose:
+      "Recomputes every active partner's response record (acceptance, median response time, decline reasons, expiries over 90 days) for matching.",
+    entry: 'functions/response-records/handler.ts',
+    // One Query of the partner's days and at most one write per partner, partners one at a time: a few thousand
+    // partners in well under the timeout.
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    tables: {
+      // Partners' answers, counted once per offer by the case-work and deadline functions.
+      metrics: 'read',
+      // The partner's record, and its services' coverage index entries, which embed it.
+      directory: 'readWrite',
+    },
+    sendsTo: [],
+    schedule: { everyMinutes: 1440 },
+  },
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];

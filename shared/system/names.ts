@@ -16,4 +16,5 @@ export type FunctionName =
   | 'caseWork'
   | 'inboxPage'
   | 'outcomes'
-  | 'deadlines';
+  | 'deadlines'
+  | 'responseRecords';

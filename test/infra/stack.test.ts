@@ -5,7 +5,8 @@
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`) so the whole file runs in well under a second;
  * bundle.test.ts bundles the functions for real.
  */
-import { App, type CfnElement } from 'aws-cdk-lib';
+import { App, Duration, type CfnElement } from 'aws-cdk-lib';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -122,7 +123,7 @@ describe('schedules', () => {
   const scheduled = functionNames.filter((name) => functions[name].schedule);
 
   it('one EventBridge Scheduler schedule per scheduled function, and none other', () => {
-    expect(scheduled).toEqual(['deadlines']);
+    expect(scheduled).toEqual(['deadlines', 'responseRecords']);
     template.resourceCountIs('AWS::Scheduler::Schedule', scheduled.length);
   });
 
@@ -130,19 +131,23 @@ describe('schedules', () => {
     '%s: at its rate, invoking it with its name, not retried, by a role of its own',
     (name) => {
       const every = functions[name].schedule?.everyMinutes;
-      const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Array<{
-        Properties: {
-          ScheduleExpression: string;
-          State?: string;
-          Target: {
-            Arn: unknown;
-            Input: string;
-            RoleArn: unknown;
-            RetryPolicy: { MaximumRetryAttempts: number };
+      const schedule = (
+        Object.values(template.findResources('AWS::Scheduler::Schedule')) as Array<{
+          Properties: {
+            ScheduleExpression: string;
+            State?: string;
+            Target: {
+              Arn: unknown;
+              Input: string;
+              RoleArn: unknown;
+              RetryPolicy: { MaximumRetryAttempts: number };
+            };
           };
-        };
-      }>;
-      expect(schedule?.Properties.ScheduleExpression).toBe(`rate(${every} minutes)`);
+        }>
+      ).find((s) => (JSON.parse(s.Properties.Target.Input) as { schedule?: string }).schedule === name);
+      expect(schedule?.Properties.ScheduleExpression).toBe(
+        ScheduleExpression.rate(Duration.minutes(every ?? 0)).expressionString,
+      );
       expect(JSON.parse(schedule?.Properties.Target.Input ?? '{}')).toEqual({ schedule: name });
       expect(schedule?.Properties.Target.RetryPolicy.MaximumRetryAttempts).toBe(0);
       expect(schedule?.Properties.Target.Arn).toEqual({

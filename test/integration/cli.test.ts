@@ -56,6 +56,11 @@ const scripts = [
     file: 'infra/ops/deadlines-cli.ts',
     environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'SQS_PORT', 'NOTIFICATIONS_QUEUE_URL'],
   },
+  {
+    name: 'response-records',
+    file: 'infra/ops/response-records-cli.ts',
+    environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'METRICS_TABLE', 'DIRECTORY_TABLE'],
+  },
   { name: 'bench', file: 'bench/run.ts', environment: [] },
   { name: 'openapi', file: 'infra/scripts/write-openapi.ts', environment: [] },
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InterventionCategory } from '#referral/domain/categories.ts';
+import { DeclineReason } from '#referral/domain/lifecycle.ts';
 
 /**
  * The service directory: who refers (practices in PCNs), who sees the patient (a PCN's link-worker team), and who
@@ -199,13 +200,21 @@ export const PartnerIdentifiers = z.strictObject({
 export type PartnerIdentifiers = z.infer<typeof PartnerIdentifiers>;
 
 /**
- * How a partner has answered referrals (acceptance rate, median hours to answer), kept by the loop that records
- * answers. Matching prefers a better record among equally fitting services.
+ * How a partner has answered referrals (acceptance rate, median hours to answer), recomputed daily from each answer
+ * counted once (#reporting/domain/response-record.ts, docs/directory.md). Matching prefers a better record among
+ * equally fitting services. `answered` counts accepts and coded declines; expiries (silence) are apart in `expired`.
+ * The later fields are optional, so a record written before them (or by an import) stays valid.
  */
 export const ResponseRecord = z.strictObject({
   answered: z.number().int().min(0),
   accepted: z.number().int().min(0),
   medianResponseHours: z.number().min(0).optional(),
+  /** Declines by coded reason (free text is never counted). */
+  declineReasons: z.partialRecord(DeclineReason, z.number().int().min(0)).optional(),
+  /** Offers the partner let pass their deadline unanswered. */
+  expired: z.number().int().min(0).optional(),
+  /** The rolling window the figures cover, in days up to the last daily recompute. */
+  windowDays: z.number().int().min(1).optional(),
 });
 export type ResponseRecord = z.infer<typeof ResponseRecord>;
 

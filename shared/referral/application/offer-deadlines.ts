@@ -6,6 +6,7 @@ import type { OfferDeadlines } from '#referral/ports.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import type { OutboundMessage } from '#messages/queue.ts';
 import { LifecycleConflictError } from '#kernel/errors.ts';
+import { recordPartnerAnswer } from '#reporting/application/record-partner-answer.ts';
 import { offerNextMatch, type CaseWorkDeps, type NextMatchOutcome } from '#referral/application/case-work.ts';
 
 /**
@@ -191,6 +192,8 @@ async function expire(
   await record(deps, expired, applied.transition, 'expired', expired.updatedAt, {
     nudgedAt: expired.nudgedAt,
   });
+  // Silence, for the partner's response record: counted apart from its answers.
+  await recordPartnerAnswer(deps.responses, expired, 'expired', expired.updatedAt);
   const referral = await deps.referrals.get(expired.referralId);
   const messages = [notice(expired.referralId, expired.deliveryId, 'withdrawn', expired)];
   const team = teamDeliveryOf(referral);
