@@ -233,7 +233,7 @@ describe('DynamoReferralStore', () => {
         'ADD deliveryStatus.#delivery.attempts :one',
       ConditionExpression:
         'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
-        'AND #status <> :cancelled',
+        'AND deliveryStatus.#delivery.#status <> :failed AND #status <> :cancelled',
       ExpressionAttributeNames: { '#delivery': delivery, '#status': 'status' },
       ReturnValues: 'ALL_NEW',
     });
