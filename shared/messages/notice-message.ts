@@ -18,8 +18,28 @@ export const NoticeKind = z.enum([
   'offer-declined',
   'offer-closed',
   'need-returned',
+  // The message back to the referring practice (a BaRS servicerequest-response) about the lifecycle `event` it
+  // answers; its delivery id is the practice's (practiceDeliveryId), not one of the routing's planned deliveries.
+  'practice-response',
 ]);
 export type NoticeKind = z.infer<typeof NoticeKind>;
+
+/**
+ * The lifecycle notices to the practice (#referral/domain/lifecycle.ts, audience `practice`), the same list as
+ * #fhir/outbound/servicerequest-response.ts `practiceResponseKinds` (a unit test holds them equal; not imported from
+ * there, which would tie the queue's schema to the FHIR builder).
+ */
+export const PracticeResponseEvent = z.enum([
+  'accepted',
+  'seen',
+  'declined',
+  'intervention-started',
+  'closed',
+]);
+export type PracticeResponseEvent = z.infer<typeof PracticeResponseEvent>;
+
+/** The delivery id of a referral's messages back to its practice (one practice per referral). */
+export const practiceDeliveryId = (referralId: string): string => `practice.${referralId}`;
 
 /** A message on the `notifications` queue: one notice about one delivery. */
 export const NoticeMessage = z.strictObject({
@@ -31,6 +51,8 @@ export const NoticeMessage = z.strictObject({
   version: z.number().int().positive().optional(),
   /** For the offers' notices: which offer it is about (a team hears of each of its referral's offers). */
   offerId: z.string().min(1).max(300).optional(),
+  /** For `practice-response`: the lifecycle event the message back to the practice reports. */
+  event: PracticeResponseEvent.optional(),
 });
 export type NoticeMessage = z.infer<typeof NoticeMessage>;
 
@@ -39,6 +61,8 @@ export function noticeId(message: NoticeMessage): string {
   if (message.kind === 'assigned') return message.deliveryId;
   if (message.kind === 'cancelled') return `${message.deliveryId}.cancelled`;
   if (message.kind === 'updated') return `${message.deliveryId}.updated.v${message.version ?? 0}`;
+  // One per referral and event (practice.<referralId>.<event>): the message's webhook-id (practiceResponseFor).
+  if (message.kind === 'practice-response') return `${message.deliveryId}.${message.event ?? 'unknown'}`;
   // One of each per offer: an offer is reminded once, withdrawn once, expires once.
   return `${message.deliveryId}.${message.kind}.${message.offerId ?? 'referral'}`;
 }
