@@ -28,6 +28,9 @@ import { recipientSecretsFrom } from '#platform/secrets.ts';
 // Both or neither: an email links to the inbox page and comes from the one address the role may send as.
 const emailFrom = optionalSetting('EMAIL_FROM');
 const inboxUrl = optionalSetting('INBOX_URL');
+// The inbox page is served by the API (`<ApiUrl>inbox`), so our `$process-message` is beside it: the source the
+// messages back to the practice name (where its system answers us). Without INBOX_URL they are dead-lettered.
+const sourceEndpoint = inboxUrl ? new URL('$process-message', inboxUrl.replace(/\/+$/, '')).href : undefined;
 
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
@@ -41,6 +44,7 @@ const deps = {
   backoff: retryBackoff(),
   random: Math.random,
   email: emailFrom && inboxUrl ? { sender: new SesEmailSender(sesv2, emailFrom), inboxUrl } : undefined,
+  practiceMessages: sourceEndpoint ? { sourceEndpoint } : undefined,
 };
 const redelivery = new SqsMessageVisibility(sqs, queueUrl('notifications'));
 
@@ -83,4 +87,6 @@ export const handler = sqsHandler(queueMessages.notifications, async (message, c
   if (outcome === 'delivered') metrics.addMetric('DeliveriesSucceeded', 'Count', 1);
   // The alarm's metric (infra/constructs/monitoring.ts): a recipient refused a notice for good.
   if (outcome === 'failed') metrics.addMetric('DeliveriesFailedPermanently', 'Count', 1);
+  // A message back to the GP that could not go at all (the practice has no endpoint or secret): hazard H7.
+  if (outcome === 'not-sent') metrics.addMetric('PracticeMessagesNotSent', 'Count', 1);
 });

@@ -5,6 +5,7 @@ import type {
   Pcn,
   Practice,
   RecipientKind,
+  SecretOwnerKind,
   Service,
   RecipientChannel,
 } from '#directory/domain/directory.ts';
@@ -40,12 +41,12 @@ export interface Directory {
  * within that time.
  */
 export interface RecipientSecrets {
-  secretOf(kind: RecipientKind, id: string): Promise<string | undefined>;
+  secretOf(kind: SecretOwnerKind, id: string): Promise<string | undefined>;
 }
 
 /** Writing secrets: the directory's import and admin paths, never the delivery path. */
 export interface RecipientSecretsWriter extends RecipientSecrets {
-  putSecret(kind: RecipientKind, id: string, secret: string): Promise<void>;
+  putSecret(kind: SecretOwnerKind, id: string, secret: string): Promise<void>;
 }
 
 /** The directory's editable records, by kind. */

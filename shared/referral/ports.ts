@@ -1,5 +1,10 @@
 import type { ReferralTransition } from '#referral/domain/transition-refusal.ts';
-import type { AmendableField, DeliveryState, Referral } from '#referral/domain/referral.ts';
+import type {
+  AmendableField,
+  DeliveryState,
+  PracticeMessageState,
+  Referral,
+} from '#referral/domain/referral.ts';
 import type { LifecycleTransition, OfferState, ReferralState } from '#referral/domain/lifecycle.ts';
 import type { Offer } from '#referral/domain/offer.ts';
 import type { CaseWork } from '#referral/domain/case-work.ts';
@@ -98,6 +103,11 @@ export interface ReferralStore {
    * nothing.
    */
   apply(referralId: string, transition: ReferralTransition, context: TransitionContext): Promise<Referral>;
+  /**
+   * Records what became of the message back to the practice about `event` (delivered, failed, not sent), only if
+   * none is recorded for that event yet (the first stands); false if one was, or there is no such referral.
+   */
+  recordPracticeMessage(referralId: string, event: string, state: PracticeMessageState): Promise<boolean>;
   /** Records that a recipient was told of a cancellation or update; false if it already was. */
   recordNotice(
     referralId: string,

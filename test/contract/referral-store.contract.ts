@@ -633,6 +633,53 @@ export function describeReferralStoreContract(
       });
     });
 
+    describe('messages back to the practice', () => {
+      const delivered = {
+        status: 'delivered' as const,
+        at: '2025-03-04T10:01:00.000Z',
+        messageId: '0195a0c2-0000-8000-8000-000000000001',
+        responseStatus: 200,
+      };
+
+      it('records each event once: the first stands, another event is kept beside it', async () => {
+        await routed();
+        await expect(store.recordPracticeMessage(id, 'accepted', delivered)).resolves.toBe(true);
+        await expect(
+          store.recordPracticeMessage(id, 'accepted', {
+            status: 'failed',
+            at: '2025-03-04T10:02:00.000Z',
+            reason: 'HTTP 410',
+          }),
+        ).resolves.toBe(false);
+        const notSent = {
+          status: 'not-sent' as const,
+          at: '2025-03-04T10:03:00.000Z',
+          reason: 'no endpoint',
+        };
+        await expect(store.recordPracticeMessage(id, 'seen', notSent)).resolves.toBe(true);
+        expect((await store.get(id))?.practiceMessages).toEqual({ accepted: delivered, seen: notSent });
+      });
+
+      it('two writers of the first messages of a referral both land, each once', async () => {
+        await routed();
+        const results = await Promise.all([
+          store.recordPracticeMessage(id, 'accepted', delivered),
+          store.recordPracticeMessage(id, 'seen', delivered),
+          store.recordPracticeMessage(id, 'accepted', delivered),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(2);
+        expect(Object.keys((await store.get(id))?.practiceMessages ?? {}).sort()).toEqual([
+          'accepted',
+          'seen',
+        ]);
+      });
+
+      it('an unknown referral is refused and nothing is created', async () => {
+        await expect(store.recordPracticeMessage(id, 'accepted', delivered)).resolves.toBe(false);
+        await expect(store.get(id)).resolves.toBeUndefined();
+      });
+    });
+
     describe('deleteUnacknowledged', () => {
       it('withdraws a referral still received, and leaves one that moved on', async () => {
         await store.create(referral());

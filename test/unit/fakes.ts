@@ -34,9 +34,10 @@ import {
   type LinkWorkerTeam,
   type Practice,
   type RecipientKind,
+  type SecretOwnerKind,
   type RecipientChannel,
 } from '#directory/domain/directory.ts';
-import type { Referral } from '#referral/domain/referral.ts';
+import type { PracticeMessageState, Referral } from '#referral/domain/referral.ts';
 import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
 
 /**
@@ -181,6 +182,17 @@ export class InMemoryReferralStore implements ReferralStore {
     return copy(item);
   }
 
+  async recordPracticeMessage(
+    referralId: string,
+    event: string,
+    state: PracticeMessageState,
+  ): Promise<boolean> {
+    const referral = this.items.get(referralId);
+    if (!referral || referral.practiceMessages?.[event] !== undefined) return false;
+    referral.practiceMessages = { ...referral.practiceMessages, [event]: copy(state) };
+    return true;
+  }
+
   async recordNotice(
     referralId: string,
     deliveryId: string,
@@ -230,12 +242,12 @@ export class InMemoryRecipientSecrets implements RecipientSecretsWriter {
     this.secrets = new Map(Object.entries(snapshot?.secrets ?? {}));
   }
 
-  async secretOf(kind: RecipientKind, id: string): Promise<string | undefined> {
+  async secretOf(kind: SecretOwnerKind, id: string): Promise<string | undefined> {
     this.reads++;
     return this.secrets.get(secretNameOf(kind, id));
   }
 
-  async putSecret(kind: RecipientKind, id: string, secret: string): Promise<void> {
+  async putSecret(kind: SecretOwnerKind, id: string, secret: string): Promise<void> {
     this.secrets.set(secretNameOf(kind, id), secret);
   }
 }

@@ -52,6 +52,13 @@ describe('SecretsManagerRecipientSecrets', () => {
     expect(await secrets.secretOf('team', 'lw-woodhouse')).toBe(secret);
   });
 
+  it("reads a practice's secret (the messages back to the GP) under the same prefix", async () => {
+    sm.on(GetSecretValueCommand, { SecretId: 'Stack/recipients/practice/A81001' }).resolves({
+      SecretString: secret,
+    });
+    expect(await store().secretOf('practice', 'A81001')).toBe(secret);
+  });
+
   it('other failures are thrown, not read as "no secret"', async () => {
     sm.on(GetSecretValueCommand).rejects(new Error('throttled'));
     await expect(store().secretOf('team', 'lw-woodhouse')).rejects.toThrow('throttled');
@@ -86,6 +93,10 @@ describe('FileRecipientSecrets (the local stand-in)', () => {
     await writer.putSecrets({ 'team/lw-woodhouse': secret, 'partner/arts-for-all': 'whsec_other' });
     expect(await reader.secretOf('team', 'lw-woodhouse')).toBe(secret);
     expect(await reader.secretOf('partner', 'lw-woodhouse')).toBeUndefined();
+    // A practice's, as the sample directory seeds them: its own kind, so a team of that id is not it.
+    await writer.putSecret('practice', 'A81001', 'whsec_practice');
+    expect(await reader.secretOf('practice', 'A81001')).toBe('whsec_practice');
+    expect(await reader.secretOf('team', 'A81001')).toBeUndefined();
     expect(statSync(file).mode & 0o777).toBe(0o600);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await writer.putSecret('team', 'lw-woodhouse', 'whsec_rotated');
@@ -93,6 +104,7 @@ describe('FileRecipientSecrets (the local stand-in)', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
       'team/lw-woodhouse': 'whsec_rotated',
       'partner/arts-for-all': 'whsec_other',
+      'practice/A81001': 'whsec_practice',
     });
   });
 });

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { LifecycleConflictError } from '#referral/domain/lifecycle.ts';
-import type { Referral } from '#referral/domain/referral.ts';
+import type { PracticeMessageState, Referral } from '#referral/domain/referral.ts';
 import { refusalOf } from '#referral/domain/transition-refusal.ts';
 import type {
   DeliveredState,
@@ -302,6 +302,41 @@ export class DynamoReferralStore implements ReferralStore {
     });
     if (applied && written) return written;
     throw new LifecycleConflictError(refusalOf(await this.get(referralId), transition, context.ownerId));
+  }
+
+  /**
+   * A referral stored before the first message back to its practice has no `practiceMessages` map, and one update
+   * cannot both make the map and set an entry in it: so the entry is set where the map exists, else the map is made
+   * with it where it does not; a writer that made the map first meanwhile sends us back to the first write.
+   */
+  async recordPracticeMessage(
+    referralId: string,
+    event: string,
+    state: PracticeMessageState,
+  ): Promise<boolean> {
+    const update = (input: Omit<UpdateCommandInput, 'TableName' | 'Key'>) =>
+      appliedUnlessConditionFails(() =>
+        this.client.send(
+          new UpdateCommand({ ...input, TableName: this.tableName, Key: referralKey(referralId) }),
+        ),
+      );
+    const intoMap = () =>
+      update({
+        UpdateExpression: 'SET practiceMessages.#event = :state',
+        ConditionExpression:
+          'attribute_exists(practiceMessages) AND attribute_not_exists(practiceMessages.#event)',
+        ExpressionAttributeNames: { '#event': event },
+        ExpressionAttributeValues: { ':state': state },
+      });
+    if (await intoMap()) return true;
+    const withMap = await update({
+      UpdateExpression: 'SET practiceMessages = :messages',
+      ConditionExpression: 'attribute_exists(referralId) AND attribute_not_exists(practiceMessages)',
+      ExpressionAttributeValues: { ':messages': { [event]: state } },
+    });
+    if (withMap) return true;
+    // The map exists now (made by another writer between the two) or the referral does not: once more, for the map.
+    return intoMap();
   }
 
   recordNotice(

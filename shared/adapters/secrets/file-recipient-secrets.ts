@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { secretNameOf, type RecipientKind } from '#directory/domain/directory.ts';
+import { secretNameOf, type SecretOwnerKind } from '#directory/domain/directory.ts';
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 
 /**
@@ -13,11 +13,11 @@ export class FileRecipientSecrets implements RecipientSecretsWriter {
 
   constructor(private readonly file: string) {}
 
-  async secretOf(kind: RecipientKind, id: string): Promise<string | undefined> {
+  async secretOf(kind: SecretOwnerKind, id: string): Promise<string | undefined> {
     return this.all()[secretNameOf(kind, id)];
   }
 
-  async putSecret(kind: RecipientKind, id: string, secret: string): Promise<void> {
+  async putSecret(kind: SecretOwnerKind, id: string, secret: string): Promise<void> {
     await this.putSecrets({ [secretNameOf(kind, id)]: secret });
   }
 

@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { secretNameOf, type RecipientKind } from '#directory/domain/directory.ts';
+import { secretNameOf, type SecretOwnerKind } from '#directory/domain/directory.ts';
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 
 /**
@@ -25,11 +25,11 @@ export class SecretsManagerRecipientSecrets implements RecipientSecretsWriter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private nameOf(kind: RecipientKind, id: string): string {
+  private nameOf(kind: SecretOwnerKind, id: string): string {
     return `${this.prefix}/${secretNameOf(kind, id)}`;
   }
 
-  async secretOf(kind: RecipientKind, id: string): Promise<string | undefined> {
+  async secretOf(kind: SecretOwnerKind, id: string): Promise<string | undefined> {
     const name = this.nameOf(kind, id);
     const cached = this.cache.get(name);
     if (cached && cached.until > this.now()) return cached.value;
@@ -44,7 +44,7 @@ export class SecretsManagerRecipientSecrets implements RecipientSecretsWriter {
     }
   }
 
-  async putSecret(kind: RecipientKind, id: string, secret: string): Promise<void> {
+  async putSecret(kind: SecretOwnerKind, id: string, secret: string): Promise<void> {
     const name = this.nameOf(kind, id);
     try {
       await this.client.send(

@@ -22,10 +22,15 @@ import {
 } from '#delivery/domain/retry-policy.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
+import {
+  deliverPracticeResponse,
+  type DeliverPracticeResponseDeps,
+} from '#delivery/application/deliver-practice-response.ts';
 
 /**
  * Delivering one notice about one referral to one recipient: the referral itself (`assigned`), an update to it, its
- * cancellation, or any other kind (the offers' lifecycle: a small `referral.<kind>` event). A notice already
+ * cancellation, or any other kind (the offers' lifecycle: a small `referral.<kind>` event); and the message back to
+ * the referring practice (`practice-response`: #delivery/application/deliver-practice-response.ts). A notice already
  * recorded is not sent again; each carries a stable webhook-id (noticeId), so a receiver can also drop the rare
  * repeat (a crash between the POST and the record).
  *
@@ -69,6 +74,8 @@ export interface DeliverNotificationDeps {
    * configured it (no EMAIL_FROM / INBOX_URL): an email recipient's notice is then retried and dead-lettered.
    */
   email?: { sender: EmailSender; inboxUrl: string } | undefined;
+  /** The messages back to the practice: our `$process-message` URL (deliver-practice-response.ts). */
+  practiceMessages?: DeliverPracticeResponseDeps['practiceMessages'];
 }
 
 /**
@@ -91,7 +98,9 @@ export type DeliveryOutcome =
   | 'failed'
   | 'already-failed'
   /** Any other kind of notice (a reminder, a withdrawn or expired offer...): sent as a small event. */
-  | 'notice-sent';
+  | 'notice-sent'
+  /** A message back to the practice that cannot go (no endpoint or secret): recorded with the reason, not retried. */
+  | 'not-sent';
 
 export async function deliverNotification(
   deps: DeliverNotificationDeps,
@@ -101,6 +110,8 @@ export async function deliverNotification(
   const notice: NoticeMessage = { ...message, kind: message.kind ?? 'assigned' };
   const tries: Attempt = { number: attempt };
   if (notice.kind === 'assigned') return deliverAssignment(deps, notice, tries);
+  // The message back to the GP: to the practice, which is no planned delivery of the routing.
+  if (notice.kind === 'practice-response') return deliverPracticeResponse(deps, notice, attempt);
   const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
   if (notice.kind === 'updated') return deliverUpdate(deps, referral, planned, tries);
   if (notice.kind === 'cancelled') {

@@ -1,4 +1,5 @@
 import { keyedUuid } from '#kernel/ids.ts';
+import { practiceDeliveryId } from '#messages/notice-message.ts';
 import { practiceSecretName, type WebhookChannel } from '#directory/domain/directory.ts';
 import type { Directory } from '#directory/ports.ts';
 import {
@@ -140,7 +141,7 @@ export async function practiceResponseFor(
   });
   return {
     outcome: 'send',
-    deliveryId: `practice.${referral.referralId}.${kind}`,
+    deliveryId: `${practiceDeliveryId(referral.referralId)}.${kind}`,
     eventType: 'servicerequest-response',
     endpoint: practice.endpoint,
     secretName: practiceSecretName(practice.ods),

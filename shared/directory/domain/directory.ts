@@ -356,10 +356,15 @@ export const DirectorySnapshot = z.strictObject({
 export type DirectorySnapshot = z.infer<typeof DirectorySnapshot>;
 
 export type RecipientKind = 'team' | 'partner';
-/** The secret store's name for a recipient's signing secret. */
-export const secretNameOf = (kind: RecipientKind, id: string): string => `${kind}/${id}`;
+/**
+ * Whose signing secret the secret store keeps: a recipient's, or a practice's (the messages back to the GP go to
+ * its endpoint). A practice is no recipient of deliveries, so it has a secret but no `channelOf`.
+ */
+export type SecretOwnerKind = RecipientKind | 'practice';
+/** The secret store's name for a recipient's (or a practice's) signing secret. */
+export const secretNameOf = (kind: SecretOwnerKind, id: string): string => `${kind}/${id}`;
 /** The secret that signs the messages to a practice's endpoint (the same store, its own kind). */
-export const practiceSecretName = (ods: string): string => `practice/${ods}`;
+export const practiceSecretName = (ods: string): string => secretNameOf('practice', ods);
 
 /** Whether a team serves a practice: its PCN's, and on its list if it keeps one. */
 export function servesPractice(team: LinkWorkerTeam, practice: Practice): boolean {

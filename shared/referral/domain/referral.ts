@@ -364,6 +364,16 @@ export interface DeliveryState {
   updateNoticeVersion?: number;
 }
 
+/**
+ * What became of one message back to the referring practice (a BaRS `servicerequest-response`, one per lifecycle
+ * event: #delivery/application/deliver-practice-response.ts), recorded once and final: `delivered` (the practice's
+ * endpoint answered 2xx), `failed` (it refused the message for good, e.g. HTTP 410), `not-sent` (it could not go at
+ * all: the practice has no endpoint or signing secret). Attempts that will be retried are not recorded here.
+ */
+export type PracticeMessageState =
+  | { status: 'delivered'; at: string; messageId: string; responseStatus: number }
+  | { status: 'failed' | 'not-sent'; at: string; reason: string };
+
 /** Where a referral came from: the plain JSON route, or a BaRS message (with its conversation ids). */
 export type ReferralSource =
   | { channel: 'json'; idempotencyKey?: string }
@@ -410,6 +420,8 @@ export interface Referral {
   cancellation?: { reason: CancellationReason; at: string };
   routing?: RoutingDecision;
   deliveryStatus?: Record<string, DeliveryState>;
+  /** The messages back to the practice, by the lifecycle event each reports (accepted, seen, ...). */
+  practiceMessages?: Record<string, PracticeMessageState>;
   // The link-worker team's case work (#referral/domain/case-work.ts), one field per step so that a step's write
   // never replaces what another step recorded.
   acceptance?: CaseWork['acceptance'];
