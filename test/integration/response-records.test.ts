@@ -4,6 +4,9 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalAws } from '../../infra/local/local-aws.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
+import { DynamoPartnerResponses } from '#adapters/dynamodb/partner-responses.ts';
+import { runOfferDeadlines } from '#referral/application/offer-deadlines.ts';
+import { deadlineDeps } from '../../functions/deadlines/deps.ts';
 import type { Caller } from '#auth/caller.ts';
 import type { PartnerOfferView } from '#referral/application/case-work.ts';
 import type { ResponseRecordRunSummary } from '#reporting/application/recompute-response-records.ts';
@@ -26,6 +29,7 @@ import {
 // declines (retried), arts-for-all accepts (retried), through the real case-work handler; the response-record job
 // runs (its operator command as a dry run, then the scheduled handler); the partners' directory records show the
 // figures, counted once, and a new referral's arts need is offered to arts-for-all first, because it accepts more.
+// Left unanswered, that offer expires through the deadline job, counted once and apart from the answers.
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const rival = 'it-rr-arts-rival';
@@ -169,5 +173,34 @@ describe('response records from partners answering', () => {
     expect(second.candidates[0]).toMatchObject({ partnerId: 'arts-for-all', verdict: 'chosen' });
     const rivalVerdict = second.candidates.find((c) => c.serviceId === rivalService);
     expect(rivalVerdict?.reason).toContain('accepts more referrals (100% against 0%)');
+
+    // arts-for-all never answers that one: the deadline job reminds, then expires it (run again: nothing more),
+    // and the expiry is counted apart from its answers.
+    const later = Date.now() + 30 * 24 * 3_600_000;
+    const deadlineRun = (at: number) =>
+      runOfferDeadlines(
+        deadlineDeps({
+          documentClient: aws.documentClient,
+          sqs: aws.sqs,
+          tables: aws.tables,
+          notificationsQueueUrl: aws.queues.notifications.url,
+          clock: { now: () => new Date(at) },
+        }),
+        { limit: 50 },
+      );
+    expect(await deadlineRun(later)).toMatchObject({ reminded: 1 });
+    expect(await deadlineRun(later + 3 * 24 * 3_600_000)).toMatchObject({ expired: 1 });
+    await deadlineRun(later + 4 * 24 * 3_600_000);
+    const days = await new DynamoPartnerResponses(aws.documentClient, aws.tables.metrics).figures(
+      'arts-for-all',
+      '2000-01-01',
+      '2999-12-31',
+    );
+    expect(
+      days.map((d) => [d.accepted, d.expired, Object.values(d.bands).reduce((a, b) => a + (b ?? 0), 0)]),
+    ).toEqual([
+      [1, 0, 1],
+      [0, 1, 0],
+    ]);
   });
 });
