@@ -81,6 +81,8 @@ export async function runOfferDeadlines(
   for (const key of unfinished) {
     const offer = await deps.offers.get(key.referralId, key.offerId);
     if (offer?.state === 'expired') {
+      // Counted again in case the run stopped before it was (a repeat adds nothing).
+      await recordPartnerAnswer(deps.responses, offer, 'expired', offer.updatedAt);
       count(summary, await offerNextMatch(deps, offer));
       summary.finished++;
     }

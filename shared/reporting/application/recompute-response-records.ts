@@ -81,7 +81,7 @@ async function recomputeOne(
   // A partner that never had a record and has no figures is left alone (matching reads "no record yet" either way).
   const record = days.length === 0 && !listed.responseRecord ? undefined : responseRecordOf(figures);
   let partner: Partner | undefined = listed;
-  for (let attempt = 0; attempt < 2 && partner; attempt++) {
+  for (let attempt = 0; attempt < 2 && partner?.status === 'active'; attempt++) {
     if (record === undefined || sameResponseRecord(partner.responseRecord, record))
       return { partnerId: listed.id, step: 'unchanged' };
     if (dryRun) return { partnerId: listed.id, step: 'would-update', record };
@@ -94,5 +94,8 @@ async function recomputeOne(
       partner = await deps.partners.get('partner', listed.id);
     }
   }
-  return partner ? { partnerId: listed.id, step: 'conflicted' } : { partnerId: listed.id, step: 'unchanged' };
+  // Retired (or gone) meanwhile: its record no longer matters to matching.
+  return partner?.status === 'active'
+    ? { partnerId: listed.id, step: 'conflicted' }
+    : { partnerId: listed.id, step: 'unchanged' };
 }
