@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addFigures,
@@ -6,8 +7,10 @@ import {
   noFigures,
   responseHours,
   responseRecordOf,
+  responseBandHours,
   responseWindow,
   sameResponseRecord,
+  type ResponseBand,
 } from '#reporting/domain/response-record.ts';
 import { ResponseRecord } from '#directory/domain/directory.ts';
 
@@ -40,6 +43,19 @@ describe('the median from the bands', () => {
     expect(medianFromBands({ 'within-1h': 2, 'within-72h': 2 })).toBe(1);
     // The open band reports its lower bound.
     expect(medianFromBands({ 'within-8h': 1, 'over-336h': 2 })).toBe(336);
+  });
+
+  it('for any answers, is the bound of the band the exact (lower) median answer is in', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1000, noNaN: true }), { minLength: 1 }), (hours) => {
+        const bands: Partial<Record<ResponseBand, number>> = {};
+        for (const h of hours) bands[bandOf(h)] = (bands[bandOf(h)] ?? 0) + 1;
+        const sorted = [...hours].sort((a, b) => a - b);
+        const exact = sorted[Math.ceil(sorted.length / 2) - 1] ?? 0;
+        const bound = responseBandHours.find((limit) => exact <= limit) ?? 336;
+        expect(medianFromBands(bands)).toBe(bound);
+      }),
+    );
   });
 });
 
