@@ -201,6 +201,52 @@ describe('the GP hears back', () => {
     expect(taskCodes(bundleOf(received[1]))).toEqual(['871711000000103', 'declined']);
   });
 
+  it("the practice's system answers 503 then 2xx: retried with the same webhook-id, one delivery; 410: failed, not retried", async () => {
+    const response = await intake(
+      apiEvent('POST', '/referrals', sampleReferral('leeds-arts-and-mental-health')),
+      contextFor('intake'),
+    );
+    const { referralId } = JSON.parse(response.body) as { referralId: string };
+    await routeQueued();
+    await deliverQueued();
+
+    receiver.answerNext(practicePath, [{ status: 503 }]);
+    await act(referralId, 'accept', { version: 1 });
+    const [notice, ...others] = await receiveAll(aws, aws.queues.notifications.url);
+    expect(others).toEqual([]);
+    if (!notice) throw new Error('no practice notice was queued');
+    const first = await notifier(sqsEvent('notifications', [notice]), contextFor('notifier'));
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: notice.MessageId }]);
+    expect((await storedReferral(aws, referralId))?.practiceMessages).toBeUndefined();
+    // SQS hands the held-back message out again (its second receipt); here, the same message straight away.
+    const again = { ...notice, Attributes: { ...notice.Attributes, ApproximateReceiveCount: '2' } };
+    expect(
+      (await notifier(sqsEvent('notifications', [again]), contextFor('notifier'))).batchItemFailures,
+    ).toEqual([]);
+    const tries = receiver.attempts.filter((a) => a.webhookId === `practice.${referralId}.accepted`);
+    expect(tries.map((a) => a.status)).toEqual([503, 204]);
+    expect(messagesAbout(referralId)).toHaveLength(1);
+    expect((await storedReferral(aws, referralId))?.practiceMessages?.['accepted']).toMatchObject({
+      status: 'delivered',
+      responseStatus: 204,
+    });
+
+    receiver.answerNext(practicePath, [{ status: 410 }]);
+    await act(referralId, 'contact', { version: 1, outcome: 'made', channel: 'phone' });
+    await deliverQueued();
+    expect((await storedReferral(aws, referralId))?.practiceMessages?.['seen']).toMatchObject({
+      status: 'failed',
+      reason: 'HTTP 410',
+    });
+    expect((await auditOf(aws, referralId)).map((a) => a.action)).toContain(
+      'referral.practice-message-failed',
+    );
+    // Asked again (a repeated action), the refused message is not sent again.
+    await act(referralId, 'contact', { version: 1, outcome: 'made', channel: 'phone' });
+    await deliverQueued();
+    expect(receiver.attempts.filter((a) => a.webhookId === `practice.${referralId}.seen`)).toHaveLength(1);
+  });
+
   it('the patient objected to full sharing back: codes only, no free text, no name or address', async () => {
     const objecting = await submitBars('new-referral-codes-only.json');
     expect((await storedReferral(aws, objecting.referralId))?.sharingBack).toBe('codes-only');
