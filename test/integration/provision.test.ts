@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('local tables', () => {
-  it('the referrals table has the referral partition, the sort key and the worklist index', async () => {
+  it('the referrals table has the referral partition, the sort key, the worklist index and the deadline index', async () => {
     const names = await createTables(dynamoDb);
     const { Table } = await dynamoDb.send(new DescribeTableCommand({ TableName: names.referrals }));
     expect(Table?.KeySchema).toEqual([
@@ -41,6 +41,14 @@ describe('local tables', () => {
           { AttributeName: 'worklistSortKey', KeyType: 'RANGE' },
         ],
         { ProjectionType: 'ALL' },
+      ],
+      [
+        'deadlines',
+        [
+          { AttributeName: 'deadlineKey', KeyType: 'HASH' },
+          { AttributeName: 'deadlineAt', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'KEYS_ONLY' },
       ],
     ]);
   });
@@ -107,7 +115,7 @@ describe('local tables', () => {
         }),
       );
       await expect(createTables(client)).rejects.toThrow(
-        /local table "referrals" was created with keys \(referralId\) but the system description now has \(referralId, sk; worklist\(recipientKey, worklistSortKey\)\).*delete the data directory/,
+        /local table "referrals" was created with keys \(referralId\) but the system description now has \(referralId, sk; deadlines\(deadlineKey, deadlineAt\); worklist\(recipientKey, worklistSortKey\)\).*delete the data directory/,
       );
     } finally {
       client.destroy();
