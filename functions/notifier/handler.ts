@@ -30,7 +30,10 @@ const emailFrom = optionalSetting('EMAIL_FROM');
 const inboxUrl = optionalSetting('INBOX_URL');
 // The inbox page is served by the API (`<ApiUrl>inbox`), so our `$process-message` is beside it: the source the
 // messages back to the practice name (where its system answers us). Without INBOX_URL they are dead-lettered.
-const sourceEndpoint = inboxUrl ? new URL('$process-message', inboxUrl.replace(/\/+$/, '')).href : undefined;
+// Parsed without throwing: a malformed setting must not stop every other delivery at load.
+const sourceEndpoint = inboxUrl
+  ? URL.parse('$process-message', inboxUrl.replace(/\/+$/, ''))?.href
+  : undefined;
 
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
