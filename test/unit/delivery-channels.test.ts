@@ -288,8 +288,11 @@ describe('the worklist channel', () => {
 });
 
 describe('notices of other kinds (the offers lifecycle and after)', () => {
-  // Whatever kinds the queue message allows beyond the referral's own three.
-  const otherKinds = NoticeKind.options.filter((k) => !['assigned', 'updated', 'cancelled'].includes(k));
+  // Whatever kinds the queue message allows beyond the referral's own three, and the message back to the practice,
+  // which goes to the practice by its own path (test/unit/deliver-practice-response.test.ts).
+  const otherKinds = NoticeKind.options.filter(
+    (k) => !['assigned', 'updated', 'cancelled', 'practice-response'].includes(k),
+  );
 
   it.skipIf(otherKinds.length === 0).each(otherKinds)(
     '%s: a small signed event referral.<kind> with ids and time, no patient data, a stable webhook-id',
