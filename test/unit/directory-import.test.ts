@@ -408,6 +408,46 @@ describe('importPracticesFile', () => {
     expect((await editor.practice('A81001'))?.endpoint).toEqual(kept);
   });
 
+  it('a practice with an endpoint gets a signing secret for the messages back to it; one already there is kept', async () => {
+    const editor = new InMemoryDirectoryEditor();
+    const secrets = new InMemoryRecipientSecrets();
+    await secrets.putSecret('practice', 'A81001', 'whsec_already-given');
+    const [header = '', ...lines] = csv.trimEnd().split('\n');
+    const endpoints = [
+      `${header},Endpoint`,
+      ...lines.map((line) =>
+        line.startsWith('A81001,') || line.startsWith('C83001,')
+          ? `${line},https://gp.example.org/bars/${line.slice(0, 6)}`
+          : `${line},`,
+      ),
+    ].join('\n');
+    const newSecret = () => 'whsec_generated';
+    const result = await importPracticesFile(endpoints, editor, { today: '2026-01-20', secrets, newSecret });
+    expect(result.secrets).toEqual([
+      { ods: 'A81001', outcome: 'kept' },
+      { ods: 'C83001', outcome: 'generated' },
+    ]);
+    expect(await secrets.secretOf('practice', 'A81001')).toBe('whsec_already-given');
+    expect(await secrets.secretOf('practice', 'C83001')).toBe('whsec_generated');
+    // A practice without an endpoint is sent nothing, so it needs no secret.
+    expect(await secrets.secretOf('practice', 'A81002')).toBeUndefined();
+    const summary = practicesSummaryLines(result, false);
+    expect(summary.slice(-2)).toEqual([
+      "Generated 1 practice signing secret (give each to the practice's system from the secret store):",
+      '  practice/C83001',
+    ]);
+    expect(summary.join('\n')).not.toContain('whsec_');
+
+    // Without a store none is made, and the summary says what that means.
+    const unsigned = await importPracticesFile(endpoints, new InMemoryDirectoryEditor(), {
+      today: '2026-01-20',
+    });
+    expect(unsigned.secrets).toEqual([]);
+    expect(practicesSummaryLines(unsigned, false).at(-1)).toBe(
+      'No secret store was given (RECIPIENT_SECRETS or --secrets): 2 practices with an endpoint have no signing secret, so the messages back to them are not sent.',
+    );
+  });
+
   it('refuses an endpoint the channel policy refuses, naming the line and column; nothing is written', async () => {
     const editor = new InMemoryDirectoryEditor();
     const [header = '', first = ''] = csv.trimEnd().split('\n');

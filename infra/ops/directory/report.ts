@@ -83,5 +83,21 @@ export function practicesSummaryLines(result: PracticesImportResult, dryRun: boo
           ...result.withoutTeam.map((p) => `  ${p.ods} ${p.name} (PCN ${p.pcn})`),
         ]
       : []),
+    ...practiceSecretLines(result),
+  ];
+}
+
+/** The practices' signing secrets: never their values, only their names, to be given to each practice's system. */
+function practiceSecretLines(result: PracticesImportResult): string[] {
+  const generated = result.secrets.filter((s) => s.outcome === 'generated');
+  const withEndpoint = result.practices.filter((p) => p.endpoint !== undefined).length;
+  if (result.written && withEndpoint > 0 && result.secrets.length === 0)
+    return [
+      `No secret store was given (RECIPIENT_SECRETS or --secrets): ${withEndpoint} practice${withEndpoint === 1 ? '' : 's'} with an endpoint ${withEndpoint === 1 ? 'has' : 'have'} no signing secret, so the messages back to ${withEndpoint === 1 ? 'it' : 'them'} are not sent.`,
+    ];
+  if (generated.length === 0) return [];
+  return [
+    `Generated ${generated.length} practice signing secret${generated.length === 1 ? '' : 's'} (give each to the practice's system from the secret store):`,
+    ...generated.map((s) => `  practice/${s.ods}`),
   ];
 }

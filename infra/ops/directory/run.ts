@@ -132,6 +132,8 @@ export async function run(
         // The local stack's receiver is plain http on 127.0.0.1; against AWS, https only.
         channels: target.endpoint ? 'allow-loopback-http' : 'https-only',
         existingPractice: (ods) => directory.practice(ods),
+        // Practices' signing secrets (the messages back to them) go to the same store as partners'.
+        ...(target.secrets === undefined ? {} : { secrets: recipientSecretsFrom(target.secrets) }),
       });
       if (result.problems.length > 0) {
         for (const line of problemLines(result.problems, file ?? 'The file')) output.err(line);
