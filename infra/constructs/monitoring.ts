@@ -87,6 +87,24 @@ export class Monitoring extends Construct {
       alarmTopic: props.alarmTopic,
     });
 
+    // The notifier's EMF metric: a message back to the GP could not be sent at all (the practice has no endpoint or
+    // signing secret in the directory). It is recorded and not retried, so no dead-letter queue would show it.
+    this.alarm('PracticeMessagesNotSentAlarm', {
+      description:
+        'A message back to a GP practice (accepted, first contact, declined, started, closed) could not be sent: ' +
+        "the practice has no endpoint or signing secret in the directory. The referral's audit " +
+        '(referral.practice-message-not-sent) gives the practice and the reason; add them (docs/operations.md) and ' +
+        'tell the practice by other means: a recorded message is not re-sent.',
+      metric: new Metric({
+        namespace: metricsNamespace,
+        metricName: 'PracticeMessagesNotSent',
+        dimensionsMap: { service: serviceName },
+        period: Duration.minutes(5),
+        statistic: Stats.SUM,
+      }),
+      alarmTopic: props.alarmTopic,
+    });
+
     this.alarm('ApiServerErrorsAlarm', {
       description: 'The API answered 5XX: a caller did not get an acknowledgement and must retry.',
       metric: props.stage.metricServerError({ period: Duration.minutes(5), statistic: Stats.SUM }),

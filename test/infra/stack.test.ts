@@ -752,6 +752,17 @@ describe('monitoring', () => {
     });
   });
 
+  it("a message back to the GP that could not be sent (the notifier's EMF metric) raises an alarm", () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SocialPrescribing',
+      MetricName: 'PracticeMessagesNotSent',
+      Dimensions: [{ Name: 'service', Value: 'social-prescribing-referrals' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('has a dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
@@ -761,8 +772,8 @@ describe('monitoring', () => {
     const withTopic = stackWith({ alarmTopicArn: topicArn }, 'WithTopic');
     const alarms = Object.values(Template.fromStack(withTopic).findResources('AWS::CloudWatch::Alarm'));
 
-    // + the API's 5XX alarm and the permanently failed deliveries alarm.
-    expect(alarms).toHaveLength(queueNames.length + functionNames.length + 2);
+    // + the API's 5XX alarm, the permanently failed deliveries alarm and the practice messages not sent alarm.
+    expect(alarms).toHaveLength(queueNames.length + functionNames.length + 3);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ Properties: { AlarmActions: [topicArn], OKActions: [topicArn] } });
     }
