@@ -1,49 +1,29 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTables } from '../../infra/local/provision.ts';
-import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { coverageKey, DynamoDirectory, loadDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { LinkWorkerTeam, Partner, Service } from '#directory/domain/directory.ts';
 import { ConflictError } from '#kernel/errors.ts';
-import type { TableName } from '#system/names.ts';
 import { describeDirectoryEditorContract } from '../contract/directory-editor.contract.ts';
 import { sampleDirectory } from '../unit/fixtures.ts';
+import { useLocalTables } from '../support/local-tables.ts';
 
 // The DynamoDB adapter on the local DynamoDB (dynalite, tables from the system description), read back through
 // DynamoDirectory, against the contract the in-memory fake also meets (test/unit/directory-editor.contract.test.ts);
 // then what only a store with separate writes can show: a crash between the record and its index loses nothing.
 
-let server: LocalServer;
-let client: DynamoDBDocumentClient;
-let tables: Record<TableName, string>;
-
-beforeAll(async () => {
-  server = await startLocalDynamoDb({ port: 0 });
-  const dynamoDb = new DynamoDBClient({
-    endpoint: server.endpoint,
-    region: 'eu-west-2',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  client = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
-  tables = await createTables(dynamoDb);
-});
-
-afterAll(async () => {
-  client.destroy();
-  await server.stop();
-});
+const local = useLocalTables();
 
 describeDirectoryEditorContract('DynamoDB adapter on dynalite', () => ({
-  editor: new DynamoDirectoryEditor(client, tables.directory),
-  directory: new DynamoDirectory(client, tables.directory),
+  editor: new DynamoDirectoryEditor(local.client, local.tables.directory),
+  directory: new DynamoDirectory(local.client, local.tables.directory),
 }));
 
-/** The document client, except that the next `failures` batch writes fail: a crash after the profile write. */
+/** The document local.client, except that the next `failures` batch writes fail: a crash after the profile write. */
 function crashingBatches(failures: number): DynamoDBDocumentClient {
   let left = failures;
-  return new Proxy(client, {
+  return new Proxy(local.client, {
     get(target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
       return (command: unknown) => {
@@ -70,20 +50,20 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
     categories: ['food'],
     coverage: { districts: ['CR1', 'CR2'] },
   });
-  const reader = () => new DynamoDirectory(client, tables.directory);
+  const reader = () => new DynamoDirectory(local.client, local.tables.directory);
   const listed = async (district: string) =>
     (await reader().servicesCovering('food', { district })).map(
       (c) => `${c.service.id}@v${c.service.version}`,
     );
 
   it('a replace that crashed after its profile write is finished by sending it again: the old area is gone', async () => {
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     await editor.create('partner', partner);
     await editor.create('service', service);
     expect(await listed('CR2')).toEqual(['crash-service@v1']);
 
     const shrunk = { ...service, coverage: { ...service.coverage, districts: ['CR1'] } };
-    const crashing = new DynamoDirectoryEditor(crashingBatches(1), tables.directory);
+    const crashing = new DynamoDirectoryEditor(crashingBatches(1), local.tables.directory);
     await expect(crashing.replace('service', shrunk, 1)).rejects.toThrow('simulated crash');
     // The record is written, the index is not: CR2 still lists the old version.
     expect((await editor.get('service', 'crash-service'))?.version).toBe(2);
@@ -96,7 +76,7 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
   });
 
   it('or by the next edit of the record, even from another area: every partition it may be in is remembered', async () => {
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     const moved = {
       ...service,
       id: 'crash-service-2',
@@ -104,7 +84,7 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
     };
     await editor.create('service', { ...service, id: 'crash-service-2' });
     await expect(
-      new DynamoDirectoryEditor(crashingBatches(1), tables.directory).replace('service', moved, 1),
+      new DynamoDirectoryEditor(crashingBatches(1), local.tables.directory).replace('service', moved, 1),
     ).rejects.toThrow('simulated crash');
     // Someone else's later edit, made on the version now stored, moves it once more.
     await editor.replace('service', { ...moved, coverage: { ...moved.coverage, districts: ['CR4'] } }, 2);
@@ -114,7 +94,7 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
   });
 
   it("a partner's rename that crashed half-way through its services is finished by sending it again", async () => {
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     const owner = { ...partner, id: 'crash-owner' };
     await editor.create('partner', owner);
     for (const id of ['crash-a', 'crash-b'])
@@ -126,7 +106,7 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
       });
     const renamed = { ...owner, name: 'Renamed Pantry' };
     await expect(
-      new DynamoDirectoryEditor(crashingBatches(1), tables.directory).replace('partner', renamed, 1),
+      new DynamoDirectoryEditor(crashingBatches(1), local.tables.directory).replace('partner', renamed, 1),
     ).rejects.toThrow('simulated crash');
     await editor.replace('partner', renamed, 1);
     const names = (await reader().servicesCovering('food', { district: 'CR9' })).map((c) => c.partner.name);
@@ -134,10 +114,10 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
   });
 
   it('a create that crashed before its index is finished by sending it again', async () => {
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     const fresh = { ...service, id: 'crash-new', coverage: { ...service.coverage, districts: ['CR5'] } };
     await expect(
-      new DynamoDirectoryEditor(crashingBatches(1), tables.directory).create('service', fresh),
+      new DynamoDirectoryEditor(crashingBatches(1), local.tables.directory).create('service', fresh),
     ).rejects.toThrow('simulated crash');
     expect(await listed('CR5')).toEqual([]);
     await expect(editor.create('service', fresh)).resolves.toEqual(fresh);
@@ -153,18 +133,21 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
         channel: { kind: 'webhook', url: `https://hooks.example.test/${id}` },
       });
     // The rival's claim lands just as our team's profile is written.
-    const racing = new Proxy(client, {
+    const racing = new Proxy(local.client, {
       get(target, property, receiver) {
         if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
         return async (command: unknown) => {
           const result = await target.send(command as never);
           if (command instanceof PutCommand && command.input.Item?.pk === 'TEAM#race-late')
-            await new DynamoDirectoryEditor(client, tables.directory).create('team', team('race-first'));
+            await new DynamoDirectoryEditor(local.client, local.tables.directory).create(
+              'team',
+              team('race-first'),
+            );
           return result;
         };
       },
     }) as DynamoDBDocumentClient;
-    const error = await new DynamoDirectoryEditor(racing, tables.directory)
+    const error = await new DynamoDirectoryEditor(racing, local.tables.directory)
       .create('team', team('race-late'))
       .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(ConflictError);
@@ -176,14 +159,14 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
 
   it('edits a directory loaded by loadDirectory (items without indexKeys) as well', async () => {
     const snapshot = sampleDirectory();
-    await loadDirectory(client, tables.directory, snapshot);
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    await loadDirectory(local.client, local.tables.directory, snapshot);
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     const studio = await editor.get('service', 'svc-arts-studio');
     expect(studio).toBeDefined();
     await editor.replace('service', { ...studio!, coverage: { ...studio!.coverage, districts: ['LS6'] } }, 1);
-    const { Items = [] } = await client.send(
+    const { Items = [] } = await local.client.send(
       new QueryCommand({
-        TableName: tables.directory,
+        TableName: local.tables.directory,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': coverageKey('arts', 'D', 'LS2') },
       }),
@@ -195,14 +178,14 @@ describe('DynamoDB directory editor: a crash between the record and its index', 
   });
   it('reads the PCNs loadDirectory seeded (what the admin API checks a team against)', async () => {
     const snapshot = sampleDirectory();
-    await loadDirectory(client, tables.directory, snapshot);
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    await loadDirectory(local.client, local.tables.directory, snapshot);
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     for (const pcn of snapshot.pcns) expect(await editor.pcn(pcn.code)).toEqual(pcn);
   });
 
   it('retiring a partner loaded by loadDirectory takes its services out of matching (they are listed under it)', async () => {
-    await loadDirectory(client, tables.directory, sampleDirectory());
-    const editor = new DynamoDirectoryEditor(client, tables.directory);
+    await loadDirectory(local.client, local.tables.directory, sampleDirectory());
+    const editor = new DynamoDirectoryEditor(local.client, local.tables.directory);
     const covering = async () =>
       (await reader().servicesCovering('nature', { district: 'LS6' })).map((c) => c.service.id);
     expect(await covering()).toContain('svc-green-gym');

@@ -1,36 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll } from 'vitest';
-import { createTables } from '../../infra/local/provision.ts';
-import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.ts';
 import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
-import type { TableName } from '#system/names.ts';
 import { describeGeographyContract } from '../contract/geography.contract.ts';
+import { useLocalTables } from '../support/local-tables.ts';
 
 // The DynamoDB adapter on the local DynamoDB (dynalite, the table from the system description), against the contract
 // the in-memory fake also meets (test/unit/geography.contract.test.ts).
 
-let server: LocalServer;
-let client: DynamoDBDocumentClient;
-let tables: Record<TableName, string>;
-
-beforeAll(async () => {
-  server = await startLocalDynamoDb({ port: 0 });
-  const dynamoDb = new DynamoDBClient({
-    endpoint: server.endpoint,
-    region: 'eu-west-2',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  client = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
-  tables = await createTables(dynamoDb);
-});
-
-afterAll(async () => {
-  client.destroy();
-  await server.stop();
-});
+const local = useLocalTables();
 
 describeGeographyContract(
   'DynamoDB adapter on dynalite',
-  () => new DynamoGeography(client, tables.geography),
+  () => new DynamoGeography(local.client, local.tables.geography),
 );
