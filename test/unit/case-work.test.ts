@@ -17,22 +17,15 @@ import {
   UnprocessableError,
   ValidationError,
 } from '#kernel/errors.ts';
-import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 import { queueMessages } from '#messages/queue.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
 import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
-import {
-  FakeClock,
-  InMemoryAuditLog,
-  InMemoryDirectory,
-  InMemoryMetricCounters,
-  InMemoryReferralStore,
-  RecordingQueue,
-} from './fakes.ts';
-import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
-import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
-import { referralIds, sampleDirectory, sampleReferral, sampleRequest } from './fixtures.ts';
+import type { FakeClock, InMemoryAuditLog, InMemoryMetricCounters } from './fakes.ts';
+import { InMemoryReferralStore, RecordingQueue } from './fakes.ts';
+import { InMemoryOfferStore } from './fakes-offers.ts';
+import { referralIds, sampleReferral, sampleRequest } from './fixtures.ts';
+import { routedCase } from './routed-case.ts';
 import { amendReferral, cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
 
 // The case-work use cases on the fakes: offers made at routing, the link worker's and the partner's worklists and
@@ -57,56 +50,8 @@ let route: RouteReferralDeps;
 let deps: CaseWorkDeps;
 
 beforeEach(async () => {
-  referrals = new InMemoryReferralStore();
-  offers = new InMemoryOfferStore();
-  audit = new InMemoryAuditLog();
-  counters = new InMemoryMetricCounters();
-  notices = new RecordingQueue(queueMessages.notifications);
-  clock = new FakeClock('2025-03-04T09:20:00.000Z');
-  const snapshot = sampleDirectory();
-  const services = {
-    responseDays: async (serviceId: string) =>
-      snapshot.services.find((s) => s.id === serviceId)?.responseDays,
-  };
-  route = {
-    referrals,
-    directory: new InMemoryDirectory(snapshot),
-    audit,
-    counters,
-    deliveryQueue: notices,
-    clock,
-    geography: new ListedGeography(
-      [
-        {
-          postcode: 'LS6 1AA',
-          district: 'LS6',
-          lsoa11: 'E01011331',
-          lsoa21: 'E01011331',
-          localAuthority: 'E08000035',
-          country: 'E92000001',
-          terminated: false,
-        },
-      ],
-      [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
-    ),
-    serviceLoad: new CountedServiceLoad(counters),
-    imdEdition: '2019',
-    offers: { store: offers, services },
-  };
-  deps = {
-    referrals,
-    offers,
-    worklists: new InMemoryWorklists(referrals, offers),
-    services,
-    directory: new InMemoryDirectoryEditor(snapshot),
-    audit,
-    counters,
-    notices,
-    clock,
-  };
   // Food has two fitting services in LS6 (the pantry by LSOA, chosen; food parcels by district); arts has one.
-  referrals.seed(sampleReferral('leeds-arts-and-mental-health', { needs: ['food', 'arts'] }));
-  await routeReferral(route, id);
+  ({ referrals, offers, audit, counters, notices, clock, route, deps } = await routedCase(['food', 'arts']));
   clock.advance(60 * 60 * 1000);
 });
 

@@ -1,24 +1,19 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { routeReferral, type RouteReferralDeps } from '#matching/application/route-referral.ts';
 import { actOnPartnerOffer } from '#referral/application/case-work.ts';
 import { runOfferDeadlines, type OfferDeadlineDeps } from '#referral/application/offer-deadlines.ts';
 import { reminderDeadline, reminderGraceHours } from '#referral/domain/deadlines.ts';
-import { queueMessages } from '#messages/queue.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
-import {
+import type {
   FakeClock,
   InMemoryAuditLog,
-  InMemoryDirectory,
   InMemoryMetricCounters,
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
-import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
-import { InMemoryOfferDeadlines } from './fakes-offer-deadlines.ts';
-import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
-import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
-import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import type { InMemoryOfferStore } from './fakes-offers.ts';
+import { referralIds } from './fixtures.ts';
+import { routedCase } from './routed-case.ts';
 
 // The deadline job on the fakes: a silent partner is reminded once, then its offer expires, the team and the partner
 // are told, and the need goes to the next match (or back to the link worker); overlapping and repeated runs, a
@@ -33,7 +28,6 @@ const day = 24 * hour;
 
 let referrals: InMemoryReferralStore;
 let offers: InMemoryOfferStore;
-let deadlines: InMemoryOfferDeadlines;
 let audit: InMemoryAuditLog;
 let counters: InMemoryMetricCounters;
 let notices: RecordingQueue<NoticeMessage>;
@@ -41,59 +35,10 @@ let clock: FakeClock;
 let deps: OfferDeadlineDeps;
 
 beforeEach(async () => {
-  referrals = new InMemoryReferralStore();
-  offers = new InMemoryOfferStore();
-  deadlines = new InMemoryOfferDeadlines(offers);
-  audit = new InMemoryAuditLog();
-  counters = new InMemoryMetricCounters();
-  notices = new RecordingQueue(queueMessages.notifications);
-  clock = new FakeClock('2025-03-04T09:20:00.000Z');
-  const snapshot = sampleDirectory();
-  const services = {
-    responseDays: async (serviceId: string) =>
-      snapshot.services.find((s) => s.id === serviceId)?.responseDays,
-  };
-  const route: RouteReferralDeps = {
-    referrals,
-    directory: new InMemoryDirectory(snapshot),
-    audit,
-    counters,
-    deliveryQueue: notices,
-    clock,
-    geography: new ListedGeography(
-      [
-        {
-          postcode: 'LS6 1AA',
-          district: 'LS6',
-          lsoa11: 'E01011331',
-          lsoa21: 'E01011331',
-          localAuthority: 'E08000035',
-          country: 'E92000001',
-          terminated: false,
-        },
-      ],
-      [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
-    ),
-    serviceLoad: new CountedServiceLoad(counters),
-    imdEdition: '2019',
-    offers: { store: offers, services },
-  };
-  deps = {
-    referrals,
-    offers,
-    deadlines,
-    worklists: new InMemoryWorklists(referrals, offers),
-    services,
-    directory: new InMemoryDirectoryEditor(snapshot),
-    audit,
-    counters,
-    notices,
-    clock,
-  };
   // Food: the pantry (chosen) then food parcels; arts: the studio alone. Deadlines: Tuesday 11 March, 09:20.
-  referrals.seed(sampleReferral('leeds-arts-and-mental-health', { needs: ['food', 'arts'] }));
-  await routeReferral(route, id);
-  notices.sends.length = 0;
+  ({ referrals, offers, audit, counters, notices, clock, deps } = await routedCase(['food', 'arts'], {
+    clearNotices: true,
+  }));
 });
 
 const run = (limit = 100) => runOfferDeadlines(deps, { limit });

@@ -1,26 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { routeReferral, type RouteReferralDeps } from '#matching/application/route-referral.ts';
 import { actOnPartnerOffer } from '#referral/application/case-work.ts';
 import { runOfferDeadlines, type OfferDeadlineDeps } from '#referral/application/offer-deadlines.ts';
 import { recomputeResponseRecords } from '#reporting/application/recompute-response-records.ts';
 import type { DirectoryEditor } from '#directory/ports.ts';
-import { queueMessages } from '#messages/queue.ts';
-import type { NoticeMessage } from '#messages/notice-message.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
-import {
-  FakeClock,
-  InMemoryAuditLog,
-  InMemoryDirectory,
-  InMemoryMetricCounters,
-  InMemoryReferralStore,
-  RecordingQueue,
-} from './fakes.ts';
-import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
-import { InMemoryOfferDeadlines } from './fakes-offer-deadlines.ts';
-import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
-import { InMemoryPartnerResponses } from './fakes-partner-responses.ts';
-import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
-import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import type { FakeClock } from './fakes.ts';
+import type { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
+import type { InMemoryPartnerResponses } from './fakes-partner-responses.ts';
+import { referralIds } from './fixtures.ts';
+import { routedCase } from './routed-case.ts';
 
 // Partners' answers counted for their response records where they happen (a partner's accept or decline, the
 // deadline job's expiry), each once however often the step is retried, and the daily job that turns them into each
@@ -40,60 +28,8 @@ let clock: FakeClock;
 let deps: OfferDeadlineDeps;
 
 beforeEach(async () => {
-  const referrals = new InMemoryReferralStore();
-  const offers = new InMemoryOfferStore();
-  const counters = new InMemoryMetricCounters();
-  const audit = new InMemoryAuditLog();
-  const notices = new RecordingQueue<NoticeMessage>(queueMessages.notifications);
-  responses = new InMemoryPartnerResponses();
-  clock = new FakeClock('2025-03-04T09:20:00.000Z');
-  const snapshot = sampleDirectory();
-  editor = new InMemoryDirectoryEditor(snapshot);
-  const services = {
-    responseDays: async (serviceId: string) =>
-      snapshot.services.find((s) => s.id === serviceId)?.responseDays,
-  };
-  const route: RouteReferralDeps = {
-    referrals,
-    directory: new InMemoryDirectory(snapshot),
-    audit,
-    counters,
-    deliveryQueue: notices,
-    clock,
-    geography: new ListedGeography(
-      [
-        {
-          postcode: 'LS6 1AA',
-          district: 'LS6',
-          lsoa11: 'E01011331',
-          lsoa21: 'E01011331',
-          localAuthority: 'E08000035',
-          country: 'E92000001',
-          terminated: false,
-        },
-      ],
-      [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
-    ),
-    serviceLoad: new CountedServiceLoad(counters),
-    imdEdition: '2019',
-    offers: { store: offers, services },
-  };
-  deps = {
-    referrals,
-    offers,
-    deadlines: new InMemoryOfferDeadlines(offers),
-    worklists: new InMemoryWorklists(referrals, offers),
-    services,
-    directory: editor,
-    audit,
-    counters,
-    responses,
-    notices,
-    clock,
-  };
   // Food goes to the pantry (then food parcels), arts to the studio alone; offered at 09:20 on 4 March.
-  referrals.seed(sampleReferral('leeds-arts-and-mental-health', { needs: ['food', 'arts'] }));
-  await routeReferral(route, id);
+  ({ responses, editor, clock, deps } = await routedCase(['food', 'arts']));
 });
 
 const body = (fields: Record<string, unknown>) => () => fields;

@@ -1,21 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { routeReferral, type RouteReferralDeps } from '#matching/application/route-referral.ts';
 import { actOnTeamReferral, type CaseWorkDeps } from '#referral/application/case-work.ts';
 import { practiceNotices } from '#referral/application/tell-practice.ts';
 import { practiceResponseKinds } from '#fhir/outbound/servicerequest-response.ts';
-import { queueMessages } from '#messages/queue.ts';
 import { noticeId, PracticeResponseEvent, type NoticeMessage } from '#messages/notice-message.ts';
-import {
-  FakeClock,
-  InMemoryAuditLog,
-  InMemoryDirectory,
-  InMemoryMetricCounters,
-  InMemoryReferralStore,
-  RecordingQueue,
-} from './fakes.ts';
-import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
-import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
-import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
+import type { RecordingQueue } from './fakes.ts';
+import { referralIds } from './fixtures.ts';
+import { routedCase } from './routed-case.ts';
 
 // Case work queues the message back to the GP after each link-worker transition whose lifecycle entry names the
 // practice: one `practice-response` notice per referral and event, the same again on a repeat.
@@ -24,61 +14,11 @@ const id = referralIds['leeds-arts-and-mental-health'];
 const team = { organisation: 'lw-woodhouse', subject: 'lw-user-1' };
 const body = (fields: Record<string, unknown>) => () => fields;
 
-let referrals: InMemoryReferralStore;
 let notices: RecordingQueue<NoticeMessage>;
-let clock: FakeClock;
 let deps: CaseWorkDeps;
 
 beforeEach(async () => {
-  referrals = new InMemoryReferralStore();
-  const offers = new InMemoryOfferStore();
-  const audit = new InMemoryAuditLog();
-  const counters = new InMemoryMetricCounters();
-  notices = new RecordingQueue(queueMessages.notifications);
-  clock = new FakeClock('2025-03-04T09:20:00.000Z');
-  const snapshot = sampleDirectory();
-  const services = {
-    responseDays: async (serviceId: string) =>
-      snapshot.services.find((s) => s.id === serviceId)?.responseDays,
-  };
-  const route: RouteReferralDeps = {
-    referrals,
-    directory: new InMemoryDirectory(snapshot),
-    audit,
-    counters,
-    deliveryQueue: notices,
-    clock,
-    geography: new ListedGeography(
-      [
-        {
-          postcode: 'LS6 1AA',
-          district: 'LS6',
-          lsoa11: 'E01011331',
-          lsoa21: 'E01011331',
-          localAuthority: 'E08000035',
-          country: 'E92000001',
-          terminated: false,
-        },
-      ],
-      [{ edition: '2019', lsoa: 'E01011331', rank: 1200, decile: 1 }],
-    ),
-    serviceLoad: new CountedServiceLoad(counters),
-    imdEdition: '2019',
-    offers: { store: offers, services },
-  };
-  deps = {
-    referrals,
-    offers,
-    worklists: new InMemoryWorklists(referrals, offers),
-    services,
-    audit,
-    counters,
-    notices,
-    clock,
-  };
-  referrals.seed(sampleReferral('leeds-arts-and-mental-health', { needs: ['arts'] }));
-  await routeReferral(route, id);
-  notices.sends.length = 0;
+  ({ notices, deps } = await routedCase(['arts'], { clearNotices: true }));
 });
 
 const practiceMessages = () => notices.messages.filter((m) => m.body.kind === 'practice-response');
