@@ -22,8 +22,11 @@ describe('the inbox page', () => {
     const response = await get('/inbox');
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['Content-Type']).toBe('text/html; charset=utf-8');
-    expect(response.body).toContain('<script type="module" src="/inbox/inbox.js"></script>');
-    expect(response.body).toContain('href="/inbox/inbox.css"');
+    // Relative, so the files are found under the API's stage in AWS (`/v1/inbox` loads `/v1/inbox/inbox.js`) as
+    // locally (`/inbox` loads `/inbox/inbox.js`).
+    expect(response.body).toContain('<script type="module" src="inbox/inbox.js"></script>');
+    expect(response.body).toContain('href="inbox/inbox.css"');
+    expect(response.body).not.toMatch(/(src|href)="\//);
     // No inline script anywhere: the policy would refuse it, and the page must not need it.
     expect(response.body.match(/<script/g)).toHaveLength(1);
     const policy = String(response.headers?.['Content-Security-Policy']);
@@ -32,6 +35,13 @@ describe('the inbox page', () => {
     expect(policy).toContain("connect-src 'self'");
     expect(policy).toContain("frame-ancestors 'none'");
     expect(response.headers?.['Cache-Control']).toBe('no-store');
+  });
+
+  it("the script calls the API relative to the page's own folder (the stage in AWS), never from the root", async () => {
+    const script = (await get('/inbox/inbox.js', { asset: 'inbox.js' })).body;
+    expect(script).toContain("window.location.pathname.replace(/inbox\\/?$/, '')");
+    expect(script).toMatch(/fetch\(`\$\{apiBase\}/);
+    expect(script.match(/fetch\(/g)).toHaveLength(1);
   });
 
   it.each([

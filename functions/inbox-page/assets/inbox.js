@@ -4,6 +4,12 @@
 
 const tokenKey = 'inbox-token';
 
+/**
+ * Where the API is: the folder the page is served from. Locally the page is `/inbox`, so `/`; in AWS it is
+ * `<ApiUrl>inbox`, e.g. `/v1/inbox`, so `/v1/` (the stage). Every call is made relative to it.
+ */
+const apiBase = window.location.pathname.replace(/inbox\/?$/, '');
+
 /** What each role works on: the team's referrals, or the partner's offers. */
 const views = {
   'link-worker': { list: '/team/referrals', one: (id) => `/team/referrals/${encodeURIComponent(id)}` },
@@ -84,7 +90,7 @@ function signOut() {
 // Talking to the API
 
 async function api(method, path, body) {
-  const response = await fetch(path, {
+  const response = await fetch(`${apiBase}${path.replace(/^\//, '')}`, {
     method,
     headers: {
       Authorization: `Bearer ${session.token}`,
