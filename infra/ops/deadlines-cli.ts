@@ -108,13 +108,17 @@ try {
   );
   const summary = await app.runOfferDeadlines(deps, { limit, dryRun: values['dry-run'] });
   for (const step of summary.steps)
-    console.log(`  ${step.step.padEnd(18)} ${step.offerId}${step.next ? ` -> ${step.next}` : ''}`);
+    console.log(
+      `  ${step.step.padEnd(18)} ${step.offerId}${step.next ? ` -> ${step.next}` : ''}${step.reason ? `: ${step.reason}` : ''}`,
+    );
   console.log(
     `Done: ${summary.due} due, ${summary.reminded} reminded, ${summary.expired} expired ` +
       `(${summary.reoffered} offered to the next match, ${summary.returned} returned to the link worker), ` +
-      `${summary.skipped} answered meanwhile, ${summary.finished} earlier expiries finished` +
+      `${summary.skipped} answered meanwhile, ${summary.finished} left half done by an earlier run finished` +
+      (summary.failed > 0 ? `, ${summary.failed} failed (the next run tries again)` : '') +
       (summary.more ? `; more are waiting: run again` : ''),
   );
+  if (summary.failed > 0) process.exitCode = 1;
 } catch (error) {
   console.error(`The deadline job failed: ${(error as Error).message}`);
   process.exit(1);

@@ -196,8 +196,18 @@ export interface OfferKey {
  */
 export interface OfferDeadlines {
   due(now: string, limit: number): Promise<OfferKey[]>;
-  /** Expired offers whose need has not been offered on yet (a run stopped between the two), oldest first. */
-  awaitingNextMatch(limit: number): Promise<OfferKey[]>;
-  /** The expired offer's need has been offered on (or returned): it leaves the index. A repeat changes nothing. */
-  followedUp(key: OfferKey): Promise<void>;
+  /**
+   * Offers whose deadline step (a reminder, an expiry) is written but not yet followed up (its audit entry, count,
+   * notices and, for an expiry, the next match): a run stopped between the two. Oldest first.
+   */
+  awaitingFollowUp(limit: number): Promise<Array<OfferKey & { step: DeadlineStep }>>;
+  /**
+   * The step's follow-up is done: a reminded offer is waiting for its partner again (by its new deadline), an
+   * expired one leaves the index. Only from that step's pending state: a repeat, or an offer answered meanwhile,
+   * changes nothing.
+   */
+  followedUp(key: OfferKey, step: DeadlineStep): Promise<void>;
 }
+
+/** The deadline job's two steps, each written first and then followed up. */
+export type DeadlineStep = 'reminded' | 'expired';

@@ -8,8 +8,9 @@ import { sampleReferral } from '../unit/fixtures.ts';
 /**
  * What every OfferDeadlines promises, over the in-memory fake (test/unit/offer-deadlines.contract.test.ts) and the
  * DynamoDB index on dynalite (test/integration/offer-deadlines.contract.test.ts): an offered offer is due once its
- * deadline is at or before now, most overdue first; a reminder's new deadline moves it; an answered offer is never
- * due; an expired one waits for its next match until followed up, then is gone, and a repeat changes nothing.
+ * deadline is at or before now, most overdue first; a reminder or an expiry is pending until followed up (then the
+ * reminded offer is due again by its new deadline, the expired one gone); an answered offer is never due nor
+ * pending; a repeat changes nothing.
  */
 
 export interface OfferDeadlinesSubject {
@@ -87,18 +88,35 @@ export function describeOfferDeadlinesContract(
       expect(first).toBeDefined();
     });
 
-    it("a reminder's new deadline moves the offer out of the due list until that passes", async () => {
-      const offer = await offered(1);
-      const reminded = await subject.offers.apply(offer, transition(offer, 'nudge', 'system', at(2)), {
+    /** This offer's entries pending a follow-up, as `<step>` (the index is shared with other cases' offers). */
+    const pendingOf = async (offer: Offer): Promise<string[]> =>
+      (await subject.deadlines.awaitingFollowUp(1000))
+        .filter((k) => k.offerId === offer.offerId && k.referralId === offer.referralId)
+        .map((k) => k.step);
+    const remind = (offer: Offer) =>
+      subject.offers.apply(offer, transition(offer, 'nudge', 'system', at(2)), {
         at: at(2),
         changes: { nudgedAt: at(2), deadline: at(50) },
       });
+
+    it('a reminder is pending until followed up, then the offer is due again by the new deadline only', async () => {
+      const offer = await offered(1);
+      const reminded = await remind(offer);
       expect(reminded).toMatchObject({ state: 'offered', nudgedAt: at(2), deadline: at(50) });
+      // Written, not yet sent: pending, and not due whatever the time.
+      expect(await pendingOf(offer)).toEqual(['reminded']);
+      expect(await dueOf(at(100), [offer])).toEqual([]);
+      await subject.deadlines.followedUp(offer, 'reminded');
+      expect(await pendingOf(offer)).toEqual([]);
       expect(await dueOf(at(3), [offer])).toEqual([]);
+      expect(await dueOf(at(50), [offer])).toEqual([offer.offerId]);
+      // A repeat, or the other step's follow-up, changes nothing.
+      await subject.deadlines.followedUp(offer, 'reminded');
+      await subject.deadlines.followedUp(offer, 'expired');
       expect(await dueOf(at(50), [offer])).toEqual([offer.offerId]);
     });
 
-    it('an answered offer is never due', async () => {
+    it('an answered offer is never due nor pending, even answered while its reminder was pending', async () => {
       const offer = await offered(1);
       await subject.offers.apply(offer, transition(offer, 'accept', 'partner', at(0)), {
         at: at(0),
@@ -106,34 +124,42 @@ export function describeOfferDeadlinesContract(
         changes: { acceptance: { at: at(0), by: 'partner-user' } },
       });
       expect(await dueOf(at(5), [offer])).toEqual([]);
-      expect((await subject.deadlines.awaitingNextMatch(1000)).map((k) => k.offerId)).not.toContain(
-        offer.offerId,
-      );
+      expect(await pendingOf(offer)).toEqual([]);
+
+      const other = await offered(1);
+      const reminded = await remind(other);
+      await subject.offers.apply(reminded, transition(reminded, 'accept', 'partner', at(3)), {
+        at: at(3),
+        ownerId: other.partnerId,
+        changes: { acceptance: { at: at(3), by: 'partner-user' } },
+      });
+      expect(await pendingOf(other)).toEqual([]);
+      await subject.deadlines.followedUp(other, 'reminded');
+      expect(await dueOf(at(100), [other])).toEqual([]);
     });
 
-    it('an expired offer waits for its next match until followed up; a repeat changes nothing', async () => {
+    it('an expired offer is pending until followed up, then gone; a repeat changes nothing', async () => {
       const offer = await offered(1);
-      const reminded = await subject.offers.apply(offer, transition(offer, 'nudge', 'system', at(2)), {
-        at: at(2),
-        changes: { nudgedAt: at(2), deadline: at(50) },
-      });
+      const reminded = await remind(offer);
+      await subject.deadlines.followedUp(offer, 'reminded');
       await subject.offers.apply(reminded, transition(reminded, 'escalate', 'system', at(51)), {
         at: at(51),
       });
       expect(await dueOf(at(100), [offer])).toEqual([]);
-      const waiting = async () =>
-        (await subject.deadlines.awaitingNextMatch(1000)).filter((k) => k.offerId === offer.offerId);
-      expect(await waiting()).toEqual([{ referralId: offer.referralId, offerId: offer.offerId }]);
-      await subject.deadlines.followedUp(offer);
-      expect(await waiting()).toEqual([]);
-      await subject.deadlines.followedUp(offer);
-      expect(await waiting()).toEqual([]);
+      expect(await pendingOf(offer)).toEqual(['expired']);
+      await subject.deadlines.followedUp(offer, 'reminded');
+      expect(await pendingOf(offer)).toEqual(['expired']);
+      await subject.deadlines.followedUp(offer, 'expired');
+      expect(await pendingOf(offer)).toEqual([]);
+      await subject.deadlines.followedUp(offer, 'expired');
+      expect(await pendingOf(offer)).toEqual([]);
       expect((await subject.offers.get(offer.referralId, offer.offerId))?.state).toBe('expired');
     });
 
     it('following up an offer still waiting for its partner leaves it due', async () => {
       const offer = await offered(1);
-      await subject.deadlines.followedUp(offer);
+      await subject.deadlines.followedUp(offer, 'reminded');
+      await subject.deadlines.followedUp(offer, 'expired');
       expect(await dueOf(at(5), [offer])).toEqual([offer.offerId]);
     });
   });

@@ -180,7 +180,67 @@ describe('races and crashes', () => {
     const summary = await run();
     expect(summary.finished).toBe(1);
     expect(await offer(parcelsOffer)).toMatchObject({ state: 'offered', follows: pantryOffer });
+    // Everything the expiry owed is done by the run that finished it: its audit entry, count and both notices.
+    expect(audit.entries.filter((e) => e.action === 'offer.expired').map((e) => e.eventKey)).toContain(
+      `offer.${pantryOffer}.expired`,
+    );
+    expect(total('offers.expired')).toBeGreaterThanOrEqual(1);
+    expect(sentKinds()).toEqual(
+      expect.arrayContaining([
+        `withdrawn:${id}.partner.woodhouse-pantry:${pantryOffer}`,
+        `offer-expired:${id}.team.lw-woodhouse:${pantryOffer}`,
+      ]),
+    );
     expect((await run()).finished).toBe(0);
+  });
+
+  it('a run stopped between a reminder and its notice: the next run sends it, once, before anything else', async () => {
+    clock.advance(7 * day + hour);
+    // The crash: the reminder is written (nudgedAt, the new deadline), then the run dies before telling anyone.
+    const stored = await offer(pantryOffer);
+    if (!stored) throw new Error('offer expected');
+    const now = clock.now().toISOString();
+    await offers.apply(
+      stored,
+      {
+        entity: 'offer',
+        event: 'nudge',
+        role: 'system',
+        from: 'offered',
+        to: 'offered',
+        expectedVersion: stored.version,
+        nextVersion: stored.version,
+        guard: 'deadline-passed-not-nudged',
+        owner: null,
+        audit: 'offer.nudged',
+        counts: ['offers.nudged'],
+        notices: [],
+      },
+      { at: now, changes: { nudgedAt: now, deadline: reminderDeadline(stored.deadline, now) } },
+    );
+    expect(sentKinds()).toEqual([]);
+
+    const summary = await run();
+    expect(summary).toMatchObject({ finished: 1, reminded: 1 });
+    expect(sentKinds().filter((k) => k.startsWith('reminder:'))).toEqual([
+      `reminder:${id}.partner.woodhouse-pantry:${pantryOffer}`,
+      `reminder:${id}.partner.arts-for-all:${artsOffer}`,
+    ]);
+    expect(audit.entries.filter((e) => e.action === 'offer.nudged')).toHaveLength(2);
+    expect(await run()).toMatchObject({ finished: 0, reminded: 0 });
+    expect(sentKinds().filter((k) => k.startsWith('reminder:'))).toHaveLength(2);
+  });
+
+  it('a step that fails is reported and retried by the next run; it does not stop the others', async () => {
+    clock.advance(7 * day + hour);
+    notices.failWith = new Error('SQS unavailable');
+    const failed = await run();
+    expect(failed).toMatchObject({ failed: 2, reminded: 0 });
+    expect(failed.steps.map((s) => s.reason)).toEqual(['SQS unavailable', 'SQS unavailable']);
+    notices.failWith = undefined;
+    const next = await run();
+    expect(next).toMatchObject({ finished: 2, failed: 0 });
+    expect(sentKinds().filter((k) => k.startsWith('reminder:'))).toHaveLength(2);
   });
 
   it('a dry run says what it would do and changes nothing', async () => {

@@ -31,8 +31,11 @@ export const offerSortKey = (offerId: string): string => `offer#${offerId}`;
 const offerKey = (referralId: string, offerId: string) => ({ referralId, sk: offerSortKey(offerId) });
 /** The sparse deadline pair's partition while an offer waits for its partner's answer. */
 export const openDeadlineKey = 'open';
-/** The partition of expired offers whose need the deadline job has yet to offer on. */
-export const expiredDeadlineKey = 'expired';
+/**
+ * The partitions of offers whose deadline step is written but not yet followed up (audit, count, notices, next
+ * match): `reminded` (back to `open` once the reminder is sent) and `expired` (removed once the need is offered on).
+ */
+export const pendingDeadlineKeys = { reminded: 'reminded', expired: 'expired' } as const;
 
 function offerOf(item: Record<string, unknown> | undefined): Offer | undefined {
   if (item === undefined) return undefined;
@@ -144,12 +147,17 @@ export class DynamoOfferStore implements OfferStore {
     // between the two cannot strand the need: offer-deadlines.ts). A new deadline (the reminder's) moves its place
     // in the index with it.
     if (transition.to === 'expired') {
-      values[':expiredKey'] = expiredDeadlineKey;
-      sets.push('deadlineKey = :expiredKey');
+      values[':pendingKey'] = pendingDeadlineKeys.expired;
+      sets.push('deadlineKey = :pendingKey');
     } else if (transition.to !== 'offered') removes.push('deadlineKey', 'deadlineAt');
     else if (context.changes?.deadline !== undefined) {
       values[':deadlineAt'] = context.changes.deadline;
       sets.push('deadlineAt = :deadlineAt');
+      // A reminder: pending until it is sent (offer-deadlines.ts), then waiting again by its new deadline.
+      if (context.changes.nudgedAt !== undefined) {
+        values[':pendingKey'] = pendingDeadlineKeys.reminded;
+        sets.push('deadlineKey = :pendingKey');
+      }
     }
     Object.entries(context.changes ?? {}).forEach(([field, value], i) => {
       names[`#c${i}`] = field;

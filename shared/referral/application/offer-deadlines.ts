@@ -1,4 +1,4 @@
-import { decide, type LifecycleTransition } from '#referral/domain/lifecycle.ts';
+import { decide, entryFor, type LifecycleTransition } from '#referral/domain/lifecycle.ts';
 import { reminderDeadline } from '#referral/domain/deadlines.ts';
 import type { Offer } from '#referral/domain/offer.ts';
 import type { Referral } from '#referral/domain/referral.ts';
@@ -51,12 +51,19 @@ export interface DeadlineRunSummary {
   returned: number;
   /** Answered, withdrawn or already chased by the time this run came to it. */
   skipped: number;
-  /** Expiries an earlier run left half done (expired, need not yet offered on), finished by this one. */
+  /** Reminders and expiries an earlier run left half done (written, not yet followed up), finished by this one. */
   finished: number;
+  /** Offers whose step failed this run (left pending or due: the next run tries again). */
+  failed: number;
   /** True when `limit` offers were due: more may be waiting for the next run. */
   more: boolean;
   /** What was decided per offer (ids only, never patient data). */
-  steps: Array<{ offerId: string; step: DeadlineStep | 'would-remind' | 'would-expire'; next?: string }>;
+  steps: Array<{
+    offerId: string;
+    step: DeadlineStep | 'would-remind' | 'would-expire' | 'failed';
+    next?: string;
+    reason?: string;
+  }>;
 }
 
 export async function runOfferDeadlines(
@@ -73,20 +80,30 @@ export async function runOfferDeadlines(
     returned: 0,
     skipped: 0,
     finished: 0,
+    failed: 0,
     more: false,
     steps: [],
   };
-  // First what an earlier run left half done: expired, but its need not offered on yet.
-  const unfinished = options.dryRun ? [] : await deps.deadlines.awaitingNextMatch(options.limit);
+  // First what an earlier run left half done: a reminder or an expiry written, its follow-up not (or not all) done.
+  // Each is finished on its own: one that keeps failing is reported and does not hold up the others.
+  const unfinished = options.dryRun ? [] : await deps.deadlines.awaitingFollowUp(options.limit);
   for (const key of unfinished) {
-    const offer = await deps.offers.get(key.referralId, key.offerId);
-    if (offer?.state === 'expired') {
-      // Counted again in case the run stopped before it was (a repeat adds nothing).
-      await recordPartnerAnswer(deps.responses, offer, 'expired', offer.updatedAt);
-      count(summary, await offerNextMatch(deps, offer));
-      summary.finished++;
+    try {
+      const offer = await deps.offers.get(key.referralId, key.offerId);
+      if (key.step === 'reminded' && offer?.state === 'offered' && offer.nudgedAt !== undefined) {
+        await followUpReminder(deps, offer);
+        summary.finished++;
+      } else if (key.step === 'expired' && offer?.state === 'expired') {
+        count(summary, await followUpExpiry(deps, offer));
+        summary.finished++;
+      } else {
+        // Answered (or gone) since the step was written: nothing is left to follow up.
+        await deps.deadlines.followedUp(key, key.step);
+      }
+    } catch (error) {
+      summary.failed++;
+      summary.steps.push({ offerId: key.offerId, step: 'failed', reason: errorText(error) });
     }
-    await deps.deadlines.followedUp(key);
   }
   const keys = await deps.deadlines.due(now, options.limit);
   summary.due = keys.length;
@@ -109,7 +126,15 @@ export async function runOfferDeadlines(
       });
       continue;
     }
-    const outcome = event === 'nudge' ? await remind(deps, offer, now) : await expire(deps, offer, now);
+    let outcome: Awaited<ReturnType<typeof remind | typeof expire>>;
+    try {
+      outcome = event === 'nudge' ? await remind(deps, offer, now) : await expire(deps, offer, now);
+    } catch (error) {
+      // Left pending in the index if its step was written: the next run finishes it first.
+      summary.failed++;
+      summary.steps.push({ offerId: offer.offerId, step: 'failed', reason: errorText(error) });
+      continue;
+    }
     if (outcome === undefined) {
       summary.skipped++;
       summary.steps.push({ offerId: offer.offerId, step: 'answered-meanwhile' });
@@ -169,20 +194,30 @@ async function applyDeadlineStep(
   }
 }
 
+/**
+ * The reminder: its write (which leaves the offer pending in the index), then its follow-up. A crash between the two
+ * leaves it pending, and the next run sends what was not sent.
+ */
 async function remind(deps: OfferDeadlineDeps, offer: Offer, now: string): Promise<'reminded' | undefined> {
   const applied = await applyDeadlineStep(deps, offer, 'nudge', now, {
     nudgedAt: now,
     deadline: reminderDeadline(offer.deadline, now),
   });
   if (!applied) return undefined;
-  const at = applied.offer.nudgedAt ?? now;
-  await record(deps, applied.offer, applied.transition, 'nudged', at, {
-    deadline: applied.offer.deadline,
-  });
-  await deps.notices.send([notice(applied.offer.referralId, applied.offer.deliveryId, 'reminder', offer)]);
+  await followUpReminder(deps, applied.offer);
   return 'reminded';
 }
 
+/** The reminder's audit entry, count and notice (each once, whatever is repeated), then waiting again. */
+async function followUpReminder(deps: OfferDeadlineDeps, offer: Offer): Promise<void> {
+  await record(deps, offer, entryOf('nudge'), 'nudged', offer.nudgedAt ?? offer.updatedAt, {
+    deadline: offer.deadline,
+  });
+  await deps.notices.send([notice(offer.referralId, offer.deliveryId, 'reminder', offer)]);
+  await deps.deadlines.followedUp(offer, 'reminded');
+}
+
+/** The expiry: its write (pending in the index), then its follow-up, which a later run finishes after a crash. */
 async function expire(
   deps: OfferDeadlineDeps,
   offer: Offer,
@@ -190,8 +225,15 @@ async function expire(
 ): Promise<NextMatchOutcome | undefined> {
   const applied = await applyDeadlineStep(deps, offer, 'escalate', now, {});
   if (!applied) return undefined;
-  const expired = applied.offer;
-  await record(deps, expired, applied.transition, 'expired', expired.updatedAt, {
+  return followUpExpiry(deps, applied.offer);
+}
+
+/**
+ * The expiry's audit entry and count, the partner's response record, the partner's and the team's notices, and the
+ * need offered on (or returned): each safe to repeat; the offer leaves the index only once all are done.
+ */
+async function followUpExpiry(deps: OfferDeadlineDeps, expired: Offer): Promise<NextMatchOutcome> {
+  await record(deps, expired, entryOf('escalate'), 'expired', expired.updatedAt, {
     nudgedAt: expired.nudgedAt,
   });
   // Silence, for the partner's response record: counted apart from its answers.
@@ -202,15 +244,25 @@ async function expire(
   if (team) messages.push(notice(expired.referralId, team, 'offer-expired', expired));
   await deps.notices.send(messages);
   const next = await offerNextMatch(deps, expired);
-  await deps.deadlines.followedUp(expired);
+  await deps.deadlines.followedUp(expired, 'expired');
   return next;
 }
+
+/** The lifecycle's entry for a deadline step (its audit action and counts), as `decide` gave it when applied. */
+function entryOf(event: 'nudge' | 'escalate'): Pick<LifecycleTransition<'offer'>, 'audit' | 'counts'> {
+  const entry = entryFor('offer', 'offered', event);
+  if (!entry) throw new Error(`the lifecycle has no offer ${event} from offered`);
+  return entry;
+}
+
+const errorText = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).slice(0, 300);
 
 /** The step's audit entry and count, each once per offer however often a run reaches it. */
 async function record(
   deps: OfferDeadlineDeps,
   offer: Offer,
-  transition: LifecycleTransition<'offer'>,
+  transition: Pick<LifecycleTransition<'offer'>, 'audit' | 'counts'>,
   step: string,
   at: string,
   detail: Record<string, unknown>,
