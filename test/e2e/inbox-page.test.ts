@@ -135,3 +135,53 @@ describe('the inbox page, as a partner', () => {
     expect(message).toMatch(/not allowed/);
   });
 });
+
+describe('the inbox page, as a link worker', () => {
+  it('accepts a referral for the team and records baseline outcome measures', async () => {
+    const token = await stack.issuer.mint({
+      role: 'link-worker',
+      team: 'lw-woodhouse',
+      subject: 'e2e-inbox-lw',
+    });
+    await page.click('#sign-out');
+    await page.fill('#token', token);
+    await page.click('#sign-in-form button[type="submit"]');
+    await expect.poll(() => page.locator('#who').textContent()).toContain('lw-woodhouse');
+    await expect.poll(() => page.locator('#worklist-rows tr').count()).toBeGreaterThanOrEqual(2);
+
+    await page.locator('#worklist-rows tr button').first().click();
+    const statusShown = () => page.locator('dd[data-field="status"]').textContent();
+    await expect.poll(statusShown).toBe('routed');
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await expect.poll(() => page.locator('#message').textContent()).toBe('Accepted.');
+    await expect.poll(statusShown).toBe('accepted');
+
+    // ONS4 at baseline (four answers), and the direct loneliness question.
+    for (const [item, score] of [
+      ['lifeSatisfaction', '4'],
+      ['worthwhile', '5'],
+      ['happiness', '3'],
+      ['anxiety', '7'],
+    ] as const) {
+      await page.selectOption(`select[name="ons4.${item}"]`, score);
+    }
+    await page.selectOption('select[name="lonelinessDirect"]', 'often-always');
+    await page.getByRole('button', { name: 'Record measures' }).click();
+    await expect.poll(() => page.locator('#message').textContent()).toBe('Outcome measures recorded.');
+    await expect
+      .poll(() => page.locator('#outcome-sets li').allTextContents())
+      .toEqual([`baseline on ${new Date().toISOString().slice(0, 10)}`]);
+
+    // A second baseline is refused, in the API's words.
+    await page.selectOption('select[name="lonelinessDirect"]', 'some-of-the-time');
+    await page.getByRole('button', { name: 'Record measures' }).click();
+    await expect.poll(() => page.locator('#message').getAttribute('class')).toBe('error');
+    expect(await page.locator('#message').textContent()).toMatch(/baseline/);
+    // As a follow-up it is recorded, and the change from baseline is shown.
+    await page.selectOption('select[name="timepoint"]', 'follow-up');
+    await page.getByRole('button', { name: 'Record measures' }).click();
+    await expect.poll(() => page.locator('#message').textContent()).toBe('Outcome measures recorded.');
+    await expect.poll(() => page.locator('#outcome-sets li').count()).toBe(2);
+    expect(await page.locator('#outcome-change').textContent()).toContain('lonelinessDirect');
+  });
+});

@@ -207,6 +207,115 @@ async function showOne(id) {
   }
   for (const need of item.returnedNeeds ?? []) addField(fields, `returned: ${need.category}`, need.reason);
   renderActions(id, item);
+  await renderOutcomes(id);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Outcome measures (link workers): the sets recorded, the change from baseline, and a form for a new set
+
+const ons4Items = [
+  ['lifeSatisfaction', 'Life satisfaction'],
+  ['worthwhile', 'Things in life are worthwhile'],
+  ['happiness', 'Happiness yesterday'],
+  ['anxiety', 'Anxiety yesterday'],
+];
+const ucla3Items = [
+  ['lackCompanionship', 'Lack companionship'],
+  ['leftOut', 'Feel left out'],
+  ['isolated', 'Feel isolated'],
+];
+const swemwbsItems = [
+  ['optimistic', 'Optimistic about the future'],
+  ['useful', 'Feeling useful'],
+  ['relaxed', 'Feeling relaxed'],
+  ['dealingWithProblems', 'Dealing with problems well'],
+  ['thinkingClearly', 'Thinking clearly'],
+  ['closeToOthers', 'Feeling close to other people'],
+  ['ownMind', 'Able to make up my own mind'],
+];
+const lonelinessAnswers = [
+  ['', '(not asked)'],
+  ['often-always', 'Often or always'],
+  ['some-of-the-time', 'Some of the time'],
+  ['occasionally', 'Occasionally'],
+  ['hardly-ever', 'Hardly ever'],
+  ['never', 'Never'],
+];
+const scale = (from, to) => [
+  ['', '-'],
+  ...Array.from({ length: to - from + 1 }, (_, i) => [String(from + i), String(from + i)]),
+];
+
+async function renderOutcomes(id) {
+  const box = $('outcomes');
+  box.replaceChildren();
+  box.hidden = session.role !== 'link-worker';
+  if (box.hidden) return;
+  const path = `${views[session.role].one(id)}/outcomes`;
+  const { sets = [], changeFromBaseline } = await api('GET', path);
+  const title = document.createElement('h3');
+  title.textContent = 'Outcome measures';
+  const list = document.createElement('ul');
+  list.id = 'outcome-sets';
+  for (const set of sets) {
+    const line = document.createElement('li');
+    line.textContent = `${set.timepoint} on ${set.takenOn}`;
+    list.append(line);
+  }
+  const change = document.createElement('p');
+  change.id = 'outcome-change';
+  change.textContent = changeFromBaseline?.available
+    ? `Change from baseline: ${Object.keys(changeFromBaseline)
+        .filter((k) => !['available', 'baseline', 'followUp', 'notCompared'].includes(k))
+        .join(', ')} compared`
+    : (changeFromBaseline?.reason ?? '');
+  box.append(title, list, change, outcomeForm(path, id));
+}
+
+function outcomeForm(path, id) {
+  const timepoint = select('timepoint', [
+    ['baseline', 'Baseline'],
+    ['follow-up', 'Follow-up'],
+  ]);
+  const takenOn = document.createElement('input');
+  takenOn.type = 'date';
+  takenOn.name = 'takenOn';
+  takenOn.value = new Date().toISOString().slice(0, 10);
+  const group = (name, items, options) =>
+    items.map(([key, label]) => [name, key, select(`${name}.${key}`, options), label]);
+  const ons4 = group('ons4', ons4Items, scale(0, 10));
+  const ucla3 = group('ucla3', ucla3Items, scale(1, 3));
+  const swemwbs = group('swemwbs', swemwbsItems, scale(1, 5));
+  const loneliness = select('lonelinessDirect', lonelinessAnswers);
+  const controls = [field('Timepoint', timepoint), field('Taken on', takenOn)];
+  for (const [, , control, label] of [...ons4, ...ucla3, ...swemwbs]) controls.push(field(label, control));
+  controls.push(field('How often do you feel lonely?', loneliness));
+  /** An instrument with every item answered, or left out when none is (a part-answered one is the API's to refuse). */
+  const instrument = (items) => {
+    const answered = items.filter(([, , control]) => control.value !== '');
+    if (answered.length === 0) return undefined;
+    return Object.fromEntries(answered.map(([, key, control]) => [key, Number(control.value)]));
+  };
+  const toBody = () => {
+    const body = { timepoint: timepoint.value, takenOn: takenOn.value };
+    for (const [name, items] of [
+      ['ons4', ons4],
+      ['ucla3', ucla3],
+      ['swemwbs', swemwbs],
+    ]) {
+      const answers = instrument(items);
+      if (answers) body[name] = answers;
+    }
+    if (loneliness.value) body.lonelinessDirect = loneliness.value;
+    return body;
+  };
+  return form('Record outcome measures', controls, 'Record measures', toBody, (body) =>
+    run(async () => {
+      await api('POST', path, body);
+      await showOne(id);
+      say('Outcome measures recorded.');
+    }),
+  );
 }
 
 function addField(list, label, value) {
