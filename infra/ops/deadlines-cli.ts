@@ -17,7 +17,7 @@ const command = defineCommand({
       type: 'string',
       placeholder: 'ISO',
       description:
-        "act as if it were this time (default: now), e.g. 2026-12-10T09:00:00Z; never earlier than now's date",
+        'act as if it were this time (default: now), e.g. 2026-12-10T09:00:00Z: a drill on the local stack only, never earlier than now',
     },
     'dry-run': {
       type: 'boolean',
@@ -69,11 +69,16 @@ const [
   import('#referral/application/offer-deadlines.ts'),
 ]);
 
+// Acting as if later chases real partners early and dates audit entries and counts in the future: a local drill
+// only. Against AWS the job runs at the real time.
+if (values.at !== undefined && (dynamoEndpointFor() === '' || sqsEndpointFor() === '')) {
+  command.fail('--at is for the local stack only: against AWS the deadline job runs at the real time');
+}
+
 const region = process.env.AWS_REGION ?? 'eu-west-2';
 const local = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-const dynamoEndpoint =
-  process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`;
-const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS ?? `http://127.0.0.1:${process.env.SQS_PORT ?? '9324'}`;
+const dynamoEndpoint = dynamoEndpointFor();
+const sqsEndpoint = sqsEndpointFor();
 const dynamoDb = new DynamoDBClient({
   region,
   ...(dynamoEndpoint ? { endpoint: dynamoEndpoint, ...local } : {}),
@@ -125,4 +130,12 @@ try {
 } finally {
   dynamoDb.destroy();
   sqs.destroy();
+}
+
+/** The endpoints, local by default; '' means AWS itself. */
+function dynamoEndpointFor(): string {
+  return process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`;
+}
+function sqsEndpointFor(): string {
+  return process.env.AWS_ENDPOINT_URL_SQS ?? `http://127.0.0.1:${process.env.SQS_PORT ?? '9324'}`;
 }
