@@ -131,8 +131,7 @@ describe('the inbox page, as a partner', () => {
     await expect.poll(() => page.locator('#message').getAttribute('class')).toBe('error');
     const message = (await page.locator('#message').textContent()) ?? '';
     // The API's 409 OperationOutcome, in its own words: the state, the version, and why.
-    expect(message).toMatch(/declined \(version \d+\)/);
-    expect(message).toMatch(/not allowed/);
+    expect(message).toMatch(/declined \(version \d+\), not accepted as the caller saw it/);
   });
 });
 

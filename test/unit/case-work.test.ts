@@ -593,3 +593,68 @@ describe("the practice's update and cancellation reach the offers", () => {
     expect((await partnerOfferView(deps, arts.organisation, artsOffer)).referral.patient).toBeUndefined();
   });
 });
+
+describe('an action decided on a view that has moved on (`state` in the body)', () => {
+  it("a partner's decline decided on `offered` is refused once a colleague accepted; the accept retried is not", async () => {
+    await actOnPartnerOffer(deps, pantry, pantryOffer, 'accept', body({ version: 1, state: 'offered' }));
+    // The colleague's page still showed `offered`: the version did not move (state changes leave it), the view did.
+    const error = await actOnPartnerOffer(
+      deps,
+      { ...pantry, subject: 'pantry-colleague' },
+      pantryOffer,
+      'decline',
+      body({ version: 1, state: 'offered', reason: 'no-capacity' }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LifecycleConflictError);
+    expect((error as LifecycleConflictError).message).toContain(
+      'offer is accepted (version 1), not offered as the caller saw it',
+    );
+    expect((await offers.get(id, pantryOffer))?.state).toBe('accepted');
+    // The accept itself sent again with the state it was decided on: the caller's own action, already done.
+    const again = await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'accept',
+      body({ version: 1, state: 'offered' }),
+    );
+    expect(again.state).toBe('accepted');
+    // Without `state`, as before: the version alone decides (decline is allowed from accepted).
+    const declined = await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'decline',
+      body({ version: 1, reason: 'patient-unreachable' }),
+    );
+    expect(declined.state).toBe('declined');
+  });
+
+  it("a link worker's decline decided on `routed` is refused once the team accepted", async () => {
+    await actOnTeamReferral(deps, team, id, 'accept', body({ version: 1, state: 'routed' }));
+    const error = await actOnTeamReferral(
+      deps,
+      { ...team, subject: 'lw-user-2' },
+      id,
+      'decline',
+      body({ version: 1, state: 'routed', reason: 'not-eligible' }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LifecycleConflictError);
+    expect((error as LifecycleConflictError).message).toContain(
+      'referral is accepted (version 1), not routed',
+    );
+    expect((await referrals.get(id))?.status).toBe('accepted');
+  });
+
+  it('an unknown state is refused as a bad request, naming the field', async () => {
+    const error = await actOnTeamReferral(
+      deps,
+      team,
+      id,
+      'accept',
+      body({ version: 1, state: 'shelved' }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(JSON.stringify((error as ValidationError).problems)).toContain('state');
+  });
+});

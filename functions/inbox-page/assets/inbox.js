@@ -348,7 +348,8 @@ function renderActions(id, item) {
   const base = views[session.role].one(id);
   const act = (action, body, done) =>
     run(async () => {
-      await api('POST', `${base}/${action}`, { version: item.version, ...body });
+      // The state this page shows goes with the version: an action a colleague has overtaken is refused (409).
+      await api('POST', `${base}/${action}`, { version: item.version, state: stateOf(item), ...body });
       await showOne(id);
       say(done);
     });

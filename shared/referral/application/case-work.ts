@@ -13,6 +13,7 @@ import {
   isTerminal,
   OfferState,
   ReferralState,
+  staleView,
   type EventOf,
   type LifecycleNotice,
   type LifecycleTransition,
@@ -390,6 +391,8 @@ function partnerViewOf(offer: Offer, referral: Referral | undefined): PartnerOff
 /** An action's body as validated, and the event and record it makes. */
 interface ActionStep<E extends 'referral' | 'offer'> {
   version: number;
+  /** The state the caller saw, when it said (lifecycle `staleView`). */
+  seen?: string;
   event: EventOf<E>;
   /** The record the action leaves (`acceptance`, `decline`, ...), written with the transition. */
   field: string;
@@ -405,6 +408,19 @@ interface ActionStep<E extends 'referral' | 'offer'> {
  * team's, not a partner's.
  */
 function stepOf<E extends 'referral' | 'offer'>(
+  entity: E,
+  action: CaseAction,
+  body: unknown,
+  by: ActedBy,
+  key?: string,
+): ActionStep<E> {
+  const step = stepWithoutView(entity, action, body, by, key);
+  // Every action's schema has the optional `state` the caller saw; read from the validated body.
+  const seen = (body as { state?: string } | null)?.state;
+  return seen === undefined ? step : { ...step, seen };
+}
+
+function stepWithoutView<E extends 'referral' | 'offer'>(
   entity: E,
   action: CaseAction,
   body: unknown,
@@ -523,7 +539,8 @@ export async function actOnTeamReferral(
   const outcome = await transitionReferral(deps.referrals, read, {
     referralId,
     decide: (referral) =>
-      sameAttempt(referral.lastContactAttempt, step, requestKey)
+      staleView('referral', { state: referral.status, version: referral.version }, step.seen, step.event) ??
+      (sameAttempt(referral.lastContactAttempt, step, requestKey)
         ? alreadyDone(
             decide(
               'referral',
@@ -539,7 +556,7 @@ export async function actOnTeamReferral(
             step.event,
             'link-worker',
             step.version,
-          ),
+          )),
     context: () => ({
       at,
       ownerId: actor.organisation,
@@ -612,7 +629,9 @@ export async function actOnPartnerOffer(
     step.version,
     { now: at },
   );
-  const decision = sameAttempt(read.lastContactAttempt, step, requestKey) ? alreadyDone(decided) : decided;
+  const decision =
+    staleView('offer', read, step.seen, step.event) ??
+    (sameAttempt(read.lastContactAttempt, step, requestKey) ? alreadyDone(decided) : decided);
   if (!decision.ok) throw new LifecycleConflictError(decision);
   const offer =
     decision.kind === 'apply'

@@ -3,7 +3,7 @@ import {
   InterventionCategory as InterventionCategoryName,
   type InterventionCategory,
 } from '#referral/domain/categories.ts';
-import { DeclineReason } from '#referral/domain/lifecycle.ts';
+import { DeclineReason, offerStates, referralStates } from '#referral/domain/lifecycle.ts';
 import { text } from '#kernel/text.ts';
 import { ClosureReason, closureReasons } from '#referral/domain/closure-reasons.ts';
 
@@ -36,11 +36,24 @@ export const SnomedCode = z.string().regex(/^\d{6,18}$/, 'must be a SNOMED CT co
 export const maxActionTextLength = 500;
 const ActionText = text({ max: maxActionTextLength, min: 1, multiline: true });
 
-export const VersionedCaseAction = z.strictObject({ version: Version });
+/**
+ * The state the caller saw, optional: given, an action on a referral or offer that has moved on since is refused as
+ * stale (409) rather than applied to a state the caller never saw (lifecycle `staleView`).
+ */
+const SeenState = z
+  .enum([...new Set<string>([...referralStates, ...offerStates])] as [string, ...string[]])
+  .meta({ description: 'the state the caller saw; an action on one that has moved on since is 409' });
+
+export const VersionedCaseAction = z.strictObject({ version: Version, state: SeenState.optional() });
 export type VersionedCaseAction = z.infer<typeof VersionedCaseAction>;
 
 export const DeclineAction = z
-  .strictObject({ version: Version, reason: DeclineReason, text: ActionText.optional() })
+  .strictObject({
+    version: Version,
+    state: SeenState.optional(),
+    reason: DeclineReason,
+    text: ActionText.optional(),
+  })
   .refine((body) => body.reason !== 'other' || body.text !== undefined, {
     message: 'is required when the reason is `other`: say why in at most 500 characters',
     path: ['text'],
@@ -49,6 +62,7 @@ export type DeclineAction = z.infer<typeof DeclineAction>;
 
 export const ContactAction = z.strictObject({
   version: Version,
+  state: SeenState.optional(),
   /** `attempted`: tried and did not reach the patient; `made`: reached them (the first contact is the funnel's). */
   outcome: z.enum(['attempted', 'made']),
   channel: ContactChannel,
@@ -58,6 +72,7 @@ export type ContactAction = z.infer<typeof ContactAction>;
 export const CloseAction = z
   .strictObject({
     version: Version,
+    state: SeenState.optional(),
     reason: ClosureReason,
     /** The SNOMED CT code for the message back to the GP; the case-closed code when not given. */
     code: SnomedCode.optional(),

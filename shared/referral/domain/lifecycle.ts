@@ -582,6 +582,33 @@ export function entryFor<E extends LifecycleEntity>(
   return entries.get(entryKey(from, event));
 }
 
+/**
+ * A caller who says which state it saw (`state` in an action's body) acts on that view only: a version moves with
+ * content, not with state, so a colleague's accept leaves the version where it was, and a decline decided on the
+ * page that still showed `offered` must not land on the accepted offer. Refused as stale, unless the state is where
+ * this very event leads from the one seen (the caller's own action, already done: `decide` answers `already`).
+ */
+export function staleView<E extends LifecycleEntity>(
+  entity: E,
+  current: Pick<LifecycleCurrent<E>, 'state' | 'version'>,
+  seen: string | undefined,
+  event: EventOf<E>,
+): LifecycleRefusal<E> | undefined {
+  if (seen === undefined || seen === current.state) return undefined;
+  const known: readonly string[] = lifecycleStates[entity];
+  const entry = known.includes(seen) ? entryFor(entity, seen as StateOf<E>, event) : undefined;
+  if (entry && entry.to === current.state) return undefined;
+  return {
+    ok: false,
+    reason: 'stale',
+    entity,
+    event,
+    state: current.state,
+    version: current.version,
+    message: `${entity} is ${current.state} (version ${current.version}), not ${seen} as the caller saw it: read it again before ${event}`,
+  };
+}
+
 /** What a role may do from a state: the actions a worklist or inbox page offers. */
 export function allowedEvents<E extends LifecycleEntity>(
   entity: E,
