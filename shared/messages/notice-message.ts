@@ -18,6 +18,8 @@ export const NoticeKind = z.enum([
   'offer-declined',
   'offer-closed',
   'need-returned',
+  // To a partner that already holds the referral for another need: a new offer to it (a re-offer, a hand re-route).
+  'offered',
   // The message back to the referring practice (a BaRS servicerequest-response) about the lifecycle `event` it
   // answers; its delivery id is the practice's (practiceDeliveryId), not one of the routing's planned deliveries.
   'practice-response',

@@ -424,6 +424,7 @@ describe("the link worker's hand on the decision", () => {
   });
 
   it('add-partner offers a need to one more service; the open offers stay', async () => {
+    notices.sends.length = 0;
     const view = await changeTeamReferralPartners(
       deps,
       team,
@@ -436,6 +437,11 @@ describe("the link worker's hand on the decision", () => {
       [printmaking, 'offered'],
     ]);
     expect((await offers.get(id, printmaking))?.partnerId).toBe('arts-for-all');
+    // Arts for All already holds the referral (its studio's offer): it is told of the new offer by a notice of its
+    // own, not by a second `assigned` on the delivery it has.
+    expect(notices.messages.map((m) => [m.id, m.body.kind, m.body.offerId])).toEqual([
+      [`${id}.partner.arts-for-all.offered.${printmaking}`, 'offered', printmaking],
+    ]);
   });
 
   it('remove-partner withdraws the offer and tells its partner; again changes nothing', async () => {

@@ -3,7 +3,7 @@ import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import { ConflictError, LifecycleConflictError, NotFoundError, UnprocessableError } from '#kernel/errors.ts';
 import { parseWith } from '#kernel/validation.ts';
-import { NoticeKind, type NoticeMessage } from '#messages/notice-message.ts';
+import { NoticeKind, noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import type { MetricCount, MetricCounters, PartnerResponses } from '#reporting/ports.ts';
 import { recordPartnerAnswer } from '#reporting/application/record-partner-answer.ts';
@@ -938,6 +938,9 @@ async function addDelivery(
   by: DecisionChanger = bySystem,
 ): Promise<void> {
   const delivery = partnerDeliveryOf(read, offer);
+  // A partner that already holds the referral (offered it for another need) has this delivery already: it is told
+  // of the new offer by a notice of its own, since its first `assigned` went out (or goes out) for the other need.
+  const heldAlready = read.routing?.deliveries.some((d) => d.deliveryId === delivery.deliveryId) ?? false;
   const outcome = await reroute(
     deps,
     read,
@@ -959,6 +962,16 @@ async function addDelivery(
   );
   if (outcome === 'refused') return;
   await deps.audit.append({ referralId: read.referralId, at: offer.offeredAt, ...audit });
+  if (heldAlready) {
+    const notice = {
+      referralId: read.referralId,
+      deliveryId: delivery.deliveryId,
+      kind: 'offered' as const,
+      offerId: offer.offerId,
+    };
+    await deps.notices.send([{ id: noticeId(notice), body: notice }]);
+    return;
+  }
   const current = await deps.referrals.get(read.referralId);
   if (current?.deliveryStatus?.[delivery.deliveryId]?.status === 'delivered') return;
   await deps.notices.send([
