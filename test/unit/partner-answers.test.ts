@@ -57,6 +57,22 @@ describe('answers counted where they happen', () => {
     ]);
   });
 
+  it('a decline after accepting is not a second answer: the acceptance alone is counted', async () => {
+    clock.advance(2 * hour);
+    await actOnPartnerOffer(deps, pantry, pantryOffer, 'accept', body({ version: 1 }));
+    clock.advance(4 * day);
+    await actOnPartnerOffer(
+      deps,
+      pantry,
+      pantryOffer,
+      'decline',
+      body({ version: 1, reason: 'patient-unreachable' }),
+    );
+    await expect(figuresOf('woodhouse-pantry')).resolves.toEqual([
+      { day: '2025-03-04', accepted: 1, declined: {}, expired: 0, bands: { 'within-4h': 1 } },
+    ]);
+  });
+
   it('an expiry is counted apart from the answers, once over repeated runs', async () => {
     clock.advance(7 * day + hour);
     await runOfferDeadlines(deps, { limit: 100 });

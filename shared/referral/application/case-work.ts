@@ -656,7 +656,9 @@ export async function actOnPartnerOffer(
       ...step.dimensions,
     },
   });
-  if (step.step === 'accepted' || step.step === 'declined')
+  // The partner's answer to the offer is its first: a decline after accepting (the patient unreachable, say) is
+  // what became of an accepted offer, not a second answer, so the response record counts the acceptance only.
+  if (step.step === 'accepted' || (step.step === 'declined' && offer.acceptance === undefined))
     await recordPartnerAnswer(deps.responses, offer, step.step, done);
   const referral = await deps.referrals.get(offer.referralId);
   if (referral) await tell(deps, referral, offer, decision.transition.notices);
