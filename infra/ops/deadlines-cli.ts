@@ -44,7 +44,7 @@ const command = defineCommand({
 });
 const values = command.parse();
 const at = values.at === undefined ? new Date() : new Date(values.at);
-if (Number.isNaN(at.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(values.at ?? 'YYYY-MM-DDT')) {
+if (values.at !== undefined && (Number.isNaN(at.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(values.at))) {
   command.fail(`--at must be an ISO date-time such as 2026-12-10T09:00:00Z, not "${values.at}"`);
 }
 if (at.getTime() < Date.now() - 60_000)
