@@ -64,7 +64,8 @@ beforeAll(async () => {
     // Root in CI containers: Chromium's sandbox needs user namespaces it may not have there.
     args: ['--no-sandbox'],
   });
-  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  // A person in England: the page's "today" is the UK day the API checks outcome dates against.
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 }, timezoneId: 'Europe/London' });
 }, 120_000);
 
 afterAll(async () => {
@@ -165,11 +166,13 @@ describe('the inbox page, as a link worker', () => {
       await page.selectOption(`select[name="ons4.${item}"]`, score);
     }
     await page.selectOption('select[name="lonelinessDirect"]', 'often-always');
+    const takenOn = await page.inputValue('input[name="takenOn"]');
+    expect(takenOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     await page.getByRole('button', { name: 'Record measures' }).click();
     await expect.poll(() => page.locator('#message').textContent()).toBe('Outcome measures recorded.');
     await expect
       .poll(() => page.locator('#outcome-sets li').allTextContents())
-      .toEqual([`baseline on ${new Date().toISOString().slice(0, 10)}`]);
+      .toEqual([`baseline on ${takenOn}`]);
 
     // A second baseline is refused, in the API's words.
     await page.selectOption('select[name="lonelinessDirect"]', 'some-of-the-time');

@@ -280,7 +280,8 @@ function outcomeForm(path, id) {
   const takenOn = document.createElement('input');
   takenOn.type = 'date';
   takenOn.name = 'takenOn';
-  takenOn.value = new Date().toISOString().slice(0, 10);
+  // Today where the person is (their browser's day), not UTC's: the API checks the day in UK time.
+  takenOn.value = new Date().toLocaleDateString('en-CA');
   const group = (name, items, options) =>
     items.map(([key, label]) => [name, key, select(`${name}.${key}`, options), label]);
   const ons4 = group('ons4', ons4Items, scale(0, 10));
