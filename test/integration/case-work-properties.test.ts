@@ -6,6 +6,7 @@ import { offerIdFor } from '#referral/domain/offer.ts';
 import {
   apiEvent,
   contextFor,
+  expectWellFormed,
   receiveAll,
   sampleReferral,
   sqsEvent,
@@ -50,22 +51,6 @@ function call(
   headers: Record<string, string> = {},
 ): Promise<APIGatewayProxyResult> {
   return caseWork(apiEvent(method, path, body, headers, caller), contextFor('caseWork'));
-}
-
-/** Never a 5xx; a refusal is an OperationOutcome whose every issue has a code and words. */
-function expectWellFormed(response: APIGatewayProxyResult): void {
-  expect(response.statusCode, response.body.slice(0, 1000)).toBeLessThan(500);
-  if (response.statusCode < 400) return;
-  const outcome = JSON.parse(response.body) as {
-    resourceType?: string;
-    issue?: Array<Record<string, unknown>>;
-  };
-  expect(outcome.resourceType).toBe('OperationOutcome');
-  expect(outcome.issue?.length).toBeGreaterThan(0);
-  for (const issue of outcome.issue ?? []) {
-    expect(issue.severity).toBe('error');
-    expect(typeof issue.diagnostics).toBe('string');
-  }
 }
 
 const hostileKey = fc.constantFrom(

@@ -6,6 +6,7 @@ import { ukDay } from '#outcomes/domain/measure-set.ts';
 import {
   apiEvent,
   contextFor,
+  expectWellFormed,
   receiveAll,
   sampleReferral,
   sqsEvent,
@@ -46,21 +47,6 @@ function call(
   headers: Record<string, string> = {},
 ): Promise<APIGatewayProxyResult> {
   return outcomes(apiEvent(method, path, body, headers, linkWorker), contextFor('outcomes'));
-}
-
-function expectWellFormed(response: APIGatewayProxyResult): void {
-  expect(response.statusCode, response.body.slice(0, 1000)).toBeLessThan(500);
-  if (response.statusCode < 400) return;
-  const outcome = JSON.parse(response.body) as {
-    resourceType?: string;
-    issue?: Array<Record<string, unknown>>;
-  };
-  expect(outcome.resourceType).toBe('OperationOutcome');
-  expect(outcome.issue?.length).toBeGreaterThan(0);
-  for (const issue of outcome.issue ?? []) {
-    expect(issue.severity).toBe('error');
-    expect(typeof issue.diagnostics).toBe('string');
-  }
 }
 
 const answer = fc.oneof(

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -182,4 +183,20 @@ export async function startHandlerRig(): Promise<HandlerRig> {
       await aws.stop();
     },
   };
+}
+
+/** Never a 5xx; a refusal is an OperationOutcome whose every issue is an error with words (hostile-input tests). */
+export function expectWellFormed(response: APIGatewayProxyResult): void {
+  expect(response.statusCode, response.body.slice(0, 1000)).toBeLessThan(500);
+  if (response.statusCode < 400) return;
+  const outcome = JSON.parse(response.body) as {
+    resourceType?: string;
+    issue?: Array<Record<string, unknown>>;
+  };
+  expect(outcome.resourceType).toBe('OperationOutcome');
+  expect(outcome.issue?.length).toBeGreaterThan(0);
+  for (const issue of outcome.issue ?? []) {
+    expect(issue.severity).toBe('error');
+    expect(typeof issue.diagnostics).toBe('string');
+  }
 }
