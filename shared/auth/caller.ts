@@ -14,6 +14,8 @@ export const CallerClaims = z.discriminatedUnion('role', [
   z.object({ role: z.literal('link-worker'), team: z.string().min(1).max(100) }),
   z.object({ role: z.literal('partner'), partner: z.string().min(1).max(100) }),
   z.object({ role: z.literal('ops') }),
+  // Read-only figures for a commissioning body (the reports, small counts suppressed): never a patient.
+  z.object({ role: z.literal('commissioner') }),
   z.object({ role: z.literal('admin') }),
 ]);
 export type CallerClaims = z.infer<typeof CallerClaims>;

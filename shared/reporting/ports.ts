@@ -1,5 +1,6 @@
 import type { DeclineReason } from '#referral/domain/lifecycle.ts';
 import type { ResponseFigures } from '#reporting/domain/response-record.ts';
+import type { Figure, FigureCell, FigureFamily } from '#reporting/domain/figures.ts';
 
 /** Exact counts for the figures ops and commissioners read: each unit is counted once, however often it is seen. */
 
@@ -41,4 +42,19 @@ export interface PartnerResponses {
   recordOnce(answer: PartnerAnswer): Promise<void>;
   /** The partner's figures for the days from `from` to `to` (both included), days with none left out. */
   figures(partnerId: string, from: string, to: string): Promise<DailyResponseFigures[]>;
+}
+
+/**
+ * The observatory's pre-aggregated figures (#reporting/domain/figures.ts): every report reads whole families over a
+ * date range with a handful of Queries, never a scan.
+ */
+export interface Figures {
+  /**
+   * Adds one to each figure's cell, once per `unitId` per cell: a repeat (a retried step, a redelivered message) adds
+   * nothing. `unitId` names what is counted (a referral id, `<referralId>#<category>`, an offer id, ...), the same
+   * on every retry.
+   */
+  recordOnce(figures: Figure[], unitId: string): Promise<void>;
+  /** Every cell of `family` on the days from `from` to `to` (`YYYY-MM-DD`, both included), with its count. */
+  cells<F extends FigureFamily>(family: F, from: string, to: string): Promise<FigureCell<F>[]>;
 }

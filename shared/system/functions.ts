@@ -229,6 +229,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
     schedule: { everyMinutes: 1440 },
   },
+  // (issue 10 functions)
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];

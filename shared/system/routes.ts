@@ -8,9 +8,10 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * Who calls us. A token carries one role and the organisation it is bound to: a GP system one or more practice ODS
- * codes, a link worker a team, a partner a partner id.
+ * codes, a link worker a team, a partner a partner id. Ops, admin and commissioner tokens are bound to none; a
+ * commissioner reads figures only (reports with small counts suppressed), never a patient.
  */
-export const roles = ['gp-system', 'link-worker', 'partner', 'ops', 'admin'] as const;
+export const roles = ['gp-system', 'link-worker', 'partner', 'ops', 'admin', 'commissioner'] as const;
 export type Role = (typeof roles)[number];
 
 export interface RouteSpec {
@@ -336,6 +337,12 @@ export const routes = [
     function: 'outcomes',
     access: ['link-worker'],
   },
+  // Reports (issue 10): figures for ops and commissioners (functions/reports).
+  // (reports routes)
+  // The observatory page (issue 10): static, public, reads the reports API with the viewer's token.
+  // (observatory routes)
+  // The evaluation extract (issue 10): pseudonymised rows for evaluators, ops only.
+  // (evaluation routes)
 ] as const satisfies readonly RouteSpec[];
 
 /** One entry of `routes`, with its literal operation id and function. */

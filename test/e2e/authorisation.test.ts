@@ -36,6 +36,7 @@ const claimsFor: Record<Role, TokenRequest> = {
   partner: { role: 'partner', partner: 'arts-for-all', subject: 'e2e-partner' },
   ops: { role: 'ops', subject: 'e2e-ops' },
   admin: { role: 'admin', subject: 'e2e-admin' },
+  commissioner: { role: 'commissioner', subject: 'e2e-commissioner' },
 };
 type CallerName = Role | 'anonymous';
 const callers: CallerName[] = [...roles, 'anonymous'];
