@@ -210,6 +210,7 @@ export const Patient = z.looseObject({
   name: z.array(HumanName).optional(),
   telecom: z.array(ContactPoint).optional(),
   birthDate: dateTime().optional(),
+  gender: code().optional(),
   address: z.array(Address).optional(),
   /** BaRS examples put the patient's own phone numbers in a contact whose relationship is ONESELF. */
   contact: z

@@ -6,7 +6,7 @@ import { codingsOf, type FieldMap } from '#fhir/inbound/provenance.ts';
 
 /**
  * The Patient entry -> the candidate's `patient`: NHS number and its UK Core verification status, name, birth
- * date, contact (phone, email, which is preferred) and postcode, each recorded with the element it came from.
+ * date, administrative gender, contact (phone, email, which is preferred) and postcode, each recorded with the element it came from.
  */
 
 interface Telecom {
@@ -122,6 +122,10 @@ export function readPatient(
 
   fields.set('patient.birthDate', `${base}.birthDate`);
   if (patient.birthDate !== undefined) candidate['birthDate'] = patient.birthDate;
+
+  // Administrative gender: a code the referral's schema checks (male, female, other, unknown), as strictly as the rest.
+  fields.set('patient.gender', `${base}.gender`);
+  if (patient.gender !== undefined) candidate['gender'] = patient.gender;
 
   // Contact: Patient.telecom; else, as BaRS examples do, the telecom of a contact whose relationship is ONESELF.
   let telecomBase = `${base}.telecom`;

@@ -117,11 +117,20 @@ export const shareableVerification: ReadonlySet<NhsNumberVerification> = new Set
 export const maxNameLength = 100;
 const NamePart = text({ max: maxNameLength, min: 1, letter: true });
 
+/**
+ * FHIR administrative gender (Patient.gender), as the patient's record gives it: the sex the observatory's figures
+ * and the evaluation extract count by. Patient data like the rest: never logged.
+ */
+export const administrativeGenders = ['male', 'female', 'other', 'unknown'] as const;
+export const AdministrativeGender = z.enum(administrativeGenders);
+export type AdministrativeGender = z.infer<typeof AdministrativeGender>;
+
 export const Patient = z.strictObject({
   nhsNumber: NhsNumber,
   nhsNumberVerification: NhsNumberVerification.optional(),
   name: z.strictObject({ given: NamePart, family: NamePart }),
   birthDate: z.iso.date('must be a date as YYYY-MM-DD').max(10).optional(),
+  gender: AdministrativeGender.optional(),
   contact: PatientContact,
   postcode: Postcode.optional(),
 });

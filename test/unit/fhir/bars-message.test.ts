@@ -81,6 +81,7 @@ describe('valid examples', () => {
           nhsNumberVerification: 'verified',
           name: { given: 'Alex', family: 'Testpatient' },
           birthDate: '1961-04-12',
+          gender: 'unknown',
           contact: { phone: '0113 496 0001', email: 'alex.testpatient@example.org', preferred: 'phone' },
           postcode: 'LS6 1AA',
         },
@@ -135,6 +136,7 @@ describe('valid examples', () => {
           nhsNumberVerification: 'verified', // England code 01
           name: { given: 'Jo', family: 'Variant' },
           birthDate: '1961-04-12',
+          gender: 'unknown',
           // Patient.contact with relationship ONESELF; rank 1 (email) is preferred
           contact: { phone: '01134960002', email: 'jo.variant@example.org', preferred: 'email' },
           postcode: 'LS6 1AA', // the home address, normalised from "ls61aa"
@@ -598,6 +600,21 @@ describe('patient', () => {
       'Bundle.entry[2].resource.birthDate',
       'value',
       rule,
+    );
+  });
+
+  it('Patient.gender is read as the FHIR administrative gender; any other code is 400 value at Patient.gender', () => {
+    const intent = parse(newReferralWith((b) => (patientOf(b)['gender'] = 'female')));
+    if (intent.kind !== 'new') throw new Error('expected new');
+    expect(intent.request.patient.gender).toBe('female');
+    const absent = parse(newReferralWith((b) => delete patientOf(b)['gender']));
+    if (absent.kind !== 'new') throw new Error('expected new');
+    expect(absent.request.patient).not.toHaveProperty('gender');
+    expectOne(
+      newReferralWith((b) => (patientOf(b)['gender'] = 'F')),
+      'Bundle.entry[2].resource.gender',
+      'value',
+      /male, female, other/,
     );
   });
 
