@@ -3,6 +3,7 @@ import {
   type Figure,
   type FigureCell,
   type FigureFamily,
+  unknownValue,
 } from '#reporting/domain/figures.ts';
 import type { Figures } from '#reporting/ports.ts';
 
@@ -15,7 +16,8 @@ export class InMemoryFigures implements Figures {
   cellReads = 0;
 
   async recordOnce(figures: Figure[], unitId: string): Promise<void> {
-    for (const figure of figures) {
+    for (const given of figures) {
+      const figure = normalised(given);
       const key = cellKey(figure);
       const entry = this.stored.get(key) ?? {
         cell: { ...structuredClone(figure), count: 0 },
@@ -36,6 +38,19 @@ export class InMemoryFigures implements Figures {
       .sort((a, b) => (cellKey(a) < cellKey(b) ? -1 : 1))
       .map((cell) => structuredClone(cell));
   }
+}
+
+/** Exactly the family's dimensions, as the adapter stores them: one left out is `unknown`, one not of it dropped. */
+function normalised(figure: Figure): Figure {
+  const given = figure.dimensions as Record<string, string | undefined>;
+  const names: readonly string[] = familyDimensions[figure.family];
+  return {
+    family: figure.family,
+    day: figure.day,
+    dimensions: Object.fromEntries(
+      names.map((name) => [name, given[name] ?? unknownValue]),
+    ) as Figure['dimensions'],
+  };
 }
 
 function cellKey(figure: Figure): string {
