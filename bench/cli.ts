@@ -3,14 +3,17 @@ import { scenarioNames, type ScenarioName } from './types.ts';
 
 /**
  * `npm run bench -- [--quick] [--scenario NAME]...`, or `npm run bench -- --only routing [--quick]`, or
- * `npm run bench -- --only geography [--rows N] [--concurrency N]`
+ * `npm run bench -- --only geography [--rows N] [--concurrency N]`, or `npm run bench -- --only surges [--quick]`
  */
 
 export interface CliOptions {
   quick: boolean;
   scenarios: ScenarioName[];
-  /** A bench of its own instead of the scenarios: `routing` (bench/routing.ts), `geography` (bench/geography.ts). */
-  only?: 'routing' | 'geography';
+  /**
+   * A bench of its own instead of the scenarios: `routing` (bench/routing.ts), `geography` (bench/geography.ts),
+   * `surges` (bench/surges.ts).
+   */
+  only?: 'routing' | 'geography' | 'surges';
   /** The geography bench's size and batches in flight. */
   geography?: { rows: number; concurrency: number };
 }
@@ -20,6 +23,7 @@ const command = defineCommand({
     'npm run bench -- [--quick] [--scenario NAME]...',
     'npm run bench -- --only routing [--quick]',
     'npm run bench -- --only geography [--rows N] [--concurrency N]',
+    'npm run bench -- --only surges [--quick]',
   ],
   summary:
     'Starts the whole system in this process (in memory, loopback ports), runs each scenario, prints a table and\n' +
@@ -35,12 +39,13 @@ const command = defineCommand({
     },
     only: {
       type: 'string',
-      choices: ['routing', 'geography'],
+      choices: ['routing', 'geography', 'surges'],
       placeholder: 'BENCH',
       description:
         'run only this bench instead of the scenarios: routing (matching with 1,000 and 50,000 services in the ' +
         'directory: the pure decision, and the router use case against local DynamoDB); geography (the NSPL ' +
-        'import against the raw BatchWriteItem rate, its peak RSS, a kill -9 and resume; docs/geography.md)',
+        'import against the raw BatchWriteItem rate, its peak RSS, a kill -9 and resume; docs/geography.md); surges ' +
+        '(the surge rule on synthetic Poisson data: false-alarm and detection rates; docs/surges.md)',
     },
     rows: {
       type: 'string',
@@ -60,6 +65,7 @@ const command = defineCommand({
     'npm run bench -- --scenario intake-sequential --scenario end-to-end',
     'npm run bench -- --only routing',
     'npm run bench -- --only geography --rows 300000',
+    'npm run bench -- --only surges',
   ],
 });
 

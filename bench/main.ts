@@ -138,6 +138,7 @@ function printCounters(report: CounterReport): void {
 /** Runs the bench; the exit code: 0 if every check passed, else 1. */
 export async function main(options: CliOptions): Promise<number> {
   if (options.only === 'routing') return (await import('./routing.ts')).routingBench(options);
+  if (options.only === 'surges') return (await import('./surges.ts')).surgesBench(options);
   if (options.only === 'geography' && options.geography) {
     return (await import('./geography.ts')).geographyBench(options.geography);
   }
