@@ -229,6 +229,18 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
     schedule: { everyMinutes: 1440 },
   },
+  surges: {
+    purpose:
+      "Finds yesterday's surges: each intervention category x area's needs against the same weekday over the 8 weeks before, each surge recorded once for the surges report.",
+    entry: 'functions/surges/handler.ts',
+    // Two or three Queries of the needs figures over 57 days, one of the day's surges, a write per surge: seconds.
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    // The figures (read) and the surge rows (written, each once) are in the metrics table.
+    tables: { metrics: 'readWrite' },
+    sendsTo: [],
+    schedule: { everyMinutes: 1440 },
+  },
   // (issue 10 functions)
 };
 

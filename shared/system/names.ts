@@ -17,4 +17,5 @@ export type FunctionName =
   | 'inboxPage'
   | 'outcomes'
   | 'deadlines'
-  | 'responseRecords';
+  | 'responseRecords'
+  | 'surges';

@@ -33,6 +33,7 @@ const acknowledgedRules = [
   'AwsSolutions-IAM5[Resource::*]',
   'AwsSolutions-IAM5[Resource::<FunctionsDeadlinesDEB6701C.Arn>:*]',
   'AwsSolutions-IAM5[Resource::<FunctionsResponseRecordsF58E8368.Arn>:*]',
+  'AwsSolutions-IAM5[Resource::<FunctionsSurges676B60BE.Arn>:*]',
   'AwsSolutions-IAM5[Resource::<TablesReferrals5089D39F.Arn>/index/*]',
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<stack name>/recipients/*]',
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',

@@ -123,7 +123,7 @@ describe('schedules', () => {
   const scheduled = functionNames.filter((name) => functions[name].schedule);
 
   it('one EventBridge Scheduler schedule per scheduled function, and none other', () => {
-    expect(scheduled).toEqual(['deadlines', 'responseRecords']);
+    expect(scheduled).toEqual(['deadlines', 'responseRecords', 'surges']);
     template.resourceCountIs('AWS::Scheduler::Schedule', scheduled.length);
   });
 

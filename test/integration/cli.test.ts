@@ -61,6 +61,11 @@ const scripts = [
     file: 'infra/ops/response-records-cli.ts',
     environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'METRICS_TABLE', 'DIRECTORY_TABLE'],
   },
+  {
+    name: 'surges',
+    file: 'infra/ops/surges-cli.ts',
+    environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'METRICS_TABLE'],
+  },
   { name: 'bench', file: 'bench/run.ts', environment: [] },
   { name: 'openapi', file: 'infra/scripts/write-openapi.ts', environment: [] },
 ];
