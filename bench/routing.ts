@@ -5,6 +5,7 @@ import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory, directoryItems } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { DynamoServiceLoad } from '#adapters/dynamodb/service-load.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
@@ -215,6 +216,7 @@ function routerDeps(aws: LocalAws): RouteReferralDeps {
     directory: new DynamoDirectory(client, aws.tables.directory),
     audit: new DynamoAuditLog(client, aws.tables.audit),
     counters: new DynamoMetricCounters(client, aws.tables.metrics),
+    figures: new DynamoFigures(client, aws.tables.metrics),
     deliveryQueue: new SqsQueue(aws.sqs, aws.queues.notifications.url, queueMessages.notifications),
     clock: systemClock,
     geography: new DynamoGeography(client, aws.tables.geography),

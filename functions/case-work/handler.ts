@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import { DynamoPartnerResponses } from '#adapters/dynamodb/partner-responses.ts';
 import { DynamoOfferStore, DynamoWorklists } from '#adapters/dynamodb/offer-store.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
@@ -49,6 +50,7 @@ const deps: CaseWorkDeps = {
   directory,
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
+  figures: new DynamoFigures(documentClient, tableName('metrics')),
   responses: new DynamoPartnerResponses(documentClient, tableName('metrics')),
   notices: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,

@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
+import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoOfferDeadlines } from '#adapters/dynamodb/offer-deadlines.ts';
 import { DynamoPartnerResponses } from '#adapters/dynamodb/partner-responses.ts';
@@ -35,6 +36,7 @@ export function deadlineDeps(wiring: DeadlineWiring): OfferDeadlineDeps {
     directory,
     audit: new DynamoAuditLog(documentClient, tables.audit),
     counters: new DynamoMetricCounters(documentClient, tables.metrics),
+    figures: new DynamoFigures(documentClient, tables.metrics),
     responses: new DynamoPartnerResponses(documentClient, tables.metrics),
     notices: new SqsQueue(wiring.sqs, wiring.notificationsQueueUrl, queueMessages.notifications),
     clock: wiring.clock,

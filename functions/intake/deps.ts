@@ -1,5 +1,6 @@
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { DynamoOfferStore } from '#adapters/dynamodb/offer-store.ts';
@@ -15,6 +16,8 @@ export const intakeDeps = {
   directory: new DynamoDirectory(documentClient, tableName('directory')),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
+  // A cancellation is the funnel's `cancelled`.
+  figures: new DynamoFigures(documentClient, tableName('metrics')),
   routingQueue: new SqsQueue(sqs, queueUrl('referrals'), queueMessages.referrals),
   deliveryQueue: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,

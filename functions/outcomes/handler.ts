@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { maxRequestBodyBytes } from '#system/limits.ts';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
+import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import { DynamoOutcomeStore } from '#adapters/dynamodb/outcome-store.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import type { Caller } from '#auth/caller.ts';
@@ -31,6 +32,7 @@ const deps: OutcomeDeps = {
   outcomes: new DynamoOutcomeStore(documentClient, tableName('referrals')),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   clock: systemClock,
+  figures: new DynamoFigures(documentClient, tableName('metrics')),
 };
 
 /** As on POST /referrals: printable ASCII, 1-255 characters. */

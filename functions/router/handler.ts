@@ -4,6 +4,7 @@ import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
 import { DynamoServiceLoad } from '#adapters/dynamodb/service-load.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
+import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { DynamoOfferStore } from '#adapters/dynamodb/offer-store.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
@@ -27,6 +28,7 @@ const deps = {
   directory: new DynamoDirectory(documentClient, tableName('directory')),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
+  figures: new DynamoFigures(documentClient, tableName('metrics')),
   deliveryQueue: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
   geography: new DynamoGeography(documentClient, tableName('geography')),

@@ -190,8 +190,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 5,
     memoryMb: 256,
     // The referral (to check its team) and its sets beside it; each recording audited. A retry is told apart by the
-    // set's id (its key), so no idempotency table is needed.
-    tables: { referrals: 'readWrite', audit: 'append' },
+    // set's id (its key), so no idempotency table is needed. Each set's outcome figures are counted in metrics.
+    tables: { referrals: 'readWrite', audit: 'append', metrics: 'readWrite' },
     sendsTo: [],
   },
   deadlines: {

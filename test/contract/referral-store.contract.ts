@@ -32,6 +32,7 @@ import {
   localChannels,
   testRetries,
 } from '../unit/fakes.ts';
+import { InMemoryFigures } from '../unit/fakes-figures.ts';
 import { sampleDirectory, sampleReferral, sampleRequest } from '../unit/fixtures.ts';
 
 /**
@@ -774,7 +775,15 @@ export function describeReferralStoreContract(
           if (call.eventType !== 'referral.assigned') return;
           clock.advance(1_000);
           await cancelReferral(
-            { referrals: store, audit, counters, routingQueue, deliveryQueue, clock },
+            {
+              referrals: store,
+              audit,
+              counters,
+              figures: new InMemoryFigures(),
+              routingQueue,
+              deliveryQueue,
+              clock,
+            },
             {
               referralId: id,
               practiceOds: 'A81001',

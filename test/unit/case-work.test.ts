@@ -24,6 +24,7 @@ import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import type { FakeClock, InMemoryAuditLog, InMemoryMetricCounters } from './fakes.ts';
 import { InMemoryReferralStore, RecordingQueue } from './fakes.ts';
 import { InMemoryOfferStore } from './fakes-offers.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 import { referralIds, sampleReferral, sampleRequest } from './fixtures.ts';
 import { routedCase } from './routed-case.ts';
 import { amendReferral, cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
@@ -517,6 +518,7 @@ describe("the practice's update and cancellation reach the offers", () => {
     referrals,
     audit,
     counters,
+    figures: new InMemoryFigures(),
     routingQueue: new RecordingQueue(queueMessages.referrals),
     deliveryQueue: notices,
     clock,

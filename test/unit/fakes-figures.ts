@@ -20,7 +20,7 @@ export class InMemoryFigures implements Figures {
       const figure = normalised(given);
       const key = cellKey(figure);
       const entry = this.stored.get(key) ?? {
-        cell: { ...structuredClone(figure), count: 0 },
+        cell: { ...structuredClone(figure), count: 0 } as FigureCell,
         counted: new Set<string>(),
       };
       if (entry.counted.has(unitId)) continue;
@@ -47,13 +47,11 @@ function normalised(figure: Figure): Figure {
   return {
     family: figure.family,
     day: figure.day,
-    dimensions: Object.fromEntries(
-      names.map((name) => [name, given[name] ?? unknownValue]),
-    ) as Figure['dimensions'],
-  };
+    dimensions: Object.fromEntries(names.map((name) => [name, given[name] ?? unknownValue])),
+  } as Figure;
 }
 
-function cellKey(figure: Figure): string {
+function cellKey(figure: { family: FigureFamily; day: string; dimensions: object }): string {
   const names: readonly string[] = familyDimensions[figure.family];
   const dimensions = figure.dimensions as Record<string, string>;
   return [figure.family, figure.day, ...names.map((name) => `${name}=${dimensions[name] ?? ''}`)].join('|');

@@ -2,6 +2,7 @@ import type { Deprivation, ImdEdition, PostcodeLocation } from '#geography/domai
 import { InMemoryGeography } from './fakes-geography.ts';
 import { weeklyMatchCount, type ServiceLoad } from '#matching/ports.ts';
 import type { InMemoryMetricCounters } from './fakes.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 
 /** Fakes for the router's matching inputs: a geography answered from a list, weekly loads from the counters. */
 
@@ -49,11 +50,16 @@ export class CountedServiceLoad implements ServiceLoad {
 
 /**
  * The router's matching inputs for a test about something else: no postcode in the geography (matching uses the
- * postcode's district), and weekly loads read from the counters the router counts in.
+ * postcode's district), weekly loads read from the counters the router counts in, and figures to count in.
  */
 export function plainMatchingInputs(counters: InMemoryMetricCounters): {
   geography: ListedGeography;
   serviceLoad: CountedServiceLoad;
+  figures: InMemoryFigures;
 } {
-  return { geography: new ListedGeography(), serviceLoad: new CountedServiceLoad(counters) };
+  return {
+    geography: new ListedGeography(),
+    serviceLoad: new CountedServiceLoad(counters),
+    figures: new InMemoryFigures(),
+  };
 }

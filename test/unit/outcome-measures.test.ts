@@ -9,6 +9,7 @@ import {
 import type { Referral, RoutingDecision } from '#referral/domain/referral.ts';
 import { FakeClock, InMemoryAuditLog, InMemoryReferralStore } from './fakes.ts';
 import { InMemoryOutcomeStore } from './fakes-outcomes.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 import { sampleReferral } from './fixtures.ts';
 
 // The use cases over the in-memory fakes: who may record, retries, one baseline, the order of baseline and
@@ -49,7 +50,13 @@ beforeEach(async () => {
   referrals = new InMemoryReferralStore();
   outcomes = new InMemoryOutcomeStore();
   audit = new InMemoryAuditLog();
-  deps = { referrals, outcomes, audit, clock: new FakeClock('2026-06-30T12:00:00.000Z') };
+  deps = {
+    referrals,
+    outcomes,
+    audit,
+    clock: new FakeClock('2026-06-30T12:00:00.000Z'),
+    figures: new InMemoryFigures(),
+  };
   referral = sampleReferral('leeds-arts-and-mental-health', {
     receivedAt: '2026-03-02T09:00:00.000Z',
     status: 'routed',

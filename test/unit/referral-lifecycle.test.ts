@@ -14,6 +14,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { referralIds, sampleReferral, sampleRequest } from './fixtures.ts';
 
@@ -38,6 +39,7 @@ beforeEach(() => {
     referrals,
     audit: new InMemoryAuditLog(),
     counters: new InMemoryMetricCounters(),
+    figures: new InMemoryFigures(),
     routingQueue: new RecordingQueue(queueMessages.referrals),
     deliveryQueue: new RecordingQueue(queueMessages.notifications),
     clock: (clock = new FakeClock('2025-03-05T09:00:00.000Z')),

@@ -19,6 +19,7 @@ import {
 import { queueMessages } from '#messages/queue.ts';
 import { receivedAt, referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
 import { CountedServiceLoad, ListedGeography, plainMatchingInputs } from './fakes-matching.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 
 const id = referralIds['blackpool-benefits-and-activity'];
 
@@ -158,6 +159,7 @@ describe('getReferralStatus', () => {
         directory: new InMemoryDirectory(directory),
         audit: new InMemoryAuditLog(),
         counters: new InMemoryMetricCounters(),
+        figures: new InMemoryFigures(),
         deliveryQueue: new RecordingQueue(queueMessages.notifications),
         clock: new FakeClock('2025-03-04T09:20:00.000Z'),
         geography: new ListedGeography(

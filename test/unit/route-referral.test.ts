@@ -15,6 +15,7 @@ import {
   InMemoryReferralStore,
   RecordingQueue,
 } from './fakes.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 import { queueMessages } from '#messages/queue.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import { referralIds, sampleDirectory, sampleReferral } from './fixtures.ts';
@@ -80,6 +81,7 @@ beforeEach(() => {
     directory,
     audit,
     counters,
+    figures: new InMemoryFigures(),
     deliveryQueue,
     clock,
     geography,

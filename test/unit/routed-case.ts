@@ -16,6 +16,7 @@ import { InMemoryOfferStore, InMemoryWorklists } from './fakes-offers.ts';
 import { InMemoryOfferDeadlines } from './fakes-offer-deadlines.ts';
 import { InMemoryDirectoryEditor } from './fakes-directory-editor.ts';
 import { InMemoryPartnerResponses } from './fakes-partner-responses.ts';
+import { InMemoryFigures } from './fakes-figures.ts';
 import { CountedServiceLoad, ListedGeography } from './fakes-matching.ts';
 import { sampleDirectory, sampleReferral } from './fixtures.ts';
 
@@ -31,6 +32,8 @@ export interface RoutedCase {
   deadlines: InMemoryOfferDeadlines;
   audit: InMemoryAuditLog;
   counters: InMemoryMetricCounters;
+  /** The observatory's figures, shared by the router and the case work. */
+  figures: InMemoryFigures;
   notices: RecordingQueue<NoticeMessage>;
   responses: InMemoryPartnerResponses;
   editor: InMemoryDirectoryEditor;
@@ -50,6 +53,7 @@ export async function routedCase(
   const offers = new InMemoryOfferStore();
   const audit = new InMemoryAuditLog();
   const counters = new InMemoryMetricCounters();
+  const figures = new InMemoryFigures();
   const notices = new RecordingQueue(queueMessages.notifications);
   const responses = new InMemoryPartnerResponses();
   const clock = new FakeClock('2025-03-04T09:20:00.000Z');
@@ -65,6 +69,7 @@ export async function routedCase(
     directory: new InMemoryDirectory(snapshot),
     audit,
     counters,
+    figures,
     deliveryQueue: notices,
     clock,
     geography: new ListedGeography(
@@ -94,6 +99,7 @@ export async function routedCase(
     directory: editor,
     audit,
     counters,
+    figures,
     responses,
     notices,
     clock,
@@ -108,6 +114,7 @@ export async function routedCase(
     deadlines,
     audit,
     counters,
+    figures,
     notices,
     responses,
     editor,

@@ -142,10 +142,8 @@ function normalised(figure: Figure): Figure {
   return {
     family: figure.family,
     day: figure.day,
-    dimensions: Object.fromEntries(
-      names.map((name) => [name, given[name] ?? unknownValue]),
-    ) as Figure['dimensions'],
-  };
+    dimensions: Object.fromEntries(names.map((name) => [name, given[name] ?? unknownValue])),
+  } as Figure;
 }
 
 const partitionOf = (family: FigureFamily, day: string): string => `figure#${family}#${day.slice(0, 7)}`;

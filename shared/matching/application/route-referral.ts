@@ -32,7 +32,8 @@ import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import { LifecycleConflictError, UnroutableMessageError } from '#kernel/errors.ts';
 import type { Directory } from '#directory/ports.ts';
-import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
+import type { Figures, MetricCount, MetricCounters } from '#reporting/ports.ts';
+import { routingFigures } from '#reporting/domain/referral-figures.ts';
 import type { NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import type { OfferStore, ReferralStore, ServiceTerms } from '#referral/ports.ts';
@@ -50,6 +51,8 @@ export interface RouteReferralDeps {
   directory: Directory;
   audit: AuditLog;
   counters: MetricCounters;
+  /** The observatory's figures: the referral, its needs and the funnel's `referred` (#reporting/domain/referral-figures.ts). */
+  figures: Figures;
   deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
   /** Where a postcode is and how deprived its LSOA is. */
@@ -139,6 +142,8 @@ export async function routeReferral(deps: RouteReferralDeps, referralId: string)
   await Promise.all([
     deps.counters.countOnce(routingCounts(routed), routed.receivedAt.slice(0, 10), referralId),
     weekly.length > 0 ? deps.counters.countOnce(weekly, isoWeekOf(routed.receivedAt), referralId) : undefined,
+    // The observatory's figures, from the same stored decision, each once per its unit (the referral, each need).
+    ...routingFigures(routed).map(({ figures, unitId }) => deps.figures.recordOnce(figures, unitId)),
   ]);
 
   // One offer per match, after the route's write: a crash between is healed by the redelivery, which finds the

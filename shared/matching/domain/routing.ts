@@ -90,6 +90,7 @@ export function decideRouting(
     classification: area,
     needs,
     ...(noTeam ? { noTeam } : {}),
+    pcn: practice.pcn,
   };
 }
 

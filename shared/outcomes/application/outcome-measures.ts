@@ -21,6 +21,8 @@ import {
 import type { OutcomeStore, SwemwbsConversion } from '#outcomes/ports.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import type { ReferralStore } from '#referral/ports.ts';
+import type { Figures } from '#reporting/ports.ts';
+import { outcomeFigures } from '#reporting/domain/outcome-figures.ts';
 
 /**
  * Recording and reading a referral's outcome measures, for the link-worker team the referral was routed to. Any
@@ -35,6 +37,8 @@ export interface OutcomeDeps {
   outcomes: OutcomeStore;
   audit: AuditLog;
   clock: Clock;
+  /** The observatory's outcome figures: one per measure of each set, once per set id. */
+  figures: Figures;
   /** The licensed SWEMWBS conversion, where one is configured; without it only raw totals are shown. */
   swemwbs?: SwemwbsConversion;
 }
@@ -102,7 +106,7 @@ export async function recordMeasureSet(
       : keyedUuid([outcomesRoute, referralId, by.team, by.subject], command.idempotencyKey));
   const fingerprint = fingerprintOf(request);
   const earlier = sets.find((set) => set.id === id);
-  if (earlier) return replayOrConflict(deps, earlier, fingerprint);
+  if (earlier) return replayOrConflict(deps, earlier, fingerprint, { referral, baseline });
 
   if (referral.status === 'cancelled') {
     throw new ConflictError(`Referral ${referralId} is cancelled: no outcomes are recorded on it`);
@@ -124,10 +128,12 @@ export async function recordMeasureSet(
   const result = await deps.outcomes.add(set);
   if (!result.added) {
     // Another request took the place since the read above: this set itself (a concurrent retry), or a baseline.
-    if (result.existing.id === id) return replayOrConflict(deps, result.existing, fingerprint);
+    if (result.existing.id === id)
+      return replayOrConflict(deps, result.existing, fingerprint, { referral, baseline });
     throw secondBaseline(result.existing);
   }
   await audit(deps, set);
+  await recordFigures(deps, referral, set, baseline);
   return { referralId, set: measureSetView(set, deps.swemwbs), replayed: false };
 }
 
@@ -155,6 +161,7 @@ async function replayOrConflict(
   deps: OutcomeDeps,
   earlier: MeasureSetRecord,
   fingerprint: string,
+  context: { referral: Referral; baseline: MeasureSetRecord | undefined },
 ): Promise<RecordedMeasureSet> {
   if (earlier.fingerprint !== fingerprint) {
     throw new ConflictError(
@@ -163,7 +170,22 @@ async function replayOrConflict(
     );
   }
   await audit(deps, earlier);
+  // As the audit entry: a retry after a crash between the set's write and its figures counts them now, once.
+  await recordFigures(deps, context.referral, earlier, context.baseline);
   return { referralId: earlier.referralId, set: measureSetView(earlier, deps.swemwbs), replayed: true };
+}
+
+/**
+ * The set's outcome figures (#reporting/domain/outcome-figures.ts), once per set id: a follow-up's change is against
+ * the referral's baseline as read before the set was written (a follow-up needs one; a baseline has no change).
+ */
+function recordFigures(
+  deps: OutcomeDeps,
+  referral: Referral,
+  set: MeasureSetRecord,
+  baseline: MeasureSetRecord | undefined,
+): Promise<void> {
+  return deps.figures.recordOnce(outcomeFigures(referral, set, baseline), set.id);
 }
 
 const secondBaseline = (baseline: MeasureSetRecord): ConflictError =>

@@ -12,7 +12,8 @@ import { transitionReferral } from '#referral/application/transition-referral.ts
 import { uncoveredNeeds } from '#matching/domain/routing.ts';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
-import type { MetricCounters } from '#reporting/ports.ts';
+import type { Figures, MetricCounters } from '#reporting/ports.ts';
+import { funnelFigure, funnelUnit } from '#reporting/domain/referral-figures.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
 import { routingKey, type RoutingMessage } from '#messages/routing-message.ts';
@@ -32,6 +33,8 @@ export interface LifecycleDeps {
   referrals: ReferralStore;
   audit: AuditLog;
   counters: MetricCounters;
+  /** The observatory's figures: a cancellation is the funnel's `cancelled`. */
+  figures: Figures;
   routingQueue: Queue<RoutingMessage>;
   deliveryQueue: Queue<NoticeMessage>;
   clock: Clock;
@@ -130,6 +133,10 @@ export async function cancelReferral(deps: LifecycleDeps, command: CancelCommand
     cancelledAt.slice(0, 10),
     current.referralId,
   );
+  // The funnel's `cancelled`, once per referral (a referral cancelled before it was routed was never in the funnel).
+  const cancelledFigure = funnelFigure(current, 'cancelled', cancelledAt, current.cancellation?.reason);
+  if (cancelledFigure)
+    await deps.figures.recordOnce([cancelledFigure], funnelUnit(current.referralId, 'cancelled'));
   await notifyHolders(deps, current, 'cancelled');
   if (deps.offers) await offersFollowReferral({ ...deps, offers: deps.offers }, current, 'cancel');
   return current;

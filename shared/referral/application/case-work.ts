@@ -5,7 +5,9 @@ import { ConflictError, LifecycleConflictError, NotFoundError, UnprocessableErro
 import { parseWith } from '#kernel/validation.ts';
 import { NoticeKind, noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import type { Queue } from '#messages/queue.ts';
-import type { MetricCount, MetricCounters, PartnerResponses } from '#reporting/ports.ts';
+import type { Figures, MetricCount, MetricCounters, PartnerResponses } from '#reporting/ports.ts';
+import { funnelFigure, funnelUnit } from '#reporting/domain/referral-figures.ts';
+import type { FunnelStage } from '#reporting/domain/figures.ts';
 import { recordPartnerAnswer } from '#reporting/application/record-partner-answer.ts';
 import {
   allowedEvents,
@@ -70,6 +72,8 @@ export interface CaseWorkDeps {
   directory?: Pick<DirectoryEditor, 'get'>;
   audit: AuditLog;
   counters: MetricCounters;
+  /** The observatory's figures: the team's steps are the funnel's stages, partners' answers their responses. */
+  figures: Figures;
   /** Partners' answers for their response records: wired where partners answer (and the deadline job). */
   responses?: PartnerResponses;
   /** The notifications queue: a re-offer's new delivery is told to its partner as an `assigned` notice. */
@@ -578,6 +582,7 @@ export async function actOnTeamReferral(
     dimensions: { team, ...step.dimensions },
     detail: { team, version: referral.version, ...step.dimensions },
   });
+  await recordFunnelStage(deps, referral, step.step, done, step.dimensions.reason);
   // The message back to the GP (accepted, seen, declined, started, closed); a repeat queues it again, sent once.
   await tellPractice(deps, referralId, transition.notices);
   // The case ended before any partner finished: their open offers are withdrawn by the system.
@@ -659,7 +664,7 @@ export async function actOnPartnerOffer(
   // The partner's answer to the offer is its first: a decline after accepting (the patient unreachable, say) is
   // what became of an accepted offer, not a second answer, so the response record counts the acceptance only.
   if (step.step === 'accepted' || (step.step === 'declined' && offer.acceptance === undefined))
-    await recordPartnerAnswer(deps.responses, offer, step.step, done);
+    await recordPartnerAnswer(deps.responses, offer, step.step, done, deps.figures);
   const referral = await deps.referrals.get(offer.referralId);
   if (referral) await tell(deps, referral, offer, decision.transition.notices);
   if (offer.state === 'declined') await offerNextMatch(deps, offer);
@@ -690,6 +695,33 @@ async function finishStep(
   });
   const counts: MetricCount[] = transition.counts.map((name) => ({ name, dimensions: step.dimensions }));
   if (counts.length > 0) await deps.counters.countOnce(counts, step.at.slice(0, 10), step.unitId);
+}
+
+/** The team's steps as the funnel's stages; an attempted contact is not a stage. */
+const funnelStageOf: Partial<Record<string, FunnelStage>> = {
+  accepted: 'received',
+  contacted: 'contacted',
+  'intervention-started': 'started',
+  closed: 'closed',
+  declined: 'declined',
+};
+
+/**
+ * The funnel's figure for a team step, after the step's write and audit, once per referral and stage (unit
+ * `<referralId>#<stage>`), on the day the step was recorded: a retry, or the same step asked again, adds nothing.
+ * `reason` is the decline's or closure's code (never free text).
+ */
+async function recordFunnelStage(
+  deps: Pick<CaseWorkDeps, 'figures'>,
+  referral: Referral,
+  step: string,
+  at: string,
+  reason: string | undefined,
+): Promise<void> {
+  const stage = funnelStageOf[step];
+  const figure = stage === undefined ? undefined : funnelFigure(referral, stage, at, reason);
+  if (stage !== undefined && figure)
+    await deps.figures.recordOnce([figure], funnelUnit(referral.referralId, stage));
 }
 
 /** The system withdraws an open offer around a referral that ended (lifecycle `withdraw` by `system`). */

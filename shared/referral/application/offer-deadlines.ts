@@ -237,7 +237,7 @@ async function followUpExpiry(deps: OfferDeadlineDeps, expired: Offer): Promise<
     nudgedAt: expired.nudgedAt,
   });
   // Silence, for the partner's response record: counted apart from its answers.
-  await recordPartnerAnswer(deps.responses, expired, 'expired', expired.updatedAt);
+  await recordPartnerAnswer(deps.responses, expired, 'expired', expired.updatedAt, deps.figures);
   const referral = await deps.referrals.get(expired.referralId);
   const messages = [notice(expired.referralId, expired.deliveryId, 'withdrawn', expired)];
   const team = teamDeliveryOf(referral);

@@ -334,6 +334,8 @@ export interface RoutingDecision {
   needs?: NeedDecision[];
   /** Set when no active link-worker team serves the practice (then `team` is null). */
   noTeam?: NoTeam;
+  /** The practice's PCN as the directory gave it when routed, for the figures by PCN (absent in older decisions). */
+  pcn?: string;
   /**
    * How many times case work changed the decision after routing (a declined offer's need offered to the next match,
    * or returned to the link worker); absent is 0. Such a change is written only if the stored revision is still the

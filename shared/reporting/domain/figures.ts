@@ -107,12 +107,14 @@ export type OutcomeMeasure = (typeof outcomeMeasures)[number];
 export const unknownValue = 'unknown';
 export const notApplicable = '-';
 
-/** One cell to add one to: its family, its UTC day (`YYYY-MM-DD`) and every dimension of its family. */
-export interface Figure<F extends FigureFamily = FigureFamily> {
-  family: F;
-  day: string;
-  dimensions: Record<FigureDimension<F>, string>;
-}
+/**
+ * One cell to add one to: its family, its UTC day (`YYYY-MM-DD`) and every dimension of its family. Distributive, so
+ * `Figure` (any family) is the union of each family's shape and a `Figure<'needs'>` is one of them (a single object
+ * type with every family's dimensions would accept no family's figure).
+ */
+export type Figure<F extends FigureFamily = FigureFamily> = F extends FigureFamily
+  ? { family: F; day: string; dimensions: Record<FigureDimension<F>, string> }
+  : never;
 
 /** A stored cell: the count of units in it. */
 export interface FigureCell<F extends FigureFamily = FigureFamily> {
