@@ -38,6 +38,7 @@ import {
   Outcomes,
   RecordedMeasureSet,
 } from '#http/api-schemas.ts';
+import { ReportTable, reportOperations } from '#http/openapi-reports.ts';
 
 /**
  * The OpenAPI 3.1 document, generated: the routes (and who may call them) from the topology, bodies and answers
@@ -93,6 +94,7 @@ const responseSchemas = [
   PartnerOfferViewSchema,
   RecordedMeasureSet,
   Outcomes,
+  ReportTable,
 ];
 
 const schemaRef = (schema: z.ZodType): JsonObject => ({ $ref: `#/components/schemas/${idOf(schema)}` });
@@ -128,7 +130,7 @@ const tooLarge = outcome(
 );
 
 /** What the API's own description of an operation adds to what the topology says. */
-interface OperationSpec {
+export interface OperationSpec {
   tags: string[];
   summary: string;
   description: string;
@@ -808,6 +810,7 @@ export const operations: Record<OperationId, OperationSpec> = {
       '404': outcome("No such referral, or not one routed to the caller's team (`REC_NOT_FOUND`)"),
     },
   },
+  ...reportOperations,
 };
 
 /** Answers any route may give, as components: the gateway's (401, 403, 429) and a fault of ours (500). */
@@ -938,6 +941,10 @@ export function openApiDocument(): JsonObject {
       {
         name: 'Outcomes',
         description: 'Outcome measures a link worker records, and the change from baseline',
+      },
+      {
+        name: 'Reports',
+        description: "The observatory's figures for ops and commissioners (small counts suppressed), JSON or CSV",
       },
     ],
     paths,

@@ -18,4 +18,5 @@ export type FunctionName =
   | 'outcomes'
   | 'deadlines'
   | 'responseRecords'
-  | 'surges';
+  | 'surges'
+  | 'reports';

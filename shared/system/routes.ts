@@ -338,6 +338,55 @@ export const routes = [
     access: ['link-worker'],
   },
   // Reports (issue 10): figures for ops and commissioners (functions/reports).
+  {
+    operationId: 'getVolumesReport',
+    method: 'GET',
+    path: '/reports/volumes',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
+  {
+    operationId: 'getSurgesReport',
+    method: 'GET',
+    path: '/reports/surges',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
+  {
+    operationId: 'getFunnelReport',
+    method: 'GET',
+    path: '/reports/funnel',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
+  {
+    operationId: 'getDeprivationReport',
+    method: 'GET',
+    path: '/reports/deprivation',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
+  {
+    operationId: 'getGapsReport',
+    method: 'GET',
+    path: '/reports/gaps',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
+  {
+    operationId: 'getPartnersReport',
+    method: 'GET',
+    path: '/reports/partners',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
+  {
+    operationId: 'getOutcomesReport',
+    method: 'GET',
+    path: '/reports/outcomes',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
   // (reports routes)
   // The observatory page (issue 10): static, public, reads the reports API with the viewer's token.
   // (observatory routes)
