@@ -231,9 +231,10 @@ function grantTableAccess(table: ITable, fn: NodejsFunction, access: TableAccess
       table.grantReadWriteData(fn);
       return;
     case 'append':
-      // PutItem alone: grantWriteData would add UpdateItem, DeleteItem and BatchWriteItem (a batch put cannot
-      // carry a condition, so it could overwrite an entry).
-      table.grant(fn, 'dynamodb:PutItem');
+      // Query (to read the chain's head and event keys) and PutItem (the next link, conditional on its sequence
+      // number) alone: grantWriteData would add UpdateItem, DeleteItem and BatchWriteItem (a batch put cannot carry
+      // a condition, so it could overwrite a link).
+      table.grant(fn, 'dynamodb:Query', 'dynamodb:PutItem');
       return;
   }
 }

@@ -1,15 +1,21 @@
-/** The append-only audit trail: who did what to which referral, one entry per step. */
+/**
+ * The append-only audit trail: who did what to which referral, one entry per step, each referral's entries a hash
+ * chain (shared/audit/domain/chain.ts).
+ */
+import type { AuditEntry, AuditLink } from '#audit/domain/chain.ts';
 
-export interface AuditEntry {
-  referralId: string;
-  /** Stable per step (e.g. `routed`, `delivered.<deliveryId>`), so a retried step writes nothing new. */
-  eventKey: string;
-  action: string;
-  actor: string;
-  at: string;
-  detail?: Record<string, unknown>;
-}
+export type { AuditEntry, AuditLink, AuditWho } from '#audit/domain/chain.ts';
 
 export interface AuditLog {
+  /**
+   * Adds the entry as the next link of its referral's chain. An entry whose eventKey the chain already holds adds
+   * nothing (a retried step), and two appends at once never fork the chain or lose either entry.
+   */
   append(entry: AuditEntry): Promise<void>;
+}
+
+/** Reading the trail back, for operators (verify, replay); functions only append. */
+export interface AuditTrail {
+  /** One referral's chain, in sequence order, read consistently. */
+  chainOf(referralId: string): Promise<AuditLink[]>;
 }

@@ -9,9 +9,11 @@ import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 /**
  * - `read`: get, query, scan.
  * - `readWrite`: read, put, update, delete.
- * - `append`: put only, and nothing else (no read, update or delete), for the append-only audit table: a function
- *   can add an entry but never change or remove one. IAM cannot require the put's condition; the audit adapter
- *   always writes with `attribute_not_exists`, and the contract suite shows a repeat changes nothing.
+ * - `append`: Query and PutItem, nothing else (no get, scan, update, delete or batch write), for the append-only
+ *   audit table: a function reads its chain's head and adds the next link but never changes or removes one. IAM
+ *   cannot require the put's condition; the audit adapter always writes with `attribute_not_exists(seq)`, the
+ *   contract suite shows a repeat or a race adds no second link, and `npm run audit -- verify` finds any link
+ *   changed, removed or moved after it was written (docs/audit.md).
  */
 export type TableAccess = 'read' | 'readWrite' | 'append';
 
@@ -82,7 +84,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     entry: 'functions/referral-status/handler.ts',
     timeoutSeconds: 5,
     memoryMb: 256,
-    tables: { referrals: 'read' },
+    // Each read of a referral by a person or partner is audited.
+    tables: { referrals: 'read', audit: 'append' },
     sendsTo: [],
   },
   metadata: {

@@ -74,9 +74,16 @@ export const tables: Record<TableName, TableSpec> = {
     ],
   },
   audit: {
-    purpose: 'Append-only record of who did what to which referral, one item per step (never updated).',
+    purpose:
+      'Append-only, tamper-evident record of who did what to which referral: one hash chain per referral, one ' +
+      'item per step or read (never updated or deleted).',
     partitionKey: 'referralId',
-    sortKey: 'eventKey',
+    // The link's sequence number, zero-padded to 10 digits ("0000000001") so it sorts as a number: an append puts
+    // the next one on condition it is free, so two writers cannot fork a chain (shared/adapters/dynamodb/audit-log.ts,
+    // docs/audit.md). This is a NEW table: the sort key was `eventKey`, and a key schema cannot change, so the stack
+    // replaces the table (CloudFormation makes a new one under a new name; the old one is retained, not deleted,
+    // and its entries are not chained). No data migration is attempted: the old entries stay readable there.
+    sortKey: 'seq',
   },
   metrics: {
     purpose:

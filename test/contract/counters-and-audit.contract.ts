@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditLog } from '#audit/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 
 /**
- * What the count-once counters and the append-only audit log promise, run against the in-memory fakes
+ * What the count-once counters promise (the audit log's contract is test/contract/audit-log.contract.ts), run against the in-memory fakes
  * (test/unit/referral-store.contract.test.ts) and the DynamoDB adapters on the local DynamoDB
  * (test/integration/referral-store.contract.test.ts). Each subject comes with a reader of its own, since the ports
  * only write: the fakes read their memory, the adapters' readers query the table.
@@ -68,55 +67,6 @@ export function describeMetricCountersContract(
       await subject.counters.countOnce([count, plain], day, 'unit-1');
       await expect(subject.value(count, day)).resolves.toBe(1);
       await expect(subject.value(plain, day)).resolves.toBe(1);
-    });
-  });
-}
-
-export interface AuditUnderTest {
-  log: AuditLog;
-  entriesOf(referralId: string): Promise<AuditEntry[]>;
-}
-
-export function describeAuditLogContract(
-  name: string,
-  make: () => AuditUnderTest | Promise<AuditUnderTest>,
-): void {
-  describe(`AuditLog contract: ${name}`, () => {
-    let subject: AuditUnderTest;
-    let referralId: string;
-    const entry = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
-      referralId,
-      eventKey: 'routed',
-      action: 'referral.routed',
-      actor: 'system:router',
-      at: '2025-03-04T09:20:00.000Z',
-      detail: { team: 'lw-woodhouse' },
-      ...overrides,
-    });
-
-    beforeEach(async () => {
-      subject = await make();
-      referralId = randomUUID();
-    });
-
-    it('a repeat append with the same eventKey writes nothing new: the first entry stands', async () => {
-      await subject.log.append(entry());
-      await subject.log.append(entry({ actor: 'someone-else', at: '2025-03-04T11:00:00.000Z', detail: {} }));
-      await expect(subject.entriesOf(referralId)).resolves.toEqual([entry()]);
-    });
-
-    it('entries with other event keys, or of another referral, are each kept', async () => {
-      await subject.log.append(entry());
-      await subject.log.append(entry({ eventKey: 'cancelled', action: 'referral.cancelled' }));
-      const otherReferral = randomUUID();
-      await subject.log.append(entry({ referralId: otherReferral }));
-      const sorted = (entries: AuditEntry[]) =>
-        [...entries].sort((a, b) => a.eventKey.localeCompare(b.eventKey));
-      expect(sorted(await subject.entriesOf(referralId))).toEqual([
-        entry({ eventKey: 'cancelled', action: 'referral.cancelled' }),
-        entry(),
-      ]);
-      await expect(subject.entriesOf(otherReferral)).resolves.toEqual([entry({ referralId: otherReferral })]);
     });
   });
 }

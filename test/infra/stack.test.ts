@@ -426,7 +426,7 @@ describe('functions', () => {
             expect(writeActions.filter((action) => actions.has(action))).toEqual([]);
             break;
           case 'append':
-            expect([...actions]).toEqual(['dynamodb:PutItem']);
+            expect([...actions].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
             break;
           case undefined:
             expect(actions.size, `${name} must not touch the ${table} table`).toBe(0);
@@ -435,7 +435,7 @@ describe('functions', () => {
     },
   );
 
-  it('the audit table is append-only for every function: put, never update, delete or batch-write', () => {
+  it('the audit table is append-only for every function: query and put, never update, delete or batch-write', () => {
     const audit = logicalIdOf(stack.tables.byName.audit);
     const writers = functionNames.filter((name) => functions[name].tables.audit !== undefined);
     expect(writers).toEqual([
@@ -448,10 +448,11 @@ describe('functions', () => {
       'deadlines',
     ]);
     for (const name of functionNames) {
+      'referralStatus',
       const grants = grantsOf(name);
       const actions = [...(grants.get(audit) ?? []), ...(grants.get(`${audit}/index/*`) ?? [])];
-      expect(actions, `${name} on the audit table`).toEqual(
-        writers.includes(name) ? ['dynamodb:PutItem'] : [],
+      expect(actions.sort(), `${name} on the audit table`).toEqual(
+        writers.includes(name) ? ['dynamodb:PutItem', 'dynamodb:Query'] : [],
       );
       for (const forbidden of ['UpdateItem', 'DeleteItem', 'BatchWriteItem', '*'])
         expect(actions.some((action) => action === `dynamodb:${forbidden}`)).toBe(false);
@@ -466,6 +467,47 @@ describe('functions', () => {
         const { queue: workQueue, deadLetters } = stack.queues.byName[queue];
         const actions = grants.get(logicalIdOf(workQueue)) ?? new Set<string>();
         expect(actions.has('sqs:SendMessage')).toBe(functions[name].sendsTo.includes(queue));
+  it('no role or policy in the stack may update, delete or batch-write audit items, whatever it is for', () => {
+    const audit = logicalIdOf(stack.tables.byName.audit);
+    // Every statement anywhere (policies, roles' inline policies, managed policies) that could reach the table: by
+    // its ARN, its indexes, or any resource at all.
+    const documents = [
+      ...resourcesOfType('AWS::IAM::Policy').map(([, p]) => path(p.Properties, 'PolicyDocument')),
+      ...resourcesOfType('AWS::IAM::ManagedPolicy').map(([, p]) => path(p.Properties, 'PolicyDocument')),
+      ...resourcesOfType('AWS::IAM::Role').flatMap(([, role]) =>
+        asArray(role.Properties.Policies ?? []).map((p) => path(p, 'PolicyDocument')),
+      ),
+    ];
+    const statements = documents.flatMap((doc) => asArray(path(doc, 'Statement')));
+    expect(statements.length).toBeGreaterThan(0);
+    const referenceIn = (target: Json): string | undefined => {
+      try {
+        return logicalIdIn(target);
+      } catch {
+        return indexArnIn(target);
+      }
+    };
+    const reaches = (target: Json) =>
+      target === '*' ||
+      (typeof target !== 'string' && [audit, `${audit}/index/*`].includes(referenceIn(target) ?? ''));
+    const destructive =
+      /^(dynamodb:(\*|Update.*|Delete.*|BatchWrite.*|PartiQL(Update|Delete).*|Restore.*|Import.*)|\*)$/;
+    for (const statement of statements) {
+      if (!isObject(statement) || statement.Effect !== 'Allow') continue;
+      if (!asArray(statement.Resource ?? []).some(reaches)) continue;
+      const actions = asArray(statement.Action ?? []).map(String);
+      expect(
+        actions.filter((action) => destructive.test(action)),
+        JSON.stringify(statement),
+      ).toEqual([]);
+    }
+    // And no role is handed an AWS managed policy that could (e.g. AmazonDynamoDBFullAccess).
+    for (const [, role] of resourcesOfType('AWS::IAM::Role'))
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toMatch(
+        /DynamoDB|AdministratorAccess|PowerUser/,
+      );
+  });
+
         expect(actions.has('sqs:DeleteMessage')).toBe(queues[queue].consumer === name);
         // Dead letters are for people to inspect and redrive, not for functions.
         expect(grants.get(logicalIdOf(deadLetters))).toBeUndefined();

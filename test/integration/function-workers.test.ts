@@ -92,7 +92,7 @@ describe('the environment a local function gets', () => {
     const env = aws.environmentOf('referralStatus');
     expect(env[tableEnvVar('referrals')]).toBe(aws.tables.referrals);
     expect(env.AWS_LAMBDA_FUNCTION_NAME).toBe('local-referralStatus');
-    for (const other of [tableEnvVar('audit'), queueEnvVar('notifications'), 'JWT_ISSUER']) {
+    for (const other of [tableEnvVar('metrics'), queueEnvVar('notifications'), 'JWT_ISSUER']) {
       expect(env, other).not.toHaveProperty(other);
     }
     expect(aws.environmentOf('authorizer')).toMatchObject({ JWT_ISSUER: 'i', JWKS_URL: 'http://j' });

@@ -1,4 +1,5 @@
-import type { AuditEntry, AuditLog } from '#audit/ports.ts';
+import type { AuditEntry, AuditLink, AuditLog, AuditTrail } from '#audit/ports.ts';
+import { nextLink, normalisedEntry } from '#audit/domain/chain.ts';
 import type { Clock } from '#kernel/clock.ts';
 import type { AreaKeys, Directory, RecipientSecretsWriter } from '#directory/ports.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
@@ -280,16 +281,26 @@ export function candidatesIn(
 }
 
 /** Append-only: the first entry for (referralId, eventKey) stands; repeats are recorded as attempts only. */
-export class InMemoryAuditLog implements AuditLog {
+/**
+ * The audit trail in memory, keeping the AuditLog contract (test/contract/audit-log.contract.ts): each referral's
+ * entries a hash chain, an event key once per chain. `entries` are the entries as appended, in order.
+ */
+export class InMemoryAuditLog implements AuditLog, AuditTrail {
   readonly entries: AuditEntry[] = [];
+  private readonly chains = new Map<string, AuditLink[]>();
   attempts = 0;
 
   async append(entry: AuditEntry): Promise<void> {
     this.attempts++;
-    const exists = this.entries.some(
-      (e) => e.referralId === entry.referralId && e.eventKey === entry.eventKey,
-    );
-    if (!exists) this.entries.push(copy(entry));
+    const chain = this.chains.get(entry.referralId) ?? [];
+    if (chain.some((link) => link.eventKey === entry.eventKey)) return;
+    chain.push(nextLink(chain.at(-1), entry));
+    this.chains.set(entry.referralId, chain);
+    this.entries.push(normalisedEntry(entry));
+  }
+
+  async chainOf(referralId: string): Promise<AuditLink[]> {
+    return copy(this.chains.get(referralId) ?? []);
   }
 
   forReferral(referralId: string): AuditEntry[] {

@@ -1,9 +1,6 @@
-import { InMemoryAuditLog, InMemoryMetricCounters, InMemoryReferralStore } from './fakes.ts';
+import { InMemoryMetricCounters, InMemoryReferralStore } from './fakes.ts';
 import { describeReferralStoreContract } from '../contract/referral-store.contract.ts';
-import {
-  describeAuditLogContract,
-  describeMetricCountersContract,
-} from '../contract/counters-and-audit.contract.ts';
+import { describeMetricCountersContract } from '../contract/counters-and-audit.contract.ts';
 
 // The in-memory fakes against the contract the DynamoDB adapters also meet (test/integration/referral-store.contract.test.ts).
 
@@ -12,9 +9,4 @@ describeReferralStoreContract('in-memory fake', () => new InMemoryReferralStore(
 describeMetricCountersContract('in-memory fake', () => {
   const counters = new InMemoryMetricCounters();
   return { counters, value: async (count, day) => counters.value(count.name, count.dimensions, day) };
-});
-
-describeAuditLogContract('in-memory fake', () => {
-  const log = new InMemoryAuditLog();
-  return { log, entriesOf: async (referralId) => log.forReferral(referralId) };
 });
