@@ -156,7 +156,7 @@ const reads: Record<string, (body: Record<string, unknown>) => void> = {
     }),
 };
 
-type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'case' | 'other';
+type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'case' | 'reports' | 'other';
 
 /** Case work: a link worker's team referrals, a partner's offers (any sub-route, the outcome measures' included). */
 const caseWorkPrefixes = ['/team/referrals', '/partner/offers'] as const;
@@ -164,6 +164,7 @@ const caseWorkPrefixes = ['/team/referrals', '/partner/offers'] as const;
 function kindOf(route: RouteSpec): RouteKind {
   if (route.access === 'public') return 'public';
   if (route.path.startsWith('/directory/')) return 'admin';
+  if (route.path.startsWith('/reports/')) return 'reports';
   if (caseWorkPrefixes.some((prefix) => route.path === prefix || route.path.startsWith(`${prefix}/`)))
     return 'case';
   if (route.method === 'GET' && route.path.includes('{id}')) return 'read';
@@ -216,6 +217,9 @@ function expectedStatus(
       // UUIDs) name no directory record, and its body `{}` is neither a record nor a version: past the role check,
       // a read or a rotation is 404, and any change is 400.
       return route.method === 'GET' || route.path.endsWith('/rotate-secret') ? 404 : 400;
+    case 'reports':
+      // Figures, bound to no organisation and naming no referral: own and other alike (the default range).
+      return 200;
     default:
       return undefined;
   }
@@ -352,6 +356,13 @@ describe('the access matrix: every route x every role', () => {
         const check = reads[routeKey(c.route)];
         if (check) check(body);
         else expect(answer.text).toContain(ownId);
+      } else if (kindOf(c.route) === 'reports') {
+        // A report is figures only: its table, and no referral in it.
+        expect(body).toMatchObject({
+          report: c.route.path.slice('/reports/'.length),
+          columns: expect.any(Array),
+        });
+        expect(answer.text).not.toContain(ownId);
       } else if (submission && sent) {
         submission.checkAccepted(answer, sent.headers);
       } else {
