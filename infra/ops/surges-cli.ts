@@ -1,3 +1,4 @@
+import { surgeRule } from '#reporting/domain/surge-rule.ts';
 import { defineCommand } from '../cli/args.ts';
 
 /**
@@ -88,10 +89,13 @@ try {
     );
   const wouldOrDid = values['dry-run'] ? 'would be recorded' : 'recorded';
   console.log(
-    `Done: ${summary.compared} category x area pairs compared (baseline ${summary.baseline.at(-1)} to ` +
-      `${summary.baseline[0]}), ${summary.surges.length} surges: ` +
-      `${values['dry-run'] ? summary.surges.length - summary.alreadyRecorded : summary.recorded} ${wouldOrDid}, ` +
-      `${summary.alreadyRecorded} already recorded`,
+    summary.judged
+      ? `Done: ${summary.compared} category x area pairs compared (baseline ${summary.baseline.at(-1)} to ` +
+          `${summary.baseline[0]}), ${summary.surges.length} surges: ` +
+          `${values['dry-run'] ? summary.surges.length - summary.alreadyRecorded : summary.recorded} ${wouldOrDid}, ` +
+          `${summary.alreadyRecorded} already recorded`
+      : `Done: not judged: the service has needs figures in ${summary.baseline.length} of the ` +
+          `${surgeRule.baselineWeeks} baseline weeks, and a day is judged from ${surgeRule.minimumLiveWeeks} on`,
   );
 } catch (error) {
   console.error(`The surge job failed: ${(error as Error).message}`);

@@ -41,8 +41,48 @@ async function seed(figures: InMemoryFigures, onDay: string, category: string, a
 describe('detectSurges', () => {
   it('defaults to yesterday (UTC) and compares it with the 8 same weekdays before', async () => {
     expect(yesterday(new Date('2026-11-26T00:30:00Z'))).toBe('2026-11-25');
-    const summary = await detectSurges({ figures: new InMemoryFigures(), clock });
-    expect(summary).toMatchObject({ day, baseline: baselineDays(day), compared: 0, surges: [], recorded: 0 });
+    const figures = new InMemoryFigures();
+    await seed(figures, addDays(day, -56), 'arts', 'LS1', 1);
+    const summary = await detectSurges({ figures, clock });
+    expect(summary).toMatchObject({
+      day,
+      baseline: baselineDays(day),
+      judged: true,
+      compared: 1,
+      surges: [],
+    });
+  });
+
+  it('judges nothing until the service has had figures for 4 of the baseline weeks: going live is no surge', async () => {
+    const figures = new InMemoryFigures();
+    await seed(figures, day, 'physical-activity', 'LS6', 30);
+    expect(await detectSurges({ figures, clock }, { day })).toMatchObject({
+      judged: false,
+      baseline: [],
+      compared: 0,
+      surges: [],
+    });
+    // Live from three weeks back (the first figure in another area): still too short.
+    await seed(figures, addDays(day, -20), 'arts', 'LS1', 1);
+    expect(await detectSurges({ figures, clock }, { day })).toMatchObject({
+      judged: false,
+      baseline: baselineDays(day).slice(0, 2),
+    });
+    // From four weeks back: judged over those four weeks only (LS6's were zeros), the older four not counted.
+    await seed(figures, addDays(day, -28), 'arts', 'LS1', 1);
+    const summary = await detectSurges({ figures, clock }, { day, dryRun: true });
+    expect(summary).toMatchObject({ judged: true, baseline: baselineDays(day).slice(0, 4), compared: 2 });
+    expect(summary.surges).toEqual([
+      {
+        category: 'physical-activity',
+        area: 'LS6',
+        observed: 30,
+        expected: 0,
+        threshold: 5,
+        step: 'would-record',
+      },
+    ]);
+    expect(await figures.cells('surges', day, day)).toEqual([]);
   });
 
   it('records a surge once per category x area, summed over practices; a normal area and a quiet one are not flagged', async () => {
@@ -99,6 +139,8 @@ describe('detectSurges', () => {
 
   it('a dry run says what it would record and records nothing', async () => {
     const figures = new InMemoryFigures();
+    // Live for the whole baseline (a need elsewhere 8 weeks back), none ever in LS6 before.
+    await seed(figures, addDays(day, -56), 'arts', 'LS1', 1);
     await seed(figures, day, 'arts', 'LS6', 5);
     const summary = await detectSurges({ figures, clock }, { day, dryRun: true });
     expect(summary.surges).toEqual([
@@ -110,6 +152,7 @@ describe('detectSurges', () => {
 
   it('missing baseline weeks count 0, and a day older than the baseline is not read', async () => {
     const figures = new InMemoryFigures();
+    await seed(figures, addDays(day, -56), 'arts', 'LS1', 1);
     // Nine weeks back: outside the baseline, so the area has no history.
     await seed(figures, addDays(day, -63), 'arts', 'LS6', 40);
     await seed(figures, addDays(day, -7), 'arts', 'LS6', 8);
@@ -117,6 +160,6 @@ describe('detectSurges', () => {
     const summary = await detectSurges({ figures, clock }, { day, dryRun: true });
     // weeks [8, 0 x 7]: mean 1, sample variance 8 -> 1 + 4 * sqrt(8) = 12.3 -> 13.
     expect(summary.surges).toEqual([]);
-    expect(summary.compared).toBe(1);
+    expect(summary.compared).toBe(2);
   });
 });

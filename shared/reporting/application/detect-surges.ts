@@ -21,6 +21,10 @@ import type { Figures } from '#reporting/ports.ts';
  * count since (a surge row's dimensions carry the counts, so a new count would otherwise be a second row); the
  * unit id `surge#<day>#<category>#<area>` makes two overlapping runs record it once too. Safe to repeat.
  *
+ * Weeks before the service's first `needs` figure in the range are not the area's zeros but no baseline: only the
+ * weeks since are used, and a day with fewer than `minimumLiveWeeks` of them is not judged (`judged: false`), so the
+ * weeks after going live (or a fresh local stack) do not make every busy area a surge.
+ *
  * The use case only reads and records: the function's handler emits the `SurgesFound` metric and logs each surge,
  * from the summary (no patient data is in it: categories, postcode districts and counts).
  */
@@ -42,8 +46,10 @@ export interface SurgeFound {
 
 export interface SurgeRunSummary {
   day: string;
-  /** The baseline's days, nearest first. */
+  /** The baseline's days, nearest first: those since the service's first figure (the weeks it was live). */
   baseline: string[];
+  /** False while fewer than `minimumLiveWeeks` baseline weeks had the service live: nothing was compared. */
+  judged: boolean;
   /** Category x area pairs with any needs on the day or in its baseline. */
   compared: number;
   surges: SurgeFound[];
@@ -65,11 +71,15 @@ export async function detectSurges(
 ): Promise<SurgeRunSummary> {
   const rule = options.rule ?? surgeRule;
   const day = options.day ?? yesterday(deps.clock.now());
-  const baseline = baselineDays(day, rule.baselineWeeks);
-  const from = baseline.at(-1) ?? day;
+  const window = baselineDays(day, rule.baselineWeeks);
+  const from = window.at(-1) ?? day;
   const dryRun = options.dryRun ?? false;
 
   const needs = await deps.figures.cells('needs', from, day);
+  // The first day with any need in the range: weeks before it the service was not yet live (or had no figures).
+  const firstFigure = needs.reduce((first, cell) => (cell.day < first ? cell.day : first), day);
+  const baseline = window.filter((week) => week >= firstFigure);
+  if (baseline.length < rule.minimumLiveWeeks) return emptySummary(day, baseline, dryRun);
   const counts = countsByPair(needs, day, baseline);
   const recordedBefore = new Set(
     (await deps.figures.cells('surges', day, day)).map((row) =>
@@ -78,17 +88,12 @@ export async function detectSurges(
   );
 
   const summary: SurgeRunSummary = {
-    day,
-    baseline,
+    ...emptySummary(day, baseline, dryRun),
+    judged: true,
     compared: counts.size,
-    surges: [],
-    recorded: 0,
-    alreadyRecorded: 0,
-    byCategory: {},
-    dryRun,
   };
   for (const [key, { category, area, observed, weeks }] of [...counts].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const verdict = judgeSurge(observed, weeks, rule);
+    const verdict = judgeSurge(observed, weeks, { ...rule, baselineWeeks: baseline.length });
     if (!verdict.surge) continue;
     const found = {
       category,
@@ -114,6 +119,20 @@ export async function detectSurges(
     summary.surges.push({ ...found, step: 'recorded' });
   }
   return summary;
+}
+
+function emptySummary(day: string, baseline: string[], dryRun: boolean): SurgeRunSummary {
+  return {
+    day,
+    baseline,
+    judged: false,
+    compared: 0,
+    surges: [],
+    recorded: 0,
+    alreadyRecorded: 0,
+    byCategory: {},
+    dryRun,
+  };
 }
 
 interface PairCounts {

@@ -20,6 +20,9 @@
  *   category x area days at means 2-5 were flagged, which over a few hundred cells is an alarm most days; at k = 4
  *   it is 0.3% or less at every mean (0.01% at 0.5), at the cost of missing most doublings of small counts (those
  *   are within the noise of an 8-week baseline anyway) while still catching a tripling of 20 a day.
+ * - Weeks before the service had any figures are not zeros but no baseline at all: the job (detect-surges.ts) uses
+ *   only the weeks since its first figure, and judges nothing until there are `minimumLiveWeeks` of them, so going
+ *   live is not a surge everywhere. Within those weeks a category x area with no needs counts 0.
  * - The baseline is estimated from only 8 numbers; the ceiling and the integer comparison keep the threshold a
  *   count, so what the row records (observed >= threshold) reads plainly.
  */
@@ -31,12 +34,18 @@ export const surgeRule = {
   minimumCount: 5,
   /** Spreads above the expected count the day must reach. */
   k: 4,
+  /**
+   * Baseline weeks the service must have had figures in (was live) before a day is judged at all: in its first
+   * weeks every area's history is zeros, and every busy area would be a surge.
+   */
+  minimumLiveWeeks: 4,
 } as const;
 
 export interface SurgeRule {
   baselineWeeks: number;
   minimumCount: number;
   k: number;
+  minimumLiveWeeks: number;
 }
 
 export interface SurgeVerdict {
