@@ -33,6 +33,8 @@ import { json } from '#http/responses.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
 import { header, httpHandler, type HttpHandler } from '#platform/handlers.ts';
+import { currentRequestOrigin, requestAudited } from '#platform/request-origin.ts';
+import { recordReads, type PatientDataRead } from '#audit/application/reads.ts';
 
 /**
  * Case work over HTTP: a link worker's team referrals (`/team/referrals...`) and a partner's offers
@@ -48,13 +50,23 @@ const deps: CaseWorkDeps = {
   worklists: new DynamoWorklists(documentClient, referralsTable),
   services: serviceTerms(directory),
   directory,
-  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  audit: requestAudited(new DynamoAuditLog(documentClient, tableName('audit'))),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   figures: new DynamoFigures(documentClient, tableName('metrics')),
   responses: new DynamoPartnerResponses(documentClient, tableName('metrics')),
   notices: new SqsQueue(sqs, queueUrl('notifications'), queueMessages.notifications),
   clock: systemClock,
 };
+
+/**
+ * Audits what a request showed of patients' data, one entry per referral, before it is shown: a failure to audit
+ * fails the request rather than show data unrecorded.
+ */
+async function auditReads(reads: PatientDataRead[]): Promise<void> {
+  const origin = currentRequestOrigin();
+  if (origin && reads.length > 0)
+    await recordReads(deps.audit, origin, deps.clock.now().toISOString(), reads);
+}
 
 /** The team or partner the token is bound to, and who it is. */
 function actorOf(caller: Caller | undefined): Actor {
@@ -137,10 +149,17 @@ const partnerAction =
     );
 
 export const handler = httpHandler('caseWork', {
-  listTeamReferrals: async (event, _context, caller) =>
-    json(200, await listTeamReferrals(deps, actorOf(caller).organisation, query(event))),
-  getTeamReferral: async (event, _context, caller) =>
-    json(200, await teamReferralView(deps, actorOf(caller).organisation, referralIdOf(event))),
+  listTeamReferrals: async (event, _context, caller) => {
+    const page = await listTeamReferrals(deps, actorOf(caller).organisation, query(event));
+    // The team's list names each patient: one read per listed referral.
+    await auditReads(page.items.map(({ referralId }) => ({ referralId, view: 'team-worklist' })));
+    return json(200, page);
+  },
+  getTeamReferral: async (event, _context, caller) => {
+    const view = await teamReferralView(deps, actorOf(caller).organisation, referralIdOf(event));
+    await auditReads([{ referralId: view.referralId, view: 'team-referral' }]);
+    return json(200, view);
+  },
   acceptTeamReferral: teamAction('accept'),
   declineTeamReferral: teamAction('decline'),
   recordTeamContact: teamAction('contact'),
@@ -149,10 +168,20 @@ export const handler = httpHandler('caseWork', {
   rerouteTeamReferral: partnerChange('re-route'),
   addTeamReferralPartner: partnerChange('add-partner'),
   removeTeamReferralPartner: partnerChange('remove-partner'),
+  // A partner's list shows no patient detail (category, service, content level, dates): no read to audit.
   listPartnerOffers: async (event, _context, caller) =>
     json(200, await listPartnerOffers(deps, actorOf(caller).organisation, query(event))),
-  getPartnerOffer: async (event, _context, caller) =>
-    json(200, await partnerOfferView(deps, actorOf(caller).organisation, offerIdOf(event))),
+  getPartnerOffer: async (event, _context, caller) => {
+    const view = await partnerOfferView(deps, actorOf(caller).organisation, offerIdOf(event));
+    await auditReads([
+      {
+        referralId: view.referralId,
+        view: 'partner-offer',
+        detail: { offerId: view.offerId, content: view.referral.content },
+      },
+    ]);
+    return json(200, view);
+  },
   acceptPartnerOffer: partnerAction('accept'),
   declinePartnerOffer: partnerAction('decline'),
   recordPartnerContact: partnerAction('contact'),

@@ -23,6 +23,7 @@ import { json } from '#http/responses.ts';
 import { documentClient } from '#platform/clients.ts';
 import { channelPolicy, tableName } from '#platform/config.ts';
 import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
+import { requestAudited } from '#platform/request-origin.ts';
 import { logger } from '#platform/observability.ts';
 import { recipientSecretsFrom } from '#platform/secrets.ts';
 
@@ -45,7 +46,7 @@ const deps: DirectoryAdminDeps = {
     secretOf: (kind, id) => store().secretOf(kind, id),
     putSecret: (kind, id, secret) => store().putSecret(kind, id, secret),
   },
-  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  audit: requestAudited(new DynamoAuditLog(documentClient, tableName('audit'))),
   clock: systemClock,
   channels: channelPolicy(),
 };

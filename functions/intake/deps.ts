@@ -9,12 +9,14 @@ import { systemClock } from '#kernel/clock.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
+import { requestAudited } from '#platform/request-origin.ts';
 
 /** The intake function's adapters, created once per execution environment and shared by both routes. */
 export const intakeDeps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
   directory: new DynamoDirectory(documentClient, tableName('directory')),
-  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  // Each entry of a request names its caller and the request's ids (X-Request-ID, X-Correlation-ID).
+  audit: requestAudited(new DynamoAuditLog(documentClient, tableName('audit'))),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   // A cancellation is the funnel's `cancelled`.
   figures: new DynamoFigures(documentClient, tableName('metrics')),

@@ -20,6 +20,8 @@ import { documentClient } from '#platform/clients.ts';
 import { tableName } from '#platform/config.ts';
 import { header, httpHandler } from '#platform/handlers.ts';
 import { logger, metrics } from '#platform/observability.ts';
+import { currentRequestOrigin, requestAudited } from '#platform/request-origin.ts';
+import { recordReads } from '#audit/application/reads.ts';
 
 /**
  * Outcome measures, for the link-worker team a referral was routed to: POST records a measure set (201; a retry
@@ -30,7 +32,7 @@ import { logger, metrics } from '#platform/observability.ts';
 const deps: OutcomeDeps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
   outcomes: new DynamoOutcomeStore(documentClient, tableName('referrals')),
-  audit: new DynamoAuditLog(documentClient, tableName('audit')),
+  audit: requestAudited(new DynamoAuditLog(documentClient, tableName('audit'))),
   clock: systemClock,
   figures: new DynamoFigures(documentClient, tableName('metrics')),
 };
@@ -84,6 +86,15 @@ export const handler = httpHandler('outcomes', {
     if (!replayed) metrics.addMetric('OutcomeSetsRecorded', 'Count', 1);
     return json(replayed ? 200 : 201, recorded);
   },
-  getOutcomes: async (event, _context, caller) =>
-    json(200, await showOutcomes(deps, referralIdOf(event), teamMember(caller))),
+  getOutcomes: async (event, _context, caller) => {
+    const referralId = referralIdOf(event);
+    const shown = await showOutcomes(deps, referralId, teamMember(caller));
+    // A patient's measures are patient data: the reading is audited before they are shown.
+    const origin = currentRequestOrigin();
+    if (origin)
+      await recordReads(deps.audit, origin, deps.clock.now().toISOString(), [
+        { referralId, view: 'outcomes' },
+      ]);
+    return json(200, shown);
+  },
 });

@@ -4,7 +4,7 @@
  */
 import type { AuditEntry, AuditLink } from '#audit/domain/chain.ts';
 
-export type { AuditEntry, AuditLink, AuditWho } from '#audit/domain/chain.ts';
+export type { AuditEntry, AuditLink, AuditOrigin, AuditWho } from '#audit/domain/chain.ts';
 
 export interface AuditLog {
   /**

@@ -23,6 +23,7 @@ import { callerOf, tokenExpired, type Caller } from '#auth/caller.ts';
 import { ForbiddenError, UnauthorizedError } from '#kernel/errors.ts';
 import { clientErrorResponse, securityHeaders, serverErrorResponse } from '#http/responses.ts';
 import { logger, metrics } from '#platform/observability.ts';
+import { requestOriginOf, withRequestOrigin } from '#platform/request-origin.ts';
 
 /**
  * The two shapes of handler this system has, set up once: Powertools logger and metrics as middy middleware,
@@ -98,7 +99,9 @@ async function respond<F extends HttpFunctionName>(
     const route = served.find((r) => r.method === event.httpMethod && r.path === event.resource);
     if (!route) throw new ForbiddenError(`${event.httpMethod} ${event.resource} is not an exposed route`);
     const handle: HttpHandler = operations[route.operationId];
-    return await handle(event, context, authorise(route, event));
+    const caller = authorise(route, event);
+    // Audit entries appended while serving it name the caller and the request's ids (request-origin.ts).
+    return await withRequestOrigin(requestOriginOf(event, caller), () => handle(event, context, caller));
   } catch (error) {
     const response = clientErrorResponse(error);
     if (response) {

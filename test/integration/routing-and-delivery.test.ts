@@ -147,8 +147,14 @@ describe('notifier', () => {
     const result = await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));
     expect(result.batchItemFailures).toEqual([]);
     // Per delivery: idempotency put, mark sending (returns the referral), channel, mark delivered (returns it
-    // too), audit, count, idempotency update. Before `sending` was recorded it was 8: two reads of the referral.
-    expect(requests.stop()).toEqual({ PutItemCommand: 4, UpdateItemCommand: 8, GetItemCommand: 2 });
+    // too), audit (a Query of the chain, then the next link's put), count, idempotency update. Before `sending`
+    // was recorded it was 8: two reads of the referral.
+    expect(requests.stop()).toEqual({
+      PutItemCommand: 4,
+      UpdateItemCommand: 8,
+      GetItemCommand: 2,
+      QueryCommand: 2,
+    });
     // Redelivery of the same messages: no second POST.
     await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));
 

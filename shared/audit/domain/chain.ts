@@ -17,6 +17,19 @@ export interface AuditWho {
   role: string;
 }
 
+/**
+ * Where an entry comes from when an HTTP request causes it: who made the request and its ids. `requestKey` is
+ * unique per HTTP request and chosen by the gateway, never by the client (API Gateway's request id), so it keys a
+ * read's entry: the same request audited twice adds one link, and a client reusing an X-Request-ID cannot make a
+ * second read go unrecorded.
+ */
+export interface AuditOrigin {
+  who: AuditWho;
+  requestId?: string;
+  correlationId?: string;
+  requestKey: string;
+}
+
 export interface AuditEntry {
   referralId: string;
   /** Stable per step (e.g. `routed`, `delivered.<deliveryId>`, `read.<requestId>`), so a retried step writes nothing new. */
