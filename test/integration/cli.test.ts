@@ -71,6 +71,11 @@ const scripts = [
     file: 'infra/ops/audit-cli.ts',
     environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'AUDIT_TABLE'],
   },
+  {
+    name: 'reports',
+    file: 'infra/ops/reports-cli.ts',
+    environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'METRICS_TABLE'],
+  },
   { name: 'bench', file: 'bench/run.ts', environment: [] },
   { name: 'openapi', file: 'infra/scripts/write-openapi.ts', environment: [] },
 ];

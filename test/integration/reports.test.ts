@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
@@ -229,5 +234,63 @@ describe('the reports over HTTP', () => {
       const fewest = tries.sort((a, b) => requests(a) - requests(b))[0];
       expect(fewest, name).toEqual({ 'DynamoDB_20120810.Query': families });
     }
+  });
+});
+
+describe('npm run reports -- export, against the same figures', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const run = (args: string[], endpoint = stack.aws.dynamoDbEndpoint) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'infra/ops/reports-cli.ts', ...args], {
+        cwd: root,
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+          METRICS_TABLE: stack.aws.tables.metrics,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const range = (): string[] => ['--from', monthStart, '--to', today];
+
+  it('exports CSV as a commissioner by default, and exact counts --as ops, as the API answers them', async () => {
+    const suppressed = await run(['export', 'volumes', ...range()]);
+    expect(suppressed.code, suppressed.stderr).toBe(0);
+    expect(parse(suppressed.stdout)).toContainEqual([today, 'arts', '<5']);
+    expect(suppressed.stderr).toMatch(/counts below 5 suppressed/);
+    const api = await get(`/reports/volumes?from=${monthStart}&to=${today}&format=csv`, commissioner);
+    expect(suppressed.stdout).toBe(api.text);
+
+    const out = join(mkdtempSync(join(tmpdir(), 'reports-cli-')), 'volumes.json');
+    const exact = await run(['export', 'volumes', ...range(), '--as', 'ops', '--out', out]);
+    expect(exact.code, exact.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(await report('volumes', ops));
+  });
+
+  it('--dry-run names its Queries and reads nothing (against a DynamoDB that is not there)', async () => {
+    const dry = await run(['export', 'deprivation', ...range(), '--dry-run'], 'http://127.0.0.1:9');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`metric = figure#funnel#${today.slice(0, 7)}`);
+    expect(dry.stdout).toContain(`metric = figure#needs#${today.slice(0, 7)}`);
+    expect(dry.stdout).toMatch(/2 Queries/);
+    // The control: the same export for real finds no DynamoDB there.
+    expect((await run(['export', 'deprivation', ...range()], 'http://127.0.0.1:9')).code).toBe(1);
+  });
+
+  it('refuses what the API refuses, naming the option (exit 2)', async () => {
+    const backwards = await run(['export', 'volumes', '--from', today, '--to', '2020-01-01']);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toMatch(/^--to must not be before from/);
+    const unknown = await run(['export', 'referrals', ...range()]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^no report "referrals"/);
   });
 });
