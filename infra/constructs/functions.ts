@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { ArnFormat, Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { functionEnvironment } from '#system/environment.ts';
 import { functionNames, functions, type SettingName, type TableAccess } from '#system/functions.ts';
@@ -72,6 +73,15 @@ export const recipientSecretsPrefixOf = (stack: Stack): string => `${stack.stack
 export const recipientSecretsLocationOf = (stack: Stack): string =>
   `secretsmanager:${recipientSecretsPrefixOf(stack)}`;
 
+/**
+ * The evaluation extract's pseudonym key: one Secrets Manager secret of this stack, generated when the stack is
+ * created (so no person ever sees it) and readable only by functions granted `pseudonymKey`.
+ */
+export const pseudonymKeyNameOf = (stack: Stack): string => `${stack.stackName}/evaluation/pseudonym-key`;
+
+/** What a granted function finds in PSEUDONYM_KEY (shared/platform/secrets.ts reads it). */
+export const pseudonymKeyLocationOf = (stack: Stack): string => `secretsmanager:${pseudonymKeyNameOf(stack)}`;
+
 /** The IAM actions of each recipientSecrets grant: read to sign, write to store a new or rotated secret. */
 const recipientSecretsActions = {
   read: ['secretsmanager:GetSecretValue'],
@@ -92,9 +102,14 @@ const recipientSecretsActions = {
  */
 export class Functions extends Construct {
   readonly byName: Record<FunctionName, NodejsFunction>;
+  /** The pseudonym key (present when a function is granted it). */
+  readonly pseudonymKey: Secret | undefined;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
+    this.pseudonymKey = functionNames.some((name) => functions[name].pseudonymKey)
+      ? this.createPseudonymKey()
+      : undefined;
     this.byName = byName(functionNames, (name) => this.createFunction(name, props));
     for (const queueName of queueNames) this.feedQueueToConsumer(queueName, props.queues[queueName].queue);
   }
@@ -130,6 +145,8 @@ export class Functions extends Construct {
           (queue) => props.queues[queue].queue.queueUrl,
           (setting) => props.settings[setting],
           () => recipientSecretsLocationOf(Stack.of(this)),
+          'https-only',
+          () => pseudonymKeyLocationOf(Stack.of(this)),
         ),
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -152,6 +169,7 @@ export class Functions extends Construct {
     for (const queue of spec.sendsTo) props.queues[queue].queue.grantSendMessages(fn);
     if (spec.recipientSecrets) this.grantRecipientSecrets(fn, role, spec.recipientSecrets);
     if (spec.sendsEmail) this.grantSendEmail(fn, role, props.settings.EMAIL_FROM);
+    if (spec.pseudonymKey) this.pseudonymKey?.grantRead(fn);
 
     // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role's policy.
     Validations.of(role).acknowledge({
@@ -161,6 +179,27 @@ export class Functions extends Construct {
         'so AWS requires Resource "*"; every other statement in this role names its table, queue or log group.',
     });
     return fn;
+  }
+
+  /**
+   * 64 random letters and digits, made by Secrets Manager at deploy time, encrypted with the account's Secrets Manager
+   * key, and kept if the stack is deleted (extracts made with it could not be linked to any made after).
+   */
+  private createPseudonymKey(): Secret {
+    const secret = new Secret(this, 'PseudonymKey', {
+      secretName: pseudonymKeyNameOf(Stack.of(this)),
+      description:
+        "The evaluation extract's pseudonym key (HMAC-SHA-256 of NHS numbers): never rotated, read only by the evaluation function.",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The pseudonym key is not rotated on purpose: a new key gives every patient a new pseudonym, so extracts made ' +
+        'before a rotation could not be linked to those made after. Only the evaluation function may read it.',
+    });
+    return secret;
   }
 
   private grantRecipientSecrets(fn: NodejsFunction, role: Role, access: 'read' | 'write'): void {

@@ -64,6 +64,8 @@ export interface LocalAws {
   environmentOf(fn: FunctionName): Record<string, string>;
   /** The recipients' signing secrets (the local stand-in for Secrets Manager): a file in the data directory. */
   recipientSecrets: FileRecipientSecrets;
+  /** Where the evaluation extract's pseudonym key is kept (`file:<path>`, PSEUDONYM_KEY's value). */
+  pseudonymKeyLocation: string;
   /** Loads the sample directory with its webhook channels pointed at `webhookBase`, and its secrets. */
   seedDirectory(webhookBase: string): Promise<DirectorySnapshot>;
   /** Loads the sample geography (events/geography/): postcode locations and IMD 2019 and 2025 deprivation. */
@@ -117,10 +119,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds },
   );
   // Secrets Manager's local stand-in: a file beside the data (kept with it), or in a fresh temporary directory.
-  const secretsFile = join(
-    options.dataDir ?? mkdtempSync(join(tmpdir(), 'sp-secrets-')),
-    'recipient-secrets.json',
-  );
+  const secretsDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sp-secrets-'));
+  const secretsFile = join(secretsDir, 'recipient-secrets.json');
+  // The evaluation extract's pseudonym key, in the same store (made on first use: FilePseudonymKey).
+  const pseudonymKeyFile = join(secretsDir, 'pseudonym-key');
   const recipientSecrets = new FileRecipientSecrets(secretsFile);
   const backoff =
     options.retryBackoff ??
@@ -143,6 +145,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       () => `file:${secretsFile}`,
       // The local receivers (infra/local/webhook-receiver.ts) and the tests' are plain http on 127.0.0.1.
       'allow-loopback-http',
+      () => `file:${pseudonymKeyFile}`,
     );
     if (backoff && env[retryBackoffEnvVar] !== undefined)
       env[retryBackoffEnvVar] = `${backoff.baseSeconds},${backoff.capSeconds}`;
@@ -171,6 +174,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ...ownEnvironment(fn),
     }),
     recipientSecrets,
+    pseudonymKeyLocation: `file:${pseudonymKeyFile}`,
     async seedDirectory(webhookBase) {
       const directory = readDirectory(sampleDirectoryFile, webhookBase);
       await loadDirectory(documentClient, tables.directory, directory);

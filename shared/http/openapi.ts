@@ -811,6 +811,52 @@ export const operations: Record<OperationId, OperationSpec> = {
     },
   },
   ...reportOperations,
+  getEvaluationExtract: {
+    tags: ['Evaluation'],
+    summary: 'The evaluation extract (pseudonymised rows, CSV)',
+    description:
+      'One row per referral received in the range (UTC days, both included, at most 93 days here; `npm run ' +
+      'evaluation` makes longer ones), keyed by a pseudonym (HMAC-SHA-256 of the NHS number with a secret key): ' +
+      'codes, bands and ISO weeks only, no names, birth dates, postcodes, NHS numbers or free text. Refused (422) ' +
+      'when any combination of IMD decile, age band, sex and PCN holds fewer than k people, naming those ' +
+      'combinations. Columns and rules: docs/evaluation.md.',
+    parameters: [
+      {
+        name: 'from',
+        in: 'query',
+        required: true,
+        description: 'The first day received, YYYY-MM-DD (UTC)',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        required: true,
+        description: 'The last day received, YYYY-MM-DD (UTC), not before `from`',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'k',
+        in: 'query',
+        required: false,
+        description: 'The least number of people in every combination of the quasi-identifiers (default 5)',
+        schema: { type: 'integer', minimum: 2, maximum: 100 },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'The extract: a header row of column names, then one row per referral (RFC 4180, CRLF)',
+        content: { 'text/csv': { schema: { type: 'string' } } },
+      },
+      '400': outcome(
+        'A missing or malformed date or k, `from` after `to`, or a range too long (`REC_BAD_REQUEST`)',
+      ),
+      '422': outcome(
+        'Refused by the k check: the combinations holding fewer than k people, by their values and counts, never ' +
+          'who is in them (`REC_UNPROCESSABLE_ENTITY`); or an extract too large to answer',
+      ),
+    },
+  },
 };
 
 /** Answers any route may give, as components: the gateway's (401, 403, 429) and a fault of ours (500). */
@@ -941,6 +987,10 @@ export function openApiDocument(): JsonObject {
       {
         name: 'Outcomes',
         description: 'Outcome measures a link worker records, and the change from baseline',
+      },
+      {
+        name: 'Evaluation',
+        description: 'The pseudonymised, record-level evaluation extract for evaluators, ops only',
       },
       {
         name: 'Reports',

@@ -23,6 +23,12 @@ export const queueEnvVar = (queue: QueueName): string => `${queue.toUpperCase()}
 export const recipientSecretsEnvVar = 'RECIPIENT_SECRETS';
 
 /**
+ * Where a function granted `pseudonymKey` finds the evaluation extract's pseudonym key: `secretsmanager:<secret name>`
+ * in AWS, `file:<path>` locally (shared/platform/secrets.ts reads it).
+ */
+export const pseudonymKeyEnvVar = 'PSEUDONYM_KEY';
+
+/**
  * Where a function granted `recipientSecrets` may send (or accept) webhook channels: `https-only` in AWS,
  * `allow-loopback-http` in the local stack (its receivers are plain http on 127.0.0.1). The directory domain's
  * `ChannelPolicy` is the rule; shared/platform/config.ts reads it.
@@ -44,6 +50,7 @@ export function functionEnvironment(
   settingOf: (setting: SettingName) => string = () => '',
   recipientSecretsLocation: () => string = () => '',
   webhookChannels: WebhookChannels = 'https-only',
+  pseudonymKeyLocation: () => string = () => '',
 ): Record<string, string> {
   const spec = functions[fn];
   const env: Record<string, string> = {
@@ -61,5 +68,6 @@ export function functionEnvironment(
   for (const setting of spec.settings ?? []) env[setting] = settingOf(setting);
   if (spec.recipientSecrets) env[recipientSecretsEnvVar] = recipientSecretsLocation();
   if (spec.recipientSecrets) env[webhookChannelsEnvVar] = webhookChannels;
+  if (spec.pseudonymKey) env[pseudonymKeyEnvVar] = pseudonymKeyLocation();
   return env;
 }

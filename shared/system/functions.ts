@@ -36,6 +36,11 @@ export interface FunctionSpec {
    */
   recipientSecrets?: 'read' | 'write';
   /**
+   * Reads the evaluation extract's pseudonym key (a keyed hash's secret): in the stack one generated Secrets Manager
+   * secret that no other function may read; locally a file in the secret store.
+   */
+  pseudonymKey?: 'read';
+  /**
    * Sends email through SES v2 (`ses:SendEmail`), only from the EMAIL_FROM address: the email channel's nudges,
    * which carry no patient data.
    */
@@ -243,6 +248,21 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     tables: { metrics: 'readWrite' },
     sendsTo: [],
     schedule: { everyMinutes: 1440 },
+  },
+  evaluation: {
+    purpose:
+      'Makes the evaluation extract: one pseudonymised row per referral received in a date range (codes, bands and ' +
+      'ISO weeks only), refused when a combination of the quasi-identifiers holds fewer than k people.',
+    entry: 'functions/evaluation/handler.ts',
+    // One Query per month and one per referral, eight at a time, then the k check in memory: a few thousand
+    // referrals in seconds. API Gateway answers after 29 s whatever the function does, so a range is capped (the
+    // route allows 93 days; the CLI any).
+    timeoutSeconds: 28,
+    memoryMb: 1024,
+    // The referrals through their `received` index, and each practice's PCN.
+    tables: { referrals: 'read', directory: 'read' },
+    sendsTo: [],
+    pseudonymKey: 'read',
   },
   // (issue 10 functions)
 };

@@ -19,4 +19,5 @@ export type FunctionName =
   | 'deadlines'
   | 'responseRecords'
   | 'surges'
-  | 'reports';
+  | 'reports'
+  | 'evaluation';

@@ -391,6 +391,13 @@ export const routes = [
   // The observatory page (issue 10): static, public, reads the reports API with the viewer's token.
   // (observatory routes)
   // The evaluation extract (issue 10): pseudonymised rows for evaluators, ops only.
+  {
+    operationId: 'getEvaluationExtract',
+    method: 'GET',
+    path: '/evaluation/extract',
+    function: 'evaluation',
+    access: ['ops'],
+  },
   // (evaluation routes)
 ] as const satisfies readonly RouteSpec[];
 

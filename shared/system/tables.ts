@@ -71,6 +71,19 @@ export const tables: Record<TableName, TableSpec> = {
         // The job reads each due offer with a consistent read before acting on it anyway.
         projection: 'keys-only',
       },
+      {
+        name: 'received',
+        purpose:
+          "Referrals by when they were received, for the evaluation extract: Query receivedMonth = 'YYYY-MM' AND " +
+          'receivedAt BETWEEN from AND to, one Query per month of the range, never a scan.',
+        // Sparse: only the referral's own item carries receivedMonth (set once, when it is created:
+        // shared/adapters/dynamodb/referral-store.ts), so offers and outcome sets are not listed. One partition per
+        // month: a month's referrals are tens of thousands at most, far within a partition's limits.
+        partitionKey: 'receivedMonth',
+        sortKey: 'receivedAt',
+        // The extract reads each referral's whole partition (the referral with its offers and outcome sets) anyway.
+        projection: 'keys-only',
+      },
     ],
   },
   audit: {

@@ -156,7 +156,7 @@ const reads: Record<string, (body: Record<string, unknown>) => void> = {
     }),
 };
 
-type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'case' | 'reports' | 'other';
+type RouteKind = 'public' | 'read' | 'submit' | 'admin' | 'case' | 'reports' | 'ops-only' | 'other';
 
 /** Case work: a link worker's team referrals, a partner's offers (any sub-route, the outcome measures' included). */
 const caseWorkPrefixes = ['/team/referrals', '/partner/offers'] as const;
@@ -165,6 +165,7 @@ function kindOf(route: RouteSpec): RouteKind {
   if (route.access === 'public') return 'public';
   if (route.path.startsWith('/directory/')) return 'admin';
   if (route.path.startsWith('/reports/')) return 'reports';
+  if (route.path.startsWith('/evaluation/')) return 'ops-only';
   if (caseWorkPrefixes.some((prefix) => route.path === prefix || route.path.startsWith(`${prefix}/`)))
     return 'case';
   if (route.method === 'GET' && route.path.includes('{id}')) return 'read';
@@ -220,6 +221,10 @@ function expectedStatus(
     case 'reports':
       // Figures, bound to no organisation and naming no referral: own and other alike (the default range).
       return 200;
+    case 'ops-only':
+      // The evaluation extract, bound to no organisation: own and other alike. The matrix sends no `from` and
+      // `to`, so past the role check it is 400 naming them.
+      return 400;
     default:
       return undefined;
   }

@@ -37,6 +37,7 @@ const acknowledgedRules = [
   'AwsSolutions-IAM5[Resource::<TablesReferrals5089D39F.Arn>/index/*]',
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<stack name>/recipients/*]',
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+  'AwsSolutions-SMG4',
 ];
 
 describe('cdk-nag AWS Solutions checks', () => {

@@ -12,7 +12,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { dailyRequestQuota } from '../../infra/constructs/api.ts';
 import { constructId } from '../../infra/constructs/naming.ts';
-import { recipientSecretsLocationOf } from '../../infra/constructs/functions.ts';
+import { pseudonymKeyLocationOf, recipientSecretsLocationOf } from '../../infra/constructs/functions.ts';
 import { ReferralStack, type ReferralStackProps } from '../../infra/stack.ts';
 import {
   authorizerCacheSeconds,
@@ -92,7 +92,7 @@ describe('tables', () => {
     },
   );
 
-  it('referrals: a referral partition with a sort key, a worklist index by recipient, status and time, and a deadline index', () => {
+  it('referrals: a referral partition with a sort key, a worklist index by recipient, status and time, and a deadline index and a received index by month', () => {
     const props = resource(logicalIdOf(stack.tables.byName.referrals)).Properties;
     expect(props.KeySchema).toEqual([
       { AttributeName: 'referralId', KeyType: 'HASH' },
@@ -112,6 +112,14 @@ describe('tables', () => {
         KeySchema: [
           { AttributeName: 'deadlineKey', KeyType: 'HASH' },
           { AttributeName: 'deadlineAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: 'received',
+        KeySchema: [
+          { AttributeName: 'receivedMonth', KeyType: 'HASH' },
+          { AttributeName: 'receivedAt', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
@@ -298,6 +306,8 @@ describe('functions', () => {
       (queue) => stack.queues.byName[queue].queue.queueUrl,
       (setting) => settings[setting],
       () => recipientSecretsLocationOf(stack),
+      'https-only',
+      () => pseudonymKeyLocationOf(stack),
     );
 
     expect(variables).toEqual(stack.resolve({ ...derived, NODE_OPTIONS: '--enable-source-maps' }));
@@ -315,7 +325,10 @@ describe('functions', () => {
           (policy) =>
             path(policy.Properties, 'PolicyDocument', 'Statement') as Array<Record<string, unknown>>,
         )
-        .filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
+        .filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'))
+        // The pseudonym key's grant has a test of its own (below).
+        .filter((statement) => !JSON.stringify(statement.Resource).includes(pseudonymKeyId));
+    const pseudonymKeyId = logicalIdOf(stack.functions.pseudonymKey!);
     for (const name of functionNames) {
       const statements = secretsStatements(name);
       if (!functions[name].recipientSecrets) {
@@ -345,6 +358,43 @@ describe('functions', () => {
     for (const name of ['directoryAdmin', 'notifier'] as const)
       for (const statement of secretsStatements(name))
         expect(JSON.stringify(statement.Resource), name).toContain(':secret:ReferralsTest/recipients/*');
+  });
+
+  it('the pseudonym key: one generated secret of the stack, kept, readable by the evaluation function alone', () => {
+    const keyId = logicalIdOf(stack.functions.pseudonymKey!);
+    const secret = resource(keyId);
+    expect(secret.Type).toBe('AWS::SecretsManager::Secret');
+    expect(secret.Properties).toMatchObject({
+      Name: 'ReferralsTest/evaluation/pseudonym-key',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+    expect(secret.DeletionPolicy).toBe('Retain');
+    const readers = functionNames.filter((name) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).some(
+        (policy) =>
+          JSON.stringify(path(policy.Properties, 'Roles')).includes(
+            logicalIdOf(stack.functions.byName[name].role!),
+          ) && JSON.stringify(path(policy.Properties, 'PolicyDocument')).includes(keyId),
+      ),
+    );
+    expect(readers).toEqual(['evaluation']);
+    expect(functionNames.filter((name) => functions[name].pseudonymKey)).toEqual(['evaluation']);
+    const variables = path(
+      resource(logicalIdOf(stack.functions.byName.evaluation)).Properties,
+      'Environment',
+      'Variables',
+    );
+    expect(variables).toMatchObject({
+      PSEUDONYM_KEY: 'secretsmanager:ReferralsTest/evaluation/pseudonym-key',
+    });
+    for (const name of functionNames.filter((n) => n !== 'evaluation')) {
+      const others = path(
+        resource(logicalIdOf(stack.functions.byName[name])).Properties,
+        'Environment',
+        'Variables',
+      );
+      expect(others, name).not.toHaveProperty('PSEUDONYM_KEY');
+    }
   });
 
   it('the authorizer gets the configured issuer, audience and JWKS URL', () => {

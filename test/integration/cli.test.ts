@@ -76,6 +76,17 @@ const scripts = [
     file: 'infra/ops/reports-cli.ts',
     environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'METRICS_TABLE'],
   },
+  {
+    name: 'evaluation',
+    file: 'infra/ops/evaluation-cli.ts',
+    environment: [
+      'DYNAMODB_PORT',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'REFERRALS_TABLE',
+      'PSEUDONYM_KEY',
+      'DATA_DIR',
+    ],
+  },
   { name: 'bench', file: 'bench/run.ts', environment: [] },
   { name: 'openapi', file: 'infra/scripts/write-openapi.ts', environment: [] },
 ];

@@ -38,10 +38,22 @@ export const partnerWorklistKey = (partnerId: string): string => `partner#${part
 /** `<status>#<ISO time>`: one status's entries are contiguous, newest last (a Query reads them backwards). */
 export const worklistSortKey = (status: string, listedAt: string): string => `${status}#${listedAt}`;
 
+/**
+ * The received index's partition of a referral (shared/system/tables.ts `received`): the UTC month it was received
+ * in, `YYYY-MM`, so a date range is one Query per month.
+ */
+export const receivedMonthOf = (receivedAt: string): string => receivedAt.slice(0, 7);
+
 /** The referral an item holds: the keys are the table's business, not the referral's. */
 export function referralOf(item: Record<string, unknown> | undefined): Referral | undefined {
   if (item === undefined) return undefined;
-  const { sk: _sk, recipientKey: _recipient, worklistSortKey: _sort, ...referral } = item;
+  const {
+    sk: _sk,
+    recipientKey: _recipient,
+    worklistSortKey: _sort,
+    receivedMonth: _month,
+    ...referral
+  } = item;
   return referral as unknown as Referral;
 }
 
@@ -57,7 +69,12 @@ export class DynamoReferralStore implements ReferralStore {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...referral, ...referralKey(referral.referralId) },
+          // receivedMonth lists it in the sparse received index (the evaluation extract's date range).
+          Item: {
+            ...referral,
+            ...referralKey(referral.referralId),
+            receivedMonth: receivedMonthOf(referral.receivedAt),
+          },
           ConditionExpression: 'attribute_not_exists(referralId)',
         }),
       ),

@@ -1,0 +1,61 @@
+import { UnprocessableError } from '#kernel/errors.ts';
+import { evaluationCsv, evaluationExtract } from '#reporting/application/evaluation-extract.ts';
+import { SmallCellsError } from '#reporting/domain/k-anonymity.ts';
+import { documentClient } from '#platform/clients.ts';
+import { tableName } from '#platform/config.ts';
+import { httpHandler } from '#platform/handlers.ts';
+import { logger, metrics } from '#platform/observability.ts';
+import { pseudonymKeyFrom } from '#platform/secrets.ts';
+import { evaluationDeps } from './deps.ts';
+
+/**
+ * GET /evaluation/extract?from=YYYY-MM-DD&to=YYYY-MM-DD[&k=N], for ops: the evaluation extract as CSV
+ * (docs/evaluation.md). A range the k check refuses is 422 naming the small cells. The route covers at most 93
+ * days (API Gateway gives up after 29 s and Lambda answers at most 6 MB); `npm run evaluation` makes longer ones.
+ */
+
+const deps = evaluationDeps({
+  documentClient,
+  tables: { referrals: tableName('referrals'), directory: tableName('directory') },
+  pseudonymKey: pseudonymKeyFrom(),
+});
+
+export const maxRouteDays = 93;
+/** Lambda's synchronous answer is at most 6 MB; what is larger is for the CLI. */
+const maxCsvBytes = 5_000_000;
+
+export const handler = httpHandler('evaluation', {
+  getEvaluationExtract: async (event) => {
+    let extract;
+    try {
+      extract = await evaluationExtract(deps, event.queryStringParameters ?? {}, { maxDays: maxRouteDays });
+    } catch (error) {
+      // How many cells, never which people: the cells' values are in the answer, not in the logs.
+      if (error instanceof SmallCellsError) {
+        logger.info('Evaluation extract refused by the k check', { k: error.k, cells: error.cells.length });
+        metrics.addMetric('EvaluationExtractsRefused', 'Count', 1);
+      }
+      throw error;
+    }
+    const csv = evaluationCsv(extract.rows);
+    if (Buffer.byteLength(csv) > maxCsvBytes)
+      throw new UnprocessableError(
+        'to',
+        `the extract is ${Math.round(Buffer.byteLength(csv) / 1e6)} MB, more than an answer may carry: use a shorter range, or npm run evaluation`,
+      );
+    logger.info('Evaluation extract made', {
+      rows: extract.rows.length,
+      people: extract.people,
+      k: extract.k,
+    });
+    metrics.addMetric('EvaluationExtracts', 'Count', 1);
+    return {
+      statusCode: 200,
+      headers: {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="evaluation-${extract.from}-${extract.to}.csv"`,
+      },
+      body: csv,
+    };
+  },
+});
