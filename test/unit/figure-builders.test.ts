@@ -120,6 +120,15 @@ describe('referral figures', () => {
     expect(birthday('2025-06-14T23:30:00.000Z')).toBe('18-24');
   });
 
+  it('age band and sex as first routed: a patient amended later stays in the cell counted', () => {
+    const bands = { ageBand: '35-44', sex: 'unknown' };
+    const amended = routed(
+      { patientBands: bands },
+      { patient: { ...routed().patient, birthDate: '2001-01-01' } },
+    );
+    expect(referralFigure(amended)?.dimensions).toMatchObject(bands);
+  });
+
   it('sex is unknown until the patient record carries a gender', () => {
     expect(sexOf(routed().patient)).toBe('unknown');
     expect(sexOf({ ...routed().patient, gender: 'female' } as Referral['patient'])).toBe('female');

@@ -12,6 +12,8 @@ import {
   type UnmetNeed,
 } from '#referral/domain/referral.ts';
 import { ageOn } from '#matching/domain/age.ts';
+import { ageBandOf } from '#reporting/domain/figures.ts';
+import { sexOf } from '#reporting/domain/referral-figures.ts';
 import type { CandidateContext } from '#matching/domain/candidate-rules.ts';
 import { decideNeed } from '#matching/domain/need-decision.ts';
 import { assignTeam } from '#matching/domain/team.ts';
@@ -91,6 +93,7 @@ export function decideRouting(
     needs,
     ...(noTeam ? { noTeam } : {}),
     pcn: practice.pcn,
+    patientBands: { ageBand: ageBandOf(context.age), sex: sexOf(referral.patient) },
   };
 }
 

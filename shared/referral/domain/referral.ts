@@ -337,6 +337,11 @@ export interface RoutingDecision {
   /** The practice's PCN as the directory gave it when routed, for the figures by PCN (absent in older decisions). */
   pcn?: string;
   /**
+   * The patient's age band (on the day received) and sex as first routed, for the `referrals` figure: fixed with the
+   * decision, so an update that amends the patient later cannot move the referral to another cell (a second count).
+   */
+  patientBands?: { ageBand: string; sex: string };
+  /**
    * How many times case work changed the decision after routing (a declined offer's need offered to the next match,
    * or returned to the link worker); absent is 0. Such a change is written only if the stored revision is still the
    * one it was made on, so two declines at once cannot each replace the decision without the other's delivery.

@@ -82,8 +82,10 @@ export function referralFigure(referral: Referral): Figure<'referrals'> | undefi
       localAuthority,
       imd,
       channel: referral.source.channel,
-      ageBand: ageBandOf(ageOn(referral.patient.birthDate, referral.receivedAt)),
-      sex: sexOf(referral.patient),
+      // As first routed (an amended patient stays in the cell it was counted in); older decisions: from the patient.
+      ageBand:
+        decision.patientBands?.ageBand ?? ageBandOf(ageOn(referral.patient.birthDate, referral.receivedAt)),
+      sex: decision.patientBands?.sex ?? sexOf(referral.patient),
     },
   };
 }
