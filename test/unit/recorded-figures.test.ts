@@ -42,6 +42,8 @@ describe('figures recorded where each thing happens', () => {
     await act('start', {});
     await act('close', { reason: 'completed' });
     await act('close', { reason: 'completed' });
+    // A retry whose body names another reason: answered as done or refused, never a second closure's cell.
+    await act('close', { reason: 'moved-away' }).catch(() => undefined);
     const funnel = await figures.cells('funnel', '2025-01-01', '2025-12-31');
     expect(
       funnel.map((c) => [c.dimensions.stage, c.dimensions.reason, c.dimensions.team, c.count]).sort(),

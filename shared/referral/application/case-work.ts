@@ -582,7 +582,7 @@ export async function actOnTeamReferral(
     dimensions: { team, ...step.dimensions },
     detail: { team, version: referral.version, ...step.dimensions },
   });
-  await recordFunnelStage(deps, referral, step.step, done, step.dimensions.reason);
+  await recordFunnelStage(deps, referral, step.step, done);
   // The message back to the GP (accepted, seen, declined, started, closed); a repeat queues it again, sent once.
   await tellPractice(deps, referralId, transition.notices);
   // The case ended before any partner finished: their open offers are withdrawn by the system.
@@ -709,16 +709,22 @@ const funnelStageOf: Partial<Record<string, FunnelStage>> = {
 /**
  * The funnel's figure for a team step, after the step's write and audit, once per referral and stage (unit
  * `<referralId>#<stage>`), on the day the step was recorded: a retry, or the same step asked again, adds nothing.
- * `reason` is the decline's or closure's code (never free text).
+ * The reason is the decline's or closure's code as stored (never free text, never a retry's body, which could name
+ * another reason and so another cell).
  */
 async function recordFunnelStage(
   deps: Pick<CaseWorkDeps, 'figures'>,
   referral: Referral,
   step: string,
   at: string,
-  reason: string | undefined,
 ): Promise<void> {
   const stage = funnelStageOf[step];
+  const reason =
+    stage === 'declined'
+      ? referral.teamDecline?.reason
+      : stage === 'closed'
+        ? referral.closure?.reason
+        : undefined;
   const figure = stage === undefined ? undefined : funnelFigure(referral, stage, at, reason);
   if (stage !== undefined && figure)
     await deps.figures.recordOnce([figure], funnelUnit(referral.referralId, stage));
