@@ -92,7 +92,7 @@ describe('tables', () => {
     },
   );
 
-  it('referrals: a referral partition with a sort key, a worklist index by recipient, status and time, and a deadline index and a received index by month', () => {
+  it('referrals: a referral partition with a sort key, a worklist index by recipient, status and time, a deadline index and a received index by month', () => {
     const props = resource(logicalIdOf(stack.tables.byName.referrals)).Properties;
     expect(props.KeySchema).toEqual([
       { AttributeName: 'referralId', KeyType: 'HASH' },
@@ -490,6 +490,7 @@ describe('functions', () => {
     const writers = functionNames.filter((name) => functions[name].tables.audit !== undefined);
     expect(writers).toEqual([
       'intake',
+      'referralStatus',
       'router',
       'notifier',
       'directoryAdmin',
@@ -498,7 +499,6 @@ describe('functions', () => {
       'deadlines',
     ]);
     for (const name of functionNames) {
-      'referralStatus',
       const grants = grantsOf(name);
       const actions = [...(grants.get(audit) ?? []), ...(grants.get(`${audit}/index/*`) ?? [])];
       expect(actions.sort(), `${name} on the audit table`).toEqual(
@@ -509,14 +509,6 @@ describe('functions', () => {
     }
   });
 
-  it.each(functionNames)(
-    '%s: may send to the queues it sends to and consume only the queue it consumes',
-    (name) => {
-      const grants = grantsOf(name);
-      for (const queue of queueNames) {
-        const { queue: workQueue, deadLetters } = stack.queues.byName[queue];
-        const actions = grants.get(logicalIdOf(workQueue)) ?? new Set<string>();
-        expect(actions.has('sqs:SendMessage')).toBe(functions[name].sendsTo.includes(queue));
   it('no role or policy in the stack may update, delete or batch-write audit items, whatever it is for', () => {
     const audit = logicalIdOf(stack.tables.byName.audit);
     // Every statement anywhere (policies, roles' inline policies, managed policies) that could reach the table: by
@@ -558,6 +550,14 @@ describe('functions', () => {
       );
   });
 
+  it.each(functionNames)(
+    '%s: may send to the queues it sends to and consume only the queue it consumes',
+    (name) => {
+      const grants = grantsOf(name);
+      for (const queue of queueNames) {
+        const { queue: workQueue, deadLetters } = stack.queues.byName[queue];
+        const actions = grants.get(logicalIdOf(workQueue)) ?? new Set<string>();
+        expect(actions.has('sqs:SendMessage')).toBe(functions[name].sendsTo.includes(queue));
         expect(actions.has('sqs:DeleteMessage')).toBe(queues[queue].consumer === name);
         // Dead letters are for people to inspect and redrive, not for functions.
         expect(grants.get(logicalIdOf(deadLetters))).toBeUndefined();
