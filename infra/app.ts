@@ -7,10 +7,11 @@
  * tie the template to a region nobody chose.
  *
  * Context (`-c key=value`): stackName (default SocialPrescribingReferrals), logRetentionDays (a CloudWatch Logs
- * retention, default 90), alarmTopicArn (an SNS topic for alarms, default none); the token issuer: jwtIssuer and
- * jwtAudience (required; cdk.json holds placeholders), jwksUrl (default <jwtIssuer>/.well-known/jwks.json); the
- * email channel: emailFrom (the SES-verified sender) and inboxUrl (the inbox page its emails link to); and
- * apiClients, a JSON array of the JWT `sub` of each registered client (default []). See docs/deploy.md.
+ * retention, default 90), alarmEmail (an address subscribed to the stack's alarm topic, default none); the token
+ * issuer: jwtIssuer and jwtAudience (required; cdk.json holds placeholders), jwksUrl (default
+ * <jwtIssuer>/.well-known/jwks.json); the email channel: emailFrom (the SES-verified sender) and inboxUrl (the inbox
+ * page its emails link to); and apiClients, a JSON array of the JWT `sub` of each registered client (default []).
+ * See docs/deploy.md.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -22,7 +23,7 @@ const app = new App();
 
 const stackName = stringContext('stackName') ?? 'SocialPrescribingReferrals';
 const logRetentionDays = stringContext('logRetentionDays');
-const alarmTopicArn = stringContext('alarmTopicArn');
+const alarmEmail = stringContext('alarmEmail');
 const jwtIssuer = requiredContext('jwtIssuer');
 const jwtAudience = requiredContext('jwtAudience');
 const jwksUrl = stringContext('jwksUrl');
@@ -42,7 +43,7 @@ new ReferralStack(app, stackName, {
   ...(inboxUrl === undefined ? {} : { inboxUrl }),
   apiClients,
   ...(logRetentionDays === undefined ? {} : { logRetention: retentionDays(logRetentionDays) }),
-  ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+  ...(alarmEmail === undefined ? {} : { alarmEmail }),
 });
 Tags.of(app).add('service', serviceName);
 

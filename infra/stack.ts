@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { Api } from './constructs/api.ts';
 import { Functions } from './constructs/functions.ts';
 import { Monitoring } from './constructs/monitoring.ts';
@@ -30,8 +30,11 @@ export interface ReferralStackProps extends StackProps, TokenIssuerSettings, Ema
   readonly apiClients?: readonly string[];
   /** How long function and access logs are kept. Default: three months. */
   readonly logRetention?: RetentionDays;
-  /** An existing SNS topic that receives alarm and recovery notifications. Default: alarms show in the console only. */
-  readonly alarmTopicArn?: string;
+  /**
+   * An email address subscribed to the alarm topic (it confirms by the link SNS sends). Default: none; subscribe
+   * later with the CLI (docs/operations.md).
+   */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -45,6 +48,7 @@ export class ReferralStack extends Stack {
   readonly functions: Functions;
   readonly api: Api;
   readonly schedules: Schedules;
+  readonly alarmTopic: AlarmTopic;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ReferralStackProps) {
@@ -68,13 +72,14 @@ export class ReferralStack extends Stack {
       apiClients: props.apiClients ?? [],
     });
     this.schedules = new Schedules(this, 'Schedules', { functions: this.functions.byName });
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      ...(props.alarmEmail === undefined ? {} : { email: props.alarmEmail }),
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       functions: this.functions.byName,
       queues: this.queues.byName,
       stage: this.api.restApi.deploymentStage,
-      ...(props.alarmTopicArn === undefined
-        ? {}
-        : { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
+      alarmTopic: this.alarmTopic.topic,
     });
 
     this.addOutputs();
@@ -82,6 +87,14 @@ export class ReferralStack extends Stack {
 
   /** What a person or a script needs after a deploy: where to call, and which tables and queues to look in. */
   private addOutputs(): void {
+    // Exported, so an on-call stack or a chat integration elsewhere can subscribe by Fn::ImportValue.
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description:
+        'The SNS topic every alarm and recovery goes to: aws sns subscribe --topic-arn <arn> --protocol email ' +
+        '--notification-endpoint <address> (docs/operations.md)',
+      value: this.alarmTopic.topic.topicArn,
+      exportName: `${this.stackName}-AlarmTopicArn`,
+    });
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the REST API; routes are appended to it, e.g. POST <ApiUrl>referrals',
       value: this.api.restApi.url,

@@ -9,7 +9,7 @@ import {
 } from '#auth/caller.ts';
 import { usageKeyFor } from '#auth/usage-key.ts';
 import { requiredSetting } from '#platform/config.ts';
-import { logger } from '#platform/observability.ts';
+import { logger, metrics } from '#platform/observability.ts';
 
 /**
  * API Gateway TOKEN authorizer: verifies the bearer JWT (signature against the issuer's JWKS, issuer, audience,
@@ -24,7 +24,7 @@ const keys = createRemoteJWKSet(new URL(requiredSetting('JWKS_URL')));
 
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const token = /^Bearer (\S+)$/i.exec(event.authorizationToken ?? '')?.[1];
-  if (!token) throw new Error('Unauthorized');
+  if (!token) throw denied('MissingBearerToken');
   let caller;
   let expiresAt;
   try {
@@ -39,8 +39,7 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     caller = callerFromClaims(Subject.parse(payload.sub), CallerClaims.parse(payload));
     expiresAt = payload.exp ?? 0;
   } catch (error) {
-    logger.info('Token refused', { reason: (error as Error).name });
-    throw new Error('Unauthorized', { cause: error });
+    throw denied((error as Error).name, error);
   }
   return {
     principalId: caller.subject,
@@ -56,6 +55,17 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     // The API key source is AUTHORIZER: this picks the caller's usage plan key (throttle and daily quota).
     usageIdentifierKey: usageKeyFor(caller.subject),
   };
+}
+
+/**
+ * A refusal (API Gateway answers 401): logged with its reason and counted as the EMF metric `AuthorizerDenials`
+ * (the denials alarm in infra/constructs/monitoring.ts), flushed now since the invocation ends in the throw.
+ */
+function denied(reason: string, cause?: unknown): Error {
+  logger.info('Token refused', { reason });
+  metrics.addMetric('AuthorizerDenials', 'Count', 1);
+  metrics.publishStoredMetrics();
+  return new Error('Unauthorized', cause === undefined ? undefined : { cause });
 }
 
 /** arn:aws:execute-api:region:account:api/stage/METHOD/path -> arn:aws:execute-api:region:account:api/stage/* */

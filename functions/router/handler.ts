@@ -17,7 +17,7 @@ import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
-import { logger, metrics } from '#platform/observability.ts';
+import { countBy, logger, metrics } from '#platform/observability.ts';
 import { imdEdition } from '#system/matching.ts';
 import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
 
@@ -63,7 +63,10 @@ export const handler = sqsHandler(queueMessages.referrals, async (message, conte
   const result = await routeOnce({ ...message, routingKey: routingKey(message) });
   logger.info('Referral routed', { referralId: message.referralId, ...result });
   metrics.addMetric('ReferralsRouted', 'Count', 1);
-  if ('unmet' in result && result.unmet.length > 0)
+  if ('unmet' in result && result.unmet.length > 0) {
     metrics.addMetric('UnmetNeeds', 'Count', result.unmet.length);
+    // By category for the dashboard (a fixed list of about a dozen, no patient data): where provision is missing.
+    for (const category of result.unmet) countBy('UnmetNeedsByCategory', { category });
+  }
   if ('noTeam' in result && result.noTeam) metrics.addMetric('NoLinkWorkerTeam', 'Count', 1);
 });

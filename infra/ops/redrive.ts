@@ -1,5 +1,6 @@
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -10,10 +11,10 @@ import {
  * Replaying a dead-letter queue: moves every message from `<queue>-dlq` back to `<queue>`, where the consumer
  * (which is idempotent) processes it again. For a fixed cause: a partner's endpoint back up, a bug fixed.
  *
- * In AWS, SQS's own redrive (`aws sqs start-message-move-task`, or "Start DLQ redrive" in the console) does the
- * same server-side and is the first choice; this command is the same operation through the plain SQS API, which
- * works everywhere including the local stack (whose SQS server has no move task). A message is deleted from the
- * DLQ only after it is safely on the source queue, so a crash part-way repeats a message, never loses one.
+ * In AWS, SQS's own redrive (StartMessageMoveTask: redrive-aws.ts, which `npm run redrive` uses there) does the
+ * same server-side; this is the same operation through the plain SQS API, for the local stack, whose SQS server
+ * (fauxqs) has no move task. A message is deleted from the DLQ only after it is safely on the source queue, so a
+ * crash part-way repeats a message, never loses one.
  */
 
 export interface RedriveResult {
@@ -76,4 +77,24 @@ export async function queueUrlOf(client: SQSClient, name: string): Promise<strin
   const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
   if (!QueueUrl) throw new Error(`No queue named ${name}`);
   return QueueUrl;
+}
+
+/**
+ * How many messages a queue holds, visible or in flight (SQS's approximate counts): what a redrive would move, for
+ * its dry run.
+ */
+export async function messageCount(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }

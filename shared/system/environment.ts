@@ -10,6 +10,13 @@ import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 export const serviceName = 'social-prescribing-referrals';
 export const metricsNamespace = 'SocialPrescribing';
 
+/**
+ * Each function's own name in the system description (e.g. `notifier`), for the `function` dimension of its EMF
+ * metrics (shared/platform/observability.ts): Lambda's own name carries the stack's suffixes.
+ */
+export const functionNameEnvVar = 'SYSTEM_FUNCTION_NAME';
+export const functionDimension = 'function';
+
 /** Environment variable holding a table's name, e.g. `REFERRALS_TABLE`. */
 export const tableEnvVar = (table: TableName): string => `${table.toUpperCase()}_TABLE`;
 
@@ -56,6 +63,7 @@ export function functionEnvironment(
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: serviceName,
     POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
+    [functionNameEnvVar]: fn,
   };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);
   for (const queue of spec.sendsTo) env[queueEnvVar(queue)] = queueUrlOf(queue);

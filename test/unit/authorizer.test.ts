@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // The authorizer function itself, against a JWKS this test serves: a blank subject is refused, and the token's
 // expiry travels in the context so the handlers can refuse a cached Allow once the token has expired.
@@ -28,6 +28,8 @@ beforeAll(async () => {
     JWT_ISSUER: issuer,
     JWT_AUDIENCE: audience,
     JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+    // As functionEnvironment gives it: the `function` dimension of its metrics.
+    SYSTEM_FUNCTION_NAME: 'authorizer',
   });
   // Settings are read at module load, as in Lambda.
   authorize = ((await import('../../functions/authorizer/handler.ts')) as { handler: typeof authorize })
@@ -65,5 +67,39 @@ describe('authorizer', () => {
     ['a whitespace-only subject', '  \t '],
   ])('refuses %s (401 Unauthorized), though the signature is good', async (_, sub) => {
     await expect(authorize(await event(claims({ sub })))).rejects.toThrow('Unauthorized');
+  });
+
+  it('counts each refusal as the EMF metric AuthorizerDenials, by service and function', async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await expect(authorize({ type: 'TOKEN', methodArn, authorizationToken: 'Basic x' })).rejects.toThrow(
+        'Unauthorized',
+      );
+      await expect(authorize(await event(claims({ aud: 'someone-else' })))).rejects.toThrow('Unauthorized');
+      await authorize(await event(claims()));
+    } finally {
+      spy.mockRestore();
+    }
+    const records = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: unknown[] } },
+      );
+    const denials = records.filter((record) => record.AuthorizerDenials !== undefined);
+    expect(denials).toHaveLength(2);
+    for (const record of denials) {
+      expect(record).toMatchObject({ service: 'social-prescribing-referrals', function: 'authorizer' });
+      expect(record._aws.CloudWatchMetrics).toEqual([
+        expect.objectContaining({
+          Namespace: 'SocialPrescribing',
+          Dimensions: [expect.arrayContaining(['service', 'function'])],
+        }),
+      ]);
+    }
   });
 });
