@@ -230,6 +230,13 @@ describe('the row builder', () => {
     });
   });
 
+  it("takes the PCN the router kept with its decision before the directory's", () => {
+    const referral = journey();
+    const routedWithPcn = { ...referral, routing: { ...referral.routing!, pcn: 'U00009' } };
+    expect(evaluationRowOf(partitionOf(routedWithPcn), context).pcn).toBe('U00009');
+    expect(evaluationRowOf(partitionOf(referral), context).pcn).toBe('U00001');
+  });
+
   it('says unknown for what was not recorded, and leaves steps not reached empty', () => {
     const base = sampleReferral('leeds-arts-and-mental-health');
     const referral = {

@@ -113,7 +113,8 @@ export async function evaluationExtract(
       evaluationRowOf(partition, {
         pseudonym: pseudonymOf(key, 'patient', referral.patient.nhsNumber),
         referralKey: pseudonymOf(key, 'referral', referral.referralId),
-        pcn: await pcnOf(referral.practiceOds),
+        // The router kept the PCN with its decision; the directory is asked only for one without it.
+        pcn: referral.routing?.pcn ?? (await pcnOf(referral.practiceOds)),
       }),
     );
   };

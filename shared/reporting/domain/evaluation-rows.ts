@@ -11,6 +11,7 @@ import { isoWeekOf } from '#matching/domain/week.ts';
 import type { Offer } from '#referral/domain/offer.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import { ageBandOf, unknownValue } from '#reporting/domain/figures.ts';
+import { sexOf } from '#reporting/domain/referral-figures.ts';
 
 /**
  * The evaluation extract's rows (issue 10, item 8; docs/evaluation.md is the data dictionary): one row per referral,
@@ -125,7 +126,8 @@ export function evaluationRowOf(partition: ReferralPartition, context: RowContex
   const { referral, offers, outcomes } = partition;
   const classification = referral.routing?.classification;
   const imd = classification?.imd ?? null;
-  const pcn = context.pcn ?? referral.routing?.noTeam?.pcn;
+  // The PCN the router found; for a referral not routed yet (or routed before it was kept), the directory's.
+  const pcn = referral.routing?.pcn ?? context.pcn ?? referral.routing?.noTeam?.pcn;
   // Every column but the outcomes' (built per timepoint below); `satisfies` keeps their names checked.
   const row = {
     pseudonym: context.pseudonym,
@@ -136,7 +138,8 @@ export function evaluationRowOf(partition: ReferralPartition, context: RowContex
     imd_edition: imd?.edition ?? classification?.imdEdition ?? unknownValue,
     imd_decile: imd === null ? unknownValue : String(imd.decile),
     age_band: ageBandOf(ageOn(referral.patient.birthDate, referral.receivedAt)),
-    sex: referral.patient.gender ?? unknownValue,
+    // The patient as the referral now holds them (a practice's correction wins), as the figures read sex.
+    sex: sexOf(referral.patient),
     categories: codes(referral.needs),
     unmet_categories: codes(
       (referral.routing?.unmetNeeds ?? []).map((need) => `${need.category}:${need.code}`),

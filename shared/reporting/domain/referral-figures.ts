@@ -6,6 +6,7 @@ import {
   unknownValue,
   type Figure,
   type FunnelStage,
+  sexes,
   type Sex,
 } from '#reporting/domain/figures.ts';
 
@@ -31,13 +32,13 @@ export interface CountedFigures {
 }
 
 /**
- * The patient's sex for the figures. The referral's Patient has no sex or gender field yet, so this is `unknown` for
- * every referral; once Patient carries an optional `gender` (FHIR administrative gender: female, male, other,
- * unknown), this reads it, and every figure built from here has it.
+ * The patient's sex for the figures and the evaluation extract: the FHIR administrative gender the referral gives
+ * (`patient.gender`: female, male, other, unknown; BaRS Patient.gender), `unknown` when it gives none. Intake admits
+ * only those codes; anything else read back (an item written by hand) is `unknown` too, never a cell of its own.
  */
-export function sexOf(patient: Patient): Sex {
-  const gender = (patient as { gender?: unknown }).gender;
-  return gender === 'female' || gender === 'male' || gender === 'other' ? gender : 'unknown';
+export function sexOf(patient: Pick<Patient, 'gender'>): Sex {
+  const gender: unknown = patient.gender;
+  return sexes.find((sex) => sex === gender) ?? 'unknown';
 }
 
 /** The UTC day (`YYYY-MM-DD`) of an instant as recorded. */
