@@ -6,6 +6,7 @@ import { tableName } from '#platform/config.ts';
 import { httpHandler } from '#platform/handlers.ts';
 import { logger, metrics } from '#platform/observability.ts';
 import { pseudonymKeyFrom } from '#platform/secrets.ts';
+import type { PseudonymKey } from '#reporting/evaluation-ports.ts';
 import { evaluationDeps } from './deps.ts';
 
 /**
@@ -14,10 +15,13 @@ import { evaluationDeps } from './deps.ts';
  * days (API Gateway gives up after 29 s and Lambda answers at most 6 MB); `npm run evaluation` makes longer ones.
  */
 
+// The key's store is found on first use, as the directory admin's secret store is: a missing PSEUDONYM_KEY is then
+// one request's 500 naming it, and the module still loads (its routes can be listed without a key).
+let keyStore: PseudonymKey | undefined;
 const deps = evaluationDeps({
   documentClient,
   tables: { referrals: tableName('referrals'), directory: tableName('directory') },
-  pseudonymKey: pseudonymKeyFrom(),
+  pseudonymKey: { key: () => (keyStore ??= pseudonymKeyFrom()).key() },
 });
 
 export const maxRouteDays = 93;
