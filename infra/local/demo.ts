@@ -1,18 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { defineCommand } from '../cli/args.ts';
+import { runCaseWork, type TokenClaims } from './demo-case-work.ts';
 import type { LocalStack } from './local-stack.ts';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 
 /**
  * `npm run demo`: posts the sample referrals in events/referrals/ to the running stack (API_URL, default
- * http://127.0.0.1:3000), or to one it starts in memory if none is running, and shows where each went.
+ * http://127.0.0.1:3000), or to one it starts in memory if none is running, and shows where each went. Then it sends
+ * a few dozen synthetic referrals and works them as the teams and partners would (infra/local/demo-case-work.ts), so
+ * the observatory page (/observatory) has figures in every chart.
  */
 
 defineCommand({
   synopsis: ['npm run demo'],
   summary:
     'Posts the sample referrals in events/referrals/ to the running local stack, or to one it starts in memory if\n' +
-    'none answers, and shows where each went (team, partners, deliveries, unmet needs).',
+    'none answers, and shows where each went (team, partners, deliveries, unmet needs); then sends synthetic\n' +
+    'referrals and works them as link workers and partners would, so the observatory page has figures.',
   options: {},
   environment: {
     API_URL: 'the stack to send referrals to (http://127.0.0.1:$PORT)',
@@ -32,10 +36,15 @@ const samplePractices = ['A81001', 'A81002', 'B82001', 'B82002', 'C83001'];
 
 /** A GP-system token for the sample practices, from the stack's development issuer. */
 async function demoToken(issuerUrl: string): Promise<string> {
+  return mintAt(issuerUrl, { role: 'gp-system', ods: samplePractices, subject: 'demo-gp-system' });
+}
+
+/** A token for any claims from the development issuer at `issuerUrl`. */
+async function mintAt(issuerUrl: string, claims: TokenClaims): Promise<string> {
   const response = await fetch(`${issuerUrl}/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ role: 'gp-system', ods: samplePractices, subject: 'demo-gp-system' }),
+    body: JSON.stringify(claims),
   });
   if (!response.ok)
     throw new Error(`The development issuer at ${issuerUrl} refused a token (${response.status})`);
@@ -137,6 +146,22 @@ try {
   const outcome = (await rejected.json()) as { issue?: Array<{ diagnostics?: string }> };
   console.log(`  HTTP ${rejected.status}: ${outcome.issue?.map((i) => i.diagnostics).join('; ')}`);
   console.log(`\n${files.length} referrals sent; ${unmet} unmet need(s) recorded for commissioners.`);
+
+  console.log(
+    '\nAnd the figures for the observatory: synthetic referrals from every practice, worked as the teams',
+  );
+  console.log('and partners would (accept, contact, start, close, decline with reasons, outcome measures):');
+  const work = await runCaseWork({
+    apiUrl,
+    mint: (claims) => mintAt(issuerUrl, claims),
+    log: (line) => console.log(line),
+  });
+  const actions = Object.entries(work.teamActions).map(([action, n]) => `${action} ${n}`);
+  console.log(
+    `  ${work.referrals} referrals; partners accepted ${work.partnerAccepted} and declined ${work.partnerDeclined} ` +
+      `offers; teams: ${actions.join(', ') || 'nothing new'}; ${work.outcomeSets} outcome measure set(s) recorded.`,
+  );
+  console.log(`  See them at ${apiUrl}/observatory (sign in with: npm run -s token -- --role commissioner)`);
 } finally {
   await started?.stop();
 }

@@ -741,6 +741,32 @@ export const operations: Record<OperationId, OperationSpec> = {
       '404': { description: 'No such file', content: { 'text/plain': { schema: { type: 'string' } } } },
     },
   },
+  observatoryPage: {
+    tags: ['Pages'],
+    summary: 'The observatory page',
+    description:
+      'Charts of the reports for commissioners and ops: volumes by category, the funnel, take-up and unmet need by ' +
+      'IMD decile, gaps by area, partner response times; filters for days and area. Static HTML; its script calls ' +
+      "the reports API with the viewer's token (docs/observatory.md).",
+    responses: {
+      '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+    },
+  },
+  observatoryAsset: {
+    tags: ['Pages'],
+    summary: "The observatory page's scripts and style",
+    description: 'observatory.js, charts.js or observatory.css; any other name is 404.',
+    responses: {
+      '200': {
+        description: 'The file',
+        content: {
+          'text/javascript': { schema: { type: 'string' } },
+          'text/css': { schema: { type: 'string' } },
+        },
+      },
+      '404': { description: 'No such file', content: { 'text/plain': { schema: { type: 'string' } } } },
+    },
+  },
   createTeam: directoryCreate('team'),
   getTeam: directoryRead('team'),
   updateTeam: directoryUpdate('team'),

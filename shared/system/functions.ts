@@ -265,6 +265,17 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     pseudonymKey: 'read',
   },
   // (issue 10 functions)
+  observatoryPage: {
+    purpose:
+      "Serves the observatory page (HTML, scripts, style): commissioners' and ops' charts of the reports API; static, public, no data of its own.",
+    entry: 'functions/observatory-page/handler.ts',
+    timeoutSeconds: 3,
+    memoryMb: 128,
+    tables: {},
+    sendsTo: [],
+    // The page's files, copied beside the bundle (the handler reads them when it loads).
+    assets: 'functions/observatory-page/assets',
+  },
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];

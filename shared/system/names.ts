@@ -20,4 +20,5 @@ export type FunctionName =
   | 'responseRecords'
   | 'surges'
   | 'reports'
-  | 'evaluation';
+  | 'evaluation'
+  | 'observatoryPage';

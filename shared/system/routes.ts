@@ -390,6 +390,20 @@ export const routes = [
   // (reports routes)
   // The observatory page (issue 10): static, public, reads the reports API with the viewer's token.
   // (observatory routes)
+  {
+    operationId: 'observatoryPage',
+    method: 'GET',
+    path: '/observatory',
+    function: 'observatoryPage',
+    access: 'public',
+  },
+  {
+    operationId: 'observatoryAsset',
+    method: 'GET',
+    path: '/observatory/{asset}',
+    function: 'observatoryPage',
+    access: 'public',
+  },
   // The evaluation extract (issue 10): pseudonymised rows for evaluators, ops only.
   {
     operationId: 'getEvaluationExtract',

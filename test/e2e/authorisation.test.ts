@@ -258,7 +258,9 @@ function concretePath(route: RouteSpec, target: Target | undefined): string {
       ? idFor(route, target)
       : // A public page's file: one that exists (public routes answer everyone 200).
         name === 'asset'
-        ? 'inbox.js'
+        ? route.function === 'observatoryPage'
+          ? 'observatory.js'
+          : 'inbox.js'
         : `unknown-${name}`,
   );
 }
@@ -351,7 +353,8 @@ describe('the access matrix: every route x every role', () => {
       if (c.expected >= 300) return expectOutcome(answer, c.expected);
       expect(answer.status, answer.text).toBe(c.expected);
       // A public page's files are not JSON: they answer everyone alike, and say nothing of anyone's referrals.
-      if (c.route.function === 'inboxPage') return expect(answer.text).not.toContain(ownId);
+      if (c.route.function === 'inboxPage' || c.route.function === 'observatoryPage')
+        return expect(answer.text).not.toContain(ownId);
       const body = JSON.parse(answer.text) as Record<string, unknown>;
       if (kindOf(c.route) === 'case' && c.route.method === 'GET') {
         // An item shows its referral; a worklist lists our referral (or its offer) and never the other's.
