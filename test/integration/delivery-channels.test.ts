@@ -135,9 +135,13 @@ describe('email and worklist channels on the local stack', () => {
     expect(
       (await stack.aws.ses.mailbox()).filter((e) => JSON.stringify(e).includes(worklistPartner)),
     ).toEqual([]);
-    const delivered = (await auditOf(stack.aws, referral.referralId)).filter(
-      (a) => a.action === 'referral.delivered',
-    );
+    // Each delivery is audited just after it is marked delivered (the chain's read, then its put): wait for all three.
+    const delivered = await eventually(async () => {
+      const entries = (await auditOf(stack.aws, referral.referralId)).filter(
+        (a) => a.action === 'referral.delivered',
+      );
+      return entries.length === 3 ? entries : undefined;
+    }, 'three delivered audit entries');
     expect(delivered.map((a) => (a.detail as { channel: string }).channel).sort()).toEqual([
       'email',
       'webhook',
