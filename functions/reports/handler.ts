@@ -3,6 +3,7 @@ import { DynamoFigures } from '#adapters/dynamodb/figures.ts';
 import type { Caller } from '#auth/caller.ts';
 import { systemClock } from '#kernel/clock.ts';
 import { ValidationError } from '#kernel/errors.ts';
+import { safeKey } from '#kernel/validation.ts';
 import { buildReport, type ReportAudience } from '#reporting/application/build-report.ts';
 import type { ReportName } from '#reporting/domain/report-shape.ts';
 import { reportDefinitions } from '#reporting/domain/reports/catalogue.ts';
@@ -32,7 +33,7 @@ function parametersOf(event: APIGatewayProxyEvent): Record<string, string | unde
     throw new ValidationError(
       repeated
         .slice(0, 10)
-        .map(([name]) => ({ field: name.slice(0, 64), rule: 'must be given once', kind: 'structure' })),
+        .map(([name]) => ({ field: safeKey(name), rule: 'must be given once', kind: 'structure' })),
     );
   return event.queryStringParameters ?? {};
 }

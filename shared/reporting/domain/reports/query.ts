@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError, type FieldProblem } from '#kernel/errors.ts';
-import { parseWith } from '#kernel/validation.ts';
+import { parseWith, safeKey } from '#kernel/validation.ts';
 import { familyDimensions, type FigureFamily } from '#reporting/domain/figures.ts';
 import { maxReportDays, ReportFormat, type ReportName } from '#reporting/domain/report-shape.ts';
 
@@ -81,7 +81,8 @@ export function parseReportQuery(
   if (unknown.length > 0) {
     throw new ValidationError(
       unknown.slice(0, 10).map((name) => ({
-        field: name.length <= 64 ? name : `${name.slice(0, 64)}...`,
+        // Quoted when odd (empty, unprintable, long), so the expression always names what was sent.
+        field: safeKey(name),
         rule: `is not a parameter of this report (it takes: ${reportParameters.join(', ')})`,
         kind: 'structure',
       })),
