@@ -17,7 +17,7 @@ import { channelPolicy, optionalSetting, queueUrl, retryBackoff, tableName } fro
 import { sesv2 } from '#platform/email-client.ts';
 import { sqsHandler } from '#platform/handlers.ts';
 import { idempotencyFor } from '#platform/idempotency.ts';
-import { logger, metrics } from '#platform/observability.ts';
+import { countBy, logger, metrics } from '#platform/observability.ts';
 import { recipientSecretsFrom } from '#platform/secrets.ts';
 
 /**
@@ -48,6 +48,8 @@ const deps = {
   random: Math.random,
   email: emailFrom && inboxUrl ? { sender: new SesEmailSender(sesv2, emailFrom), inboxUrl } : undefined,
   practiceMessages: sourceEndpoint ? { sourceEndpoint } : undefined,
+  // The dashboard's deliveries by channel and outcome (infra/constructs/dashboard.ts).
+  onAttempt: (channel: string, outcome: string) => countBy('DeliveryAttempts', { channel, outcome }),
 };
 const redelivery = new SqsMessageVisibility(sqs, queueUrl('notifications'));
 

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { ChannelKind } from '#directory/domain/directory.ts';
 import { interventionCategories } from '#referral/domain/categories.ts';
 import { functionNames } from '#system/functions.ts';
 import { type FunctionName, type QueueName } from '#system/names.ts';
@@ -95,6 +96,9 @@ function serviceFigures(): IWidget[] {
   ];
 }
 
+/** The channels a team or partner is reached by (shared/directory/domain/directory.ts). */
+const channels = ['webhook', 'email', 'worklist'] as const satisfies readonly ChannelKind[];
+
 function deliveryFigures(): IWidget[] {
   return [
     graph(
@@ -106,11 +110,31 @@ function deliveryFigures(): IWidget[] {
         serviceMetric(deliveryOutcomes.notSent, 'notifier', { label: 'GP message not sent' }),
       ],
       [deliveryFailureRate(Duration.minutes(5), 1)],
+      8,
+    ),
+    graph(
+      'Delivery attempts by channel and outcome',
+      channels.map((channel) =>
+        serviceMetric('DeliveryAttempts', 'notifier', {
+          dimensions: { channel, outcome: 'delivered' },
+          label: `${channel} delivered`,
+        }),
+      ),
+      channels
+        .filter((channel) => channel !== 'worklist')
+        .map((channel) =>
+          serviceMetric('DeliveryAttempts', 'notifier', {
+            dimensions: { channel, outcome: 'failed' },
+            label: `${channel} failed`,
+          }),
+        ),
+      8,
     ),
     graph(
       'Records processed and failed, by queue consumer',
       queueConsumers.map((fn) => serviceMetric('RecordsProcessed', fn, { label: `${fn} processed` })),
       queueConsumers.map((fn) => serviceMetric('RecordsFailed', fn, { label: `${fn} failed` })),
+      8,
     ),
   ];
 }

@@ -302,7 +302,7 @@ describe('dashboard', () => {
     }
   });
 
-  it('shows them by the dimensions emitted: unmet needs by category, deliveries by outcome, per function', () => {
+  it('shows them by the dimensions emitted: unmet needs by category, deliveries by channel and outcome, per function', () => {
     for (const category of interventionCategories) {
       expect(shows('SocialPrescribing', 'UnmetNeedsByCategory', ours('router', { category })), category).toBe(
         true,
@@ -310,6 +310,13 @@ describe('dashboard', () => {
     }
     for (const name of ['DeliveriesSucceeded', 'DeliveriesRetried', 'DeliveriesFailedPermanently']) {
       expect(shows('SocialPrescribing', name, ours('notifier')), name).toBe(true);
+    }
+    for (const channel of ['webhook', 'email']) {
+      for (const outcome of ['delivered', 'failed']) {
+        expect(shows('SocialPrescribing', 'DeliveryAttempts', ours('notifier', { channel, outcome }))).toBe(
+          true,
+        );
+      }
     }
     for (const fn of ['router', 'notifier'])
       expect(shows('SocialPrescribing', 'RecordsFailed', ours(fn))).toBe(true);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
@@ -41,6 +43,22 @@ describe('dead letters replayed', () => {
       30_000,
     );
     expect(receiver.received.filter((r) => r.raw.body.includes(referralId))).toHaveLength(0);
+
+    // The command's dry run counts them and moves none (the local stack: the receive-and-send path).
+    const { url, deadLetterUrl } = aws.queues.notifications;
+    const dryRun = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'infra/ops/redrive-cli.ts', '--source', url, '--dlq', deadLetterUrl, '--dry-run'],
+      { env: { ...process.env, AWS_ENDPOINT_URL_SQS: new URL(url).origin } },
+    );
+    expect(dryRun.stdout).toContain('Dry run: 3 message(s) would move');
+    const { Attributes } = await aws.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: deadLetterUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    expect(Number(Attributes?.ApproximateNumberOfMessages)).toBe(3); // still there, all visible
 
     await aws.seedDirectory(receiver.url); // the recipients are back
     const { moved } = await redrive(

@@ -255,6 +255,24 @@ describe('deliverNotification', () => {
     });
   });
 
+  it('tells onAttempt of each push by its channel and outcome (the dashboard counts them)', async () => {
+    const attempts: string[] = [];
+    const observed = {
+      ...deps,
+      onAttempt: (channel: string, outcome: string) => attempts.push(`${channel} ${outcome}`),
+    };
+    webhooks.status = 503;
+    await expect(
+      deliverNotification(observed, { referralId: leedsId, deliveryId: teamDelivery }),
+    ).rejects.toThrow();
+    webhooks.status = 200;
+    clock.advance(5_000);
+    await deliverNotification(observed, { referralId: leedsId, deliveryId: teamDelivery });
+    // A repeat once delivered pushes nothing, so tells nothing.
+    await deliverNotification(observed, { referralId: leedsId, deliveryId: teamDelivery });
+    expect(attempts).toEqual(['webhook failed', 'webhook delivered']);
+  });
+
   it.each([
     [Object.assign(new Error('fetch failed'), { name: 'TypeError' }), 'unreachable'],
     [new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timeout'],

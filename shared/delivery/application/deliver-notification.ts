@@ -76,6 +76,11 @@ export interface DeliverNotificationDeps {
   email?: { sender: EmailSender; inboxUrl: string } | undefined;
   /** The messages back to the practice: our `$process-message` URL (deliver-practice-response.ts). */
   practiceMessages?: DeliverPracticeResponseDeps['practiceMessages'];
+  /**
+   * Told of each push to a team or partner: by which channel, and whether it got through (the notifier counts them
+   * as the EMF metric `DeliveryAttempts` by channel and outcome, for the dashboard). Optional: tests leave it out.
+   */
+  onAttempt?: (channel: ChannelKind, outcome: 'delivered' | 'failed') => void;
 }
 
 /**
@@ -489,7 +494,7 @@ function offerIdOf(notice: NoticeMessage): string | undefined {
 type Pushed =
   | { ok: true; channel: 'webhook'; status: number }
   | { ok: true; channel: 'email' | 'worklist'; status?: undefined }
-  | { ok: false; failure: AttemptFailure };
+  | { ok: false; channel: 'webhook' | 'email'; failure: AttemptFailure };
 
 /**
  * Sends one notice by the recipient's channel. Throws (UnroutableMessageError) only when it cannot be sent at all
@@ -497,6 +502,17 @@ type Pushed =
  * a timeout or a network failure is returned for the retry policy to judge.
  */
 async function push(
+  deps: DeliverNotificationDeps,
+  referral: Referral,
+  planned: PlannedDelivery,
+  notice: NoticeMessage,
+): Promise<Pushed> {
+  const pushed = await pushByChannel(deps, referral, planned, notice);
+  deps.onAttempt?.(pushed.channel, pushed.ok ? 'delivered' : 'failed');
+  return pushed;
+}
+
+async function pushByChannel(
   deps: DeliverNotificationDeps,
   referral: Referral,
   planned: PlannedDelivery,
@@ -529,11 +545,12 @@ async function push(
       data,
     );
   } catch (error) {
-    return { ok: false, failure: networkFailure(error) };
+    return { ok: false, channel: 'webhook', failure: networkFailure(error) };
   }
   if (response.status < 200 || response.status > 299) {
     return {
       ok: false,
+      channel: 'webhook',
       failure: {
         kind: 'http',
         status: response.status,
@@ -552,10 +569,10 @@ async function pushEmail(deps: DeliverNotificationDeps, address: string, kind: s
   try {
     outcome = await deps.email.sender.send({ to: address, ...emailNotice(kind, deps.email.inboxUrl) });
   } catch (error) {
-    return { ok: false, failure: networkFailure(error) };
+    return { ok: false, channel: 'email', failure: networkFailure(error) };
   }
   if (outcome.ok) return { ok: true, channel: 'email' };
-  return { ok: false, failure: { kind: outcome.failure } };
+  return { ok: false, channel: 'email', failure: { kind: outcome.failure } };
 }
 
 /** No EMAIL_FROM / INBOX_URL in this deployment: an email recipient cannot be served; retried, then dead-lettered. */
