@@ -13,13 +13,15 @@ import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { DynamoServiceLoad } from '#adapters/dynamodb/service-load.ts';
 import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
 import type { Caller } from '#auth/caller.ts';
-import { systemClock } from '#kernel/clock.ts';
+import { systemClock, type Clock } from '#kernel/clock.ts';
 import { routeReferral, type RouteReferralDeps } from '#matching/application/route-referral.ts';
 import { queueMessages } from '#messages/queue.ts';
 import { recordMeasureSet } from '#outcomes/application/outcome-measures.ts';
 import { ukDay } from '#outcomes/domain/measure-set.ts';
 import { actOnTeamReferral } from '#referral/application/case-work.ts';
 import { cancelReferral } from '#referral/application/amend-or-cancel-referral.ts';
+import { runOfferDeadlines } from '#referral/application/offer-deadlines.ts';
+import { reminderGraceHours } from '#referral/domain/deadlines.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
 import type { Figure, FigureCell, FigureFamily } from '#reporting/domain/figures.ts';
 import type { Figures } from '#reporting/ports.ts';
@@ -134,18 +136,24 @@ function routerDeps(figuresToUse: Figures): RouteReferralDeps {
   };
 }
 
-function caseWorkDeps(figuresToUse: Figures) {
+function caseWorkDeps(figuresToUse: Figures, clock: Clock = systemClock) {
   return {
     ...deadlineDeps({
       documentClient: aws.documentClient,
       sqs: aws.sqs,
       tables: aws.tables,
       notificationsQueueUrl: aws.queues.notifications.url,
-      clock: systemClock,
+      clock,
     }),
     figures: figuresToUse,
   };
 }
+
+const hour = 3_600_000;
+const day = 24 * hour;
+/** Figures are read from yesterday to well past the deadline job's runs (which run weeks ahead). */
+const readFrom = new Date(Date.now() - day).toISOString().slice(0, 10);
+const readTo = new Date(Date.now() + 90 * day).toISOString().slice(0, 10);
 
 const ons4 = { lifeSatisfaction: 3, worthwhile: 5, happiness: 5, anxiety: 8 };
 
@@ -236,6 +244,25 @@ describe('exact figures under duplicates and crash-and-retry, on the local stack
     );
     await cancelReferral(lifecycle(figures), cancellation);
 
+    // The food need's next match (food parcels, offered when the pantry declined) is left unanswered: the deadline
+    // job reminds, then expires it, crashing after the expiry's write, part-way through its follow-up; the next runs
+    // finish it and find nothing more.
+    const deadlineRun = (f: Figures, at: number) =>
+      runOfferDeadlines(caseWorkDeps(f, { now: () => new Date(Date.now() + at) }), { limit: 100 });
+    expect(await deadlineRun(figures, 60 * day)).toMatchObject({ due: 1, reminded: 1 });
+    const expiring = new CrashingFigures(figures).arm();
+    expect(await deadlineRun(expiring, 60 * day + (reminderGraceHours + 1) * hour)).toMatchObject({
+      failed: 1,
+    });
+    expect(expiring.crashes).toBe(1);
+    expect(await deadlineRun(figures, 60 * day + (reminderGraceHours + 2) * hour)).toMatchObject({
+      failed: 0,
+    });
+    expect(await deadlineRun(figures, 60 * day + (reminderGraceHours + 3) * hour)).toMatchObject({
+      due: 0,
+      failed: 0,
+    });
+
     // Leeds's outcome measures: the baseline twice through the handler; the follow-up crashes part-way through its
     // figures, then is retried through the handler, twice.
     const today = ukDay(new Date());
@@ -274,13 +301,7 @@ describe('exact figures under duplicates and crash-and-retry, on the local stack
     await call(outcomes, 'outcomes', team, path, followUp);
   });
 
-  const dayRange = () => {
-    const now = Date.now();
-    return [new Date(now - 86_400_000), new Date(now + 86_400_000)].map((d) =>
-      d.toISOString().slice(0, 10),
-    ) as [string, string];
-  };
-  const read = <F extends FigureFamily>(family: F) => figures.cells(family, ...dayRange());
+  const read = <F extends FigureFamily>(family: F) => figures.cells(family, readFrom, readTo);
   const total = (cells: ReadonlyArray<{ count: number }>) => cells.reduce((sum, c) => sum + c.count, 0);
 
   it('referrals: one per referral, by practice, with every dimension', async () => {
@@ -344,8 +365,10 @@ describe('exact figures under duplicates and crash-and-retry, on the local stack
     ]);
     expect(answers).toContainEqual(['arts-for-all', 'arts', 'accepted', '-', 1]);
     expect(answers).toContainEqual(['woodhouse-pantry', 'food', 'declined', 'no-capacity', 1]);
-    expect(total(cells)).toBe(2);
-    expect(cells.every((c) => c.dimensions.band.startsWith('within-'))).toBe(true);
+    expect(answers).toContainEqual(['advice-leeds', 'food', 'expired', '-', 1]);
+    expect(total(cells)).toBe(3);
+    const answered = cells.filter((c) => c.dimensions.outcome !== 'expired');
+    expect(answered.every((c) => c.dimensions.band.startsWith('within-'))).toBe(true);
   });
 
   it('outcomes: each measure once per set, the follow-up with its change from baseline', async () => {
