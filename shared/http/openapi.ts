@@ -1020,7 +1020,8 @@ export function openApiDocument(): JsonObject {
       },
       {
         name: 'Reports',
-        description: "The observatory's figures for ops and commissioners (small counts suppressed), JSON or CSV",
+        description:
+          "The observatory's figures for ops and commissioners (small counts suppressed), JSON or CSV",
       },
     ],
     paths,
