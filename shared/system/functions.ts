@@ -264,6 +264,19 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     sendsTo: [],
     pseudonymKey: 'read',
   },
+  reports: {
+    purpose:
+      "Answers the observatory's reports (volumes, surges, funnel, deprivation, gaps, partners, outcomes) as JSON or " +
+      'CSV from the pre-aggregated figures only; small counts suppressed for commissioners.',
+    entry: 'functions/reports/handler.ts',
+    // One or two families a report, each one Query a month of the range (at most 13 for 366 days), in parallel:
+    // well under a second. 10 s leaves room for SDK retries and paging.
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    // The figures only: never a referral, never the directory.
+    tables: { metrics: 'read' },
+    sendsTo: [],
+  },
   // (issue 10 functions)
   observatoryPage: {
     purpose:
