@@ -109,6 +109,7 @@ Try it:
   curl -s -H "Authorization: Bearer $TOKEN" ${stack.apiUrl}/referrals/<referralId from the answer>
 Or, in another terminal: npm run demo
 Partners' and link workers' inbox: ${stack.apiUrl}/inbox   (sign in with: npm run -s token -- --role partner --partner arts-for-all)
+Commissioners' observatory (charts of the reports; npm run demo fills them): ${stack.apiUrl}/observatory   (sign in with: npm run -s token -- --role commissioner)
 Email sent to partners on the email channel (no patient data): ${stack.aws.ses.endpoint}/ (GET /store as JSON)
 Ctrl-C stops it${dataDir ? '; data is kept for the next start' : ''}.
 `);

@@ -122,11 +122,16 @@ describe('the observatory page, as a commissioner', () => {
     await expect.poll(() => requested.length).toBe(reports.length);
     for (const report of reports) {
       const url = new URL(requested.find((r) => r.includes(`/reports/${report}?`)) ?? 'http://none/');
-      expect(url.searchParams.get('area'), report).toBe('FY1');
+      // A partner's answers are not by area: that report is asked for all areas, and says so.
+      expect(url.searchParams.get('area'), report).toBe(report === 'partners' ? null : 'FY1');
     }
+    await expect.poll(() => card('partners').locator('.all-areas').isVisible()).toBe(true);
     await expect.poll(() => card('gaps').getAttribute('data-state')).toBe('drawn');
     await expect.poll(() => card('gaps').locator('svg .category-label').allTextContents()).toEqual(['FY1']);
     expect(await page.locator('#range').textContent()).toContain('area FY1');
+    for (const report of reports)
+      await expect.poll(() => card(report).getAttribute('data-state')).not.toBe('loading');
+    expect(await page.locator('#message').textContent()).toBe('');
 
     // Days with nothing in them: every chart says so rather than drawing empty axes.
     requested.length = 0;

@@ -146,6 +146,8 @@ const charts = [
   },
   {
     report: 'partners',
+    // A partner's answers are not recorded by area (the API refuses an area filter here): always all areas.
+    byArea: false,
     title: 'Partners: answers and response times',
     about:
       'Each partner’s offers accepted, declined and left to expire, with the response-time band its median answer ' +
@@ -290,7 +292,11 @@ function card(chart) {
   heading.textContent = chart.title;
   const about = document.createElement('p');
   about.textContent = chart.about;
-  caption.append(heading, about);
+  const allAreas = document.createElement('p');
+  allAreas.className = 'all-areas note';
+  allAreas.textContent = 'Not recorded by area: these are all areas’ figures.';
+  allAreas.hidden = true;
+  caption.append(heading, about, allAreas);
   const area = document.createElement('div');
   area.className = 'chart-area';
   const details = document.createElement('details');
@@ -396,9 +402,12 @@ async function showFigures() {
   const answers = await Promise.all(
     charts.map(async (chart) => {
       const figure = $(`chart-${chart.report}`);
-      figure.dataset.query = query.toString();
+      const asked = new URLSearchParams(query);
+      if (chart.byArea === false) asked.delete('area');
+      figure.dataset.query = asked.toString();
+      figure.querySelector('.all-areas').hidden = !(area && chart.byArea === false);
       try {
-        const data = await report(chart.report, query);
+        const data = await report(chart.report, asked);
         if (mine === generation) draw(figure, chart, data);
         return data;
       } catch (error) {
