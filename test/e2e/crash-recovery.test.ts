@@ -116,6 +116,22 @@ async function startStack(): Promise<Stack> {
   }
 }
 
+/** `npm run audit -- verify` over every chain of the stack's DynamoDB. */
+function auditVerify(endpoint: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/ops/audit-cli.ts', 'verify'], {
+      cwd: projectRoot,
+      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
 /** Passes each webhook on to `target` at once, and its answer back only after `delayMs`. */
 async function slowToAnswer(
   target: string,
@@ -360,6 +376,15 @@ describe('kill -9 mid-load, restart on the same data', () => {
         `  409 in progress: ${conflicts.length}, the last ${Math.round(lastConflictMs / 100) / 10} s after the kill ` +
           `(intake timeout ${functions.intake.timeoutSeconds} s)`,
       ].join('\n'),
+    );
+
+    // Every referral's audit trail came through the kill and the retries as one chain, each step once: the
+    // operator's verify (as npm runs it) finds no tampered, missing, reordered or forked link in any of them.
+    const dynamoDb = /DynamoDB (\S+?),/.exec(second.output())?.[1] ?? '';
+    const verified = await auditVerify(dynamoDb);
+    expect(verified.code, verified.output).toBe(0);
+    expect(Number(/All (\d+) audit chains verified/.exec(verified.output)?.[1])).toBeGreaterThanOrEqual(
+      total,
     );
 
     const exitedCleanly = new Promise((resolve) => second.child.once('exit', resolve));
