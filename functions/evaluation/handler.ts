@@ -1,4 +1,6 @@
-import { UnprocessableError } from '#kernel/errors.ts';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { UnprocessableError, ValidationError } from '#kernel/errors.ts';
+import { safeKey } from '#kernel/validation.ts';
 import { evaluationCsv, evaluationExtract } from '#reporting/application/evaluation-extract.ts';
 import { SmallCellsError } from '#reporting/domain/k-anonymity.ts';
 import { documentClient } from '#platform/clients.ts';
@@ -28,11 +30,25 @@ export const maxRouteDays = 93;
 /** Lambda's synchronous answer is at most 6 MB; what is larger is for the CLI. */
 const maxCsvBytes = 5_000_000;
 
+/** The query parameters, each given once: a repeated one is refused rather than one of its values picked. */
+function parametersOf(event: APIGatewayProxyEvent): Record<string, string | undefined> {
+  const repeated = Object.entries(event.multiValueQueryStringParameters ?? {}).filter(
+    ([, values]) => (values?.length ?? 0) > 1,
+  );
+  if (repeated.length > 0)
+    throw new ValidationError(
+      repeated
+        .slice(0, 10)
+        .map(([name]) => ({ field: safeKey(name), rule: 'must be given once', kind: 'structure' })),
+    );
+  return event.queryStringParameters ?? {};
+}
+
 export const handler = httpHandler('evaluation', {
   getEvaluationExtract: async (event, _context, caller) => {
     let extract;
     try {
-      extract = await evaluationExtract(deps, event.queryStringParameters ?? {}, { maxDays: maxRouteDays });
+      extract = await evaluationExtract(deps, parametersOf(event), { maxDays: maxRouteDays });
     } catch (error) {
       // How many cells, never which people: the cells' values are in the answer, not in the logs.
       if (error instanceof SmallCellsError) {

@@ -225,6 +225,13 @@ describe('the evaluation extract on the local stack', () => {
   it('answers a bad request 400 naming the field', async () => {
     const answer = await extract(`from=${day}`);
     expect(answer.status).toBe(400);
-    expect(answer.text).toContain('to');
+    expect(answer.text).toContain('to: is required');
+    const repeated = await extract(`from=${day}&to=${day}&to=${day}`);
+    expect(repeated.status).toBe(400);
+    expect(repeated.text).toContain('to: must be given once');
+    const unknown = await extract(`from=${day}&to=${day}&nhsNumber=${patients[0]!.nhsNumber}`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain('nhsNumber');
+    expect(unknown.text).not.toContain(patients[0]!.nhsNumber);
   });
 });
