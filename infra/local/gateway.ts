@@ -279,6 +279,13 @@ export interface HttpRequestDescription {
   sourceIp?: string;
 }
 
+/** Each name's values in order of arrival (a repeated header or query parameter). */
+function groupValues(pairs: Iterable<readonly [string, string]>): Map<string, string[]> {
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of pairs) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+  return grouped;
+}
+
 /** The APIGatewayProxyEvent (REST API, Lambda proxy integration) for a request matched to a route. */
 export function proxyEvent(
   request: HttpRequestDescription,
@@ -286,18 +293,12 @@ export function proxyEvent(
   pathParameters: Record<string, string>,
 ): APIGatewayProxyEvent {
   const url = new URL(request.url, 'http://localhost');
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of request.headers) {
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    query[key] = value;
-    multiQuery[key] = [...(multiQuery[key] ?? []), value];
-  }
+  // Collected in Maps, then made objects with Object.fromEntries (own data properties): a name such as `__proto__`
+  // is then an ordinary key, as in API Gateway's event, not the object's prototype.
+  const headers = Object.fromEntries(request.headers) as Record<string, string>;
+  const multiValueHeaders = Object.fromEntries(groupValues(request.headers));
+  const query = Object.fromEntries(url.searchParams) as Record<string, string>;
+  const multiQuery = Object.fromEntries(groupValues(url.searchParams));
   const hasQuery = Object.keys(query).length > 0;
   const userAgent = request.headers.find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? null;
   return {

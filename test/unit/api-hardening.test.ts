@@ -174,3 +174,32 @@ describe('the local gateway authorizer cache', () => {
     expect(authorize.calls).toBe(before);
   });
 });
+
+describe("the local gateway's event for hostile names", () => {
+  it('passes a query parameter or header named __proto__ as an ordinary key, repeated values in order', () => {
+    const path = '/referrals/00000000-0000-4000-8000-000000000000';
+    const match = matchRoute('GET', path);
+    if (!match) throw new Error('no route');
+    const event = proxyEvent(
+      {
+        method: 'GET',
+        url: `${path}?__proto__=x&constructor=y&a=1&a=2`,
+        headers: [
+          ['__proto__', 'p'],
+          ['x-a', '1'],
+          ['x-a', '2'],
+        ],
+        body: '',
+      },
+      match.route,
+      match.pathParameters,
+    );
+    expect(Object.getPrototypeOf(event.queryStringParameters)).toBe(Object.prototype);
+    expect(Object.hasOwn(event.queryStringParameters ?? {}, '__proto__')).toBe(true);
+    expect(event.multiValueQueryStringParameters?.['__proto__']).toEqual(['x']);
+    expect(event.multiValueQueryStringParameters?.['a']).toEqual(['1', '2']);
+    expect(event.queryStringParameters?.['a']).toBe('2');
+    expect(Object.hasOwn(event.headers, '__proto__')).toBe(true);
+    expect(event.multiValueHeaders['x-a']).toEqual(['1', '2']);
+  });
+});
