@@ -5,6 +5,7 @@ import { recordReads } from '#audit/application/reads.ts';
 import { findReferral, statusView } from '#referral/application/referral-status.ts';
 import { visibleTo } from '#auth/access.ts';
 import type { Caller } from '#auth/caller.ts';
+import { systemClock } from '#kernel/clock.ts';
 import { ValidationError } from '#kernel/errors.ts';
 import { serviceRequestResource } from '#fhir/outbound/service-request.ts';
 import { uuidPattern } from '#kernel/ids.ts';
@@ -33,7 +34,7 @@ async function requested(event: APIGatewayProxyEvent, caller: Caller | undefined
   // The referral is patient data: its reading is audited before it is shown (a refusal shows nothing, records nothing).
   const origin = currentRequestOrigin();
   if (origin)
-    await recordReads(audit, origin, new Date().toISOString(), [
+    await recordReads(audit, origin, systemClock.now().toISOString(), [
       {
         referralId: referral.referralId,
         view: event.resource === '/ServiceRequest/{id}' ? 'service-request' : 'referral-status',
