@@ -100,4 +100,18 @@ describe.concurrent('the CDK app', () => {
       }),
     });
   });
+
+  it('subscribes -c alarmEmail to the alarm topic, and refuses one that is no address', async () => {
+    const result = await synth({ ...issuer, alarmEmail: 'on-call@example.test' });
+    expect(result.status).toBe(0);
+    const subscriptions = Object.values(result.template().Resources).filter(
+      (each) => each.Type === 'AWS::SNS::Subscription',
+    );
+    expect(subscriptions.map((each) => each.Properties)).toEqual([
+      expect.objectContaining({ Protocol: 'email', Endpoint: 'on-call@example.test' }),
+    ]);
+    const refused = await synth({ ...issuer, alarmEmail: 'on-call' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('alarmEmail must be an email address');
+  });
 });
