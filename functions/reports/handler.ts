@@ -61,4 +61,5 @@ export const handler = httpHandler('reports', {
   getGapsReport: answer('gaps'),
   getPartnersReport: answer('partners'),
   getOutcomesReport: answer('outcomes'),
+  getCaseloadsReport: answer('caseloads'),
 });

@@ -387,6 +387,13 @@ export const routes = [
     function: 'reports',
     access: ['ops', 'commissioner'],
   },
+  {
+    operationId: 'getCaseloadsReport',
+    method: 'GET',
+    path: '/reports/caseloads',
+    function: 'reports',
+    access: ['ops', 'commissioner'],
+  },
   // (reports routes)
   // The observatory page (issue 10): static, public, reads the reports API with the viewer's token.
   // (observatory routes)

@@ -212,6 +212,13 @@ describe('each report, for ops (exact counts)', () => {
     ]);
   });
 
+  it('caseloads: each team taken on, stepped and ended, side by side; referred alone moves no caseload', async () => {
+    expect((await report(await world(), 'caseloads')).rows).toEqual([
+      { team: 'lw-a', takenOn: 6, contacted: 0, started: 0, closed: 0, declined: 0, cancelled: 0 },
+      { team: 'lw-b', takenOn: 0, contacted: 0, started: 0, closed: 0, declined: 3, cancelled: 0 },
+    ]);
+  });
+
   it('deprivation: every decile of each edition seen, referred, taken up, declined and unmet', async () => {
     const { rows } = await report(await world(), 'deprivation');
     expect(rows.map((row) => row.imd)).toEqual([...Array(10).keys()].map((i) => `2019:${i + 1}`));
@@ -324,6 +331,7 @@ describe('reads: each report reads only its own families, one read each, never a
     gaps: ['needs'],
     partners: ['responses'],
     outcomes: ['outcomes'],
+    caseloads: ['funnel'],
   };
   for (const name of reportNames) {
     it(`${name}: ${expectedFamilies[name].join(' + ')}, ${expectedFamilies[name].length} read(s), over the whole range or one day alike`, async () => {

@@ -21,6 +21,8 @@ export const reportNames = [
   'partners',
   /** Outcome measures at baseline and follow-up, and the change. */
   'outcomes',
+  /** Each link-worker team's referrals taken on, contacted, started and ended. */
+  'caseloads',
 ] as const;
 export type ReportName = (typeof reportNames)[number];
 

@@ -1,3 +1,4 @@
+import { caseloads } from '#reporting/domain/reports/caseloads.ts';
 import type { FigureFamily } from '#reporting/domain/figures.ts';
 import type { ReportName } from '#reporting/domain/report-shape.ts';
 import { deprivation } from '#reporting/domain/reports/deprivation.ts';
@@ -18,4 +19,5 @@ export const reportDefinitions: { [R in ReportName]: ReportDefinition<FigureFami
   gaps,
   partners,
   outcomes,
+  caseloads,
 };
