@@ -155,6 +155,7 @@ function answerFigures(): IWidget[] {
 }
 
 function jobFigures(): IWidget[] {
+  const day = Duration.days(1);
   return [
     graph(
       'Offers chased, outcomes and response records',
@@ -169,17 +170,27 @@ function jobFigures(): IWidget[] {
           label: 'response records conflicted',
         }),
       ],
+      8,
     ),
     graph(
-      'Tokens refused, surges found, evaluation extracts',
+      'Tokens refused and evaluation extracts',
       [serviceMetric('AuthorizerDenials', 'authorizer', { label: 'tokens refused' })],
       [
-        serviceMetric('SurgesFound', 'surges', { period: Duration.days(1), label: 'surges found (daily)' }),
         serviceMetric('EvaluationExtracts', 'evaluation', { label: 'evaluation extracts' }),
         serviceMetric('EvaluationExtractsRefused', 'evaluation', {
           label: 'extracts refused (cells under k)',
         }),
       ],
+      8,
+    ),
+    // The surge job runs daily: a day's bar per category (functions/surges emits the total and each category's).
+    graph(
+      'Surges found by category (daily)',
+      interventionCategories.map((category) =>
+        serviceMetric('SurgesFound', 'surges', { period: day, dimensions: { category }, label: category }),
+      ),
+      [serviceMetric('SurgesFound', 'surges', { period: day, label: 'all surges' })],
+      8,
     ),
   ];
 }

@@ -302,7 +302,7 @@ describe('dashboard', () => {
     }
   });
 
-  it('shows them by the dimensions emitted: unmet needs by category, deliveries by channel and outcome, per function', () => {
+  it('shows them by the dimensions emitted: unmet needs and surges by category, deliveries by channel and outcome, per function', () => {
     for (const category of interventionCategories) {
       expect(shows('SocialPrescribing', 'UnmetNeedsByCategory', ours('router', { category })), category).toBe(
         true,
@@ -311,6 +311,10 @@ describe('dashboard', () => {
     for (const name of ['DeliveriesSucceeded', 'DeliveriesRetried', 'DeliveriesFailedPermanently']) {
       expect(shows('SocialPrescribing', name, ours('notifier')), name).toBe(true);
     }
+    for (const category of interventionCategories) {
+      expect(shows('SocialPrescribing', 'SurgesFound', ours('surges', { category })), category).toBe(true);
+    }
+    expect(shows('SocialPrescribing', 'SurgesFound', ours('surges'))).toBe(true);
     for (const channel of ['webhook', 'email']) {
       for (const outcome of ['delivered', 'failed']) {
         expect(shows('SocialPrescribing', 'DeliveryAttempts', ours('notifier', { channel, outcome }))).toBe(
