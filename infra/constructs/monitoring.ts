@@ -29,7 +29,7 @@ export interface MonitoringProps {
 }
 
 /** The surge job's name in shared/system/functions.ts: the `function` dimension of its `SurgesFound`. */
-export const surgeJob = 'surges';
+export const surgeJob: FunctionName = 'surges';
 
 /** API latency that pages when it lasts 15 minutes: intake's own timeout is 6 s, API Gateway's limit 29 s. */
 export const latencyThresholdsMs = { p95: 2000, p99: 5000 } as const;

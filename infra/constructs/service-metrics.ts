@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric, Stats, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { functionDimension, metricsNamespace, serviceName } from '#system/environment.ts';
+import type { FunctionName } from '#system/names.ts';
 import { queueNames, queues } from '#system/queues.ts';
 import { routes } from '#system/routes.ts';
 
@@ -11,8 +12,8 @@ import { routes } from '#system/routes.ts';
  * exactly the set emitted. These helpers are the one place that knows it.
  */
 
-/** A function of the system by its name in the system description (a string: the surge job is one too). */
-export type EmittingFunction = string;
+/** A function of the system by its name in the system description: the value of its metrics' `function`. */
+export type EmittingFunction = FunctionName;
 
 export interface ServiceMetricOptions {
   readonly statistic?: string;
