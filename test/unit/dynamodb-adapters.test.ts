@@ -4,6 +4,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -294,16 +295,53 @@ describe('DynamoAuditLog', () => {
     at: 't',
   };
 
-  it('appends with a condition that never overwrites, and a repeat is harmless', async () => {
-    ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+  it('reads the chain consistently, then puts the next link on condition its seq is free', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ seq: '0000000001', eventKey: 'received', hash: 'h1' }] });
+    ddb.on(PutCommand).resolves({});
     await log.append(entry);
-    await expect(log.append(entry)).resolves.toBeUndefined();
-    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 2);
-    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'audit-table',
-      Item: entry,
-      ConditionExpression: 'attribute_not_exists(eventKey)',
+      KeyConditionExpression: 'referralId = :id',
+      ExpressionAttributeValues: { ':id': 'r' },
+      ConsistentRead: true,
     });
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(item).toMatchObject({
+      TableName: 'audit-table',
+      Item: { ...entry, seq: '0000000002', prevHash: 'h1', hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      ConditionExpression: 'attribute_not_exists(seq)',
+    });
+  });
+
+  it('an event key the chain holds already (a retried step) puts nothing', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ seq: '0000000001', eventKey: 'routed', hash: 'h1' }] });
+    await log.append(entry);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+  });
+
+  it("a lost race (dynalite's error too) re-reads and appends after the winner", async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [] })
+      .resolvesOnce({ Items: [] })
+      .resolves({ Items: [{ seq: '0000000001', eventKey: 'other', hash: 'h1' }] });
+    ddb.on(PutCommand).rejectsOnce(conditionFailed()).rejectsOnce(dynaliteConditionFailed()).resolves({});
+    await log.append(entry);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 3);
+    expect(ddb.commandCalls(PutCommand)[2]?.args[0].input.Item).toMatchObject({
+      seq: '0000000002',
+      prevHash: 'h1',
+    });
+  });
+
+  it('gives up after a bounded number of lost races, and any other error is thrown at once', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(PutCommand).rejects(conditionFailed());
+    await expect(log.append(entry)).rejects.toThrow(/contended chain after 20 attempts/);
+    ddb.reset();
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(PutCommand).rejects(new Error('throttled'));
+    await expect(log.append(entry)).rejects.toThrow('throttled');
   });
 });
 
