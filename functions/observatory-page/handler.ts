@@ -17,6 +17,7 @@ import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
 const assets = {
   'index.html': 'text/html; charset=utf-8',
   'observatory.js': 'text/javascript; charset=utf-8',
+  'chart-specs.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
   'observatory.css': 'text/css; charset=utf-8',
 } as const;

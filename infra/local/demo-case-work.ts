@@ -191,7 +191,7 @@ export async function runCaseWork({
     Array.from({ length: perPractice[practice.ods] ?? 0 }, (_, k) => ({ practice, k })),
   );
   const sent: Sent[] = [];
-  await inTurn([...requests.entries()], 4, async ([n, { practice, k }]) => {
+  await inTurn([...requests.entries()], 8, async ([n, { practice, k }]) => {
     const areaPostcodes = postcodes[practice.area] ?? [];
     const needs = needsByPractice[practice.ods] ?? [['befriending']];
     const answer = await call(
@@ -275,10 +275,29 @@ export async function runCaseWork({
       tokens.set(team, mint({ role: 'link-worker', team, subject: `demo-observatory-${team}` }));
     return tokens.get(team) as Promise<string>;
   };
+  // Each team's routed referrals in one worklist read: a routed referral may be accepted or declined (docs/api.md).
+  const routed = new Map<string, Promise<Map<string, Answer>>>();
+  const routedOf = (team: string) => {
+    if (!routed.has(team))
+      routed.set(
+        team,
+        teamToken(team).then(async (token) => {
+          const list = await call(apiUrl, token, 'GET', '/team/referrals?status=routed&limit=100');
+          const items = (list.body.items ?? []) as Array<{ referralId: string; version: number }>;
+          return new Map(
+            items.map((item) => [
+              item.referralId,
+              { status: 200, body: { version: item.version, actions: ['accept', 'decline'] } },
+            ]),
+          );
+        }),
+      );
+    return routed.get(team) as Promise<Map<string, Answer>>;
+  };
   const today = ukToday();
   await inTurn(
     sent.filter((s) => teams.has(s.referralId)),
-    4,
+    8,
     async ({ n, referralId, plan }) => {
       const token = await teamToken(teams.get(referralId) as string);
       const steps: Array<[string, Record<string, unknown>]> =
@@ -292,15 +311,22 @@ export async function runCaseWork({
             ].slice(0, { leave: 0, accept: 1, contact: 2, start: 3, close: 4 }[plan.kind]) as Array<
               [string, Record<string, unknown>]
             >);
+      // Read once (a new one is in the team's worklist already); each action's answer is the referral as it now
+      // stands, with what may be done next.
+      const team = teams.get(referralId) as string;
+      let view =
+        (await routedOf(team)).get(referralId) ??
+        (await call(apiUrl, token, 'GET', `/team/referrals/${referralId}`));
       for (const [action, body] of steps) {
-        const view = await call(apiUrl, token, 'GET', `/team/referrals/${referralId}`);
         const actions = (view.body.actions ?? []) as string[];
         if (!actions.includes(action)) continue;
         const answer = await call(apiUrl, token, 'POST', `/team/referrals/${referralId}/${action}`, {
           version: view.body.version,
           ...body,
         });
-        if (answer.status === 200) teamActions[action] = (teamActions[action] ?? 0) + 1;
+        if (answer.status !== 200) break;
+        teamActions[action] = (teamActions[action] ?? 0) + 1;
+        view = answer;
       }
       // Outcome measures once the intervention has started: a baseline, and for those closed a follow-up.
       if (plan.kind === 'start' || plan.kind === 'close') {

@@ -45,9 +45,9 @@ describe('the observatory page', () => {
   it('the script calls the reports API relative to the page (the stage in AWS) or the configured base', async () => {
     const script = (await get('/observatory/observatory.js', { asset: 'observatory.js' })).body;
     expect(script).toContain("window.location.pathname.replace(/observatory\\/?$/, '')");
-    expect(script).toContain(
-      "import { barChart, hasData, isSuppressed, lineChart, pivot } from './charts.js';",
-    );
+    // Its modules beside it, by relative path too.
+    expect(script).toContain("from './charts.js';");
+    expect(script).toContain("from './chart-specs.js';");
     expect(script).toMatch(/fetch\(`\$\{apiBase\}reports\//);
     expect(script.match(/fetch\(/g)).toHaveLength(1);
   });
@@ -55,6 +55,7 @@ describe('the observatory page', () => {
   it.each([
     ['observatory.js', 'text/javascript; charset=utf-8', 'sessionStorage'],
     ['charts.js', 'text/javascript; charset=utf-8', 'export function barChart'],
+    ['chart-specs.js', 'text/javascript; charset=utf-8', 'export const charts'],
     ['observatory.css', 'text/css; charset=utf-8', 'font-family'],
   ])('GET /observatory/%s is served as %s', async (asset, type, sample) => {
     const response = await get(`/observatory/${asset}`, { asset });
@@ -63,13 +64,18 @@ describe('the observatory page', () => {
     expect(response.body).toContain(sample);
   });
 
-  it.each(['charts.d.ts', 'index.htm', '../handler.ts', 'constructor', '__proto__', 'x'.repeat(5000)])(
-    'GET /observatory/%s is 404: only the page’s own files are served',
-    async (asset) => {
-      const response = await get(`/observatory/${encodeURIComponent(asset)}`, { asset });
-      expect(response.statusCode).toBe(404);
-      expect(response.body).toContain('the observatory is at /observatory');
-      expect(response.body.length).toBeLessThan(200);
-    },
-  );
+  it.each([
+    'charts.d.ts',
+    'chart-specs.d.ts',
+    'index.htm',
+    '../handler.ts',
+    'constructor',
+    '__proto__',
+    'x'.repeat(5000),
+  ])('GET /observatory/%s is 404: only the page’s own files are served', async (asset) => {
+    const response = await get(`/observatory/${encodeURIComponent(asset)}`, { asset });
+    expect(response.statusCode).toBe(404);
+    expect(response.body).toContain('the observatory is at /observatory');
+    expect(response.body.length).toBeLessThan(200);
+  });
 });
