@@ -96,8 +96,10 @@ function serviceFigures(): IWidget[] {
   ];
 }
 
-/** The channels a team or partner is reached by (shared/directory/domain/directory.ts). */
-const channels = ['webhook', 'email', 'worklist'] as const satisfies readonly ChannelKind[];
+/** The channels a delivery goes by: a team's or partner's (the directory's kinds), or the practice's endpoint. */
+const channels = ['webhook', 'email', 'worklist', 'practice'] as const satisfies readonly (
+  ChannelKind | 'practice'
+)[];
 
 function deliveryFigures(): IWidget[] {
   return [

@@ -315,7 +315,7 @@ describe('dashboard', () => {
       expect(shows('SocialPrescribing', 'SurgesFound', ours('surges', { category })), category).toBe(true);
     }
     expect(shows('SocialPrescribing', 'SurgesFound', ours('surges'))).toBe(true);
-    for (const channel of ['webhook', 'email']) {
+    for (const channel of ['webhook', 'email', 'practice']) {
       for (const outcome of ['delivered', 'failed']) {
         expect(shows('SocialPrescribing', 'DeliveryAttempts', ours('notifier', { channel, outcome }))).toBe(
           true,

@@ -131,6 +131,23 @@ describe('the message back to the practice', () => {
     expect(new Set(webhooks.calls.map((c) => c.messageId))).toEqual(new Set([`practice.${id}.accepted`]));
   });
 
+  it('tells onAttempt of each push as the channel `practice` (the dashboard counts them)', async () => {
+    seed();
+    const attempts: string[] = [];
+    const observed = {
+      ...deps,
+      onAttempt: (channel: string, outcome: string) => attempts.push(`${channel} ${outcome}`),
+    };
+    webhooks.status = 503;
+    await expect(deliverNotification(observed, notice('accepted'))).rejects.toBeInstanceOf(
+      DeliveryRetryError,
+    );
+    webhooks.status = 200;
+    await deliverNotification(observed, notice('accepted', 2));
+    await deliverNotification(observed, notice('accepted', 3)); // already delivered: no push
+    expect(attempts).toEqual(['practice failed', 'practice delivered']);
+  });
+
   it('a refusal for good (410) is recorded as failed, audited, counted and never retried', async () => {
     seed();
     webhooks.status = 410;

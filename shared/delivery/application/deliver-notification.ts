@@ -24,6 +24,7 @@ import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
 import {
   deliverPracticeResponse,
+  type AttemptObserver,
   type DeliverPracticeResponseDeps,
 } from '#delivery/application/deliver-practice-response.ts';
 
@@ -80,7 +81,7 @@ export interface DeliverNotificationDeps {
    * Told of each push to a team or partner: by which channel, and whether it got through (the notifier counts them
    * as the EMF metric `DeliveryAttempts` by channel and outcome, for the dashboard). Optional: tests leave it out.
    */
-  onAttempt?: (channel: ChannelKind, outcome: 'delivered' | 'failed') => void;
+  onAttempt?: AttemptObserver;
 }
 
 /**

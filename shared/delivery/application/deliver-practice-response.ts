@@ -2,7 +2,7 @@ import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
 import type { Directory, RecipientSecrets } from '#directory/ports.ts';
-import { channelProblem, type ChannelPolicy } from '#directory/domain/directory.ts';
+import { channelProblem, type ChannelKind, type ChannelPolicy } from '#directory/domain/directory.ts';
 import type { MetricCount, MetricCounters } from '#reporting/ports.ts';
 import type { ReferralStore } from '#referral/ports.ts';
 import type { PracticeMessageState, Referral } from '#referral/domain/referral.ts';
@@ -42,7 +42,12 @@ export interface DeliverPracticeResponseDeps {
    * Undefined when the deployment has not configured it: practice messages are then retried and dead-lettered.
    */
   practiceMessages?: { sourceEndpoint: string } | undefined;
+  /** Told of each push (deliver-notification.ts); a message back to the GP is the channel `practice`. */
+  onAttempt?: AttemptObserver;
 }
+
+/** How a push went, by channel: a team's or partner's (the directory's kinds), or the practice's own endpoint. */
+export type AttemptObserver = (channel: ChannelKind | 'practice', outcome: 'delivered' | 'failed') => void;
 
 export type PracticeDeliveryOutcome =
   'delivered' | 'failed' | 'not-sent' | 'already-delivered' | 'already-failed';
@@ -94,6 +99,7 @@ export async function deliverPracticeResponse(
       response.message,
     );
     if (answer.status >= 200 && answer.status <= 299) {
+      deps.onAttempt?.('practice', 'delivered');
       return record(deps, referral, event, {
         status: 'delivered',
         at: deps.clock.now().toISOString(),
@@ -112,6 +118,7 @@ export async function deliverPracticeResponse(
         ? { kind: 'timeout' }
         : { kind: 'unreachable' };
   }
+  deps.onAttempt?.('practice', 'failed');
   const decision = retryDecision({
     failure,
     attempt,
