@@ -19,7 +19,7 @@ const answer = (
 ) => chart(report).build({ report, from, to, suppressedBelow: 5, columns, rows });
 
 describe('the observatory charts', () => {
-  it('draw the six reports a commissioner asked for, the partners report for all areas only', () => {
+  it('draw seven reports, the partners report for all areas only', () => {
     expect(charts.map((c) => c.report)).toEqual([
       'volumes',
       'funnel',
@@ -27,6 +27,7 @@ describe('the observatory charts', () => {
       'gaps',
       'partners',
       'outcomes',
+      'surges',
     ]);
     expect(charts.filter((c) => c.byArea === false).map((c) => c.report)).toEqual(['partners']);
   });
@@ -57,6 +58,29 @@ describe('the observatory charts', () => {
     });
     expect(long.categories).toHaveLength(90);
     expect(long.line).toBe(true);
+  });
+
+  it('surges: each surge found, the needs that day against those expected, and the threshold it crossed', () => {
+    const spec = answer(
+      'surges',
+      ['day', 'category', 'area', 'observed', 'expected', 'threshold'],
+      [
+        {
+          day: '2026-12-01',
+          category: 'befriending',
+          area: 'FY1',
+          observed: 14,
+          expected: 3.2,
+          threshold: 11,
+        },
+      ],
+    );
+    expect(spec.categories).toEqual(['befriending in FY1, 1 Dec']);
+    expect(spec.series).toEqual([
+      { name: 'needs that day', values: [14] },
+      { name: 'expected', values: [3.2] },
+    ]);
+    expect(spec.annotations).toEqual(['a surge from 11']);
   });
 
   it('funnel: the stages in order, in words, with closures and declines by reason', () => {

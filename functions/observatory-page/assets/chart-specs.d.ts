@@ -18,6 +18,8 @@ export interface ChartDefinition {
   byArea?: boolean;
   title: string;
   about: string;
+  /** What the chart says when there is nothing to draw, if not the usual. */
+  empty?: string;
   /** The chart's spec (without its id; `title` only when it says better), and `line` to draw lines. */
   build(report: ReportAnswer): Omit<ChartSpec, 'id' | 'title'> & { title?: string; line?: boolean };
 }

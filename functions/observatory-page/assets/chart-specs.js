@@ -165,6 +165,26 @@ export const charts = [
       return { categories, series, stacked: true, horizontal: true, valueLabel: 'follow-up sets' };
     },
   },
+  {
+    report: 'surges',
+    title: 'Surges',
+    empty: 'No surge was found in these days and area.',
+    about:
+      'Days a category in an area had far more needs referred than its baseline (the same weekday over the 8 weeks ' +
+      'before) allows: the needs that day against those expected.',
+    build(report) {
+      return {
+        categories: report.rows.map((row) => `${row.category} in ${row.area}, ${shortDay(String(row.day))}`),
+        series: [
+          { name: 'needs that day', values: report.rows.map((row) => row.observed) },
+          { name: 'expected', values: report.rows.map((row) => row.expected) },
+        ],
+        horizontal: true,
+        valueLabel: 'needs',
+        annotations: report.rows.map((row) => `a surge from ${row.threshold}`),
+      };
+    },
+  },
 ];
 
 /** A partner's median response band in words: `within-24h` as `median within 24 h`. */

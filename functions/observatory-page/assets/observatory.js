@@ -162,7 +162,7 @@ function draw(figure, chart, data) {
   if (!hasData(spec)) {
     const empty = document.createElement('p');
     empty.className = 'empty';
-    empty.textContent = 'No figures for these days and area.';
+    empty.textContent = chart.empty ?? 'No figures for these days and area.';
     area.replaceChildren(empty);
     figure.dataset.state = 'empty';
   } else {
