@@ -74,7 +74,7 @@ async function verifyAll(
 ): Promise<number> {
   // ItemCount is approximate in AWS (refreshed about every six hours): the bar is a guide, not a promise.
   const { Table } = await client.send(new DescribeTableCommand({ TableName: options.tableName }));
-  const total = Math.max(Table?.ItemCount ?? 0, 1);
+  let total = Math.max(Table?.ItemCount ?? 0, 1);
   const bar = err.isTTY
     ? new cliProgress.SingleBar(
         {
@@ -109,7 +109,12 @@ async function verifyAll(
       }
     }
     scanned += page.scanned;
-    if (bar) bar.update(Math.min(scanned, total), { chains, broken: broken.length });
+    // The estimate can be short (or 0, as dynalite reports): the bar's total grows with what was found.
+    if (bar && scanned > total) {
+      total = scanned;
+      bar.setTotal(total);
+    }
+    if (bar) bar.update(scanned, { chains, broken: broken.length });
     else if (!options.json)
       err.write(`scanned ${scanned} links: ${chains} chains, ${broken.length} broken\n`);
   }
