@@ -143,11 +143,19 @@ describe('npm run audit -- verify finds a trail changed behind its back', () => 
   });
 
   it('replay prints the verified timeline in order; --json the links and verdict', async () => {
-    const [text, json, broken] = await Promise.all([
+    const [text, json, broken, verdict] = await Promise.all([
       audit('replay', '--referral', ids.clean),
       audit('replay', '--referral', ids.clean, '--json'),
       audit('replay', '--referral', ids.tampered),
+      audit('verify', '--referral', ids.reordered, '--json'),
     ]);
+    expect(verdict.code).toBe(1);
+    expect(JSON.parse(verdict.stdout)).toMatchObject({
+      ok: false,
+      referralId: ids.reordered,
+      seq: 2,
+      reason: 'reordered',
+    });
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.split('\n');
     expect(lines[0]).toBe(`Audit trail of referral ${ids.clean}: 5 links`);
