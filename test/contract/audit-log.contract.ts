@@ -94,6 +94,16 @@ export function describeAuditLogContract(
       expect(verifyChain(referralId, chain).ok).toBe(true);
     });
 
+    it('a read (a key unique to its request) repeated at once after many links is still one link', async () => {
+      for (let i = 0; i < 60; i++) await log.append(entry({ eventKey: `step.${i}` }));
+      const read = entry({ eventKey: 'read.gw-1', action: 'referral.read' });
+      await Promise.all(Array.from({ length: 4 }, () => log.append(read)));
+      await log.append(read);
+      const chain = await log.chainOf(referralId);
+      expect(chain.filter((link) => link.eventKey === 'read.gw-1').map((link) => link.seq)).toEqual([61]);
+      expect(verifyChain(referralId, chain).ok).toBe(true);
+    });
+
     it('the same step appended at once from several places (a retry racing the original) is one link', async () => {
       await log.append(entry({ eventKey: 'received', action: 'referral.received' }));
       await Promise.all(Array.from({ length: 6 }, (_, i) => log.append(entry({ actor: `attempt-${i}` }))));

@@ -313,6 +313,32 @@ describe('DynamoAuditLog', () => {
     });
   });
 
+  it("a step's key is looked for in the whole chain, page by page; a read's (unique to its request) in the newest 50", async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ seq: '0000000002', eventKey: 'b', hash: 'h2' }], LastEvaluatedKey: { k: 1 } })
+      .resolvesOnce({ Items: [{ seq: '0000000001', eventKey: 'routed', hash: 'h1' }] });
+    await log.append(entry);
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    ddb.reset();
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [{ seq: '0000000007', eventKey: 'x', hash: 'h7' }], LastEvaluatedKey: { k: 1 } });
+    ddb.on(PutCommand).resolves({});
+    await log.append({ ...entry, eventKey: 'read.gw-1' });
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      ScanIndexForward: false,
+      Limit: 50,
+      ConsistentRead: true,
+    });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      seq: '0000000008',
+      prevHash: 'h7',
+    });
+  });
+
   it('an event key the chain holds already (a retried step) puts nothing', async () => {
     ddb.on(QueryCommand).resolves({ Items: [{ seq: '0000000001', eventKey: 'routed', hash: 'h1' }] });
     await log.append(entry);

@@ -6,13 +6,16 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { nextLink, type AuditEntry, type AuditLink } from '#audit/domain/chain.ts';
+import { nextLink, requestScopedKeyPrefix, type AuditEntry, type AuditLink } from '#audit/domain/chain.ts';
 import type { AuditLog, AuditTrail } from '#audit/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
 /** Sequence numbers are the table's sort key, a string: zero-padded so they sort as numbers (shared/system/tables.ts). */
 const seqDigits = 10;
 export const seqKey = (seq: number): string => String(seq).padStart(seqDigits, '0');
+
+/** How many of the newest links a request-scoped key (a read) is looked for in. */
+const requestScopedTail = 50;
 
 /** Appends that lost the race for the next sequence number re-read the chain and try again, this many times. */
 const maxAttempts = 20;
@@ -52,17 +55,9 @@ export class DynamoAuditLog implements AuditLog, AuditTrail {
 
   async append(entry: AuditEntry): Promise<void> {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const links = await queryAll(this.client, {
-        TableName: this.tableName,
-        KeyConditionExpression: 'referralId = :id',
-        ExpressionAttributeValues: { ':id': entry.referralId },
-        // Only what deciding needs: a chain of a few hundred links is then a page or two.
-        ProjectionExpression: 'seq, eventKey, #hash',
-        ExpressionAttributeNames: { '#hash': 'hash' },
-        ConsistentRead: true,
-      });
+      const links = await this.linksToCheck(entry.eventKey, entry.referralId);
       if (links.some((link) => link.eventKey === entry.eventKey)) return;
-      const head = links.length === 0 ? undefined : linkOfItem(links[links.length - 1]!);
+      const head = links.length === 0 ? undefined : linkOfItem(links[0]!);
       const link = nextLink(head, entry);
       const applied = await appliedUnlessConditionFails(() =>
         this.client.send(
@@ -78,6 +73,28 @@ export class DynamoAuditLog implements AuditLog, AuditTrail {
       await sleep(Math.floor(Math.random() * 10 * attempt));
     }
     throw new Error(`audit: could not append to a contended chain after ${maxAttempts} attempts`);
+  }
+
+  /**
+   * The links an append must see, newest first: the whole chain for a step (a retried step may come days later),
+   * or only its tail for a key unique to one request (a read), whose repeat can only be moments old; so reads,
+   * which make trails long, cost the same however long the trail.
+   */
+  private linksToCheck(eventKey: string, referralId: string): Promise<Record<string, unknown>[]> {
+    const query: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'referralId = :id',
+      ExpressionAttributeValues: { ':id': referralId },
+      // Only what deciding needs: a chain of a few hundred links is then a page or two.
+      ProjectionExpression: 'seq, eventKey, #hash',
+      ExpressionAttributeNames: { '#hash': 'hash' },
+      ConsistentRead: true,
+      ScanIndexForward: false,
+    };
+    if (!eventKey.startsWith(requestScopedKeyPrefix)) return queryAll(this.client, query);
+    return this.client
+      .send(new QueryCommand({ ...query, Limit: requestScopedTail }))
+      .then((page) => page.Items ?? []);
   }
 
   async chainOf(referralId: string): Promise<AuditLink[]> {

@@ -1,3 +1,4 @@
+import { requestScopedKeyPrefix } from '#audit/domain/chain.ts';
 import type { AuditEntry, AuditLog, AuditOrigin } from '#audit/ports.ts';
 
 /**
@@ -17,7 +18,7 @@ export interface PatientDataRead {
 export function readEntry(origin: AuditOrigin, at: string, read: PatientDataRead): AuditEntry {
   return {
     referralId: read.referralId,
-    eventKey: `read.${origin.requestKey}`,
+    eventKey: `${requestScopedKeyPrefix}${origin.requestKey}`,
     action: 'referral.read',
     actor: `${origin.who.role}:${origin.who.principal}`,
     at,

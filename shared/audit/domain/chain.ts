@@ -52,6 +52,12 @@ export interface AuditLink extends AuditEntry {
   hash: string;
 }
 
+/**
+ * Event keys made unique by the request that writes them (`read.<gateway request id>`): such a key can only be
+ * repeated by that request's own retry, moments later, so a writer need check only the chain's tail for it.
+ */
+export const requestScopedKeyPrefix = 'read.';
+
 /** The previous hash of a chain's first link. */
 export const genesisHash = '0'.repeat(64);
 
