@@ -25,6 +25,7 @@ import { reminderGraceHours } from '#referral/domain/deadlines.ts';
 import { offerIdFor } from '#referral/domain/offer.ts';
 import type { Figure, FigureCell, FigureFamily } from '#reporting/domain/figures.ts';
 import type { Figures } from '#reporting/ports.ts';
+import { verifyChain } from '#audit/domain/chain.ts';
 import { deadlineDeps } from '../../functions/deadlines/deps.ts';
 import {
   apiEvent,
@@ -303,6 +304,17 @@ describe('exact figures under duplicates and crash-and-retry, on the local stack
 
   const read = <F extends FigureFamily>(family: F) => figures.cells(family, readFrom, readTo);
   const total = (cells: ReadonlyArray<{ count: number }>) => cells.reduce((sum, c) => sum + c.count, 0);
+
+  it("audit: each referral's trail is one intact chain, each step in it once, however often it was retried", async () => {
+    const trail = new DynamoAuditLog(aws.documentClient, aws.tables.audit);
+    for (const referralId of Object.values(ids)) {
+      const links = await trail.chainOf(referralId);
+      expect(verifyChain(referralId, links), referralId).toMatchObject({ ok: true, length: links.length });
+      const eventKeys = links.map((link) => link.eventKey);
+      expect(new Set(eventKeys).size, `${referralId}: ${eventKeys.join(', ')}`).toBe(eventKeys.length);
+      expect(eventKeys).toContain('routed');
+    }
+  });
 
   it('referrals: one per referral, by practice, with every dimension', async () => {
     const cells = await read('referrals');
