@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('local tables', () => {
-  it('the referrals table has the referral partition, the sort key, the worklist index and the deadline index', async () => {
+  it('the referrals table has the referral partition, the sort key, the worklist, deadline and received indexes', async () => {
     const names = await createTables(dynamoDb);
     const { Table } = await dynamoDb.send(new DescribeTableCommand({ TableName: names.referrals }));
     expect(Table?.KeySchema).toEqual([
@@ -47,6 +47,14 @@ describe('local tables', () => {
         [
           { AttributeName: 'deadlineKey', KeyType: 'HASH' },
           { AttributeName: 'deadlineAt', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'KEYS_ONLY' },
+      ],
+      [
+        'received',
+        [
+          { AttributeName: 'receivedMonth', KeyType: 'HASH' },
+          { AttributeName: 'receivedAt', KeyType: 'RANGE' },
         ],
         { ProjectionType: 'KEYS_ONLY' },
       ],
@@ -115,7 +123,7 @@ describe('local tables', () => {
         }),
       );
       await expect(createTables(client)).rejects.toThrow(
-        /local table "referrals" was created with keys \(referralId\) but the system description now has \(referralId, sk; deadlines\(deadlineKey, deadlineAt\); worklist\(recipientKey, worklistSortKey\)\).*delete the data directory/,
+        /local table "referrals" was created with keys \(referralId\) but the system description now has \(referralId, sk; deadlines\(deadlineKey, deadlineAt\); received\(receivedMonth, receivedAt\); worklist\(recipientKey, worklistSortKey\)\).*delete the data directory/,
       );
     } finally {
       client.destroy();

@@ -135,7 +135,16 @@ export type EventOf<E extends LifecycleEntity> = (typeof lifecycleEvents)[E][num
  * The token roles (shared/system/routes.ts `roles`, repeated because a domain module imports nothing of the system
  * description) plus `system`: our own functions (router, notifier, the deadline job), which no token can claim.
  */
-export const lifecycleActors = ['gp-system', 'link-worker', 'partner', 'ops', 'admin', 'system'] as const;
+// Every token role (a commissioner's is named though no transition allows it: it reads figures only) and `system`.
+export const lifecycleActors = [
+  'gp-system',
+  'link-worker',
+  'partner',
+  'ops',
+  'admin',
+  'commissioner',
+  'system',
+] as const;
 export const LifecycleActor = z.enum(lifecycleActors);
 export type LifecycleActor = z.infer<typeof LifecycleActor>;
 
