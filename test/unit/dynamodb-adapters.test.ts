@@ -157,7 +157,8 @@ describe('DynamoReferralStore', () => {
     await expect(store.create(referral)).resolves.toBe(false);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'referrals-table',
-      Item: { ...referral, sk: 'referral' },
+      // receivedMonth lists it on the `received` index (the evaluation extract's month).
+      Item: { ...referral, sk: 'referral', receivedMonth: '2025-03' },
       ConditionExpression: 'attribute_not_exists(referralId)',
     });
   });
