@@ -151,7 +151,7 @@ export type LifecycleActor = z.infer<typeof LifecycleActor>;
 /**
  * Which of the item's organisations must be the caller's own, per role. The store adds it to the write's condition
  * (as today's cancel checks `practiceOds`), so a race cannot slip another organisation past the use case's read.
- * `ops` and `admin` have no lifecycle events: operators act through replays, which run as `system`.
+ * `ops`, `admin` and `commissioner` have no lifecycle events: operators act through replays, which run as `system`.
  */
 export const ownerOf: Record<LifecycleActor, LifecycleOwner | null> = {
   'gp-system': 'practice',
@@ -159,6 +159,7 @@ export const ownerOf: Record<LifecycleActor, LifecycleOwner | null> = {
   partner: 'partner',
   ops: null,
   admin: null,
+  commissioner: null,
   system: null,
 };
 export type LifecycleOwner = 'practice' | 'team' | 'partner';
