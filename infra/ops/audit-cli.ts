@@ -1,4 +1,5 @@
 import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
+import { dynamoEndpointFromEnvironment } from '../cli/dynamodb-target.ts';
 
 /**
  * `npm run audit -- ...`: the audit trail's operator commands (docs/audit.md), both read-only.
@@ -130,8 +131,7 @@ process.exit(
     ...(referral === undefined ? {} : { referral }),
     json: (values.json as unknown) === true,
     tableName: process.env.AUDIT_TABLE ?? 'audit',
-    endpoint:
-      process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`,
+    endpoint: dynamoEndpointFromEnvironment(),
     region: process.env.AWS_REGION ?? 'eu-west-2',
   }),
 );

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
+import { documentClientFromEnvironment } from '../cli/dynamodb-target.ts';
 import { ValidationError } from '#kernel/errors.ts';
 import { reportNames, type ReportName } from '#reporting/domain/report-shape.ts';
 import { reportDefinitions } from '#reporting/domain/reports/catalogue.ts';
@@ -140,15 +141,7 @@ try {
 const format = values.format ?? (values.out?.toLowerCase().endsWith('.json') ? 'json' : 'csv');
 
 // Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.
-const [
-  { DynamoDBClient },
-  { DynamoDBDocumentClient },
-  { DynamoFigures, monthsBetween },
-  { buildReport },
-  csv,
-] = await Promise.all([
-  import('@aws-sdk/client-dynamodb'),
-  import('@aws-sdk/lib-dynamodb'),
+const [{ DynamoFigures, monthsBetween }, { buildReport }, csv] = await Promise.all([
   import('#adapters/dynamodb/figures.ts'),
   import('#reporting/application/build-report.ts'),
   import('#reporting/domain/reports/csv.ts'),
@@ -174,15 +167,10 @@ if (values['dry-run']) {
   process.exit(0);
 }
 
-const endpoint =
-  process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`;
-const dynamoDb = new DynamoDBClient({
-  region: process.env.AWS_REGION ?? 'eu-west-2',
-  ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-});
+const documentClient = await documentClientFromEnvironment();
 try {
   process.stderr.write(`Reading ${families.join(' and ')} for ${months.length} month(s) from ${table}...\n`);
-  const built = await buildReport(new DynamoFigures(DynamoDBDocumentClient.from(dynamoDb), table), {
+  const built = await buildReport(new DynamoFigures(documentClient, table), {
     report,
     from: query.from,
     to: query.to,
@@ -200,5 +188,5 @@ try {
   console.error(`The export failed: ${(error as Error).message}`);
   process.exitCode = 1;
 } finally {
-  dynamoDb.destroy();
+  documentClient.destroy();
 }

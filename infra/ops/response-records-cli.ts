@@ -1,4 +1,5 @@
 import { defineCommand } from '../cli/args.ts';
+import { documentClientFromEnvironment } from '../cli/dynamodb-target.ts';
 
 /**
  * `npm run response-records -- [--dry-run]`: the response-record job, now (docs/directory.md). The stack runs it
@@ -29,25 +30,11 @@ const command = defineCommand({
 const values = command.parse();
 
 // Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.
-const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { responseRecordDeps }, app] = await Promise.all([
-  import('@aws-sdk/client-dynamodb'),
-  import('@aws-sdk/lib-dynamodb'),
+const [{ responseRecordDeps }, app, documentClient] = await Promise.all([
   import('../../functions/response-records/deps.ts'),
   import('#reporting/application/recompute-response-records.ts'),
+  documentClientFromEnvironment(),
 ]);
-
-const region = process.env.AWS_REGION ?? 'eu-west-2';
-const dynamoEndpoint =
-  process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`;
-const dynamoDb = new DynamoDBClient({
-  region,
-  ...(dynamoEndpoint
-    ? { endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-    : {}),
-});
-const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
-  marshallOptions: { removeUndefinedValues: true },
-});
 
 try {
   const deps = responseRecordDeps({
@@ -77,5 +64,5 @@ try {
   console.error(`The response-record job failed: ${(error as Error).message}`);
   process.exit(1);
 } finally {
-  dynamoDb.destroy();
+  documentClient.destroy();
 }

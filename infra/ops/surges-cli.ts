@@ -1,5 +1,6 @@
 import { surgeRule } from '#reporting/domain/surge-rule.ts';
 import { defineCommand } from '../cli/args.ts';
+import { documentClientFromEnvironment } from '../cli/dynamodb-target.ts';
 
 /**
  * `npm run surges -- [--day YYYY-MM-DD] [--dry-run]`: the surge job, now (docs/surges.md). The stack runs it daily
@@ -50,25 +51,11 @@ if (values.day !== undefined) {
 }
 
 // Loaded once the arguments are good, so --help and a mistyped flag answer at once, not after the SDK has loaded.
-const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { surgeDeps }, app] = await Promise.all([
-  import('@aws-sdk/client-dynamodb'),
-  import('@aws-sdk/lib-dynamodb'),
+const [{ surgeDeps }, app, documentClient] = await Promise.all([
   import('../../functions/surges/deps.ts'),
   import('#reporting/application/detect-surges.ts'),
+  documentClientFromEnvironment(),
 ]);
-
-const region = process.env.AWS_REGION ?? 'eu-west-2';
-const dynamoEndpoint =
-  process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? '8000'}`;
-const dynamoDb = new DynamoDBClient({
-  region,
-  ...(dynamoEndpoint
-    ? { endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-    : {}),
-});
-const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
-  marshallOptions: { removeUndefinedValues: true },
-});
 
 try {
   const deps = surgeDeps({
@@ -101,5 +88,5 @@ try {
   console.error(`The surge job failed: ${(error as Error).message}`);
   process.exit(1);
 } finally {
-  dynamoDb.destroy();
+  documentClient.destroy();
 }
