@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectoryEditor } from '#adapters/dynamodb/directory-editor.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
@@ -25,6 +25,8 @@ import {
   type CaseAction,
   type CaseWorkDeps,
   type PartnerChange,
+  type PartnerOfferView,
+  type TeamReferralView,
 } from '#referral/application/case-work.ts';
 import { offerIdPattern } from '#referral/domain/offer.ts';
 import { maxRequestBodyBytes } from '#system/limits.ts';
@@ -110,43 +112,74 @@ function requestKeyOf(event: APIGatewayProxyEvent): string | undefined {
 const query = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
   event.queryStringParameters ?? {};
 
+/**
+ * An action answers with the view its GET shows (the team's: the patient's details; the partner's: what its content
+ * level allows), so the answer is a read too, recorded as the GET's is. The step's own entry is keyed by the step, so
+ * a repeated action (already in that state: 200, the view, nothing written) would otherwise show the data unrecorded;
+ * the use case does not say whether this request wrote it, so every answer records its read (one link per request).
+ */
+const teamRead = (view: TeamReferralView, action?: CaseAction | PartnerChange): PatientDataRead => ({
+  referralId: view.referralId,
+  view: 'team-referral',
+  ...(action === undefined ? {} : { detail: { action } }),
+});
+
+const partnerRead = (view: PartnerOfferView, action?: CaseAction): PatientDataRead => ({
+  referralId: view.referralId,
+  view: 'partner-offer',
+  detail: {
+    offerId: view.offerId,
+    content: view.referral.content,
+    ...(action === undefined ? {} : { action }),
+  },
+});
+
+/** The view, once its read is recorded: a failure to record fails the request rather than show it unrecorded. */
+async function shown(view: unknown, read: PatientDataRead): Promise<APIGatewayProxyResult> {
+  await auditReads([read]);
+  return json(200, view);
+}
+
 const teamAction =
   (action: CaseAction): HttpHandler =>
-  async (event, _context, caller) =>
-    json(
-      200,
-      await actOnTeamReferral(
-        deps,
-        actorOf(caller),
-        referralIdOf(event),
-        action,
-        bodyOf(event),
-        requestKeyOf(event),
-      ),
+  async (event, _context, caller) => {
+    const view = await actOnTeamReferral(
+      deps,
+      actorOf(caller),
+      referralIdOf(event),
+      action,
+      bodyOf(event),
+      requestKeyOf(event),
     );
+    return shown(view, teamRead(view, action));
+  };
 
 const partnerChange =
   (change: PartnerChange): HttpHandler =>
-  async (event, _context, caller) =>
-    json(
-      200,
-      await changeTeamReferralPartners(deps, actorOf(caller), referralIdOf(event), change, bodyOf(event)),
+  async (event, _context, caller) => {
+    const view = await changeTeamReferralPartners(
+      deps,
+      actorOf(caller),
+      referralIdOf(event),
+      change,
+      bodyOf(event),
     );
+    return shown(view, teamRead(view, change));
+  };
 
 const partnerAction =
   (action: CaseAction): HttpHandler =>
-  async (event, _context, caller) =>
-    json(
-      200,
-      await actOnPartnerOffer(
-        deps,
-        actorOf(caller),
-        offerIdOf(event),
-        action,
-        bodyOf(event),
-        requestKeyOf(event),
-      ),
+  async (event, _context, caller) => {
+    const view = await actOnPartnerOffer(
+      deps,
+      actorOf(caller),
+      offerIdOf(event),
+      action,
+      bodyOf(event),
+      requestKeyOf(event),
     );
+    return shown(view, partnerRead(view, action));
+  };
 
 export const handler = httpHandler('caseWork', {
   listTeamReferrals: async (event, _context, caller) => {
@@ -157,8 +190,7 @@ export const handler = httpHandler('caseWork', {
   },
   getTeamReferral: async (event, _context, caller) => {
     const view = await teamReferralView(deps, actorOf(caller).organisation, referralIdOf(event));
-    await auditReads([{ referralId: view.referralId, view: 'team-referral' }]);
-    return json(200, view);
+    return shown(view, teamRead(view));
   },
   acceptTeamReferral: teamAction('accept'),
   declineTeamReferral: teamAction('decline'),
@@ -173,14 +205,7 @@ export const handler = httpHandler('caseWork', {
     json(200, await listPartnerOffers(deps, actorOf(caller).organisation, query(event))),
   getPartnerOffer: async (event, _context, caller) => {
     const view = await partnerOfferView(deps, actorOf(caller).organisation, offerIdOf(event));
-    await auditReads([
-      {
-        referralId: view.referralId,
-        view: 'partner-offer',
-        detail: { offerId: view.offerId, content: view.referral.content },
-      },
-    ]);
-    return json(200, view);
+    return shown(view, partnerRead(view));
   },
   acceptPartnerOffer: partnerAction('accept'),
   declinePartnerOffer: partnerAction('decline'),

@@ -58,6 +58,15 @@ function referralIdOf(event: APIGatewayProxyEvent): string {
   return id.toLowerCase();
 }
 
+/** Audits the request's showing of a referral's measures, before they are shown (a failure fails the request). */
+async function auditRead(referralId: string, detail?: Record<string, unknown>): Promise<void> {
+  const origin = currentRequestOrigin();
+  if (origin)
+    await recordReads(deps.audit, origin, deps.clock.now().toISOString(), [
+      { referralId, view: 'outcomes', ...(detail === undefined ? {} : { detail }) },
+    ]);
+}
+
 export const handler = httpHandler('outcomes', {
   recordOutcomes: async (event, _context, caller) => {
     const by = teamMember(caller);
@@ -83,18 +92,17 @@ export const handler = httpHandler('outcomes', {
       timepoint: recorded.set.timepoint,
       replayed,
     });
-    if (!replayed) metrics.addMetric('OutcomeSetsRecorded', 'Count', 1);
+    // A retry is answered with the set as recorded (its answers: patient data) and the set's entry, keyed by the set,
+    // adds nothing: so the retry's answer is audited as a read. A new set's entry is this request's own.
+    if (replayed) await auditRead(referralId, { setId: recorded.set.id });
+    else metrics.addMetric('OutcomeSetsRecorded', 'Count', 1);
     return json(replayed ? 200 : 201, recorded);
   },
   getOutcomes: async (event, _context, caller) => {
     const referralId = referralIdOf(event);
     const shown = await showOutcomes(deps, referralId, teamMember(caller));
     // A patient's measures are patient data: the reading is audited before they are shown.
-    const origin = currentRequestOrigin();
-    if (origin)
-      await recordReads(deps.audit, origin, deps.clock.now().toISOString(), [
-        { referralId, view: 'outcomes' },
-      ]);
+    await auditRead(referralId);
     return json(200, shown);
   },
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { verifyChain, type AuditLink } from '#audit/domain/chain.ts';
+import { ukDay } from '#outcomes/domain/measure-set.ts';
 import { eventually, sampleReferral, storedReferral } from '../support/local.ts';
 
 // Who and what is recorded, over the whole local stack (gateway, authorizer, each function in its own worker,
@@ -129,12 +130,53 @@ describe('the audit trail names who did or read what, with the request ids', () 
     const { version } = view.body as { version: number };
     const accepted = await call(tokens.team!, 'POST', `/team/referrals/${referralId}/accept`, { version });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    const who = { principal: 'lw-woodhouse-1', organisation: 'lw-woodhouse', role: 'link-worker' };
+    // The step, then the read of the view the action answered with.
     expect(await linkOf(accepted.requestId)).toMatchObject([
+      { action: 'referral.accepted', who, requestId: accepted.requestId, correlationId },
+      { action: 'referral.read', who, detail: { view: 'team-referral', action: 'accept' } },
+    ]);
+  });
+
+  it('the same accept again: 200 with the patient, no second step, but a read naming the caller and request', async () => {
+    const view = await call(tokens.team!, 'GET', `/team/referrals/${referralId}`);
+    const { version } = view.body as { version: number };
+    const again = await call(tokens.team!, 'POST', `/team/referrals/${referralId}/accept`, { version });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ status: 'accepted', details: { patient: expect.any(Object) } });
+    expect(await linkOf(again.requestId)).toMatchObject([
       {
-        action: 'referral.accepted',
+        action: 'referral.read',
+        actor: 'link-worker:lw-woodhouse-1',
         who: { principal: 'lw-woodhouse-1', organisation: 'lw-woodhouse', role: 'link-worker' },
-        requestId: accepted.requestId,
+        requestId: again.requestId,
         correlationId,
+        eventKey: expect.stringMatching(/^read\./),
+        detail: { view: 'team-referral', action: 'accept' },
+      },
+    ]);
+    expect((await chain()).filter((link) => link.action === 'referral.accepted')).toHaveLength(1);
+  });
+
+  it("a retried outcome set is answered with its answers again: the retry's answer is a read", async () => {
+    const set = {
+      id: randomUUID(),
+      timepoint: 'baseline',
+      takenOn: ukDay(new Date()),
+      ons4: { lifeSatisfaction: 3, worthwhile: 5, happiness: 5, anxiety: 8 },
+    };
+    const path = `/team/referrals/${referralId}/outcomes`;
+    const first = await call(tokens.team!, 'POST', path, set);
+    const retry = await call(tokens.team!, 'POST', path, set);
+    expect([first.status, retry.status], JSON.stringify(retry.body)).toEqual([201, 200]);
+    // The first's answer is what it sent, under its own entry; the retry's adds no second entry, only its read.
+    expect(await linkOf(first.requestId)).toMatchObject([{ action: 'outcome.recorded' }]);
+    expect(await linkOf(retry.requestId)).toMatchObject([
+      {
+        action: 'referral.read',
+        who: { principal: 'lw-woodhouse-1', organisation: 'lw-woodhouse', role: 'link-worker' },
+        requestId: retry.requestId,
+        detail: { view: 'outcomes', setId: set.id },
       },
     ]);
   });
@@ -160,6 +202,33 @@ describe('the audit trail names who did or read what, with the request ids', () 
         detail: { view: 'partner-offer', offerId: offer!.offerId, content: expect.any(String) },
       },
     ]);
+
+    // Its accept, then the same accept again: the repeat writes no step, but the view it answers with is a read.
+    const { version } = read.body as { version: number };
+    const path = `/partner/offers/${offer!.offerId}/accept`;
+    const accepted = await call(partner, 'POST', path, { version });
+    const again = await call(partner, 'POST', path, { version });
+    expect([accepted.status, again.status], JSON.stringify(again.body)).toEqual([200, 200]);
+    expect(again.body).toMatchObject({ state: 'accepted', referral: expect.any(Object) });
+    const who = { principal: 'partner-1', organisation: offer!.partnerId, role: 'partner' };
+    const readOf = (requestId: string) => ({
+      action: 'referral.read',
+      actor: 'partner:partner-1',
+      who,
+      requestId,
+      correlationId,
+      detail: {
+        view: 'partner-offer',
+        offerId: offer!.offerId,
+        content: expect.any(String),
+        action: 'accept',
+      },
+    });
+    expect(await linkOf(accepted.requestId)).toMatchObject([
+      { action: 'offer.accepted', who },
+      readOf(accepted.requestId),
+    ]);
+    expect(await linkOf(again.requestId)).toMatchObject([readOf(again.requestId)]);
   });
 
   it("an admin's directory edit names the admin and the request on the record's own trail", async () => {

@@ -242,6 +242,30 @@ describe('case work on the local stack', () => {
       ['svc-arts-printmaking', 'offered'],
     ]);
     expect((await auditOf(aws, id)).map((a) => a.action)).toContain('referral.rerouted');
+    // The same re-route again finds it made and answers with the patient's details: that answer is a read. (Its
+    // partner's notice is queued again, and sent once: each delivered in its own batch here.)
+    await deliverQueued();
+    const event = apiEvent(
+      'POST',
+      `/team/referrals/${id}/re-route`,
+      { version: 1, category: 'arts', serviceId: 'svc-arts-printmaking' },
+      {},
+      linkWorker(),
+    );
+    ok<TeamReferralView>(await caseWork(event, contextFor('caseWork')));
+    expect(
+      (await auditOf(aws, id)).filter((a) => a.eventKey === `read.${event.requestContext.requestId}`),
+    ).toMatchObject([
+      {
+        action: 'referral.read',
+        who: { principal: 'it-link-worker-lw-woodhouse', role: 'link-worker' },
+        detail: { view: 'team-referral', action: 're-route' },
+      },
+    ]);
+    const chosen = team.offers.find((o) => o.serviceId === 'svc-arts-printmaking')?.offerId;
+    const rerouted = (a: Record<string, unknown>) => a.eventKey === `rerouted.${chosen}`;
+    expect((await auditOf(aws, id)).filter(rerouted)).toHaveLength(1);
+    await deliverQueued();
     const refused = outcomeOf(
       await call(linkWorker(), 'POST', `/team/referrals/${id}/add-partner`, {
         version: 1,
