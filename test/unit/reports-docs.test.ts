@@ -14,7 +14,7 @@ function documentedColumns(report: string): Array<[string, string]> {
   expect(start, `docs/reports.md has a section "### ${report}"`).toBeGreaterThan(0);
   const end = doc.indexOf('\n## ', start + 1);
   const section = doc.slice(start, end < 0 ? undefined : end).split('\n### ')[1] ?? '';
-  return [...section.matchAll(/^\| `([A-Za-z]+)` +\| (label|count|derived) +\|/gm)].map(
+  return [...section.matchAll(/^\| `([A-Za-z]+)` +\| (label|count|total|derived) +\|/gm)].map(
     ([, column = '', kind = '']) => [column, kind],
   );
 }

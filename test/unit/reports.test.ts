@@ -394,6 +394,33 @@ describe('filters', () => {
 });
 
 describe('suppression for commissioners', () => {
+  it('a declined total is hidden when one of its reasons is, and answered with it: no part is the total minus the rest', async () => {
+    const figures = new InMemoryFigures();
+    const answer = { partner: 'p1', category: 'arts', band: 'within-4h' };
+    await seed(figures, 'responses', '2026-11-02', { ...answer, outcome: 'accepted', reason: '-' }, 9);
+    await seed(
+      figures,
+      'responses',
+      '2026-11-02',
+      { ...answer, outcome: 'declined', reason: 'no-capacity' },
+      8,
+    );
+    await seed(figures, 'responses', '2026-11-02', { ...answer, outcome: 'declined', reason: 'other' }, 2);
+    const [row] = (await report(figures, 'partners', 'suppressed')).rows;
+    expect(row).toMatchObject({
+      accepted: 9,
+      declinedNoCapacity: 8,
+      declinedOther: '<5',
+      declined: 'suppressed',
+      answered: 'suppressed',
+      acceptanceRate: 'suppressed',
+    });
+    expect((await report(figures, 'partners', 'exact')).rows[0]).toMatchObject({
+      declined: 10,
+      answered: 19,
+    });
+  });
+
   it('counts 1 to 4 are "<5"; 0 and 5 and over are shown; the threshold is stated', async () => {
     const answer = await report(await world(), 'deprivation', 'suppressed');
     expect(answer.suppressedBelow).toBe(5);
@@ -430,17 +457,18 @@ describe('suppression for commissioners', () => {
     }
   });
 
-  it('a rate or median computed from a suppressed count is suppressed too', async () => {
+  it('a total with a suppressed part, and a rate or median computed from either, is suppressed too', async () => {
     const { rows } = await report(await world(), 'partners', 'suppressed');
+    // answered 12 shown beside accepted 10 would tell the suppressed declines (2): the total is hidden as well.
     expect(rows[0]).toMatchObject({
       partner: 'arts-for-all',
-      answered: 12,
+      answered: 'suppressed',
       accepted: 10,
       declined: '<5',
       declinedNoCapacity: '<5',
       expired: '<5',
-      acceptanceRate: 83.3,
-      medianResponseBand: 'within-4h',
+      acceptanceRate: 'suppressed',
+      medianResponseBand: 'suppressed',
     });
     expect(rows[1]).toMatchObject({
       partner: 'blackpool-moves',
@@ -451,9 +479,16 @@ describe('suppression for commissioners', () => {
     });
   });
 
-  it('a surge expected below 5 is suppressed, its labels are not', async () => {
+  it('a surge expected below 5 is suppressed, and the threshold worked out from it; its labels are not', async () => {
     expect((await report(await world(), 'surges', 'suppressed')).rows).toEqual([
-      { day: '2026-11-09', category: 'food', area: 'FY1', observed: 12, expected: '<5', threshold: 9 },
+      {
+        day: '2026-11-09',
+        category: 'food',
+        area: 'FY1',
+        observed: 12,
+        expected: '<5',
+        threshold: 'suppressed',
+      },
     ]);
   });
 

@@ -4,6 +4,7 @@ import {
   count,
   label,
   sortRows,
+  totalOf,
   type ColumnSpec,
   type ReportDefinition,
   type ReportRow,
@@ -37,9 +38,17 @@ export function medianBand(bands: Partial<Record<ResponseBand, number>>): Respon
 
 const columns: ColumnSpec[] = [
   label('partner', "The partner's directory id"),
-  count('answered', 'Offers answered (accepted or declined) on a day in the range'),
+  totalOf(
+    'answered',
+    ['accepted', 'declined'],
+    'Offers answered (accepted or declined) on a day in the range',
+  ),
   count('accepted', 'Offers accepted'),
-  count('declined', 'Offers declined, any reason'),
+  totalOf(
+    'declined',
+    declineReasons.map((reason) => declinedColumn[reason]),
+    'Offers declined, any reason',
+  ),
   ...declineReasons.map((reason) => count(declinedColumn[reason], `Offers declined: ${reason}`)),
   count('expired', 'Offers left unanswered until they expired (not in answered)'),
   {

@@ -16,7 +16,13 @@ export const surges: ReportDefinition<'surges'> = {
     label('area', 'The postcode district'),
     count('observed', 'Needs referred that day'),
     count('expected', 'Needs expected from the baseline (same weekday over the previous weeks)'),
-    label('threshold', 'The count the day had to reach to be a surge (never below 5)'),
+    {
+      name: 'threshold',
+      kind: 'derived',
+      // Worked out from `expected`: shown, it would tell a suppressed expected count within a narrow range.
+      from: ['expected'],
+      description: 'The count the day had to reach to be a surge (never below 5)',
+    },
   ],
   build: ({ surges: cells }) =>
     sortRows(

@@ -14,6 +14,12 @@ import type { ReportName, ReportValue } from '#reporting/domain/report-shape.ts'
  */
 export type ColumnSpec =
   | { name: string; kind: 'label' | 'count'; description: string }
+  /**
+   * A count that is the sum of other count columns of its row (a partner's `answered` is its `accepted` plus its
+   * `declined`): suppressed as a count, and also whenever one of its parts is (else the part is the total minus the
+   * others).
+   */
+  | { name: string; kind: 'total'; of: readonly string[]; description: string }
   | { name: string; kind: 'derived'; from: readonly string[]; description: string };
 
 /** Every cell of each family, by family. */
@@ -34,6 +40,12 @@ export interface ReportDefinition<F extends FigureFamily = FigureFamily> {
 export const label = (name: string, description: string): ColumnSpec => ({
   name,
   kind: 'label',
+  description,
+});
+export const totalOf = (name: string, of: readonly string[], description: string): ColumnSpec => ({
+  name,
+  kind: 'total',
+  of,
   description,
 });
 export const count = (name: string, description: string): ColumnSpec => ({
