@@ -12,9 +12,10 @@ import type { PseudonymKey } from '#reporting/evaluation-ports.ts';
 import { evaluationDeps } from './deps.ts';
 
 /**
- * GET /evaluation/extract?from=YYYY-MM-DD&to=YYYY-MM-DD[&k=N], for ops: the evaluation extract as CSV
- * (docs/evaluation.md). A range the k check refuses is 422 naming the small cells. The route covers at most 93
- * days (API Gateway gives up after 29 s and Lambda answers at most 6 MB); `npm run evaluation` makes longer ones.
+ * GET /evaluation/extract?from=<Monday>&to=<Sunday>[&k=N], for ops: the evaluation extract as CSV
+ * (docs/evaluation.md). Only whole ISO weeks, and k only at or above the default 5 (400 otherwise). A range the k
+ * check refuses is 422 naming the small cells. The route covers at most 13 weeks (API Gateway gives up after 29 s
+ * and Lambda answers at most 6 MB); `npm run evaluation` makes longer ones.
  */
 
 // The key's store is found on first use, as the directory admin's secret store is: a missing PSEUDONYM_KEY is then
@@ -26,7 +27,7 @@ const deps = evaluationDeps({
   pseudonymKey: { key: () => (keyStore ??= pseudonymKeyFrom()).key() },
 });
 
-export const maxRouteDays = 93;
+export const maxRouteWeeks = 13;
 /** Lambda's synchronous answer is at most 6 MB; what is larger is for the CLI. */
 const maxCsvBytes = 5_000_000;
 
@@ -48,7 +49,7 @@ export const handler = httpHandler('evaluation', {
   getEvaluationExtract: async (event, _context, caller) => {
     let extract;
     try {
-      extract = await evaluationExtract(deps, parametersOf(event), { maxDays: maxRouteDays });
+      extract = await evaluationExtract(deps, parametersOf(event), { maxWeeks: maxRouteWeeks });
     } catch (error) {
       // How many cells, never which people: the cells' values are in the answer, not in the logs.
       if (error instanceof SmallCellsError) {

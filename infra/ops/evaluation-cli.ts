@@ -2,30 +2,36 @@ import { join } from 'node:path';
 import { defineCommand } from '../cli/args.ts';
 
 /**
- * `npm run evaluation -- export --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--k N] [--dry-run]`: the evaluation
- * extract (docs/evaluation.md), the same use case as the ops route GET /evaluation/extract, for any length of range.
+ * `npm run evaluation -- export --from MONDAY --to SUNDAY [--out FILE] [--k N] [--dry-run]`: the evaluation extract
+ * (docs/evaluation.md), the same use case as the ops route GET /evaluation/extract, for any number of whole weeks.
  * Against the local stack by default (DYNAMODB_PORT; the pseudonym key in $DATA_DIR/pseudonym-key, as `npm start`
  * keeps it); AWS when AWS_ENDPOINT_URL_DYNAMODB='' and PSEUDONYM_KEY names the stack's secret.
  */
 
-const synopsis =
-  'npm run evaluation -- export --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--k N] [--dry-run]';
+const synopsis = 'npm run evaluation -- export --from MONDAY --to SUNDAY [--out FILE] [--k N] [--dry-run]';
 
 const command = defineCommand({
   synopsis: [synopsis],
   summary:
-    'Writes the evaluation extract: one pseudonymised row per referral received from --from to --to (UTC days,\n' +
-    'both included) as CSV, keyed by an HMAC of the NHS number; codes, bands and ISO weeks only. Refused (exit 1)\n' +
-    'when a combination of IMD decile, age band, sex and PCN holds fewer than k people, naming each such\n' +
-    'combination (never who is in it). Progress on stderr; the CSV to --out or standard output.',
+    'Writes the evaluation extract: one pseudonymised row per referral received from --from to --to (whole ISO\n' +
+    'weeks: --from a Monday, --to a Sunday, UTC, both included) as CSV, keyed by an HMAC of the NHS number;\n' +
+    'codes, bands and ISO weeks only. Refused (exit 1) when a combination of IMD decile, age band, sex and PCN\n' +
+    'holds fewer than k people, naming each such combination (never who is in it). The k check holds for one\n' +
+    'extract: give evaluators extracts of weeks that do not overlap. Progress on stderr; the CSV to --out or\n' +
+    'standard output. A bad argument (a day that is not a Monday or a Sunday, k below 5) exits 2.',
   options: {
     from: {
       type: 'string',
       placeholder: 'YYYY-MM-DD',
       required: true,
-      description: 'the first day received',
+      description: 'the first day received: a Monday',
     },
-    to: { type: 'string', placeholder: 'YYYY-MM-DD', required: true, description: 'the last day received' },
+    to: {
+      type: 'string',
+      placeholder: 'YYYY-MM-DD',
+      required: true,
+      description: 'the last day received: a Sunday',
+    },
     out: {
       type: 'string',
       placeholder: 'FILE',
@@ -34,7 +40,8 @@ const command = defineCommand({
     k: {
       type: 'string',
       placeholder: 'N',
-      description: 'the least number of people every combination must hold, 2 to 100 (default 5)',
+      description:
+        'the least number of people every combination must hold, 5 (the default and the floor) to 100',
     },
     'dry-run': {
       type: 'boolean',
@@ -52,8 +59,8 @@ const command = defineCommand({
     AWS_REGION: 'region (eu-west-2)',
   },
   examples: [
-    'npm run evaluation -- export --from 2026-01-01 --to 2026-03-31 --out evaluation-2026q1.csv',
-    'npm run evaluation -- export --from 2026-01-01 --to 2026-01-31 --k 10 --dry-run',
+    'npm run evaluation -- export --from 2025-12-29 --to 2026-03-29 --out evaluation-2026-w01-w13.csv',
+    'npm run evaluation -- export --from 2026-03-30 --to 2026-04-26 --k 10 --dry-run',
   ],
 });
 

@@ -841,32 +841,34 @@ export const operations: Record<OperationId, OperationSpec> = {
     tags: ['Evaluation'],
     summary: 'The evaluation extract (pseudonymised rows, CSV)',
     description:
-      'One row per referral received in the range (UTC days, both included, at most 93 days here; `npm run ' +
-      'evaluation` makes longer ones), keyed by a pseudonym (HMAC-SHA-256 of the NHS number with a secret key): ' +
-      'codes, bands and ISO weeks only, no names, birth dates, postcodes, NHS numbers or free text. Refused (422) ' +
-      'when any combination of IMD decile, age band, sex and PCN holds fewer than k people, naming those ' +
-      'combinations. Columns and rules: docs/evaluation.md.',
+      'One row per referral received in the range (whole ISO weeks, a Monday to a Sunday, UTC, both included, at ' +
+      'most 13 weeks here; `npm run evaluation` makes longer ones), keyed by a pseudonym (HMAC-SHA-256 of the NHS ' +
+      'number with a secret key): codes, bands and ISO weeks only, no names, birth dates, postcodes, NHS numbers, ' +
+      'practices or free text. Refused (422) when any combination of IMD decile, age band, sex and PCN holds fewer ' +
+      'than k people, naming those combinations. The check holds for one extract: give evaluators extracts of ' +
+      'weeks that do not overlap. Columns and rules: docs/evaluation.md.',
     parameters: [
       {
         name: 'from',
         in: 'query',
         required: true,
-        description: 'The first day received, YYYY-MM-DD (UTC)',
+        description: 'The first day received, YYYY-MM-DD (UTC): a Monday, so the range is whole ISO weeks',
         schema: { type: 'string', format: 'date' },
       },
       {
         name: 'to',
         in: 'query',
         required: true,
-        description: 'The last day received, YYYY-MM-DD (UTC), not before `from`',
+        description: 'The last day received, YYYY-MM-DD (UTC): a Sunday, not before `from`',
         schema: { type: 'string', format: 'date' },
       },
       {
         name: 'k',
         in: 'query',
         required: false,
-        description: 'The least number of people in every combination of the quasi-identifiers (default 5)',
-        schema: { type: 'integer', minimum: 2, maximum: 100 },
+        description:
+          'The least number of people in every combination of the quasi-identifiers: 5 by default, and never lower',
+        schema: { type: 'integer', minimum: 5, maximum: 100 },
       },
     ],
     responses: {
@@ -875,7 +877,8 @@ export const operations: Record<OperationId, OperationSpec> = {
         content: { 'text/csv': { schema: { type: 'string' } } },
       },
       '400': outcome(
-        'A missing or malformed date or k, `from` after `to`, or a range too long (`REC_BAD_REQUEST`)',
+        'A missing or malformed date or k, `from` not a Monday or `to` not a Sunday, `from` after `to`, k below 5, ' +
+          'or a range too long (`REC_BAD_REQUEST`)',
       ),
       '422': outcome(
         'Refused by the k check: the combinations holding fewer than k people, by their values and counts, never ' +

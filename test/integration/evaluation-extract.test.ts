@@ -56,6 +56,16 @@ let stack: LocalStack;
 let gpToken = '';
 let opsToken = '';
 const day = new Date().toISOString().slice(0, 10);
+/** The day `offset` days from this week's Monday (UTC), as YYYY-MM-DD. */
+function ofThisWeek(offset: number): string {
+  const today = new Date(`${day}T00:00:00Z`);
+  const sinceMonday = (today.getUTCDay() + 6) % 7;
+  return new Date(today.getTime() + (offset - sinceMonday) * 86_400_000).toISOString().slice(0, 10);
+}
+// This ISO week, Monday to Sunday: an extract covers whole weeks only.
+const monday = ofThisWeek(0);
+const sunday = ofThisWeek(6);
+const thisWeek = `from=${monday}&to=${sunday}`;
 const ids: string[] = [];
 
 async function refer(patient: Synthetic): Promise<string> {
@@ -150,7 +160,7 @@ describe('the evaluation extract on the local stack', () => {
 
   it("links one patient's two referrals by pseudonym, and reads no referral by a scan", async () => {
     stack.aws.resetRequestCounts();
-    const answer = await extract(`from=${day}&to=${day}`);
+    const answer = await extract(thisWeek);
     expect(answer.status, answer.text).toBe(200);
     expect(answer.type).toMatch(/^text\/csv/);
     expect(stack.aws.requestCounts()['DynamoDB_20120810.Scan'] ?? 0).toBe(0);
@@ -163,11 +173,13 @@ describe('the evaluation extract on the local stack', () => {
     const twice = pseudonymOf(key, 'patient', patients[0]!.nhsNumber);
     expect(rows.filter((row) => row.pseudonym === twice)).toHaveLength(2);
     expect(new Set(rows.map((row) => row.pseudonym)).size).toBe(5);
-    expect(new Set(rows.map((row) => row.referral_key)).size).toBe(6);
     for (const row of rows) {
+      // No practice (finer than the PCN the k check groups by), no key of the referral (the pseudonym links).
+      expect(Object.keys(row)).not.toContain('practice');
+      expect(Object.keys(row)).not.toContain('referral_key');
+      expect(Object.values(row)).not.toContain('A81001');
       expect(row).toMatchObject({
         channel: 'json',
-        practice: 'A81001',
         pcn: 'U00001',
         age_band: '65-74',
         sex: 'female',
@@ -184,10 +196,11 @@ describe('the evaluation extract on the local stack', () => {
       for (const identifier of identifiersOf(patient)) expect(csv).not.toContain(identifier);
     for (const id of ids) expect(csv).not.toContain(id);
     expect(csv).not.toContain(day);
+    expect(csv).not.toContain('A81001');
   });
 
   it('the CLI makes the same extract with the same key: the same pseudonyms across extracts', async () => {
-    const run = await runCli(['export', '--from', day, '--to', day]);
+    const run = await runCli(['export', '--from', monday, '--to', sunday]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('6 rows, 5 people');
     expect(rowsOf(run.stdout).map((row) => row.pseudonym)).toEqual(rowsOf(csv).map((row) => row.pseudonym));
@@ -195,7 +208,7 @@ describe('the evaluation extract on the local stack', () => {
 
   it('is refused, naming the cell, when a cell falls below k', async () => {
     // k above the five people of the one cell: that cell is named.
-    const strict = await extract(`from=${day}&to=${day}&k=6`);
+    const strict = await extract(`${thisWeek}&k=6`);
     expect(strict.status, strict.text).toBe(422);
     const outcome = JSON.parse(strict.text) as OperationOutcome;
     expect(outcome.resourceType).toBe('OperationOutcome');
@@ -206,7 +219,7 @@ describe('the evaluation extract on the local stack', () => {
     // One man referred: a cell of one, so the default k (5) refuses the extract, naming his cell and nobody.
     const man = await refer(patients[5]!);
     await routed(man);
-    const refused = await extract(`from=${day}&to=${day}`);
+    const refused = await extract(thisWeek);
     expect(refused.status, refused.text).toBe(422);
     const diagnostics = (JSON.parse(refused.text) as OperationOutcome).issue[0]?.diagnostics ?? '';
     expect(diagnostics).toMatch(
@@ -216,22 +229,58 @@ describe('the evaluation extract on the local stack', () => {
     for (const identifier of identifiersOf(patients[5]!)) expect(refused.text).not.toContain(identifier);
     expect(refused.text).not.toContain(man);
 
-    const cli = await runCli(['export', '--from', day, '--to', day, '--dry-run']);
+    const cli = await runCli(['export', '--from', monday, '--to', sunday, '--dry-run']);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain('sex=male, pcn=U00001 (1 person)');
     expect(cli.stdout).toBe('');
   });
 
   it('answers a bad request 400 naming the field', async () => {
-    const answer = await extract(`from=${day}`);
+    const answer = await extract(`from=${monday}`);
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('to: is required');
-    const repeated = await extract(`from=${day}&to=${day}&to=${day}`);
+    const repeated = await extract(`${thisWeek}&to=${sunday}`);
     expect(repeated.status).toBe(400);
     expect(repeated.text).toContain('to: must be given once');
-    const unknown = await extract(`from=${day}&to=${day}&nhsNumber=${patients[0]!.nhsNumber}`);
+    const unknown = await extract(`${thisWeek}&nhsNumber=${patients[0]!.nhsNumber}`);
     expect(unknown.status).toBe(400);
     expect(unknown.text).toContain('nhsNumber');
     expect(unknown.text).not.toContain(patients[0]!.nhsNumber);
+  });
+
+  it('takes whole ISO weeks only: a day, or a range from any day but a Monday to any but a Sunday, is 400', async () => {
+    // One day (Tuesday to Tuesday): every row would give its received day.
+    const oneDay = await extract(`from=${ofThisWeek(1)}&to=${ofThisWeek(1)}`);
+    expect(oneDay.status, oneDay.text).toBe(400);
+    expect(oneDay.text).toContain('from: must be a Monday: the extract covers whole ISO weeks');
+    expect(oneDay.text).toContain('to: must be a Sunday: the extract covers whole ISO weeks');
+    // A day off at either end: two such ranges differenced would give a day's rows.
+    const lateStart = await extract(`from=${ofThisWeek(1)}&to=${sunday}`);
+    expect(lateStart.status, lateStart.text).toBe(400);
+    expect(lateStart.text).toContain('from: must be a Monday');
+    expect(lateStart.text).not.toContain('to: must be');
+    const earlyEnd = await extract(`from=${monday}&to=${ofThisWeek(5)}`);
+    expect(earlyEnd.status, earlyEnd.text).toBe(400);
+    expect(earlyEnd.text).toContain('to: must be a Sunday');
+
+    const cli = await runCli(['export', '--from', ofThisWeek(1), '--to', sunday, '--dry-run']);
+    expect(cli.code, cli.stderr).toBe(2);
+    expect(cli.stderr).toContain('--from must be a Monday: the extract covers whole ISO weeks');
+    expect(cli.stdout).toBe('');
+  });
+
+  it('lets k be raised, never lowered below the default 5: a lower k is 400 naming k', async () => {
+    for (const k of ['2', '4']) {
+      const lowered = await extract(`${thisWeek}&k=${k}`);
+      expect(lowered.status, lowered.text).toBe(400);
+      expect(lowered.text).toContain(
+        'k: must be a whole number from 5 to 100: k may be raised above the default 5, never lowered below it',
+      );
+      expect(lowered.text).not.toContain('pseudonym');
+    }
+    const cli = await runCli(['export', '--from', monday, '--to', sunday, '--k', '2', '--dry-run']);
+    expect(cli.code, cli.stderr).toBe(2);
+    expect(cli.stderr).toContain('--k must be a whole number from 5 to 100');
+    expect(cli.stdout).toBe('');
   });
 });

@@ -95,7 +95,7 @@ const partitionOf = (referral: Referral, extra: Partial<ReferralPartition> = {})
   ...extra,
 });
 
-const context = { pseudonym: 'p1', referralKey: 'r1', pcn: 'U00001' };
+const context = { pseudonym: 'p1', pcn: 'U00001' };
 
 describe('pseudonyms', () => {
   it('are a keyed hash: the same NHS number and key give the same pseudonym, another key another one', () => {
@@ -137,9 +137,7 @@ describe('the row builder', () => {
     expect(Object.keys(row)).toEqual([...evaluationColumns]);
     expect(row).toMatchObject({
       pseudonym: 'p1',
-      referral_key: 'r1',
       channel: 'json',
-      practice: 'A81001',
       pcn: 'U00001',
       imd_edition: '2019',
       imd_decile: '3',
@@ -168,6 +166,8 @@ describe('the row builder', () => {
       'LS6 1AA',
       '0113',
       referral.referralId,
+      // The practice: finer than the PCN the k check groups by (below).
+      referral.practiceOds,
       'Acacia',
       'choir',
       'Alex',
@@ -230,6 +230,17 @@ describe('the row builder', () => {
     });
   });
 
+  it('names no organisation finer than the PCN the k check groups by, and no key of the referral', () => {
+    expect(evaluationColumns).not.toContain('practice');
+    expect(evaluationColumns).not.toContain('referral_key');
+    // Two referrals alike but for their practice (two practices of one PCN) give the same row: a cell that passes
+    // the k check cannot be split by practice into smaller ones nobody checked.
+    const atOne = evaluationRowOf(partitionOf(journey({ practiceOds: 'A81001' })), context);
+    const atAnother = evaluationRowOf(partitionOf(journey({ practiceOds: 'A81002' })), context);
+    expect(atAnother).toEqual(atOne);
+    expect(Object.values(atOne)).not.toContain('A81001');
+  });
+
   it("takes the PCN the router kept with its decision before the directory's", () => {
     const referral = journey();
     const routedWithPcn = { ...referral, routing: { ...referral.routing!, pcn: 'U00009' } };
@@ -277,7 +288,6 @@ describe('coarsening to ISO weeks', () => {
 const row = (pseudonym: string, cell: Partial<EvaluationRow> = {}): EvaluationRow =>
   ({
     pseudonym,
-    referral_key: `r-${pseudonym}-${Math.random()}`,
     imd_decile: '3',
     age_band: '65-74',
     sex: 'female',
@@ -366,10 +376,13 @@ describe('the extract use case', () => {
     patient(5, '2026-03-05T10:00:00.000Z', 'id-7'),
   ];
 
+  // Monday 29 December 2025 (2026-W01) to Sunday 1 March 2026 (2026-W09).
+  const weeks = { from: '2025-12-29', to: '2026-03-01' };
+
   it('one Query per month, rows keyed by pseudonym (the same patient linked), the CSV with its header', async () => {
     const d = deps(referrals);
-    const extract = await evaluationExtract(d, { from: '2026-01-01', to: '2026-02-28' });
-    expect(d.queried).toEqual(['2026-01', '2026-02']);
+    const extract = await evaluationExtract(d, weeks);
+    expect(d.queried).toEqual(['2025-12', '2026-01', '2026-02', '2026-03']);
     expect(extract.rows).toHaveLength(6);
     expect(extract.people).toBe(5);
     const twice = pseudonymOf(key, 'patient', '9990000010');
@@ -377,26 +390,79 @@ describe('the extract use case', () => {
     const csv = evaluationCsv(extract.rows);
     expect(csv.split('\r\n')[0]).toBe(evaluationColumns.join(','));
     expect(csv).not.toContain('9990000010');
+    // No key of a referral: nothing matches one referral's row from one extract to another but the pseudonym.
+    for (const id of referrals.map((r) => r.referralId)) {
+      expect(csv).not.toContain(pseudonymOf(key, 'referral', id));
+      expect(csv).not.toContain(id);
+    }
+    // The rows' order is their values', not the order they were read in.
+    expect(evaluationCsv((await evaluationExtract(deps([...referrals].reverse()), weeks)).rows)).toBe(csv);
   });
 
   it('refuses a range whose cell holds fewer than k people (k from the request), and bad requests', async () => {
-    await expect(
-      evaluationExtract(deps(referrals), { from: '2026-01-01', to: '2026-02-28', k: '6' }),
-    ).rejects.toThrow(SmallCellsError);
+    await expect(evaluationExtract(deps(referrals), { ...weeks, k: '6' })).rejects.toThrow(SmallCellsError);
     for (const bad of [
       {},
-      { from: '2026-02-01', to: '2026-01-01' },
-      { from: '2026-01-01', to: '2026-01-31', k: '1' },
-      { from: '2026-01-01', to: '2026-01-31', k: 'five' },
-      { from: '2026-01-01', to: '2026-01-31', limit: '3' },
+      { from: '2026-02-02', to: '2026-01-04' },
+      { ...weeks, k: '1' },
+      { ...weeks, k: 'five' },
+      { ...weeks, limit: '3' },
     ]) {
       await expect(evaluationExtract(deps(referrals), bad), JSON.stringify(bad)).rejects.toThrow(
         ValidationError,
       );
     }
     await expect(
-      evaluationExtract(deps(referrals), { from: '2026-01-01', to: '2026-12-31' }, { maxDays: 93 }),
-    ).rejects.toThrow(/at most 93 days/);
+      evaluationExtract(deps(referrals), { from: '2025-12-29', to: '2026-12-27' }, { maxWeeks: 13 }),
+    ).rejects.toThrow(/at most 13 weeks here \(52 asked\)/);
+    // Thirteen whole weeks, Monday 29 December to Sunday 29 March, are not too many.
+    await expect(
+      evaluationExtract(deps(referrals), { from: '2025-12-29', to: '2026-03-29' }, { maxWeeks: 13 }),
+    ).resolves.toMatchObject({ k: 5 });
+  });
+
+  /** The problems a request is refused for, as the route's 400 and the CLI's exit 2 tell them. */
+  async function problemsOf(input: unknown): Promise<Array<{ field: string; rule: string }>> {
+    try {
+      await evaluationExtract(deps(referrals), input);
+    } catch (error) {
+      if (error instanceof ValidationError) return error.problems.map(({ field, rule }) => ({ field, rule }));
+      throw error;
+    }
+    throw new Error(`not refused: ${JSON.stringify(input)}`);
+  }
+
+  it('takes only whole ISO weeks, so no extract, nor two differenced, tells the day a referral came in', async () => {
+    // One day: every row's received day would be that day.
+    expect(await problemsOf({ from: '2026-01-07', to: '2026-01-07' })).toEqual([
+      { field: 'from', rule: expect.stringMatching(/^must be a Monday: .*whole ISO weeks/) },
+      { field: 'to', rule: expect.stringMatching(/^must be a Sunday: .*whole ISO weeks/) },
+    ]);
+    // Two ranges a day apart, differenced, would give one day's rows.
+    expect(await problemsOf({ from: '2025-12-30', to: '2026-03-01' })).toEqual([
+      { field: 'from', rule: expect.stringMatching(/^must be a Monday/) },
+    ]);
+    expect(await problemsOf({ from: '2025-12-29', to: '2026-02-28' })).toEqual([
+      { field: 'to', rule: expect.stringMatching(/^must be a Sunday/) },
+    ]);
+    // One whole week is a range like any other (here, a cell of too few people).
+    await expect(
+      evaluationExtract(deps(referrals), { from: '2026-01-05', to: '2026-01-11' }),
+    ).rejects.toThrow(SmallCellsError);
+  });
+
+  it('lets k be raised above the default 5, never lowered below it', async () => {
+    for (const k of ['2', '3', '4', '0', '101'])
+      expect(await problemsOf({ ...weeks, k }), k).toEqual([
+        {
+          field: 'k',
+          rule: 'must be a whole number from 5 to 100: k may be raised above the default 5, never lowered below it',
+        },
+      ]);
+    // The five women in one cell pass at 5, the default and the floor, and not at 6.
+    await expect(evaluationExtract(deps(referrals), { ...weeks, k: '5' })).resolves.toMatchObject({ k: 5 });
+    await expect(evaluationExtract(deps(referrals), weeks)).resolves.toMatchObject({ k: 5 });
+    await expect(evaluationExtract(deps(referrals), { ...weeks, k: '6' })).rejects.toThrow(SmallCellsError);
   });
 });
 
@@ -404,5 +470,10 @@ describe('the data dictionary (docs/evaluation.md)', () => {
   const doc = readFileSync(new URL('../../docs/evaluation.md', import.meta.url), 'utf8');
   it.each([...evaluationColumns])('describes the column %s', (column) => {
     expect(doc).toMatch(new RegExp(`^\\| \`${column}\``, 'm'));
+  });
+
+  it('describes no column the extract does not have', () => {
+    const described = [...doc.matchAll(/^\| `([a-z0-9_]+)`/gm)].map((match) => match[1]);
+    expect(described).toEqual([...evaluationColumns]);
   });
 });

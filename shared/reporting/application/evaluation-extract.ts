@@ -16,7 +16,7 @@ import type { PseudonymKey, ReceivedReferrals } from '#reporting/evaluation-port
 
 /**
  * The evaluation extract (issue 10, item 8; docs/evaluation.md): one pseudonymised row per referral received in a
- * date range, refused whole if any combination of the quasi-identifiers holds fewer than k people. The referrals are
+ * range of whole ISO weeks, refused whole if any combination of the quasi-identifiers holds fewer than k people. The referrals are
  * found through the sparse `received` index, one Query per month, and each is read with one Query of its partition
  * (the referral beside its offers and measure sets): nothing scans the table. The CLI (infra/ops/evaluation-cli.ts)
  * and the ops route (functions/evaluation) both call this.
@@ -24,18 +24,34 @@ import type { PseudonymKey, ReceivedReferrals } from '#reporting/evaluation-port
 
 const Day = z.iso.date('must be a date as YYYY-MM-DD');
 
+/** A `YYYY-MM-DD`'s ISO weekday, Monday 1 to Sunday 7; NaN for what is not a date (the format check says so). */
+const isoWeekday = (day: string): number => {
+  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+  return weekday === 0 ? 7 : weekday;
+};
+
+/**
+ * Ranges are whole ISO weeks, Monday to Sunday: the rows say only which week a referral came in, and a range that
+ * could start or end on any day would tell the day (an extract of one day, or two ranges a day apart, differenced).
+ */
+const wholeWeeks = 'the extract covers whole ISO weeks, from a Monday to a Sunday (UTC)';
+const isWeekday = (day: string, weekday: number): boolean =>
+  Number.isNaN(isoWeekday(day)) || isoWeekday(day) === weekday;
+const Monday = Day.refine((day) => isWeekday(day, 1), { message: `must be a Monday: ${wholeWeeks}` });
+const Sunday = Day.refine((day) => isWeekday(day, 7), { message: `must be a Sunday: ${wholeWeeks}` });
+
+const kRule = `must be a whole number from ${kRange.min} to ${kRange.max}: k may be raised above the default ${defaultK}, never lowered below it`;
+
 /** The request as both entry points take it: strings, as a query string or a command line gives them. */
 export const EvaluationRequest = z
   .strictObject({
-    from: Day.describe('The first day received (UTC), included'),
-    to: Day.describe('The last day received (UTC), included'),
+    from: Monday.describe('The first day received (UTC), a Monday, included'),
+    to: Sunday.describe('The last day received (UTC), a Sunday, included'),
     k: z
       .string()
-      .regex(/^\d{1,3}$/, `must be a whole number from ${kRange.min} to ${kRange.max}`)
+      .regex(/^\d{1,3}$/, kRule)
       .transform(Number)
-      .refine((k) => k >= kRange.min && k <= kRange.max, {
-        message: `must be a whole number from ${kRange.min} to ${kRange.max}`,
-      })
+      .refine((k) => k >= kRange.min && k <= kRange.max, { message: kRule })
       .optional()
       .describe(
         `The least number of people every combination of the quasi-identifiers must hold (default ${defaultK})`,
@@ -51,8 +67,8 @@ export interface EvaluationDeps {
 }
 
 export interface ExtractOptions {
-  /** The longest range one call may cover, in days (the route's is bounded by API Gateway's 29 s). */
-  maxDays?: number;
+  /** The longest range one call may cover, in weeks (the route's is bounded by API Gateway's 29 s). */
+  maxWeeks?: number;
   /** Partitions read at once. */
   concurrency?: number;
   /** Told after each referral read: how many so far. */
@@ -68,7 +84,7 @@ export interface EvaluationExtract {
   people: number;
 }
 
-const dayMs = 86_400_000;
+const weekMs = 7 * 86_400_000;
 
 /** Validates the request (ValidationError, 400), reads the rows and applies the k check (SmallCellsError, 422). */
 export async function evaluationExtract(
@@ -78,13 +94,14 @@ export async function evaluationExtract(
 ): Promise<EvaluationExtract> {
   const request = parseWith(EvaluationRequest, input);
   const k = request.k ?? defaultK;
-  if (options.maxDays !== undefined) {
-    const days = (Date.parse(request.to) - Date.parse(request.from)) / dayMs + 1;
-    if (days > options.maxDays) {
+  if (options.maxWeeks !== undefined) {
+    // From a Monday to a Sunday: the days between, and the Sunday itself, make whole weeks.
+    const weeks = Math.round((Date.parse(request.to) - Date.parse(request.from)) / weekMs + 1 / 7);
+    if (weeks > options.maxWeeks) {
       throw new ValidationError([
         {
           field: 'to',
-          rule: `the range may cover at most ${options.maxDays} days here (${days} asked); a longer one is for npm run evaluation`,
+          rule: `the range may cover at most ${options.maxWeeks} weeks here (${weeks} asked); a longer one is for npm run evaluation`,
           kind: 'value',
         },
       ]);
@@ -112,7 +129,6 @@ export async function evaluationExtract(
     rows.push(
       evaluationRowOf(partition, {
         pseudonym: pseudonymOf(key, 'patient', referral.patient.nhsNumber),
-        referralKey: pseudonymOf(key, 'referral', referral.referralId),
         // The router kept the PCN with its decision; the directory is asked only for one without it.
         pcn: referral.routing?.pcn ?? (await pcnOf(referral.practiceOds)),
       }),

@@ -19,6 +19,11 @@ import { sexOf } from '#reporting/domain/referral-figures.ts';
  * number, name, date of birth, postcode, phone, email) and all free text (the reason for referral, a decline's or a
  * closure's own words, reasonable adjustments) never reach a row: the builder reads only the fields below, so a field
  * added to the referral later stays out until someone adds a column for it here and to the dictionary.
+ *
+ * The finest organisation a row names is the PCN, the one the k check groups by: a PCN holds several practices, so a
+ * practice column would split a cell that passes into smaller ones nobody checked. Nor does a row carry a key of its
+ * referral: one would match the same referral across two extracts, and so tell (by what is in one and not the other)
+ * which of them it was received in; the pseudonym is the linkage the evaluation needs.
  */
 
 /** Everything one referral's partition holds that the extract reads: the referral, its offers, its measure sets. */
@@ -28,12 +33,10 @@ export interface ReferralPartition {
   outcomes: MeasureSetRecord[];
 }
 
-/** What the row builder is given besides the partition: the pseudonyms (keyed hashes) and the practice's PCN. */
+/** What the row builder is given besides the partition: the patient's pseudonym (a keyed hash) and the PCN. */
 export interface RowContext {
   /** HMAC of the patient's NHS number (#reporting/domain/pseudonym.ts). */
   pseudonym: string;
-  /** HMAC of the referral's id: the same referral in a later extract has the same key. */
-  referralKey: string;
   /** The practice's PCN code from the directory, if it is there. */
   pcn: string | undefined;
 }
@@ -63,9 +66,7 @@ const outcomeColumns = <T extends Timepoint>(timepoint: T): Array<`${T}_${Outcom
 /** Every column, in the CSV's order; docs/evaluation.md describes each (a unit test holds the two together). */
 export const evaluationColumns = [
   'pseudonym',
-  'referral_key',
   'channel',
-  'practice',
   'pcn',
   'imd_edition',
   'imd_decile',
@@ -131,9 +132,7 @@ export function evaluationRowOf(partition: ReferralPartition, context: RowContex
   // Every column but the outcomes' (built per timepoint below); `satisfies` keeps their names checked.
   const row = {
     pseudonym: context.pseudonym,
-    referral_key: context.referralKey,
     channel: referral.source.channel,
-    practice: referral.practiceOds,
     pcn: pcn ?? unknownValue,
     imd_edition: imd?.edition ?? classification?.imdEdition ?? unknownValue,
     imd_decile: imd === null ? unknownValue : String(imd.decile),
@@ -184,6 +183,14 @@ export function monthsOf(from: string, to: string): string[] {
   }
 }
 
-/** Rows in an order that says nothing of when each referral arrived: by pseudonym, then referral key. */
-export const byPseudonym = (a: EvaluationRow, b: EvaluationRow): number =>
-  a.pseudonym.localeCompare(b.pseudonym) || a.referral_key.localeCompare(b.referral_key);
+/**
+ * Rows in an order that says nothing of when each referral arrived beyond its week: by pseudonym, then by the row's
+ * own values column by column, so the same rows always come out in the same order.
+ */
+export function byPseudonym(a: EvaluationRow, b: EvaluationRow): number {
+  for (const column of evaluationColumns) {
+    const order = a[column].localeCompare(b[column]);
+    if (order !== 0) return order;
+  }
+  return 0;
+}

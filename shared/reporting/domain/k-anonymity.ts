@@ -13,8 +13,11 @@ import { quasiIdentifiers, type EvaluationRow } from '#reporting/domain/evaluati
 
 /** k when none is asked for: the threshold the observatory's figures suppress below too. */
 export const defaultK = 5;
-/** Below 2 the check means nothing (every cell holds at least one); above 100 it refuses almost anything. */
-export const kRange = { min: 2, max: 100 } as const;
+/**
+ * The k a caller may ask for. The default is also the floor: an operator may make the check stricter, never weaker,
+ * since a smaller k would hand out cells the service's own figures suppress. Above 100 it refuses almost anything.
+ */
+export const kRange = { min: defaultK, max: 100 } as const;
 
 export type QuasiIdentifier = (typeof quasiIdentifiers)[number];
 
