@@ -41,6 +41,11 @@ export class AlarmTopic extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        // Only for this account's own alarms, as the topic's policy: no other account's CloudWatch can use the key.
+        conditions: {
+          ArnLike: { 'aws:SourceArn': alarmsOfThisAccount },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
       }),
     );
 

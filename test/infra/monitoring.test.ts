@@ -60,7 +60,7 @@ const emf = (metricName: string, fn: string) => ({
 });
 
 describe('alarm topic', () => {
-  it('is encrypted with a customer managed key of its own that rotates and lets CloudWatch alarms use it', () => {
+  it("is encrypted with a customer managed key of its own that rotates and lets this account's CloudWatch alarms use it", () => {
     const keyId = logicalIdOf(stack.alarmTopic.key);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     template.hasResourceProperties('AWS::KMS::Key', {
@@ -71,6 +71,11 @@ describe('alarm topic', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            // No other account's alarms (the confused deputy): the key's statement is scoped as the topic's.
+            Condition: {
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+              StringEquals: { 'aws:SourceAccount': Match.anyValue() },
+            },
           }),
         ]),
       },
