@@ -534,6 +534,9 @@ describe('the query', () => {
   it('refuses a day that is not a calendar day, naming the parameter', () => {
     expect(problems({ from: '2026-02-30' })).toEqual(['from: must be a calendar day, YYYY-MM-DD (UTC)']);
     expect(problems({ to: '1 Dec 2026' })).toEqual(['to: must be a calendar day, YYYY-MM-DD (UTC)']);
+    // No date at all (month 13, day 45, day 00): refused, never an invalid Date's RangeError (a 500).
+    for (const day of ['2026-13-45', '2026-00-10', '2026-11-00', '0000-00-00'])
+      expect(problems({ from: day })).toEqual(['from: must be a calendar day, YYYY-MM-DD (UTC)']);
   });
 
   it('refuses a range that runs backwards or is too long', () => {

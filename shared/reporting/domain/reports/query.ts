@@ -26,9 +26,15 @@ export function areaDimensionsOf(family: FigureFamily): AreaDimension[] {
 }
 
 const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
-/** A real calendar day: 2026-02-30 has the pattern but is no day (Date would roll it over). */
-export const isCalendarDay = (day: string): boolean =>
-  dayPattern.test(day) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+/**
+ * A real calendar day: 2026-02-30 has the pattern but is no day (Date would roll it over), and 2026-13-45 is no date
+ * at all (an invalid Date, whose toISOString throws: read its time instead).
+ */
+export function isCalendarDay(day: string): boolean {
+  if (!dayPattern.test(day)) return false;
+  const time = Date.parse(`${day}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === day;
+}
 
 const Day = z.string().refine((day) => dayPattern.test(day) && isCalendarDay(day), {
   message: 'must be a calendar day, YYYY-MM-DD (UTC)',
