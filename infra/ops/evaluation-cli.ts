@@ -111,20 +111,24 @@ const documentClient = DynamoDBDocumentClient.from(dynamoDb);
 
 /** A line on stderr every 250 referrals or 2 s (rewritten in place on a terminal). */
 function progress(): { tick: (read: number) => void; done: () => void } {
-  let last = 0;
+  // The first line after 2 s or 250 referrals, not at the first one; the last one always (done).
+  let last = Date.now();
   let shown = 0;
+  let latest = 0;
   const tty = process.stderr.isTTY === true;
   const show = (read: number) =>
     process.stderr.write(`${tty ? '\r' : ''}  ${read} referrals read${tty ? '' : '\n'}`);
   return {
     tick(read) {
+      latest = read;
       if (read - shown < 250 && Date.now() - last < 2000) return;
       shown = read;
       last = Date.now();
       show(read);
     },
     done() {
-      if (tty && shown > 0) process.stderr.write('\n');
+      if (latest !== shown) show(latest);
+      if (tty) process.stderr.write('\n');
     },
   };
 }
@@ -140,12 +144,13 @@ try {
   });
   process.stderr.write(`Evaluation extract of referrals received ${values.from} to ${values.to}...\n`);
   const bar = progress();
-  const extract = await app.evaluationExtract(
-    deps,
-    { from: values.from, to: values.to, ...(values.k === undefined ? {} : { k: values.k }) },
-    { onProgress: bar.tick },
-  );
-  bar.done();
+  const extract = await app
+    .evaluationExtract(
+      deps,
+      { from: values.from, to: values.to, ...(values.k === undefined ? {} : { k: values.k }) },
+      { onProgress: bar.tick },
+    )
+    .finally(() => bar.done());
   const summary = `${extract.rows.length} rows, ${extract.people} people; every combination of the quasi-identifiers holds at least k=${extract.k}`;
   if (values['dry-run']) {
     process.stderr.write(`Dry run: ${summary}; no CSV written\n`);
