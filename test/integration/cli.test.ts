@@ -69,7 +69,15 @@ const scripts = [
   {
     name: 'audit',
     file: 'infra/ops/audit-cli.ts',
-    environment: ['DYNAMODB_PORT', 'AWS_ENDPOINT_URL_DYNAMODB', 'AUDIT_TABLE'],
+    environment: [
+      'DYNAMODB_PORT',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'AUDIT_TABLE',
+      'SQS_PORT',
+      'AWS_ENDPOINT_URL_SQS',
+      'REFERRALS_QUEUE_URL',
+      'NOTIFICATIONS_QUEUE_URL',
+    ],
   },
   {
     name: 'reports',

@@ -3,18 +3,25 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import cliProgress from 'cli-progress';
 import { auditChainIds, DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { verifyChain, type AuditLink, type ChainVerdict } from '#audit/domain/chain.ts';
+import { replay } from './replay.ts';
+import type { ReplayTarget } from './replay-send.ts';
 
 /**
- * The work of `npm run audit` (infra/ops/audit-cli.ts): read-only, so there is nothing to dry-run. Verify reads one
- * chain, or every chain by streaming a Scan of referral ids page by page and reading each chain consistently;
- * replay prints one referral's trail as a verified timeline. Exit code 0 when every chain verified, 1 when one
- * did not (each broken chain named with its first broken link), 2 is the CLI's for bad arguments.
+ * The work of `npm run audit` (infra/ops/audit-cli.ts). Verify is read-only: it reads one chain, or every chain by
+ * streaming a Scan of referral ids page by page and reading each chain consistently. Replay prints one referral's
+ * trail as a verified timeline, then re-sends the messages that finish the steps it never completed (replay.ts;
+ * --dry-run names them only). Exit code 0 when every chain verified (and replay's messages went), 1 when one did
+ * not (each broken chain named with its first broken link), 2 is the CLI's for bad arguments.
  */
 
 export interface AuditRunOptions {
   command: 'verify' | 'replay';
   referral?: string;
   json: boolean;
+  /** Replay: name the messages it would re-send, send none. */
+  dryRun?: boolean;
+  /** Replay: where its messages go. */
+  sqs?: ReplayTarget;
   tableName: string;
   endpoint: string;
   region: string;
@@ -39,10 +46,21 @@ export async function run(options: AuditRunOptions): Promise<number> {
   try {
     if (options.command === 'replay') {
       const links = await trail.chainOf(options.referral ?? '');
-      const verdict = verifyChain(options.referral ?? '', links);
-      if (options.json) print(JSON.stringify({ referralId: options.referral, verdict, links }, null, 2));
-      else for (const line of timeline(options.referral ?? '', links, verdict)) print(line);
-      return verdict.ok && links.length > 0 ? 0 : 1;
+      const referralId = options.referral ?? '';
+      const verdict = verifyChain(referralId, links);
+      return await replay(
+        {
+          referralId,
+          json: options.json,
+          dryRun: options.dryRun ?? false,
+          sqs: options.sqs ?? { endpoint: '', region: options.region, queueUrls: {} },
+          timeline: options.json ? [] : timeline(referralId, links, verdict),
+          print,
+          err,
+        },
+        links,
+        verdict,
+      );
     }
     if (options.referral !== undefined) {
       const links = await trail.chainOf(options.referral);
