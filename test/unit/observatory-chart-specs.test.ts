@@ -81,6 +81,22 @@ describe('the observatory charts', () => {
       { name: 'expected', values: [3.2] },
     ]);
     expect(spec.annotations).toEqual(['a surge from 11']);
+    // For a commissioner a small expected count is hidden, and the threshold with it: said in words, not drawn.
+    const hidden = answer(
+      'surges',
+      ['day', 'category', 'area', 'observed', 'expected', 'threshold'],
+      [
+        {
+          day: '2026-12-01',
+          category: 'befriending',
+          area: 'FY1',
+          observed: 14,
+          expected: '<5',
+          threshold: 'suppressed',
+        },
+      ],
+    );
+    expect(hidden.annotations).toEqual(['threshold not shown']);
   });
 
   it('funnel: the stages in order, in words, with closures and declines by reason', () => {

@@ -181,7 +181,10 @@ export const charts = [
         ],
         horizontal: true,
         valueLabel: 'needs',
-        annotations: report.rows.map((row) => `a surge from ${row.threshold}`),
+        // A commissioner's threshold is hidden when the expected count is (it would tell it): say so in words.
+        annotations: report.rows.map((row) =>
+          row.threshold === 'suppressed' ? 'threshold not shown' : `a surge from ${row.threshold}`,
+        ),
       };
     },
   },
