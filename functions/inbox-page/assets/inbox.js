@@ -246,13 +246,21 @@ const scale = (from, to) => [
   ...Array.from({ length: to - from + 1 }, (_, i) => [String(from + i), String(from + i)]),
 ];
 
+// Renders of the outcomes box in flight: only the latest may fill it. Two can overlap (the referral shown, then shown
+// again after an action), and each clearing the box before its answer came would leave both forms in it.
+let outcomesRenders = 0;
+
 async function renderOutcomes(id) {
   const box = $('outcomes');
-  box.replaceChildren();
-  box.hidden = session.role !== 'link-worker';
-  if (box.hidden) return;
+  const render = ++outcomesRenders;
+  if (session.role !== 'link-worker') {
+    box.replaceChildren();
+    box.hidden = true;
+    return;
+  }
   const path = `${views[session.role].one(id)}/outcomes`;
   const { sets = [], changeFromBaseline } = await api('GET', path);
+  if (render !== outcomesRenders) return;
   const title = document.createElement('h3');
   title.textContent = 'Outcome measures';
   const list = document.createElement('ul');
@@ -269,7 +277,8 @@ async function renderOutcomes(id) {
         .filter((k) => !['available', 'baseline', 'followUp', 'notCompared'].includes(k))
         .join(', ')} compared`
     : (changeFromBaseline?.reason ?? '');
-  box.append(title, list, change, outcomeForm(path, id));
+  box.replaceChildren(title, list, change, outcomeForm(path, id));
+  box.hidden = false;
 }
 
 function outcomeForm(path, id) {
