@@ -176,3 +176,34 @@ export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>)
 
   return { usage, check, parse, fail };
 }
+
+/**
+ * A command's words (`export volumes`, `import nspl FILE`) out of its arguments, before its options are parsed
+ * (util.parseArgs takes no positionals here). An option that takes a value (a `string` option of any of
+ * `optionSets`) keeps the value after it, so `--out report.csv` is one option, not an option and a word; `--` is
+ * dropped.
+ */
+export function splitWords(
+  args: readonly string[],
+  ...optionSets: OptionSpecs[]
+): { words: string[]; flags: string[] } {
+  const takesValue = new Set(
+    optionSets.flatMap((options) =>
+      Object.entries(options).flatMap(([name, spec]) => (spec.type === 'string' ? [name] : [])),
+    ),
+  );
+  const words: string[] = [];
+  const flags: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') continue;
+    if (!arg.startsWith('-') || arg === '-') {
+      words.push(arg);
+      continue;
+    }
+    flags.push(arg);
+    if (!arg.includes('=') && takesValue.has(arg.replace(/^--?/, '')) && i + 1 < args.length)
+      flags.push(args[++i] ?? '');
+  }
+  return { words, flags };
+}

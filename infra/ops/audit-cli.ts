@@ -1,4 +1,4 @@
-import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
+import { defineCommand, type Command, type OptionSpecs, splitWords } from '../cli/args.ts';
 import { dynamoEndpointFromEnvironment } from '../cli/dynamodb-target.ts';
 
 /**
@@ -114,24 +114,7 @@ const commands = {
 };
 type CommandName = keyof typeof commands;
 
-/** util.parseArgs takes no positionals here, so the command word is taken out first (a value stays with its option). */
-function split(args: readonly string[]): { words: string[]; flags: string[] } {
-  const words: string[] = [];
-  const flags: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') continue;
-    if (!arg.startsWith('-') || arg === '-') {
-      words.push(arg);
-      continue;
-    }
-    flags.push(arg);
-    if (arg === '--referral' && i + 1 < args.length) flags.push(args[++i] ?? '');
-  }
-  return { words, flags };
-}
-
-const { words, flags } = split(process.argv.slice(2));
+const { words, flags } = splitWords(process.argv.slice(2), verifyOptions, replayOptions);
 const [verb, ...extra] = words;
 if (verb === undefined || !(verb in commands)) {
   top.parse(flags);

@@ -1,4 +1,4 @@
-import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
+import { defineCommand, type Command, type OptionSpecs, splitWords } from '../cli/args.ts';
 
 /**
  * `npm run directory -- ...`: the directory's operator commands (docs/directory.md).
@@ -129,31 +129,7 @@ const commands = {
 };
 type CommandName = keyof typeof commands;
 
-const stringOptions = new Set(
-  [importOptions, exportOptions, practicesOptions].flatMap((options) =>
-    Object.entries(options as OptionSpecs).flatMap(([name, spec]) => (spec.type === 'string' ? [name] : [])),
-  ),
-);
-
-/** util.parseArgs takes no positionals here, so the words are taken out first (an option's value stays with it). */
-function split(args: readonly string[]): { words: string[]; flags: string[] } {
-  const words: string[] = [];
-  const flags: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') continue;
-    if (!arg.startsWith('-') || arg === '-') {
-      words.push(arg);
-      continue;
-    }
-    flags.push(arg);
-    if (!arg.includes('=') && stringOptions.has(arg.replace(/^--?/, '')) && i + 1 < args.length)
-      flags.push(args[++i] ?? '');
-  }
-  return { words, flags };
-}
-
-const { words, flags } = split(process.argv.slice(2));
+const { words, flags } = splitWords(process.argv.slice(2), importOptions, exportOptions, practicesOptions);
 const [verb, ...positionals] = words;
 if (verb === undefined || !(verb in commands)) {
   top.parse(flags);

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
+import { defineCommand, type Command, type OptionSpecs, splitWords } from '../cli/args.ts';
 import type { ImportRequest } from './geography/import-file.ts';
 
 /**
@@ -75,26 +75,7 @@ const command: Command<typeof options> = defineCommand({
   ],
 });
 
-/** util.parseArgs takes no positionals here, so the words are taken out first (an option's value stays with it). */
-function split(args: readonly string[]): { words: string[]; flags: string[] } {
-  const words: string[] = [];
-  const flags: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') continue;
-    if (!arg.startsWith('-') || arg === '-') {
-      words.push(arg);
-      continue;
-    }
-    flags.push(arg);
-    const name = arg.replace(/^--?/, '');
-    const spec = (options as OptionSpecs)[name];
-    if (!arg.includes('=') && spec?.type === 'string' && i + 1 < args.length) flags.push(args[++i] ?? '');
-  }
-  return { words, flags };
-}
-
-const { words, flags } = split(process.argv.slice(2));
+const { words, flags } = splitWords(process.argv.slice(2), options);
 const values = command.parse(flags);
 
 function whole(name: string, raw: string | undefined, fallback: number, min = 1): number {

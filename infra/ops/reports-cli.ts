@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { defineCommand, type Command, type OptionSpecs } from '../cli/args.ts';
+import { defineCommand, type Command, type OptionSpecs, splitWords } from '../cli/args.ts';
 import { documentClientFromEnvironment } from '../cli/dynamodb-target.ts';
 import { ValidationError } from '#kernel/errors.ts';
 import { reportNames, type ReportName } from '#reporting/domain/report-shape.ts';
@@ -86,30 +86,7 @@ const exportCommand = defineCommand({
   examples,
 });
 
-const stringOptions = new Set(
-  Object.entries(exportOptions as OptionSpecs).flatMap(([name, spec]) =>
-    spec.type === 'string' ? [name] : [],
-  ),
-);
-/** util.parseArgs takes no positionals here, so the words are taken out first (an option's value stays with it). */
-function split(args: readonly string[]): { words: string[]; flags: string[] } {
-  const words: string[] = [];
-  const flags: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') continue;
-    if (!arg.startsWith('-') || arg === '-') {
-      words.push(arg);
-      continue;
-    }
-    flags.push(arg);
-    if (!arg.includes('=') && stringOptions.has(arg.replace(/^--?/, '')) && i + 1 < args.length)
-      flags.push(args[++i] ?? '');
-  }
-  return { words, flags };
-}
-
-const { words, flags } = split(process.argv.slice(2));
+const { words, flags } = splitWords(process.argv.slice(2), exportOptions);
 const [verb, name, ...extra] = words;
 if (verb !== 'export') {
   top.parse(flags);
