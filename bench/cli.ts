@@ -1,9 +1,14 @@
 import { defineCommand } from '../infra/cli/args.ts';
 import { scenarioNames, type ScenarioName } from './types.ts';
 
+/** The local DynamoDB the geography bench writes to: Amazon's DynamoDB Local in memory, or dynalite on disk. */
+export const geographyBackends = ['dynamodb-local', 'dynalite'] as const;
+export type GeographyBackend = (typeof geographyBackends)[number];
+
 /**
  * `npm run bench -- [--quick] [--scenario NAME]...`, or `npm run bench -- --only routing [--quick]`, or
- * `npm run bench -- --only geography [--rows N] [--concurrency N]`, or `npm run bench -- --only surges [--quick]`
+ * `npm run bench -- --only geography [--rows N] [--concurrency N] [--backend dynamodb-local|dynalite]`, or
+ * `npm run bench -- --only surges [--quick]`
  */
 
 export interface CliOptions {
@@ -15,14 +20,14 @@ export interface CliOptions {
    */
   only?: 'routing' | 'geography' | 'surges';
   /** The geography bench's size and batches in flight. */
-  geography?: { rows: number; concurrency: number };
+  geography?: { rows: number; concurrency: number; backend: GeographyBackend };
 }
 
 const command = defineCommand({
   synopsis: [
     'npm run bench -- [--quick] [--scenario NAME]...',
     'npm run bench -- --only routing [--quick]',
-    'npm run bench -- --only geography [--rows N] [--concurrency N]',
+    'npm run bench -- --only geography [--rows N] [--concurrency N] [--backend dynamodb-local|dynalite]',
     'npm run bench -- --only surges [--quick]',
   ],
   summary:
@@ -57,6 +62,14 @@ const command = defineCommand({
       placeholder: 'N',
       description: 'geography: batches of 25 in flight, for the import and the raw loop alike (default 8)',
     },
+    backend: {
+      type: 'string',
+      choices: geographyBackends,
+      placeholder: 'SERVER',
+      description:
+        "geography: the local DynamoDB for the import and the raw loop alike: dynamodb-local (Amazon's, in memory; " +
+        'the default) or dynalite (on disk, as npm start keeps its data)',
+    },
   },
   // Every port is chosen by the system (0), so none of npm start's settings apply.
   environment: {},
@@ -76,8 +89,11 @@ export function parseCli(args: string[]): CliOptions {
   // Keep the canonical order whatever order the flags came in: later scenarios are compared with earlier ones.
   const scenarios =
     chosen.length === 0 ? [...scenarioNames] : scenarioNames.filter((n) => chosen.includes(n));
-  if (values.only !== 'geography' && (values.rows !== undefined || values.concurrency !== undefined)) {
-    command.fail('--rows and --concurrency are for --only geography');
+  if (
+    values.only !== 'geography' &&
+    (values.rows !== undefined || values.concurrency !== undefined || values.backend !== undefined)
+  ) {
+    command.fail('--rows, --concurrency and --backend are for --only geography');
   }
   return {
     quick: values.quick,
@@ -88,6 +104,7 @@ export function parseCli(args: string[]): CliOptions {
           geography: {
             rows: whole('rows', values.rows, 2_700_000),
             concurrency: whole('concurrency', values.concurrency, 8),
+            backend: values.backend ?? 'dynamodb-local',
           },
         }
       : {}),
