@@ -16,9 +16,9 @@ export interface CliOptions {
   scenarios: ScenarioName[];
   /**
    * A bench of its own instead of the scenarios: `routing` (bench/routing.ts), `geography` (bench/geography.ts),
-   * `surges` (bench/surges.ts).
+   * `surges` (bench/surges.ts), `cold-start` (bench/cold-start.ts).
    */
-  only?: 'routing' | 'geography' | 'surges';
+  only?: 'routing' | 'geography' | 'surges' | 'cold-start';
   /** The geography bench's size and batches in flight. */
   geography?: { rows: number; concurrency: number; backend: GeographyBackend };
 }
@@ -29,6 +29,7 @@ const command = defineCommand({
     'npm run bench -- --only routing [--quick]',
     'npm run bench -- --only geography [--rows N] [--concurrency N] [--backend dynamodb-local|dynalite]',
     'npm run bench -- --only surges [--quick]',
+    'npm run bench -- --only cold-start [--quick]',
   ],
   summary:
     'Starts the whole system in this process (in memory, loopback ports), runs each scenario, prints a table and\n' +
@@ -44,13 +45,14 @@ const command = defineCommand({
     },
     only: {
       type: 'string',
-      choices: ['routing', 'geography', 'surges'],
+      choices: ['routing', 'geography', 'surges', 'cold-start'],
       placeholder: 'BENCH',
       description:
         'run only this bench instead of the scenarios: routing (matching with 1,000 and 50,000 services in the ' +
         'directory: the pure decision, and the router use case against local DynamoDB); geography (the NSPL ' +
         'import against the raw BatchWriteItem rate, its peak RSS, a kill -9 and resume; docs/geography.md); surges ' +
-        '(the surge rule on synthetic Poisson data: false-alarm and detection rates; docs/surges.md)',
+        '(the surge rule on synthetic Poisson data: false-alarm and detection rates; docs/surges.md); cold-start (each ' +
+        "function's bundle size and import time against a hello-world creating the same SDK clients)",
     },
     rows: {
       type: 'string',
@@ -79,6 +81,7 @@ const command = defineCommand({
     'npm run bench -- --only routing',
     'npm run bench -- --only geography --rows 300000',
     'npm run bench -- --only surges',
+    'npm run bench -- --only cold-start',
   ],
 });
 

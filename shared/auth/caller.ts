@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OdsCode } from '#directory/domain/directory.ts';
 import { roles, type Role } from '#system/routes.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReferralStatusViewSchema } from '#referral/application/referral-status.ts';
 import { AcknowledgementSchema } from '#referral/application/submit-referral.ts';
 import { ReferralRequest } from '#referral/domain/referral.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { maxRequestBodyBytes } from '#system/limits.ts';
 import { routes, type OperationId, type Route } from '#system/routes.ts';

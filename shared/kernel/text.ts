@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Text a person will read (names, free text, ids a sender types): normalised to NFC, trimmed, bounded, and free of

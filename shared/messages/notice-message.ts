@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What a notice tells a recipient: the referral itself (`assigned`), an update to it, or its cancellation; and from

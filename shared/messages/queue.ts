@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NoticeMessage } from '#messages/notice-message.ts';
 import { RoutingMessage } from '#messages/routing-message.ts';
 import type { QueueName } from '#system/names.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A message on the `referrals` queue: route this referral. Intake sends it when a referral is accepted; an update

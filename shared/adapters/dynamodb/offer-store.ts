@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LifecycleConflictError, type LifecycleTransition } from '#referral/domain/lifecycle.ts';
 import { offerRefusalOf, type Offer } from '#referral/domain/offer.ts';
 import type { Referral } from '#referral/domain/referral.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '#kernel/ids.ts';
 import type { InterventionCategory } from '#referral/domain/categories.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Zod schemas for the parts of a BaRS-shaped FHIR R4 message Bundle that the social-prescribing receiver reads.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The outcome measures a link worker records (../shared/reference/domain.md, Outcome measures): ONS4 personal

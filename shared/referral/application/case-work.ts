@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditLog } from '#audit/ports.ts';
 import type { Clock } from '#kernel/clock.ts';
 import { ConflictError, LifecycleConflictError, NotFoundError, UnprocessableError } from '#kernel/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Intervention categories: what a patient needs help with, and what a VCSE service offers.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Why a social-prescribing case was closed (the `close` event's data; every reason leads to the same `closed` state),

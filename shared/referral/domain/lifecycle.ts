@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LifecycleConflictError } from '#kernel/errors.ts';
 
 /** Thrown for a refusal; it lives in the kernel's error table, which answers it (403 forbidden, else 409). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InterventionCategory } from '#referral/domain/categories.ts';
 import type { FieldProblem } from '#kernel/errors.ts';
 import { OdsCode } from '#directory/domain/directory.ts';

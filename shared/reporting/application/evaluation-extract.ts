@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Directory } from '#directory/ports.ts';
 import { ValidationError } from '#kernel/errors.ts';
 import { parseWith } from '#kernel/validation.ts';

@@ -4,7 +4,7 @@
  * `<5` (never the number), so no patient can be singled out. The reports API (functions/reports), the operations CLI
  * and the observatory page all read this one shape.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const reportNames = [
   /** Needs referred per day by intervention category. */

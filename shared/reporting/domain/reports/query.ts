@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type FieldProblem } from '#kernel/errors.ts';
 import { parseWith, safeKey } from '#kernel/validation.ts';
 import { familyDimensions, type FigureFamily } from '#reporting/domain/figures.ts';
