@@ -1,5 +1,6 @@
 /**
- * The CDK app: one ReferralStack, checked by cdk-nag's AWS Solutions rules at every synth.
+ * The CDK app: one ReferralStack, checked by cdk-nag's AWS Solutions, HIPAA Security and NIST 800-53 R5 rules at
+ * every synth.
  *
  * It makes no lookups, so `npm run synth` works offline. The stack is environment-agnostic unless the CDK CLI knows
  * both an account and a region (from the AWS credentials in use), in which case it is pinned to them. A region on
@@ -15,7 +16,7 @@
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { nagPacks } from './constructs/compliance.ts';
 import { ReferralStack } from './stack.ts';
 import { serviceName } from '#system/environment.ts';
 
@@ -48,7 +49,7 @@ new ReferralStack(app, stackName, {
 Tags.of(app).add('service', serviceName);
 
 // Every finding fails the synth unless it is fixed or acknowledged, with a reason, next to the resource it is about.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+Validations.of(app).addPlugins(...nagPacks(app));
 
 /** Context given on the command line arrives as a string; from cdk.json it may be any JSON value. */
 function stringContext(key: string): string | undefined {

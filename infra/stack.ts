@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { Api } from './constructs/api.ts';
 import { Functions } from './constructs/functions.ts';
+import { Keys } from './constructs/keys.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { constructId } from './constructs/naming.ts';
 import { Queues } from './constructs/queues.ts';
@@ -43,6 +44,7 @@ export interface ReferralStackProps extends StackProps, TokenIssuerSettings, Ema
  * route: add one to the topology and it appears here, and in the local runtime, with the same settings.
  */
 export class ReferralStack extends Stack {
+  readonly keys: Keys;
   readonly tables: Tables;
   readonly queues: Queues;
   readonly functions: Functions;
@@ -57,18 +59,22 @@ export class ReferralStack extends Stack {
     // Checked first, so a bad URL fails the synth before anything is bundled.
     const settings = functionSettings(props);
 
-    this.tables = new Tables(this, 'Tables');
-    this.queues = new Queues(this, 'Queues');
+    this.keys = new Keys(this, 'Keys');
+    this.tables = new Tables(this, 'Tables', { key: this.keys.data });
+    this.queues = new Queues(this, 'Queues', { key: this.keys.data });
     this.functions = new Functions(this, 'Functions', {
       projectRoot,
       tables: this.tables.byName,
       queues: this.queues.byName,
       logRetention,
       settings,
+      dataKey: this.keys.data,
+      logsKey: this.keys.logs,
     });
     this.api = new Api(this, 'Api', {
       functions: this.functions.byName,
       logRetention,
+      logsKey: this.keys.logs,
       apiClients: props.apiClients ?? [],
     });
     this.schedules = new Schedules(this, 'Schedules', { functions: this.functions.byName });

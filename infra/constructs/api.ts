@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -18,9 +18,12 @@ import {
   type UsagePlan,
   type RequestValidator,
 } from 'aws-cdk-lib/aws-apigateway';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance } from './compliance.ts';
 import { usageKeyFor } from '#auth/usage-key.ts';
 import { gatewayOutcomes } from '#http/operation-outcome.ts';
 import { securityHeaders } from '#http/responses.ts';
@@ -32,6 +35,8 @@ export interface ApiProps {
   readonly functions: Record<FunctionName, IFunction>;
   /** How long the access log keeps its entries. */
   readonly logRetention: RetentionDays;
+  /** The key the access log group is encrypted with. */
+  readonly logsKey: IKey;
   /**
    * The JWT `sub` of every client allowed past the authorizer on authenticated routes: each gets an API key in the
    * usage plan, whose value is `usageKeyFor(sub)`. A valid token of any other subject is refused with 403.
@@ -41,6 +46,21 @@ export interface ApiProps {
 
 /** The URL prefix the stage adds before every route, so a breaking version can later live beside this one. */
 export const stageName = 'v1';
+
+/**
+ * Requests one source address may make in any five minutes before the web ACL blocks it (WAF counts over a sliding
+ * five-minute window). GP systems reach the API through a few shared NHS egress addresses, so this is a bound on a
+ * runaway or hostile source, well above one surgery system's traffic: 100 a second sustained, a fifth of the
+ * stage's throttle.
+ */
+export const wafRequestsPerFiveMinutesPerAddress = 30_000;
+
+/** The AWS managed rule groups the web ACL applies, in order. */
+export const wafManagedRuleGroups = [
+  'AWSManagedRulesAmazonIpReputationList',
+  'AWSManagedRulesCommonRuleSet',
+  'AWSManagedRulesKnownBadInputsRuleSet',
+] as const;
 
 /**
  * Requests one client (one API key in the usage plan) may make per day, on top of the topology's per-second
@@ -113,11 +133,16 @@ export class Api extends Construct {
   readonly authorizer: TokenAuthorizer;
   /** Per-client limits; each registered client's API key belongs to it. */
   readonly usagePlan: UsagePlan;
+  /** The WAF web ACL associated with the stage. */
+  readonly webAcl: CfnWebACL;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      encryptionKey: props.logsKey,
+    });
     this.restApi = new RestApi(this, 'RestApi', {
       restApiName: Stack.of(this).stackName,
       description: 'Social prescribing referrals: the routes in infra/topology.ts',
@@ -180,7 +205,80 @@ export class Api extends Construct {
       });
     }
 
+    this.webAcl = this.protectWithWebAcl(props);
     this.acknowledgeFindings();
+  }
+
+  /**
+   * A regional WAF web ACL on the stage: a rate limit per source address, then AWS's IP reputation list, common
+   * rule set and known bad inputs. The common rule set's SizeRestrictions_BODY (bodies over 8 KB) only counts:
+   * FHIR referral bundles are larger than that, and the intake function enforces its own body limit and schema.
+   */
+  private protectWithWebAcl(props: ApiProps): CfnWebACL {
+    const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
+    const webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      description: 'Protects the referral API stage: rate limit per address and AWS managed rule groups',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${Stack.of(this).stackName}-api`),
+      rules: [
+        {
+          name: 'RateLimitPerAddress',
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: { limit: wafRequestsPerFiveMinutesPerAddress, aggregateKeyType: 'IP' },
+          },
+          visibilityConfig: visibility('RateLimitPerAddress'),
+        },
+        ...wafManagedRuleGroups.map((name, index) => ({
+          name,
+          priority: index + 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name,
+              ...(name === 'AWSManagedRulesCommonRuleSet'
+                ? { ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] }
+                : {}),
+            },
+          },
+          visibilityConfig: visibility(name),
+        })),
+      ],
+    });
+    new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.restApi.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+
+    // WAF logs only to a log group whose name starts aws-waf-logs-. The Authorization header (a bearer token) and
+    // query strings (worklist filters) are redacted, so the log holds no credential and nothing a search named.
+    const wafLogGroupName = `aws-waf-logs-${Stack.of(this).stackName}`;
+    const wafLogs = new LogGroup(this, 'WafLogs', {
+      logGroupName: wafLogGroupName,
+      retention: props.logRetention,
+      encryptionKey: props.logsKey,
+    });
+    const logging = new CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: webAcl.attrArn,
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: wafLogGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { queryString: {} }],
+    });
+    logging.node.addDependency(wafLogs);
+    return webAcl;
   }
 
   /**
@@ -239,14 +337,18 @@ export class Api extends Construct {
   }
 
   private acknowledgeFindings(): void {
-    Validations.of(this.restApi.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        "No WAF yet: AWS's common managed rule set blocks request bodies over 8 KB (SizeRestrictions_BODY) and FHIR " +
-        'referral bundles are larger, so a web ACL needs tuning for FHIR. Until then every non-public route needs a ' +
-        "verified JWT of a registered client, each client is held to its usage plan's throttle and daily quota, and " +
-        'the stage is throttled.',
-    });
+    acknowledgeCompliance(
+      this.restApi.deploymentStage,
+      'APIGWCacheEnabledAndEncrypted',
+      'No stage cache, on purpose: answers carry referral status and patient data for one caller, and a cached ' +
+        'answer could be served after a change or to a caller whose access has gone; the lists are small and fast.',
+    );
+    acknowledgeCompliance(
+      this.restApi.deploymentStage,
+      'APIGWSSLEnabled',
+      'A client certificate authenticates API Gateway to an HTTP backend; every integration here is a Lambda ' +
+        "function, invoked over AWS's own signed API, so there is no backend that could check a certificate.",
+    );
     Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason:

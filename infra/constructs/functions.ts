@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -14,6 +15,7 @@ import { type FunctionName } from '#system/names.ts';
 import { queueNames, queues } from '#system/queues.ts';
 import { tables } from '#system/tables.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
+import { acknowledgeCompliance } from './compliance.ts';
 import { byName, constructId, entriesOf } from './naming.ts';
 import type { QueuePair } from './queues.ts';
 
@@ -26,6 +28,10 @@ export interface FunctionsProps {
   readonly logRetention: RetentionDays;
   /** Deployment settings (the token issuer), each given to the functions whose topology entry asks for it. */
   readonly settings: Record<SettingName, string>;
+  /** The key the tables and the pseudonym key secret are encrypted with. */
+  readonly dataKey: IKey;
+  /** The key every function's log group is encrypted with. */
+  readonly logsKey: IKey;
 }
 
 /**
@@ -113,7 +119,7 @@ export class Functions extends Construct {
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     this.pseudonymKey = functionNames.some((name) => functions[name].pseudonymKey)
-      ? this.createPseudonymKey()
+      ? this.createPseudonymKey(props.dataKey)
       : undefined;
     this.byName = byName(functionNames, (name) => this.createFunction(name, props));
     for (const queueName of queueNames) this.feedQueueToConsumer(queueName, props.queues[queueName].queue);
@@ -123,7 +129,10 @@ export class Functions extends Construct {
     const spec = functions[name];
     const id = constructId(name);
 
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention: props.logRetention });
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: props.logRetention,
+      encryptionKey: props.logsKey,
+    });
     const role = new Role(this, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs the ${name} function`,
@@ -183,15 +192,57 @@ export class Functions extends Construct {
         'X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords) has no resource-level permissions, ' +
         'so AWS requires Resource "*"; every other statement in this role names its table, queue or log group.',
     });
+    this.acknowledgeCompliance(fn, role, name);
     return fn;
   }
 
+  /** The HIPAA Security and NIST 800-53 R5 findings that the design answers otherwise, each said why. */
+  private acknowledgeCompliance(fn: NodejsFunction, role: Role, name: FunctionName): void {
+    acknowledgeCompliance(
+      fn,
+      'LambdaInsideVPC',
+      'The functions call only AWS APIs over TLS with IAM-signed requests and partner webhooks on the internet ' +
+        '(https only); they hold no network-reachable state, so a VPC would add NAT gateways (cost, a new path ' +
+        'to the internet to secure) and cold-start time without keeping any data off a network it now travels.',
+    );
+    acknowledgeCompliance(
+      fn,
+      'LambdaDLQ',
+      'A Lambda DLQ catches only asynchronous invocations. API functions are invoked synchronously by API ' +
+        'Gateway (the caller sees the failure); queue consumers by event source mappings, whose failures go to ' +
+        "the source queue's own dead-letter queue; scheduled runs are idempotent sweeps that the next run redoes.",
+    );
+    acknowledgeCompliance(
+      fn,
+      'LambdaConcurrency',
+      `The ${name} function is bounded elsewhere: queue consumers by their event source's maxConcurrency, API ` +
+        'functions by the stage and per-client throttles and the WAF rate rule. Reserved concurrency would ' +
+        "carve the account's pool and fail deploys into accounts with the default low limit.",
+    );
+    // The key grants (grantReadData, grantSendMessages, ...) name the one data key; the wildcards are KMS action
+    // families (GenerateDataKey and GenerateDataKeyWithoutPlaintext; ReEncryptFrom and ReEncryptTo).
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason:
+          `${action} is a family of KMS actions that CDK's table, queue and secret grants write, and the statement ` +
+          "names one resource, the stack's data key: no other key in the account can be used.",
+      });
+    }
+    acknowledgeCompliance(
+      role,
+      'IAMNoInlinePolicy',
+      "Each function's policy is generated from its topology grants and attached to its one role only; a " +
+        'managed policy would be a shareable object that another role could attach, the opposite of least privilege.',
+    );
+  }
+
   /**
-   * 64 random letters and digits, made by Secrets Manager at deploy time, encrypted with the account's Secrets Manager
-   * key, and kept if the stack is deleted (extracts made with it could not be linked to any made after).
+   * 64 random letters and digits, made by Secrets Manager at deploy time, encrypted with the stack's data key, and kept if the stack is deleted (extracts made with it could not be linked to any made after).
    */
-  private createPseudonymKey(): Secret {
+  private createPseudonymKey(key: IKey): Secret {
     const secret = new Secret(this, 'PseudonymKey', {
+      encryptionKey: key,
       secretName: pseudonymKeyNameOf(Stack.of(this)),
       description:
         "The evaluation extract's pseudonym key (HMAC-SHA-256 of NHS numbers): never rotated, read only by the evaluation function.",
@@ -204,6 +255,12 @@ export class Functions extends Construct {
         'The pseudonym key is not rotated on purpose: a new key gives every patient a new pseudonym, so extracts made ' +
         'before a rotation could not be linked to those made after. Only the evaluation function may read it.',
     });
+    acknowledgeCompliance(
+      secret,
+      'SecretsManagerRotationEnabled',
+      'The pseudonym key is not rotated on purpose: a new key gives every patient a new pseudonym, so extracts ' +
+        'made before a rotation could not be linked to those made after (as AwsSolutions-SMG4).',
+    );
     return secret;
   }
 
@@ -279,6 +336,9 @@ function grantTableAccess(table: ITable, fn: NodejsFunction, access: TableAccess
       // number) alone: grantWriteData would add UpdateItem, DeleteItem and BatchWriteItem (a batch put cannot carry
       // a condition, so it could overwrite a link).
       table.grant(fn, 'dynamodb:Query', 'dynamodb:PutItem');
+      // table.grant adds no key permissions (grantReadData and grantReadWriteData do): reading and writing items
+      // of a table under a customer managed key needs them.
+      table.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*');
       return;
   }
 }

@@ -4,6 +4,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance } from './compliance.ts';
 import { functionNames, functions } from '#system/functions.ts';
 import type { FunctionName } from '#system/names.ts';
 import { constructId } from './naming.ts';
@@ -47,6 +48,12 @@ export class Schedules extends Construct {
           `grantInvoke covers the ${name} function and its versions and aliases (<function arn>:*): the ` +
           'scheduler may invoke this one function and nothing else.',
       });
+      acknowledgeCompliance(
+        role,
+        'IAMNoInlinePolicy',
+        `The policy is grantInvoke on the ${name} function, attached to this schedule's one role only; a managed ` +
+          'policy would be a shareable object that another role could attach, the opposite of least privilege.',
+      );
       this.byName[name] = new Schedule(this, constructId(name), {
         description: `Runs ${name} every ${schedule.everyMinutes} minutes: ${functions[name].purpose}`,
         schedule: ScheduleExpression.rate(Duration.minutes(schedule.everyMinutes)),

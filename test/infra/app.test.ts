@@ -33,7 +33,8 @@ async function synth(context: Record<string, unknown>): Promise<Synthesised> {
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
     },
-    timeout: 60_000,
+    // Three cdk-nag packs run in each synth, and these processes share the machine: allow them time.
+    timeout: 110_000,
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -192,7 +192,7 @@ describe('queues', () => {
       expect(props).toMatchObject({
         VisibilityTimeout: spec.visibilityTimeoutSeconds,
         MessageRetentionPeriod: spec.retentionDays * DAY,
-        SqsManagedSseEnabled: true,
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(stack.keys.data), 'Arn'] },
         RedrivePolicy: {
           deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(deadLetters), 'Arn'] },
           maxReceiveCount: spec.maxReceiveCount,
@@ -202,7 +202,7 @@ describe('queues', () => {
       // Dead letters are kept as long as SQS allows, so there is time to find the cause before replaying them.
       expect(resource(logicalIdOf(deadLetters)).Properties).toMatchObject({
         MessageRetentionPeriod: 14 * DAY,
-        SqsManagedSseEnabled: true,
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(stack.keys.data), 'Arn'] },
       });
     },
   );
