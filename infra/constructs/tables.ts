@@ -34,7 +34,7 @@ export class Tables extends Construct {
       'DynamoDBInBackupPlan',
       'Every table has point-in-time recovery (any second of the last 35 days, restorable to a new table), ' +
         "deletion protection and RETAIN. How long copies beyond that are kept is the data controller's records " +
-        'retention decision, made per deployment with an AWS Backup plan over the tagged tables (docs/operations.md).',
+        'retention decision, made per deployment with an AWS Backup plan over the tagged tables.',
     );
     this.byName = byName(tableNames, (name) => {
       const spec = tables[name];
