@@ -14,6 +14,37 @@ export default defineConfig({
         },
       },
       {
+        // Integration and contract suites again on Amazon's DynamoDB Local, strict where dynalite is lenient
+        // (ReturnValuesOnConditionCheckFailure, the SDK's own error classes, map order), so neither hides a bug. Not
+        // every file: all of them again would add minutes to `npm test` on two cores. These are the ones whose
+        // DynamoDB use differs between the servers: every adapter's contract, the request counts (the proxy), the
+        // key schema and indexes (provision, offer deadlines), conditional writes and chains (audit trail, exact
+        // figures, case work, outcomes), Powertools idempotency's conditional put with the item returned on failure
+        // (intake, in-progress expiry), batch writes (geography import). Not routing-and-delivery yet: its notifier test counts requests exactly, and
+        // on this server the two deliveries' audit appends to one chain race, adding a retry (a Query and a Put).
+        test: {
+          name: 'integration-dynamodb-local',
+          include: [
+            'test/integration/*.contract.test.ts',
+            'test/integration/local-aws-request-counts.test.ts',
+            'test/integration/provision.test.ts',
+            'test/integration/offer-deadlines.test.ts',
+            'test/integration/audit-trail.test.ts',
+            'test/integration/exact-figures.test.ts',
+            'test/integration/case-work.test.ts',
+            'test/integration/outcomes.test.ts',
+            'test/integration/intake.test.ts',
+            'test/integration/in-progress-expiry.test.ts',
+            'test/integration/geography-import.test.ts',
+          ],
+          env: { LOCAL_DYNAMODB: 'dynamodb-local' },
+          // One Java server for the run, a database per test file on it (test/support/dynamodb-local-server.ts).
+          globalSetup: ['test/support/dynamodb-local-server.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],

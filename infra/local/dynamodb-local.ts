@@ -26,6 +26,11 @@ export interface DynamoDbLocalOptions {
   dataDir?: string;
   /** The JVM's maximum heap, in MB. In memory, 2.7 million small items need about 2 GB. */
   heapMb?: number;
+  /**
+   * One database for every access key (the default, as one AWS account holds the tables), or, when false, one per
+   * access key and region: a shared test server gives each test file its own database that way.
+   */
+  sharedDb?: boolean;
   /** How long to wait for the server to answer, in ms. */
   startTimeoutMs?: number;
 }
@@ -84,8 +89,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     join(directory, 'DynamoDBLocal.jar'),
     '-port',
     String(port),
-    // One database for every access key and region, as one AWS account would hold the tables.
-    '-sharedDb',
+    // One database for every access key and region, as one AWS account would hold the tables (unless told not).
+    ...(options.sharedDb === false ? [] : ['-sharedDb']),
     // Tests and benches send traffic to loopback only: no telemetry to AWS.
     '-disableTelemetry',
     ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),

@@ -76,11 +76,13 @@ export function decideOnce<C, R>(
   });
   const persistenceStore = options.persistenceStore ?? idempotencyStore();
   const once = makeIdempotent(
-    async (attempt: Attempt<C, R>): Promise<R> => {
+    async (attempt: Attempt<C, R>): Promise<string> => {
       try {
         const returned = await fn(attempt.command);
         attempt.outcome = { returned };
-        return returned;
+        // Recorded as JSON text, not as a DynamoDB map: DynamoDB keeps a map's keys in no order (DynamoDB Local
+        // hands them back shuffled), and a replay must be the first answer byte for byte.
+        return JSON.stringify(returned);
       } catch (error) {
         attempt.outcome = { threw: error };
         throw error;
@@ -97,8 +99,10 @@ export function decideOnce<C, R>(
       command: request.command,
     };
     try {
-      const result = await mapIdempotencyErrors(() => once(attempt));
-      return { result, executed: attempt.outcome !== undefined };
+      const recorded: unknown = await mapIdempotencyErrors(() => once(attempt));
+      const { outcome } = attempt;
+      if (outcome && 'returned' in outcome) return { result: outcome.returned, executed: true };
+      return { result: replayed<R>(recorded), executed: false };
     } catch (error) {
       if (!(error instanceof IdempotencyPersistenceLayerError)) throw error;
       const { outcome } = attempt;
@@ -113,4 +117,12 @@ export function decideOnce<C, R>(
       throw outcome.threw;
     }
   };
+}
+
+/**
+ * The first answer from its record: JSON text (what decideOnce records), or a map from a record written before it
+ * recorded text, which expires within the key's window. The record holds what this function returned, so it is R.
+ */
+function replayed<R>(recorded: unknown): R {
+  return (typeof recorded === 'string' ? JSON.parse(recorded) : recorded) as R;
 }

@@ -6,7 +6,7 @@ import { startLocalDynamoDb, type LocalServer } from '../../infra/local/servers.
 import type { TableName } from '#system/names.ts';
 
 /**
- * The DynamoDB side of a contract suite: a local DynamoDB (dynalite) on a free port with the system description's
+ * The DynamoDB side of a contract suite: a local DynamoDB (the one LOCAL_DYNAMODB picks: dynalite, or DynamoDB Local) on a free port with the system description's
  * tables and indexes, started before the file's tests and stopped after, and the document client the adapters use
  * (undefined values removed, as the functions' client does). Read `client` and `tables` inside tests and the
  * factories they call, once the servers are up.

@@ -106,7 +106,7 @@ export class DynamoFigures implements Figures {
         cells.push({
           family,
           day: String(item.day).slice(0, 10),
-          dimensions: item.dimensions as FigureCell<F>['dimensions'],
+          dimensions: inFamilyOrder(family, item.dimensions as Record<string, string>),
           count: Number(item.count ?? 0),
         });
       startKey = page.LastEvaluatedKey;
@@ -144,6 +144,21 @@ function normalised(figure: Figure): Figure {
     day: figure.day,
     dimensions: Object.fromEntries(names.map((name) => [name, given[name] ?? unknownValue])),
   } as Figure;
+}
+
+/**
+ * A cell's dimensions in its family's order, as they were written. DynamoDB keeps a map's keys in no order (DynamoDB
+ * Local hands them back shuffled; dynalite happened to keep them), and a reader that serialises a cell (a report's
+ * columns, a comparison by JSON) must see one order only.
+ */
+function inFamilyOrder<F extends FigureFamily>(
+  family: F,
+  stored: Record<string, string>,
+): FigureCell<F>['dimensions'] {
+  const names: readonly string[] = familyDimensions[family];
+  return Object.fromEntries(
+    names.map((name) => [name, stored[name] ?? unknownValue]),
+  ) as FigureCell<F>['dimensions'];
 }
 
 const partitionOf = (family: FigureFamily, day: string): string => `figure#${family}#${day.slice(0, 7)}`;
