@@ -66,6 +66,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // A page waits on the whole local stack: 1 s (the default) is too short when CI's two cores are busy with
+          // the other projects, as seen on 2 December 2026 (the inbox page's status not yet shown after a click).
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
