@@ -174,7 +174,9 @@ class Sandbox {
       // An uncaught exception or unhandled rejection ends the worker, as it ends a Lambda runtime: the calls in
       // flight fail, and the next invocation gets a fresh worker.
       worker.on('error', (error) => {
-        if (!initialised) return initFailed(error);
+        // The worker posts `init-failed` and then rethrows: the two reach this thread on different channels, in
+        // either order, so both say the same thing (seen in CI as the bare error winning the race).
+        if (!initialised) return initFailed(new Error(`${this.fn} failed to initialise: ${String(error)}`));
         this.discard(worker, `crashed (${error.name}: ${error.message})`);
       });
       worker.on('exit', (code) => {
