@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCaseWork, syntheticNhsNumber, type TokenClaims } from '../../infra/local/demo-case-work.ts';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { anyFreePorts, eventually, sampleReferral } from '../support/local.ts';
+import { reportNames } from '#reporting/domain/report-shape.ts';
 
 // Issue 11 item 3 (clinical-safety hazard H8, docs/clinical-safety.md): every line the local stack writes while
 // known synthetic patients go through every flow (intake over JSON and FHIR, refusals, routing, delivery, partners'
@@ -311,16 +312,8 @@ describe('log scan for patient identifiers', () => {
     const commissioner = await mint({ role: 'commissioner', subject: 'log-scan-commissioner' });
     const today = new Date().toISOString().slice(0, 10);
     const monthStart = `${today.slice(0, 8)}01`;
-    for (const report of [
-      'volumes',
-      'surges',
-      'funnel',
-      'deprivation',
-      'gaps',
-      'partners',
-      'outcomes',
-      'caseloads',
-    ])
+    // Every report in the catalogue, so one added later is scanned too.
+    for (const report of reportNames)
       for (const token of [ops, commissioner])
         expect((await call(token, 'GET', `/reports/${report}?from=${monthStart}&to=${today}`)).status).toBe(
           200,
