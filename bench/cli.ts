@@ -18,7 +18,7 @@ export interface CliOptions {
    * A bench of its own instead of the scenarios: `routing` (bench/routing.ts), `geography` (bench/geography.ts),
    * `surges` (bench/surges.ts), `cold-start` (bench/cold-start.ts).
    */
-  only?: 'routing' | 'geography' | 'surges' | 'cold-start';
+  only?: 'routing' | 'geography' | 'surges' | 'cold-start' | 'requests';
   /** The geography bench's size and batches in flight. */
   geography?: { rows: number; concurrency: number; backend: GeographyBackend };
 }
@@ -30,6 +30,7 @@ const command = defineCommand({
     'npm run bench -- --only geography [--rows N] [--concurrency N] [--backend dynamodb-local|dynalite]',
     'npm run bench -- --only surges [--quick]',
     'npm run bench -- --only cold-start [--quick]',
+    'npm run bench -- --only requests [--quick]',
   ],
   summary:
     'Starts the whole system in this process (in memory, loopback ports), runs each scenario, prints a table and\n' +
@@ -45,14 +46,16 @@ const command = defineCommand({
     },
     only: {
       type: 'string',
-      choices: ['routing', 'geography', 'surges', 'cold-start'],
+      choices: ['routing', 'geography', 'surges', 'cold-start', 'requests'],
       placeholder: 'BENCH',
       description:
         'run only this bench instead of the scenarios: routing (matching with 1,000 and 50,000 services in the ' +
         'directory: the pure decision, and the router use case against local DynamoDB); geography (the NSPL ' +
         'import against the raw BatchWriteItem rate, its peak RSS, a kill -9 and resume; docs/geography.md); surges ' +
         '(the surge rule on synthetic Poisson data: false-alarm and detection rates; docs/surges.md); cold-start (each ' +
-        "function's bundle size and import time against a hello-world creating the same SDK clients)",
+        "function's bundle size and import time against a hello-world creating the same SDK clients); requests (the " +
+        'AWS requests, read and write units and list-price cost of one referral with a team and two partners, step by ' +
+        "step, from the functions' own request accounting)",
     },
     rows: {
       type: 'string',
@@ -82,6 +85,7 @@ const command = defineCommand({
     'npm run bench -- --only geography --rows 300000',
     'npm run bench -- --only surges',
     'npm run bench -- --only cold-start',
+    'npm run bench -- --only requests',
   ],
 });
 

@@ -1,14 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { accountRequests } from '#platform/request-accounting.ts';
 
 /**
  * SDK clients, created once per execution environment (module load) and reused by every invocation.
  * Endpoints come from the standard AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS variables, which the local
- * runtime sets to its loopback servers; in AWS they are unset and the regional endpoints apply.
+ * runtime sets to its loopback servers; in AWS they are unset and the regional endpoints apply. Every request they
+ * make is counted in the invocation's tally (request-accounting.ts).
  */
-export const dynamoDb = new DynamoDBClient({});
+export const dynamoDb = accountRequests(new DynamoDBClient({}), 'DynamoDB');
 export const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
   marshallOptions: { removeUndefinedValues: true },
 });
-export const sqs = new SQSClient({});
+export const sqs = accountRequests(new SQSClient({}), 'SQS');

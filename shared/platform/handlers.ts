@@ -18,6 +18,7 @@ import { ForbiddenError, UnauthorizedError } from '#kernel/errors.ts';
 import { clientErrorResponse, securityHeaders, serverErrorResponse } from '#http/responses.ts';
 import { logger, metrics } from '#platform/observability.ts';
 import { requestOriginOf, withRequestOrigin } from '#platform/request-origin.ts';
+import { tallyTotals, withRequestTally } from '#platform/request-accounting.ts';
 
 /**
  * The two shapes of handler this system has, set up once: Powertools logger and metrics as middy middleware,
@@ -55,13 +56,15 @@ export function httpHandler<F extends HttpFunctionName>(fn: F, operations: Opera
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (event, context) => {
-      const response = await respond(served, operations, kind, event, context);
-      // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
-      metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
-      const answer = withConversationHeaders(event, response);
-      return { ...answer, headers: { ...answer.headers, ...securityHeaders } };
-    });
+    .handler((event, context) =>
+      tallied(async () => {
+        const response = await respond(served, operations, kind, event, context);
+        // One count per status class, so ops can alarm on a rise in 4xx (a misbehaving client) or any 5xx.
+        metrics.addMetric(`Responses${String(response.statusCode).charAt(0)}xx`, 'Count', 1);
+        const answer = withConversationHeaders(event, response);
+        return { ...answer, headers: { ...answer.headers, ...securityHeaders } };
+      }),
+    );
   // The operations dispatched, for the test that every route has its handler (the types already insist).
   return Object.assign(handler, { operations: Object.keys(operations) });
 }
@@ -123,20 +126,22 @@ export function sqsHandler<S extends z.ZodType>(
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (event, context) => {
-      const response = await processPartialResponse(
-        event,
-        (record: SQSRecord) =>
-          handleRecord(schema.parse(JSON.parse(record.body) as unknown) as z.infer<S>, context, record),
-        processor,
-        // Report every record as failed rather than throwing: the same outcome for SQS, and the counts still flush.
-        { context, throwOnFullBatchFailure: false },
-      );
-      const failed = response.batchItemFailures.length;
-      metrics.addMetric('RecordsProcessed', 'Count', event.Records.length - failed);
-      metrics.addMetric('RecordsFailed', 'Count', failed);
-      return response;
-    });
+    .handler((event, context) =>
+      tallied(async () => {
+        const response = await processPartialResponse(
+          event,
+          (record: SQSRecord) =>
+            handleRecord(schema.parse(JSON.parse(record.body) as unknown) as z.infer<S>, context, record),
+          processor,
+          // Report every record as failed rather than throwing: the same outcome for SQS, and the counts still flush.
+          { context, throwOnFullBatchFailure: false },
+        );
+        const failed = response.batchItemFailures.length;
+        metrics.addMetric('RecordsProcessed', 'Count', event.Records.length - failed);
+        metrics.addMetric('RecordsFailed', 'Count', failed);
+        return response;
+      }),
+    );
 }
 
 /**
@@ -174,9 +179,29 @@ export function scheduledHandler<T extends object>(run: (context: Context) => Pr
   return middy<unknown, T>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (_event, context) => {
-      const summary = await run(context);
-      logger.info('scheduled run finished', { summary });
-      return summary;
-    });
+    .handler((_event, context) =>
+      tallied(async () => {
+        const summary = await run(context);
+        logger.info('scheduled run finished', { summary });
+        return summary;
+      }),
+    );
+}
+
+/**
+ * Runs one invocation's work in its own tally of AWS requests (request-accounting.ts) and publishes it, whether the
+ * work succeeded or threw: the totals as metrics (what each invocation costs, on the dashboard), the breakdown by
+ * operation and table as a debug line (read by `npm run bench -- --only requests`). Names of operations and tables
+ * only: no key, no item.
+ */
+async function tallied<T>(work: () => Promise<T>): Promise<T> {
+  const outcome = await withRequestTally(work);
+  const totals = tallyTotals(outcome.tally);
+  metrics.addMetric('DynamoDbRequests', 'Count', totals.dynamoDbRequests);
+  metrics.addMetric('SqsRequests', 'Count', totals.sqsRequests);
+  metrics.addMetric('DynamoDbReadUnits', 'Count', totals.readUnits);
+  metrics.addMetric('DynamoDbWriteUnits', 'Count', totals.writeUnits);
+  logger.debug('AWS requests', { awsRequests: outcome.tally });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.result;
 }

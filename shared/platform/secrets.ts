@@ -6,6 +6,7 @@ import { SecretsManagerPseudonymKey } from '#adapters/secrets/secrets-manager-ps
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 import type { PseudonymKey } from '#reporting/evaluation-ports.ts';
 import { pseudonymKeyEnvVar, recipientSecretsEnvVar } from '#system/environment.ts';
+import { accountRequests } from '#platform/request-accounting.ts';
 
 /**
  * The recipients' secret store named by RECIPIENT_SECRETS: `secretsmanager:<prefix>` (the stack) or `file:<path>`
@@ -14,7 +15,7 @@ import { pseudonymKeyEnvVar, recipientSecretsEnvVar } from '#system/environment.
 export function recipientSecretsFrom(location = process.env[recipientSecretsEnvVar]): RecipientSecretsWriter {
   if (location?.startsWith('secretsmanager:'))
     return new SecretsManagerRecipientSecrets(
-      new SecretsManagerClient({}),
+      accountRequests(new SecretsManagerClient({}), 'SecretsManager'),
       location.slice('secretsmanager:'.length),
     );
   if (location?.startsWith('file:')) return new FileRecipientSecrets(location.slice('file:'.length));
@@ -30,7 +31,7 @@ export function recipientSecretsFrom(location = process.env[recipientSecretsEnvV
 export function pseudonymKeyFrom(location = process.env[pseudonymKeyEnvVar]): PseudonymKey {
   if (location?.startsWith('secretsmanager:'))
     return new SecretsManagerPseudonymKey(
-      new SecretsManagerClient({}),
+      accountRequests(new SecretsManagerClient({}), 'SecretsManager'),
       location.slice('secretsmanager:'.length),
     );
   if (location?.startsWith('file:')) return new FilePseudonymKey(location.slice('file:'.length));
