@@ -161,6 +161,8 @@ export class Functions extends Construct {
           () => recipientSecretsLocationOf(Stack.of(this)),
           'https-only',
           () => pseudonymKeyLocationOf(Stack.of(this)),
+          // Active tracing runs the X-Ray daemon beside each function: its SDK calls become subsegments.
+          'active',
         ),
         NODE_OPTIONS: '--enable-source-maps',
       },

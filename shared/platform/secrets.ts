@@ -7,6 +7,7 @@ import type { RecipientSecretsWriter } from '#directory/ports.ts';
 import type { PseudonymKey } from '#reporting/evaluation-ports.ts';
 import { pseudonymKeyEnvVar, recipientSecretsEnvVar } from '#system/environment.ts';
 import { accountRequests } from '#platform/request-accounting.ts';
+import { traceRequests } from '#platform/tracing.ts';
 
 /**
  * The recipients' secret store named by RECIPIENT_SECRETS: `secretsmanager:<prefix>` (the stack) or `file:<path>`
@@ -15,7 +16,7 @@ import { accountRequests } from '#platform/request-accounting.ts';
 export function recipientSecretsFrom(location = process.env[recipientSecretsEnvVar]): RecipientSecretsWriter {
   if (location?.startsWith('secretsmanager:'))
     return new SecretsManagerRecipientSecrets(
-      accountRequests(new SecretsManagerClient({}), 'SecretsManager'),
+      traceRequests(accountRequests(new SecretsManagerClient({}), 'SecretsManager'), 'SecretsManager'),
       location.slice('secretsmanager:'.length),
     );
   if (location?.startsWith('file:')) return new FileRecipientSecrets(location.slice('file:'.length));
@@ -31,7 +32,7 @@ export function recipientSecretsFrom(location = process.env[recipientSecretsEnvV
 export function pseudonymKeyFrom(location = process.env[pseudonymKeyEnvVar]): PseudonymKey {
   if (location?.startsWith('secretsmanager:'))
     return new SecretsManagerPseudonymKey(
-      accountRequests(new SecretsManagerClient({}), 'SecretsManager'),
+      traceRequests(accountRequests(new SecretsManagerClient({}), 'SecretsManager'), 'SecretsManager'),
       location.slice('secretsmanager:'.length),
     );
   if (location?.startsWith('file:')) return new FilePseudonymKey(location.slice('file:'.length));

@@ -49,6 +49,14 @@ export type WebhookChannels = 'https-only' | 'allow-loopback-http';
  */
 export const retryBackoffEnvVar = 'RETRY_BACKOFF';
 
+/**
+ * Whether a function traces its AWS SDK calls as X-Ray subsegments (shared/platform/tracing.ts): `true` in the
+ * stack, whose functions have active tracing and an X-Ray daemon beside them; `false` locally, where there is none.
+ * The Powertools Tracer's own switch, so the name means the same to anyone who knows Powertools.
+ */
+export const tracingEnvVar = 'POWERTOOLS_TRACE_ENABLED';
+export type Tracing = 'active' | 'off';
+
 /** The environment a function needs, given how each table and queue is named or addressed on a target. */
 export function functionEnvironment(
   fn: FunctionName,
@@ -58,11 +66,13 @@ export function functionEnvironment(
   recipientSecretsLocation: () => string = () => '',
   webhookChannels: WebhookChannels = 'https-only',
   pseudonymKeyLocation: () => string = () => '',
+  tracing: Tracing = 'off',
 ): Record<string, string> {
   const spec = functions[fn];
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: serviceName,
     POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
+    [tracingEnvVar]: tracing === 'active' ? 'true' : 'false',
     [functionNameEnvVar]: fn,
   };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnvVar(table)] = tableNameOf(table);

@@ -1,13 +1,16 @@
 /**
  * The stack's protections that the cdk-nag packs check only loosely, asserted on the template itself: customer
  * managed keys (not AWS managed ones) on every table, queue, topic, log group and secret; TLS-only queues; a WAF
- * web ACL with AWS managed rule groups and a rate limit on the API stage; access logs; active tracing everywhere.
+ * web ACL with AWS managed rule groups and a rate limit on the API stage; access logs; active tracing everywhere, SDK
+ * calls included.
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wafManagedRuleGroups } from '../../infra/constructs/api.ts';
 import { ReferralStack } from '../../infra/stack.ts';
+import { functionEnvironment, tracingEnvVar } from '#system/environment.ts';
+import { functionNames } from '#system/functions.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 
@@ -132,5 +135,15 @@ describe('functions', () => {
     const all = ofType('AWS::Lambda::Function');
     expect(all.length).toBeGreaterThan(0);
     for (const [id, fn] of all) expect(fn.Properties?.TracingConfig, id).toEqual({ Mode: 'Active' });
+  });
+
+  it("and traces its SDK calls as subsegments (shared/platform/tracing.ts); the local stack's functions do not", () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables;
+      expect(variables?.[tracingEnvVar], id).toBe('true');
+    }
+    // What the local runtime gives each function (infra/local/local-aws.ts): no X-Ray daemon runs there.
+    for (const name of functionNames)
+      expect(functionEnvironment(name, String, String)[tracingEnvVar], name).toBe('false');
   });
 });

@@ -308,6 +308,7 @@ describe('functions', () => {
       () => recipientSecretsLocationOf(stack),
       'https-only',
       () => pseudonymKeyLocationOf(stack),
+      'active',
     );
 
     expect(variables).toEqual(stack.resolve({ ...derived, NODE_OPTIONS: '--enable-source-maps' }));
