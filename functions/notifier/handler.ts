@@ -53,19 +53,23 @@ const deps = {
 };
 const redelivery = new SqsMessageVisibility(sqs, queueUrl('notifications'));
 
-// Keyed by notice: two concurrent receipts of one message cannot both POST the webhook.
+// The other notices keyed by notice: two concurrent receipts of one message cannot both POST the webhook. A
+// referral's own delivery (`assigned`, most of the traffic) needs no such record: its `sending` mark is a claim
+// that a second receipt is refused (ReferralStore.markSending), which saves two DynamoDB writes per delivery.
 const idempotency = idempotencyFor({ keyPath: 'noticeId', expiresAfterSeconds: 24 * 3600 });
 const deliverOnce = makeIdempotent(
   (message: NoticeMessage & { noticeId: string; attempt: number }) => deliverNotification(deps, message),
   idempotency,
 );
+const deliver = (message: NoticeMessage & { noticeId: string; attempt: number }) =>
+  (message.kind ?? 'assigned') === 'assigned' ? deliverNotification(deps, message) : deliverOnce(message);
 
 export const handler = sqsHandler(queueMessages.notifications, async (message, context, record) => {
   idempotency.config.registerLambdaContext(context);
   const ids = { referralId: message.referralId, deliveryId: message.deliveryId, kind: message.kind };
   let outcome;
   try {
-    outcome = await deliverOnce({
+    outcome = await deliver({
       ...message,
       noticeId: noticeId(message),
       attempt: Number(record.attributes.ApproximateReceiveCount) || 1,

@@ -1,4 +1,3 @@
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
 import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
@@ -12,11 +11,10 @@ import { SqsQueue } from '#adapters/sqs/sqs-queue.ts';
 import { systemClock } from '#kernel/clock.ts';
 import { routeReferral } from '#matching/application/route-referral.ts';
 import { queueMessages } from '#messages/queue.ts';
-import { routingKey, type RoutingMessage } from '#messages/routing-message.ts';
+import type { RoutingMessage } from '#messages/routing-message.ts';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
 import { sqsHandler } from '#platform/handlers.ts';
-import { idempotencyFor } from '#platform/idempotency.ts';
 import { countBy, logger, metrics } from '#platform/observability.ts';
 import { imdEdition } from '#system/matching.ts';
 import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
@@ -40,10 +38,10 @@ const deps = {
   },
 };
 
-// Routing is already safe to repeat; the idempotency record makes a redelivered message cheap and stops two
-// concurrent attempts at the same referral.
-const idempotency = idempotencyFor({ keyPath: 'routingKey', expiresAfterSeconds: 3600 });
-const routeOnce = makeIdempotent(async ({ referralId }: RoutingMessage & { routingKey: string }) => {
+// No idempotency record: routing is safe to repeat as it is (route-referral.ts). A redelivered message finds the
+// referral routed and carries on with the stored decision, and two attempts at once are kept apart by the route's
+// version-conditional write; a record would cost two more writes on every referral to save work on the rare repeat.
+async function route({ referralId }: RoutingMessage) {
   const result = await routeReferral(deps, referralId);
   if (result.outcome === 'skipped') return result;
   const { routing } = result.referral;
@@ -56,11 +54,10 @@ const routeOnce = makeIdempotent(async ({ referralId }: RoutingMessage & { routi
     unmetReasons: routing?.unmetNeeds.map((u) => `${u.category}:${u.code}`) ?? [],
     noTeam: routing?.noTeam !== undefined,
   };
-}, idempotency);
+}
 
-export const handler = sqsHandler(queueMessages.referrals, async (message, context) => {
-  idempotency.config.registerLambdaContext(context);
-  const result = await routeOnce({ ...message, routingKey: routingKey(message) });
+export const handler = sqsHandler(queueMessages.referrals, async (message) => {
+  const result = await route(message);
   logger.info('Referral routed', { referralId: message.referralId, ...result });
   metrics.addMetric('ReferralsRouted', 'Count', 1);
   if ('unmet' in result && result.unmet.length > 0) {

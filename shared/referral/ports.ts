@@ -71,11 +71,19 @@ export interface ReferralStore {
   create(referral: Referral): Promise<boolean>;
   get(referralId: string): Promise<Referral | undefined>;
   /**
-   * Records that a POST of the delivery is about to go out (`sending`, `attemptedAt`, one more attempt), only while
-   * the delivery is planned, neither delivered nor failed for good, and the referral is not cancelled. One conditional write that also
-   * returns the referral as it now stands (so the sender needs no read of its own); undefined if refused.
+   * Claims the delivery for one attempt: records that a POST of it is about to go out (`sending`, `attemptedAt`, one
+   * more attempt), only while the delivery is planned, neither delivered nor failed for good, not claimed by another
+   * attempt since `claimsLapseBefore` (a `sending` mark older than that is an attempt that crashed or timed out:
+   * no invocation outlives the notifier's timeout), and the referral is not cancelled. One conditional write that
+   * also returns the referral as it now stands (so the sender needs no read of its own); undefined if refused. The
+   * claim is what stops two receipts of one message from both POSTing it.
    */
-  markSending(referralId: string, deliveryId: string, attemptedAt: string): Promise<Referral | undefined>;
+  markSending(
+    referralId: string,
+    deliveryId: string,
+    attemptedAt: string,
+    claimsLapseBefore: string,
+  ): Promise<Referral | undefined>;
   /**
    * Records that the recipient accepted the delivery, unless it already was; returns the referral as it now stands
    * (a cancellation that raced the POST shows in it), undefined if it was already delivered (a repeat).

@@ -3,7 +3,7 @@
  * it may read or write and the queues it may send to. Grants are least privilege, and a function's environment is
  * derived from them (shared/system/environment.ts). Part of the ONE system description (shared/system/).
  */
-import { webhookTimeoutSeconds } from '#system/limits.ts';
+import { notifierTimeoutSeconds } from '#system/limits.ts';
 import type { FunctionName, QueueName, TableName } from '#system/names.ts';
 
 /**
@@ -117,7 +117,6 @@ export const functions: Record<FunctionName, FunctionSpec> = {
       // Also read: services' weekly match counts, for weekly limits.
       metrics: 'readWrite',
       directory: 'read',
-      idempotency: 'readWrite',
       // Where the patient's postcode is and how deprived its LSOA is.
       geography: 'read',
     },
@@ -131,7 +130,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     // One webhook POST per record (bounded by webhookTimeoutSeconds) and about five DynamoDB requests, the records
     // of a batch in parallel (Powertools BatchProcessor). A stop notice after a cancellation that raced the POST is
     // a second POST; if both are slow it does not fit, the invocation times out and the retry sends the stop notice.
-    timeoutSeconds: webhookTimeoutSeconds + 2,
+    timeoutSeconds: notifierTimeoutSeconds,
     memoryMb: 256,
     tables: {
       referrals: 'readWrite',

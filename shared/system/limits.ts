@@ -19,5 +19,11 @@ export const authorizerCacheSeconds = 300;
  */
 export const webhookTimeoutSeconds = 10;
 
+/**
+ * The notifier's timeout: one POST and its records. It is also how long a delivery's `sending` claim holds
+ * (ReferralStore.markSending): no attempt outlives its invocation, so an older claim is one that crashed.
+ */
+export const notifierTimeoutSeconds = webhookTimeoutSeconds + 2;
+
 /** API Gateway's own payload limit is 10 MB; a referral never needs more than this, so larger bodies get 413. */
 export const maxRequestBodyBytes = 256 * 1024;

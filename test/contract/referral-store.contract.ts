@@ -377,7 +377,12 @@ export function describeReferralStoreContract(
 
       it('re-route writes the extended decision and adds pending deliveries, keeping the states of the others', async () => {
         await routed();
-        await store.markSending(id, teamDelivery().deliveryId, '2025-03-04T09:21:00.000Z');
+        await store.markSending(
+          id,
+          teamDelivery().deliveryId,
+          '2025-03-04T09:21:00.000Z',
+          '2025-03-04T09:21:00.000Z',
+        );
         const extended = decision([teamDelivery(), partnerDelivery()]);
         const written = await rerouteWith(extended, {
           [partnerDelivery().deliveryId]: { status: 'pending' },
@@ -404,7 +409,12 @@ export function describeReferralStoreContract(
         const extended = decision([teamDelivery(), partnerDelivery()]);
         const pending = { [partnerDelivery().deliveryId]: { status: 'pending' as const } };
         await rerouteWith(extended, pending);
-        await store.markSending(id, partnerDelivery().deliveryId, '2025-03-04T10:31:00.000Z');
+        await store.markSending(
+          id,
+          partnerDelivery().deliveryId,
+          '2025-03-04T10:31:00.000Z',
+          '2025-03-04T10:31:00.000Z',
+        );
         const again = await rerouteWith(extended, {
           ...pending,
           [teamDelivery().deliveryId]: { status: 'pending' },
@@ -454,14 +464,24 @@ export function describeReferralStoreContract(
       it('markSending returns the referral as written and counts each attempt', async () => {
         await routed();
         const delivery = teamDelivery().deliveryId;
-        const first = await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        const first = await store.markSending(
+          id,
+          delivery,
+          '2025-03-04T09:21:00.000Z',
+          '2025-03-04T09:21:00.000Z',
+        );
         expect(first?.deliveryStatus?.[delivery]).toEqual({
           status: 'sending',
           attemptedAt: '2025-03-04T09:21:00.000Z',
           attempts: 1,
         });
         await expect(store.get(id)).resolves.toEqual(first);
-        const second = await store.markSending(id, delivery, '2025-03-04T09:22:00.000Z');
+        const second = await store.markSending(
+          id,
+          delivery,
+          '2025-03-04T09:22:00.000Z',
+          '2025-03-04T09:22:00.000Z',
+        );
         expect(second?.deliveryStatus?.[delivery]).toMatchObject({
           attemptedAt: '2025-03-04T09:22:00.000Z',
           attempts: 2,
@@ -470,24 +490,65 @@ export function describeReferralStoreContract(
 
       it('markSending is refused for a delivery not planned, one delivered, or a cancelled referral', async () => {
         await expect(
-          store.markSending(id, teamDelivery().deliveryId, '2025-03-04T09:21:00.000Z'),
+          store.markSending(
+            id,
+            teamDelivery().deliveryId,
+            '2025-03-04T09:21:00.000Z',
+            '2025-03-04T09:21:00.000Z',
+          ),
         ).resolves.toBeUndefined();
         await expect(store.get(id)).resolves.toBeUndefined();
         await routed();
         await expect(
-          store.markSending(id, `${id}.team.nobody`, '2025-03-04T09:21:00.000Z'),
+          store.markSending(id, `${id}.team.nobody`, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z'),
         ).resolves.toBeUndefined();
 
         const delivery = teamDelivery().deliveryId;
-        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z');
         await store.markDelivered(id, delivery, {
           status: 'delivered',
           deliveredAt: '2025-03-04T09:21:01.000Z',
           responseStatus: 202,
         });
         const delivered = await store.get(id);
-        await expect(store.markSending(id, delivery, '2025-03-04T09:22:00.000Z')).resolves.toBeUndefined();
+        await expect(
+          store.markSending(id, delivery, '2025-03-04T09:22:00.000Z', '2025-03-04T09:22:00.000Z'),
+        ).resolves.toBeUndefined();
         await expect(store.get(id)).resolves.toEqual(delivered);
+      });
+
+      it('markSending is a claim: refused while another attempt holds it, taken over once it has lapsed', async () => {
+        await routed();
+        const delivery = teamDelivery().deliveryId;
+        const claimed = await store.markSending(
+          id,
+          delivery,
+          '2025-03-04T09:21:00.000Z',
+          '2025-03-04T09:20:48.000Z',
+        );
+        expect(claimed?.deliveryStatus?.[delivery]?.status).toBe('sending');
+        // A second receipt 5 s later, while claims younger than 12 s hold: refused, and nothing written.
+        await expect(
+          store.markSending(id, delivery, '2025-03-04T09:21:05.000Z', '2025-03-04T09:20:53.000Z'),
+        ).resolves.toBeUndefined();
+        await expect(store.get(id)).resolves.toEqual(claimed);
+        // The first attempt crashed: 13 s on, its claim has lapsed and the retry takes the delivery over.
+        const retry = await store.markSending(
+          id,
+          delivery,
+          '2025-03-04T09:21:13.000Z',
+          '2025-03-04T09:21:01.000Z',
+        );
+        expect(retry?.deliveryStatus?.[delivery]).toMatchObject({
+          status: 'sending',
+          attemptedAt: '2025-03-04T09:21:13.000Z',
+          attempts: 2,
+        });
+        // An attempt that recorded its failure released the claim: the next one may go at once.
+        await store.markAttemptFailed(id, delivery, 'HTTP 503');
+        await expect(
+          store.markSending(id, delivery, '2025-03-04T09:21:14.000Z', '2025-03-04T09:21:02.000Z'),
+        ).resolves.toBeDefined();
       });
 
       it('markSending is refused once the referral is cancelled', async () => {
@@ -495,7 +556,12 @@ export function describeReferralStoreContract(
         await cancelBy('A81001');
         const cancelled = await store.get(id);
         await expect(
-          store.markSending(id, teamDelivery().deliveryId, '2025-03-04T10:01:00.000Z'),
+          store.markSending(
+            id,
+            teamDelivery().deliveryId,
+            '2025-03-04T10:01:00.000Z',
+            '2025-03-04T10:01:00.000Z',
+          ),
         ).resolves.toBeUndefined();
         await expect(store.get(id)).resolves.toEqual(cancelled);
       });
@@ -503,9 +569,9 @@ export function describeReferralStoreContract(
       it('markDelivered records once, drops the last failure, and shows a cancellation that raced the POST', async () => {
         await routed();
         const delivery = teamDelivery().deliveryId;
-        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z');
         await expect(store.markAttemptFailed(id, delivery, 'HTTP 503')).resolves.toBe(true);
-        await store.markSending(id, delivery, '2025-03-04T09:22:00.000Z');
+        await store.markSending(id, delivery, '2025-03-04T09:22:00.000Z', '2025-03-04T09:22:00.000Z');
         await cancelBy('A81001');
         const state = {
           status: 'delivered' as const,
@@ -545,7 +611,7 @@ export function describeReferralStoreContract(
         const delivery = teamDelivery().deliveryId;
         const failure = { reason: 'HTTP 410', failedAt: '2025-03-04T09:21:01.000Z' };
         await expect(store.markFailed(id, delivery, failure)).resolves.toBe(false);
-        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z');
         await expect(store.markFailed(id, delivery, failure)).resolves.toBe(true);
         expect((await store.get(id))?.deliveryStatus?.[delivery]).toEqual({
           status: 'failed',
@@ -555,14 +621,16 @@ export function describeReferralStoreContract(
           failedAt: '2025-03-04T09:21:01.000Z',
         });
         await expect(store.markFailed(id, delivery, failure)).resolves.toBe(false);
-        await expect(store.markSending(id, delivery, '2025-03-04T09:30:00.000Z')).resolves.toBeUndefined();
+        await expect(
+          store.markSending(id, delivery, '2025-03-04T09:30:00.000Z', '2025-03-04T09:30:00.000Z'),
+        ).resolves.toBeUndefined();
         expect((await store.get(id))?.deliveryStatus?.[delivery]?.attempts).toBe(1);
       });
 
       it('markDelivered records the channel, and a webhook status only when there is one', async () => {
         await routed();
         const delivery = teamDelivery().deliveryId;
-        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z');
         const recorded = await store.markDelivered(id, delivery, {
           status: 'delivered',
           deliveredAt: '2025-03-04T09:21:01.000Z',
@@ -583,7 +651,7 @@ export function describeReferralStoreContract(
         const pending = await store.get(id);
         await expect(store.markAttemptFailed(id, delivery, 'HTTP 503')).resolves.toBe(false);
         await expect(store.get(id)).resolves.toEqual(pending);
-        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z');
+        await store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z');
         await expect(store.markAttemptFailed(id, delivery, 'timeout')).resolves.toBe(true);
         expect((await store.get(id))?.deliveryStatus?.[delivery]).toEqual({
           status: 'retrying',

@@ -146,14 +146,14 @@ describe('notifier', () => {
     const requests = await countDynamoDbRequests();
     const result = await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));
     expect(result.batchItemFailures).toEqual([]);
-    // Per delivery: idempotency put, mark sending (returns the referral), channel, mark delivered (returns it
-    // too), audit (a Query of the chain, then the next link's put), count, idempotency update. Before `sending`
-    // was recorded it was 8: two reads of the referral.
+    // Per delivery: mark sending (the claim, returning the referral), channel, mark delivered (returns it too),
+    // the audit link's put, count; and one Query of the chain for both, whose appends go one after the other on
+    // the head the first one read. Before the claim replaced the idempotency record it was 7 a delivery.
     expect(requests.stop()).toEqual({
-      PutItemCommand: 4,
-      UpdateItemCommand: 8,
+      PutItemCommand: 2,
+      UpdateItemCommand: 6,
       GetItemCommand: 2,
-      QueryCommand: 2,
+      QueryCommand: 1,
     });
     // Redelivery of the same messages: no second POST.
     await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));

@@ -334,8 +334,33 @@ describe('deliverNotification', () => {
     ).toBe(1);
   });
 
+  it('a second receipt while the first is POSTing is held back until the claim lapses, and never POSTs', async () => {
+    let second: Promise<unknown> | undefined;
+    webhooks.onSend = () => {
+      // The same message handed out again while the first receipt's POST is in flight, 3 s after its claim.
+      clock.advance(3_000);
+      second = deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }).catch(
+        (error: unknown) => error,
+      );
+    };
+    await expect(deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery })).resolves.toBe(
+      'delivered',
+    );
+    const refused = await second;
+    expect(refused).toBeInstanceOf(DeliveryRetryError);
+    // The claim holds for the notifier's timeout (12 s) from the first attempt: 9 s of it were left.
+    expect((refused as DeliveryRetryError).delaySeconds).toBe(9);
+    expect(webhooks.calls.map((c) => c.messageId)).toEqual([teamDelivery]);
+    expect(audit.entries).toHaveLength(1);
+  });
+
   it('a crash between the delivered mark and the audit entry: the retry writes the audit entry and count, no POST', async () => {
-    await referrals.markSending(leedsId, teamDelivery, '2025-03-04T09:21:00.000Z');
+    await referrals.markSending(
+      leedsId,
+      teamDelivery,
+      '2025-03-04T09:21:00.000Z',
+      '2025-03-04T09:21:00.000Z',
+    );
     await referrals.markDelivered(leedsId, teamDelivery, {
       status: 'delivered',
       deliveredAt: '2025-03-04T09:21:00.000Z',

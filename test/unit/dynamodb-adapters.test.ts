@@ -227,15 +227,20 @@ describe('DynamoReferralStore', () => {
     const delivery = `${id}.team.lw-woodhouse`;
     const written = { ...referral, status: 'routed' };
     ddb.on(UpdateCommand).resolvesOnce({ Attributes: written }).rejectsOnce(conditionFailed());
-    await expect(store.markSending(id, delivery, '2025-03-04T09:21:00.000Z')).resolves.toEqual(written);
-    await expect(store.markSending(id, delivery, '2025-03-04T09:21:00.000Z')).resolves.toBeUndefined();
+    await expect(
+      store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z'),
+    ).resolves.toEqual(written);
+    await expect(
+      store.markSending(id, delivery, '2025-03-04T09:21:00.000Z', '2025-03-04T09:21:00.000Z'),
+    ).resolves.toBeUndefined();
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       UpdateExpression:
         'SET deliveryStatus.#delivery.#status = :sending, deliveryStatus.#delivery.attemptedAt = :at ' +
         'ADD deliveryStatus.#delivery.attempts :one',
       ConditionExpression:
         'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
-        'AND deliveryStatus.#delivery.#status <> :failed AND #status <> :cancelled',
+        'AND deliveryStatus.#delivery.#status <> :failed AND #status <> :cancelled ' +
+        'AND (deliveryStatus.#delivery.#status <> :sending OR deliveryStatus.#delivery.attemptedAt < :lapsed)',
       ExpressionAttributeNames: { '#delivery': delivery, '#status': 'status' },
       ReturnValues: 'ALL_NEW',
     });
@@ -287,7 +292,11 @@ describe('DynamoReferralStore', () => {
 });
 
 describe('DynamoAuditLog', () => {
-  const log = new DynamoAuditLog(client, 'audit-table');
+  // A log per test: a log remembers the heads of the chains it has read or appended to (a new one knows none).
+  let log: DynamoAuditLog;
+  beforeEach(() => {
+    log = new DynamoAuditLog(client, 'audit-table');
+  });
   const entry = {
     referralId: 'r',
     eventKey: 'routed',
@@ -323,6 +332,7 @@ describe('DynamoAuditLog', () => {
     expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
     ddb.reset();
+    log = new DynamoAuditLog(client, 'audit-table');
     ddb
       .on(QueryCommand)
       .resolves({ Items: [{ seq: '0000000007', eventKey: 'x', hash: 'h7' }], LastEvaluatedKey: { k: 1 } });

@@ -85,11 +85,13 @@ export class InMemoryReferralStore implements ReferralStore {
     referralId: string,
     deliveryId: string,
     attemptedAt: string,
+    claimsLapseBefore: string,
   ): Promise<Referral | undefined> {
     this.calls.markSending++;
     const item = this.items.get(referralId);
     const state = item?.deliveryStatus?.[deliveryId];
     if (!item || !state || state.status === 'delivered' || state.status === 'failed') return undefined;
+    if (state.status === 'sending' && !((state.attemptedAt ?? '') < claimsLapseBefore)) return undefined;
     if (item.status === 'cancelled') return undefined;
     Object.assign(state, { status: 'sending', attemptedAt, attempts: (state.attempts ?? 0) + 1 });
     return copy(item);

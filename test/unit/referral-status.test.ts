@@ -231,7 +231,7 @@ describe('statusView', () => {
   it('a delivery whose POST went out but was not confirmed (a crash) reads "sent, confirming", not pending', async () => {
     const referrals = await routedStore();
     const partner = `${id}.partner.blackpool-moves`;
-    await referrals.markSending(id, partner, '2025-03-04T09:22:00.000Z');
+    await referrals.markSending(id, partner, '2025-03-04T09:22:00.000Z', '2025-03-04T09:22:00.000Z');
     const view = await getReferralStatus(referrals, id);
     expect(view.deliveries.find((d) => d.deliveryId === partner)).toEqual({
       deliveryId: partner,
@@ -246,7 +246,7 @@ describe('statusView', () => {
   it('a refused attempt reads "retrying"; the reason stays internal', async () => {
     const referrals = await routedStore();
     const partner = `${id}.partner.blackpool-moves`;
-    await referrals.markSending(id, partner, '2025-03-04T09:22:00.000Z');
+    await referrals.markSending(id, partner, '2025-03-04T09:22:00.000Z', '2025-03-04T09:22:00.000Z');
     await referrals.markAttemptFailed(id, partner, 'HTTP 503');
     const delivery = (await getReferralStatus(referrals, id)).deliveries.find(
       (d) => d.deliveryId === partner,

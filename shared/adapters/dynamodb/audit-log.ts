@@ -40,47 +40,110 @@ async function queryAll(
   return items;
 }
 
+/** How many chains a process remembers the head of (the newest ones it touched); each is a few hundred bytes. */
+const knownChainsKept = 256;
+
+/** What this process knows of a chain: its head and every event key in it, as of its last full read or append. */
+interface KnownChain {
+  head: Pick<AuditLink, 'seq' | 'hash'>;
+  eventKeys: Set<string>;
+}
+
 /**
  * Audit table: one hash chain per referral, sort key the zero-padded sequence number. An append reads the chain
  * (a consistent Query of its event keys and head), then puts the next link on condition that its sequence number
  * is free: two writers at once cannot both take it (no fork), and the loser re-reads and appends after the winner
  * (nothing lost), or finds its event key already there (a retried step adds nothing). A link is never updated or
  * deleted: the functions' role may only Query and PutItem (shared/system/functions.ts).
+ *
+ * The read is skipped when this process already knows the chain's head: the router appends the routing and then
+ * each offer, the notifier the deliveries of one referral, which arrive in one batch. Appends to one chain from one
+ * process go one after another, each building on the link the last one wrote, and a put on the known head is as
+ * safe as one after a read: if its sequence number is free, nobody has appended since, so the event keys this
+ * process knows are the whole chain's; if it is taken, the process forgets the chain and reads it as before.
  */
 export class DynamoAuditLog implements AuditLog, AuditTrail {
+  private readonly known = new Map<string, KnownChain>();
+  private readonly inOrder = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   async append(entry: AuditEntry): Promise<void> {
+    const { referralId } = entry;
+    const appended = (this.inOrder.get(referralId) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.appendInTurn(entry));
+    this.inOrder.set(referralId, appended);
+    try {
+      await appended;
+    } finally {
+      if (this.inOrder.get(referralId) === appended) this.inOrder.delete(referralId);
+    }
+  }
+
+  private async appendInTurn(entry: AuditEntry): Promise<void> {
+    const known = this.known.get(entry.referralId);
+    if (known) {
+      if (known.eventKeys.has(entry.eventKey)) return;
+      const link = nextLink(known.head, entry);
+      if (await this.put(link)) return this.remember(entry.referralId, link, known.eventKeys);
+      this.known.delete(entry.referralId);
+    }
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const links = await this.linksToCheck(entry.eventKey, entry.referralId);
-      if (links.some((link) => link.eventKey === entry.eventKey)) return;
+      const { links, whole } = await this.linksToCheck(entry.eventKey, entry.referralId);
+      const eventKeys = new Set(links.map((l) => String(l.eventKey)));
       const head = links.length === 0 ? undefined : linkOfItem(links[0]!);
+      if (eventKeys.has(entry.eventKey)) {
+        if (whole && head) this.remember(entry.referralId, head, eventKeys);
+        return;
+      }
       const link = nextLink(head, entry);
-      const applied = await appliedUnlessConditionFails(() =>
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...link, seq: seqKey(link.seq) },
-            ConditionExpression: 'attribute_not_exists(seq)',
-          }),
-        ),
-      );
-      if (applied) return;
+      if (await this.put(link)) {
+        if (whole) this.remember(entry.referralId, link, eventKeys);
+        return;
+      }
       // Another writer took this sequence number: back off a little (jittered, so racers spread) and re-read.
       await sleep(Math.floor(Math.random() * 10 * attempt));
     }
     throw new Error(`audit: could not append to a contended chain after ${maxAttempts} attempts`);
   }
 
+  private put(link: AuditLink): Promise<boolean> {
+    return appliedUnlessConditionFails(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...link, seq: seqKey(link.seq) },
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
+      ),
+    );
+  }
+
+  private remember(
+    referralId: string,
+    head: Pick<AuditLink, 'seq' | 'hash' | 'eventKey'>,
+    keys: Set<string>,
+  ): void {
+    const eventKeys = new Set(keys).add(head.eventKey);
+    this.known.delete(referralId);
+    this.known.set(referralId, { head: { seq: head.seq, hash: head.hash }, eventKeys });
+    // The oldest first out: a Map iterates in insertion order, and a touched chain was just re-inserted.
+    if (this.known.size > knownChainsKept) this.known.delete(this.known.keys().next().value!);
+  }
+
   /**
    * The links an append must see, newest first: the whole chain for a step (a retried step may come days later),
    * or only its tail for a key unique to one request (a read), whose repeat can only be moments old; so reads,
-   * which make trails long, cost the same however long the trail.
+   * which make trails long, cost the same however long the trail. `whole` says whether that was every link.
    */
-  private linksToCheck(eventKey: string, referralId: string): Promise<Record<string, unknown>[]> {
+  private async linksToCheck(
+    eventKey: string,
+    referralId: string,
+  ): Promise<{ links: Record<string, unknown>[]; whole: boolean }> {
     const query: QueryCommandInput = {
       TableName: this.tableName,
       KeyConditionExpression: 'referralId = :id',
@@ -91,10 +154,10 @@ export class DynamoAuditLog implements AuditLog, AuditTrail {
       ConsistentRead: true,
       ScanIndexForward: false,
     };
-    if (!eventKey.startsWith(requestScopedKeyPrefix)) return queryAll(this.client, query);
-    return this.client
-      .send(new QueryCommand({ ...query, Limit: requestScopedTail }))
-      .then((page) => page.Items ?? []);
+    if (!eventKey.startsWith(requestScopedKeyPrefix))
+      return { links: await queryAll(this.client, query), whole: true };
+    const page = await this.client.send(new QueryCommand({ ...query, Limit: requestScopedTail }));
+    return { links: page.Items ?? [], whole: page.LastEvaluatedKey === undefined };
   }
 
   async chainOf(referralId: string): Promise<AuditLink[]> {

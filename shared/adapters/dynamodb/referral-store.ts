@@ -96,6 +96,7 @@ export class DynamoReferralStore implements ReferralStore {
     referralId: string,
     deliveryId: string,
     attemptedAt: string,
+    claimsLapseBefore: string,
   ): Promise<Referral | undefined> {
     return this.updateReturningReferral({
       Key: referralKey(referralId),
@@ -104,7 +105,9 @@ export class DynamoReferralStore implements ReferralStore {
         'ADD deliveryStatus.#delivery.attempts :one',
       ConditionExpression:
         'attribute_exists(deliveryStatus.#delivery) AND deliveryStatus.#delivery.#status <> :delivered ' +
-        'AND deliveryStatus.#delivery.#status <> :failed AND #status <> :cancelled',
+        'AND deliveryStatus.#delivery.#status <> :failed AND #status <> :cancelled ' +
+        // ISO timestamps of one format compare as strings in time order.
+        'AND (deliveryStatus.#delivery.#status <> :sending OR deliveryStatus.#delivery.attemptedAt < :lapsed)',
       ExpressionAttributeNames: { '#delivery': deliveryId, '#status': 'status' },
       ExpressionAttributeValues: {
         ':sending': 'sending',
@@ -112,6 +115,7 @@ export class DynamoReferralStore implements ReferralStore {
         ':failed': 'failed',
         ':cancelled': 'cancelled',
         ':at': attemptedAt,
+        ':lapsed': claimsLapseBefore,
         ':one': 1,
       },
     });

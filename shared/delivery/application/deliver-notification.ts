@@ -22,6 +22,7 @@ import {
 } from '#delivery/domain/retry-policy.ts';
 import { noticeId, type NoticeMessage } from '#messages/notice-message.ts';
 import { DeliveryRetryError, UnroutableMessageError } from '#kernel/errors.ts';
+import { notifierTimeoutSeconds } from '#system/limits.ts';
 import {
   deliverPracticeResponse,
   type AttemptObserver,
@@ -177,10 +178,18 @@ async function deliverAssignment(
   notice: NoticeMessage,
   attempt: Attempt,
 ): Promise<DeliveryOutcome> {
-  const attemptedAt = deps.clock.now().toISOString();
-  const sending = await deps.referrals.markSending(notice.referralId, notice.deliveryId, attemptedAt);
+  const now = deps.clock.now();
+  const attemptedAt = now.toISOString();
+  const claimsLapseBefore = new Date(now.getTime() - notifierTimeoutSeconds * 1000).toISOString();
+  const sending = await deps.referrals.markSending(
+    notice.referralId,
+    notice.deliveryId,
+    attemptedAt,
+    claimsLapseBefore,
+  );
   if (!sending) {
-    // Refused: not planned, already delivered or failed, or cancelled. Only now is a read needed, to say which.
+    // Refused: not planned, already delivered or failed, cancelled, or claimed by an attempt in flight. Only now is
+    // a read needed, to say which.
     const { referral, planned } = plannedIn(await deps.referrals.get(notice.referralId), notice);
     if (referral.status === 'cancelled') {
       // Never sent, nothing to withdraw; unless an earlier attempt may have sent it, in which case say stop.
@@ -196,6 +205,15 @@ async function deliverAssignment(
         responseStatus: state.responseStatus,
       });
       return 'already-delivered';
+    }
+    if (state?.status === 'sending') {
+      // Another receipt of the message is POSTing it now (SQS delivers at least once): try again once that
+      // attempt has recorded its outcome, or once its claim has lapsed if it crashed.
+      const lapsesAt = Date.parse(state.attemptedAt ?? attemptedAt) + notifierTimeoutSeconds * 1000;
+      throw new DeliveryRetryError(
+        `delivery ${planned.deliveryId} is being sent by another attempt`,
+        Math.max(1, Math.ceil((lapsesAt - now.getTime()) / 1000)),
+      );
     }
     if (state?.status === 'failed') {
       // Likewise for a refusal for good: its audit entry and count are keyed by delivery.
