@@ -8,7 +8,7 @@ export type GeographyBackend = (typeof geographyBackends)[number];
 /**
  * `npm run bench -- [--quick] [--scenario NAME]...`, or `npm run bench -- --only routing [--quick]`, or
  * `npm run bench -- --only geography [--rows N] [--concurrency N] [--backend dynamodb-local|dynalite]`, or
- * `npm run bench -- --only surges [--quick]`
+ * `npm run bench -- --only surges [--quick]`, or `npm run bench -- --only throughput [--quick]`
  */
 
 export interface CliOptions {
@@ -16,9 +16,9 @@ export interface CliOptions {
   scenarios: ScenarioName[];
   /**
    * A bench of its own instead of the scenarios: `routing` (bench/routing.ts), `geography` (bench/geography.ts),
-   * `surges` (bench/surges.ts), `cold-start` (bench/cold-start.ts).
+   * `surges` (bench/surges.ts), `cold-start` (bench/cold-start.ts), `throughput` (bench/throughput.ts).
    */
-  only?: 'routing' | 'geography' | 'surges' | 'cold-start' | 'requests';
+  only?: 'routing' | 'geography' | 'surges' | 'cold-start' | 'throughput' | 'requests';
   /** The geography bench's size and batches in flight. */
   geography?: { rows: number; concurrency: number; backend: GeographyBackend };
 }
@@ -30,6 +30,7 @@ const command = defineCommand({
     'npm run bench -- --only geography [--rows N] [--concurrency N] [--backend dynamodb-local|dynalite]',
     'npm run bench -- --only surges [--quick]',
     'npm run bench -- --only cold-start [--quick]',
+    'npm run bench -- --only throughput [--quick]',
     'npm run bench -- --only requests [--quick]',
   ],
   summary:
@@ -46,14 +47,16 @@ const command = defineCommand({
     },
     only: {
       type: 'string',
-      choices: ['routing', 'geography', 'surges', 'cold-start', 'requests'],
+      choices: ['routing', 'geography', 'surges', 'cold-start', 'throughput', 'requests'],
       placeholder: 'BENCH',
       description:
         'run only this bench instead of the scenarios: routing (matching with 1,000 and 50,000 services in the ' +
         'directory: the pure decision, and the router use case against local DynamoDB); geography (the NSPL ' +
         'import against the raw BatchWriteItem rate, its peak RSS, a kill -9 and resume; docs/geography.md); surges ' +
         '(the surge rule on synthetic Poisson data: false-alarm and detection rates; docs/surges.md); cold-start (each ' +
-        "function's bundle size and import time against a hello-world creating the same SDK clients); requests (the " +
+        "function's bundle size and import time against a hello-world creating the same SDK clients); throughput " +
+        "(referrals/s from POST to last webhook at 10, 50 and 200 closed-loop clients, beside the local servers' " +
+        "raw capacity and intake's overhead over a minimal handler making the same calls; about 3.5 minutes); requests (the " +
         'AWS requests, read and write units and list-price cost of one referral with a team and two partners, step by ' +
         "step, from the functions' own request accounting)",
     },
@@ -85,6 +88,7 @@ const command = defineCommand({
     'npm run bench -- --only geography --rows 300000',
     'npm run bench -- --only surges',
     'npm run bench -- --only cold-start',
+    'npm run bench -- --only throughput',
     'npm run bench -- --only requests',
   ],
 });

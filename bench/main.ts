@@ -140,6 +140,7 @@ export async function main(options: CliOptions): Promise<number> {
   if (options.only === 'routing') return (await import('./routing.ts')).routingBench(options);
   if (options.only === 'surges') return (await import('./surges.ts')).surgesBench(options);
   if (options.only === 'cold-start') return (await import('./cold-start.ts')).coldStartBench(options);
+  if (options.only === 'throughput') return (await import('./throughput.ts')).throughputBench(options);
   if (options.only === 'requests')
     return (await import('./requests.ts')).requestsBench({ referrals: options.quick ? 5 : 20 });
   if (options.only === 'geography' && options.geography) {

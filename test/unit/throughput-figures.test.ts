@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import {
+  overheadRatio,
+  requestMix,
+  sameCalls,
+  serverShares,
+  windowFigures,
+} from '../../bench/throughput-figures.ts';
+
+// The throughput bench's arithmetic (bench/throughput-figures.ts): what counts inside a level's window, and shares.
+
+describe('windowFigures', () => {
+  const window = { from: 1_000, to: 11_000 };
+
+  it('counts deliveries inside the window as throughput, and latencies of referrals posted inside it', () => {
+    const figures = windowFigures(
+      [
+        // Posted in the ramp-up, delivered inside the window: throughput yes, latency no.
+        { postedAt: 500, intakeMs: 50, deliveredAt: 1_500 },
+        { postedAt: 2_000, intakeMs: 20, deliveredAt: 3_000 },
+        { postedAt: 4_000, intakeMs: 40, deliveredAt: 7_000 },
+        // Posted inside, delivered after the window: latency yes, throughput no.
+        { postedAt: 10_500, intakeMs: 30, deliveredAt: 12_500 },
+      ],
+      window,
+    );
+    expect(figures.delivered).toBe(3);
+    expect(figures.deliveredPerSec).toBeCloseTo(0.3);
+    expect(figures.postedInWindow).toBe(3);
+    expect(figures.postToDeliveredMs.p50).toBe(2_000);
+    expect(figures.postToDeliveredMs.max).toBe(3_000);
+    expect(figures.intakeMs.max).toBe(40);
+    expect(figures.incomplete).toBe(0);
+  });
+
+  it('counts a referral posted inside the window and never delivered as incomplete, not as a latency', () => {
+    const figures = windowFigures(
+      [
+        { postedAt: 2_000, intakeMs: 20 },
+        { postedAt: 3_000, intakeMs: 20, deliveredAt: 3_400 },
+      ],
+      window,
+    );
+    expect(figures.incomplete).toBe(1);
+    expect(figures.postToDeliveredMs.max).toBe(400);
+  });
+
+  it('reports no latency (NaN) and no throughput for an empty level', () => {
+    const figures = windowFigures([], window);
+    expect(figures.deliveredPerSec).toBe(0);
+    expect(figures.postToDeliveredMs.p95).toBeNaN();
+  });
+});
+
+describe('requestMix and serverShares', () => {
+  it('splits the servers’ counts into DynamoDB writes, reads, other and SQS', () => {
+    const mix = requestMix({
+      'DynamoDB.PutItem': 10,
+      'DynamoDB.UpdateItem': 5,
+      'DynamoDB.GetItem': 4,
+      'DynamoDB.Query': 6,
+      'DynamoDB.DescribeTable': 1,
+      'AmazonSQS.SendMessageBatch': 2,
+      'AmazonSQS.ReceiveMessage': 3,
+    });
+    expect(mix).toEqual({ dynamoDbWrites: 15, dynamoDbReads: 10, dynamoDbOther: 1, sqs: 5 });
+  });
+
+  it('adds the write and read shares of the DynamoDB server’s raw rates', () => {
+    const shares = serverShares(
+      { dynamoDbWrites: 200, dynamoDbReads: 300, dynamoDbOther: 0, sqs: 50 },
+      { dynamoDbPutItemPerSec: 800, dynamoDbGetItemPerSec: 1_200, sqsRequestsPerSec: 1_000 },
+    );
+    expect(shares.dynamoDbWrites).toBeCloseTo(0.25);
+    expect(shares.dynamoDbReads).toBeCloseTo(0.25);
+    expect(shares.dynamoDb).toBeCloseTo(0.5);
+    expect(shares.sqs).toBeCloseTo(0.05);
+  });
+
+  it('gives NaN, not Infinity, when a raw rate could not be measured', () => {
+    const shares = serverShares(
+      { dynamoDbWrites: 1, dynamoDbReads: 1, dynamoDbOther: 0, sqs: 1 },
+      { dynamoDbPutItemPerSec: 0, dynamoDbGetItemPerSec: 1, sqsRequestsPerSec: 0 },
+    );
+    expect(shares.sqs).toBeNaN();
+  });
+});
+
+describe('overheadRatio and sameCalls', () => {
+  it('divides the wall time per request of the full handler by the minimal one’s', () => {
+    expect(overheadRatio({ requests: 100, wallMs: 2_600 }, { requests: 200, wallMs: 4_000 })).toBeCloseTo(
+      1.3,
+    );
+    expect(overheadRatio({ requests: 0, wallMs: 0 }, { requests: 1, wallMs: 1 })).toBeNaN();
+  });
+
+  it('names each operation whose calls per request differ by more than a tenth', () => {
+    expect(sameCalls({ 'DynamoDB.PutItem': 2, 'DynamoDB.GetItem': 1 }, { 'DynamoDB.PutItem': 2.05 })).toEqual(
+      ['DynamoDB.GetItem: full 1.00, minimal 0.00 per request'],
+    );
+  });
+});
