@@ -122,12 +122,15 @@ export function sqsHandler<S extends z.ZodType>(
 ) {
   // The body is parsed here rather than by Powertools' parser integration: that one imports `{ z }` from zod, whose
   // namespace object keeps every zod locale in the bundle (~350 KB minified; see docs/benchmarks.md, Cold start).
-  const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler((event, context) =>
       tallied(async () => {
+        // A processor per invocation: it keeps the batch's failures, and one shared by invocations that overlap (the
+        // local stack runs a function's concurrent invocations on one worker) let a later one clear an earlier one's
+        // failures, which were then reported processed and deleted from the queue (found by test/soak/).
+        const processor = new BatchProcessor(EventType.SQS);
         const response = await processPartialResponse(
           event,
           (record: SQSRecord) =>
