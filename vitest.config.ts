@@ -1,5 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The at-least-once torture suite (`npm run test:soak`, which .ci/run runs after `npm test`) takes minutes of the
+ * whole machine, so it is a project only when asked for by name (`--project soak`): `npm test` does not run it.
+ */
+const soakAsked = process.argv.some(
+  (arg, i) => arg === '--project=soak' || (arg === '--project' && process.argv[i + 1] === 'soak'),
+);
+const soak = {
+  test: { name: 'soak', include: ['test/soak/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 120_000 },
+};
+
 // Four suites, each its own vitest project: `npm test` runs them all, `npm run test:<suite>` one.
 export default defineConfig({
   test: {
@@ -71,6 +82,7 @@ export default defineConfig({
           expect: { poll: { timeout: 10_000 } },
         },
       },
+      ...(soakAsked ? [soak] : []),
     ],
   },
 });

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { functionNames, functions } from '#system/functions.ts';
 import { type FunctionName } from '#system/names.ts';
+import type { FaultInjector } from './fault-injector.ts';
 import type { ContextFields, FromWorker, ToWorker, WorkerSetup } from './function-worker.ts';
 import { lambdaContext, type Invoke } from './lambda-context.ts';
 
@@ -48,12 +49,14 @@ export async function startFunctionWorkers(options: {
   only?: readonly FunctionName[];
   specOf?: (fn: FunctionName) => SandboxSpec;
   log?: (line: string) => void;
+  /** The torture suite's faults (fault-injector.ts): a worker terminated part-way through an invocation. */
+  faults?: FaultInjector;
 }): Promise<FunctionWorkers> {
   const specOf = options.specOf ?? topologySpec;
   const sandboxes = Object.fromEntries(
     (options.only ?? functionNames).map((fn) => [
       fn,
-      new Sandbox(fn, specOf(fn), options.environmentOf(fn), options.log),
+      new Sandbox(fn, specOf(fn), options.environmentOf(fn), options.log, options.faults),
     ]),
   ) as Partial<Record<FunctionName, Sandbox>>;
   // Like provisioned concurrency: every function initialised before the stack says it is ready, so an init failure
@@ -90,6 +93,7 @@ class Sandbox {
     private readonly spec: SandboxSpec,
     private readonly env: Record<string, string>,
     private readonly log?: (line: string) => void,
+    private readonly faults?: FaultInjector,
   ) {}
 
   start(): Promise<Worker> {
@@ -125,6 +129,14 @@ class Sandbox {
       }, timeoutSeconds * 1000);
       this.pending.set(id, { resolve, reject, timer });
       worker.postMessage({ id, event, context } satisfies ToWorker);
+      const crashAfterMs = this.faults?.workerCrashAfterMs(this.fn);
+      if (crashAfterMs !== undefined)
+        setTimeout(() => {
+          // Only if the invocation is still running: a crash part-way, whatever it had written by then.
+          if (!this.pending.has(id) || this.worker !== worker) return;
+          this.faults?.count('worker.crash');
+          this.discard(worker, 'crashed (fault injected)');
+        }, crashAfterMs);
     });
   }
 

@@ -11,6 +11,7 @@ import { functionEnvironment, retryBackoffEnvVar } from '#system/environment.ts'
 import { functionNames, functions, type SettingName } from '#system/functions.ts';
 import { type FunctionName } from '#system/names.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
+import { startDynamoDbFaultProxy, type FaultInjector } from './fault-injector.ts';
 import { createQueues, createTables, type LocalQueue } from './provision.ts';
 import { readDirectory, sampleDirectoryFile } from './seed.ts';
 import { seedGeography, type GeographySeed } from './seed-geography.ts';
@@ -39,6 +40,12 @@ export interface LocalAwsOptions {
   functionLogLevel?: string;
   /** Deployment settings (the JWT issuer and audience); the local stack takes them from its development issuer. */
   settings?: Partial<Record<SettingName, string>>;
+  /**
+   * The torture suite's faults (fault-injector.ts): the functions reach DynamoDB through a proxy that fails
+   * requests before or after the server applies them. This process's own clients (`dynamoDb`, `documentClient`:
+   * seeding, and a test's checks) go to the server directly.
+   */
+  faults?: FaultInjector;
 }
 
 export interface LocalAws {
@@ -89,6 +96,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ...(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
   });
   const ses = await startLocalSes({ port: 0 });
+  const faultProxy = options.faults
+    ? await startDynamoDbFaultProxy(dynamo.endpoint, options.faults)
+    : undefined;
 
   // The same variables Lambda would see, pointed at the local servers. Set before any handler is imported,
   // because handlers create their SDK clients and read their configuration at module load, as in Lambda.
@@ -96,7 +106,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     AWS_REGION: process.env.AWS_REGION ?? 'eu-west-2',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: faultProxy?.endpoint ?? dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     AWS_ENDPOINT_URL_SESV2: ses.endpoint,
     POWERTOOLS_LOG_LEVEL: options.functionLogLevel ?? 'WARN',
@@ -192,6 +202,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       sqs.destroy();
       await ses.stop();
       await sqsServer.stop();
+      await faultProxy?.stop();
       await dynamo.stop();
     },
   };

@@ -2,6 +2,7 @@ import { functionNames, functions } from '#system/functions.ts';
 import { type FunctionName } from '#system/names.ts';
 import { queueNames, queues } from '#system/queues.ts';
 import { startDevIssuer, type DevIssuer } from './dev-issuer.ts';
+import { startFaultyRecipients, type FaultProxy } from './fault-injector.ts';
 import { startFunctionWorkers } from './function-workers.ts';
 import { startLocalGateway } from './gateway.ts';
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from './local-aws.ts';
@@ -74,7 +75,11 @@ export async function startLocalStack(
         secrets: aws.recipientSecrets,
         log,
       });
-  const webhookUrl = options.webhookUrl ?? receiver?.url ?? '';
+  // With faults, the stack's own receiver is reached through a proxy that fails and delays some webhooks (a test
+  // with a receiver of its own, `webhookUrl`, puts that proxy in front of it itself).
+  const faultyRecipients: FaultProxy | undefined =
+    receiver && options.faults ? await startFaultyRecipients(receiver.url, options.faults) : undefined;
+  const webhookUrl = options.webhookUrl ?? faultyRecipients?.endpoint ?? receiver?.url ?? '';
   const [directory, geography] = await Promise.all([aws.seedDirectory(webhookUrl), aws.seedGeography()]);
   log(
     `directory: ${directory.practices.length} practices, ${directory.teams.length} link-worker teams, ` +
@@ -96,7 +101,11 @@ export async function startLocalStack(
   });
   aws.setSettings({ INBOX_URL: `${gateway.url}/inbox` });
   // Each function in its own worker with only its own environment, as each has its own sandbox in Lambda.
-  const started = await startFunctionWorkers({ environmentOf: aws.environmentOf, log });
+  const started = await startFunctionWorkers({
+    environmentOf: aws.environmentOf,
+    log,
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
   running.workers = started;
   const pollers = queueNames.map((queue) =>
     startPoller({
@@ -105,6 +114,7 @@ export async function startLocalStack(
       queueUrl: aws.queues[queue].url,
       invoke: (event) => started.invoke(queues[queue].consumer, event) as ReturnType<SqsInvoke>,
       log,
+      ...(options.faults ? { faults: options.faults } : {}),
     }),
   );
 
@@ -127,6 +137,7 @@ export async function startLocalStack(
       await schedules.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       await started.stop();
+      await faultyRecipients?.stop();
       await receiver?.stop();
       await aws.stop();
       await issuer.stop();

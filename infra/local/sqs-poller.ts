@@ -7,6 +7,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queues } from '#system/queues.ts';
 import { type QueueName } from '#system/names.ts';
+import type { FaultInjector } from './fault-injector.ts';
 import { invokeWithTimeout } from './lambda-context.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface PollerOptions {
   /** Parallel poll loops (Lambda scales pollers; two is plenty on one machine). */
   concurrency?: number;
   log?: (line: string) => void;
+  /** The torture suite's faults (fault-injector.ts): each batch handed over twice, shuffled, some held back. */
+  faults?: FaultInjector;
 }
 
 export interface Poller {
@@ -85,14 +88,18 @@ async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<vo
     }
     if (messages.length === 0) continue;
 
-    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queue)) };
     let failedIds: Set<string>;
-    try {
-      const response = await invoke(event);
-      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    } catch (error) {
-      options.log?.(`${spec.consumer}: batch of ${messages.length} failed (${String(error)})`);
-      continue;
+    if (options.faults) {
+      failedIds = await invokeWithFaults(options, invoke, messages, options.faults);
+    } else {
+      const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queue)) };
+      try {
+        const response = await invoke(event);
+        failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch (error) {
+        options.log?.(`${spec.consumer}: batch of ${messages.length} failed (${String(error)})`);
+        continue;
+      }
     }
     const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
     if (failedIds.size > 0) {
@@ -109,6 +116,38 @@ async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<vo
       );
     }
   }
+}
+
+/**
+ * One batch as the fault injector plans it: several invocations (the same messages, each its own order and delay)
+ * at once. A message is done, and deleted, if any invocation processed it, as when two consumers got it from SQS
+ * and one deleted it; one that no invocation processed is left to reappear.
+ */
+async function invokeWithFaults(
+  options: PollerOptions,
+  invoke: SqsInvoke,
+  messages: Message[],
+  faults: FaultInjector,
+): Promise<Set<string>> {
+  const plan = faults.sqsDelivery(options.queue, messages);
+  const outcomes = await Promise.all(
+    plan.invocations.map(async ({ messages: batch, delayMs }) => {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      try {
+        const response = await invoke({ Records: batch.map((m) => toRecord(m, options.queue)) });
+        return new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch (error) {
+        options.log?.(
+          `${queues[options.queue].consumer}: batch of ${batch.length} failed (${String(error)})`,
+        );
+        return new Set(batch.map((m) => m.MessageId ?? ''));
+      }
+    }),
+  );
+  faults.recordReceipt(options.queue, messages, outcomes);
+  return new Set(
+    messages.map((m) => m.MessageId ?? '').filter((id) => outcomes.every((failed) => failed.has(id))),
+  );
 }
 
 /** An SQS message as Lambda's event source hands it to the function. */
