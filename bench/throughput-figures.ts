@@ -89,11 +89,20 @@ export function requestMix(counts: CallCounts): RequestMix {
   return mix;
 }
 
-export const scaleMix = (mix: RequestMix, divisor: number): RequestMix => ({
-  dynamoDbWrites: mix.dynamoDbWrites / divisor,
-  dynamoDbReads: mix.dynamoDbReads / divisor,
-  dynamoDbOther: mix.dynamoDbOther / divisor,
-  sqs: mix.sqs / divisor,
+export const timesMix = (mix: RequestMix, factor: number): RequestMix => ({
+  dynamoDbWrites: mix.dynamoDbWrites * factor,
+  dynamoDbReads: mix.dynamoDbReads * factor,
+  dynamoDbOther: mix.dynamoDbOther * factor,
+  sqs: mix.sqs * factor,
+});
+
+export const scaleMix = (mix: RequestMix, divisor: number): RequestMix => timesMix(mix, 1 / divisor);
+
+export const subtractMix = (a: RequestMix, b: RequestMix): RequestMix => ({
+  dynamoDbWrites: a.dynamoDbWrites - b.dynamoDbWrites,
+  dynamoDbReads: a.dynamoDbReads - b.dynamoDbReads,
+  dynamoDbOther: a.dynamoDbOther - b.dynamoDbOther,
+  sqs: a.sqs - b.sqs,
 });
 
 /** What the local servers took when nothing else ran: requests per second at the bench's concurrency. */
@@ -126,6 +135,17 @@ export function serverShares(usedPerSec: RequestMix, raw: RawRates): ServerShare
     dynamoDbReads,
     sqs: share(usedPerSec.sqs, raw.sqsRequestsPerSec),
   };
+}
+
+/**
+ * Referrals per second the DynamoDB server alone could serve at `perReferral` requests each: one second of the
+ * server's time divided by the time a referral's writes and reads take at the raw rates.
+ */
+export function dynamoDbCeiling(perReferral: RequestMix, raw: RawRates): number {
+  const seconds =
+    perReferral.dynamoDbWrites / raw.dynamoDbPutItemPerSec +
+    perReferral.dynamoDbReads / raw.dynamoDbGetItemPerSec;
+  return seconds > 0 && Number.isFinite(seconds) ? 1 / seconds : Number.NaN;
 }
 
 /**

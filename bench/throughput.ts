@@ -11,6 +11,7 @@ import { measureIntakeOverhead, type IntakeOverhead, type OverheadPlan } from '.
 import { runLoad, sleep } from './load.ts';
 import { pipelineHealth, type PipelineHealth } from './pipeline.ts';
 import { describeDepths, waitForIdleQueues } from './queues.ts';
+import { profileIntake, type IntakeProfile } from './intake-profile.ts';
 import { measureRawCapacity, rawWorkers, type RawCapacity } from './raw-capacity.ts';
 import { loadTemplates, ReferralFactory, samplePractices } from './referrals.ts';
 import { machine, writeJson } from './report.ts';
@@ -20,6 +21,9 @@ import {
   requestMix,
   scaleMix,
   serverShares,
+  subtractMix,
+  timesMix,
+  dynamoDbCeiling,
   windowFigures,
   type ReferralTiming,
   type RequestMix,
@@ -59,6 +63,8 @@ interface Plan {
   rawTaskMs: number;
   overhead: OverheadPlan;
   warmUpReferrals: number;
+  /** Sequential POSTs per handler under the CPU profile. */
+  profileRequests: number;
   /** Statuses read back after each level, to check every delivery shows as delivered. */
   verifyPerLevel: number;
 }
@@ -70,6 +76,7 @@ const fullPlan: Plan = {
   rawTaskMs: 3_000,
   overhead: { concurrencies: [1, 16], rounds: 4, requestsPerBlock: 100 },
   warmUpReferrals: 20,
+  profileRequests: 300,
   verifyPerLevel: 200,
 };
 
@@ -79,6 +86,7 @@ const quickPlan: Plan = {
   rawTaskMs: 1_000,
   overhead: { concurrencies: [1, 16], rounds: 2, requestsPerBlock: 30 },
   warmUpReferrals: 10,
+  profileRequests: 60,
   verifyPerLevel: 30,
 };
 
@@ -92,7 +100,12 @@ export interface LevelResult {
   callsPerReferral: CallCounts;
   perReferral: RequestMix & { dynamoDbTotal: number };
   /** The same, less the bench's own GET /referrals/{id} per referral (it reads how many webhooks to wait for). */
-  perReferralNetOfLookups: { dynamoDbTotal: number; sqs: number };
+  perReferralNetOfLookups: RequestMix & { dynamoDbTotal: number };
+  /**
+   * The most referrals/s the DynamoDB server could take at these requests per referral (net of lookups), had it
+   * the whole machine to itself (raw capacity): an upper bound that nothing else in the pipeline can raise.
+   */
+  dynamoDbCeilingPerSec: number;
   /** Server-side requests per second inside the window, and the share of the raw capacity they make. */
   requestsPerSec: RequestMix;
   shares: ServerShares;
@@ -181,12 +194,22 @@ export async function throughputBench(options: CliOptions): Promise<number> {
     const overhead = await measureIntakeOverhead(stack, bench.referrals, bench.headers, plan.overhead);
     printOverhead(overhead);
 
+    console.log(
+      `\n▶ where intake's time goes: both handlers in this one thread, ${plan.profileRequests} POSTs each, one at a ` +
+        'time, under a CPU profile',
+    );
+    const profile = await profileIntake(stack, bench.referrals, bench.headers, plan.profileRequests);
+    printProfile(profile);
+
     // Measured again at the end, because other work on the machine moves it: the shares use the mean of the two.
     console.log('\n▶ raw capacity again, now the levels are done');
     const rawAfter = await measureRawCapacity(stack, plan.rawTaskMs);
     printRaw(rawAfter);
     const raw = meanRaw(rawBefore, rawAfter);
-    for (const level of results) level.shares = serverShares(level.requestsPerSec, raw.rates);
+    for (const level of results) {
+      level.shares = serverShares(level.requestsPerSec, raw.rates);
+      level.dynamoDbCeilingPerSec = dynamoDbCeiling(level.perReferralNetOfLookups, raw.rates);
+    }
 
     const health = await pipelineHealth(stack, sqs, bench.accepted);
     const verdicts = targetVerdicts(results, overhead);
@@ -195,10 +218,11 @@ export async function throughputBench(options: CliOptions): Promise<number> {
       ...rawAfter.problems,
       ...results.flatMap((r) => r.problems.map((p) => `${r.clients} clients: ${p}`)),
       ...overhead.problems,
+      ...profile.problems,
       ...overhead.callMismatches.map((m) => `minimal handler's calls differ from intake's: ${m}`),
       ...health.problems,
     ];
-    printSummary(results, raw, overhead, verdicts, health, log, problems);
+    printSummary(results, raw, overhead, profile, verdicts, health, log, problems);
     const passed = problems.length === 0;
     writeJson(resultsFile, {
       generatedAt: new Date().toISOString(),
@@ -223,6 +247,7 @@ export async function throughputBench(options: CliOptions): Promise<number> {
       statusLookupCalls: bench.lookupCalls,
       levels: results,
       intakeOverhead: overhead,
+      intakeProfile: profile,
       pipeline: health,
       stackLog: log.summary(),
       problems,
@@ -448,8 +473,7 @@ async function runLevel(
   const perReferral = scaleMix(requestMix(lifeCalls), Math.max(1, accepted));
   const lookupsPerReferral = accepted > 0 ? loop.lookups / accepted : 0;
   const dynamoDbTotal = perReferral.dynamoDbWrites + perReferral.dynamoDbReads + perReferral.dynamoDbOther;
-  const lookupDynamoDb =
-    bench.lookupCalls.dynamoDbWrites + bench.lookupCalls.dynamoDbReads + bench.lookupCalls.dynamoDbOther;
+  const net = subtractMix(perReferral, timesMix(bench.lookupCalls, lookupsPerReferral));
   const windowSeconds = timing.windowMs / 1000;
   const requestsPerSec = scaleMix(requestMix(callsBetween(edges.from ?? {}, edges.to ?? {})), windowSeconds);
   return {
@@ -463,9 +487,11 @@ async function runLevel(
     ),
     perReferral: { ...perReferral, dynamoDbTotal },
     perReferralNetOfLookups: {
-      dynamoDbTotal: dynamoDbTotal - lookupsPerReferral * lookupDynamoDb,
-      sqs: perReferral.sqs - lookupsPerReferral * bench.lookupCalls.sqs,
+      ...net,
+      dynamoDbTotal: net.dynamoDbWrites + net.dynamoDbReads + net.dynamoDbOther,
     },
+    // Filled in at the end, with the raw capacity.
+    dynamoDbCeilingPerSec: Number.NaN,
     requestsPerSec,
     // Filled in at the end, against the raw capacity measured before and after the levels.
     shares: serverShares(requestsPerSec, {
@@ -615,10 +641,31 @@ function printOverhead(o: IntakeOverhead): void {
   for (const m of o.callMismatches) console.log(`  CALLS DIFFER: ${m}`);
 }
 
+function printProfile(p: IntakeProfile): void {
+  const top = (groups: Record<string, number>): string =>
+    Object.entries(groups)
+      .slice(0, 8)
+      .map(([group, ms]) => `${group} ${ms.toFixed(2)}`)
+      .join(', ');
+  console.log(
+    `  full:    ${p.full.msPerRequest.toFixed(2)} ms per request; CPU ms per request: ${top(p.full.cpuMsPerRequest)}`,
+  );
+  console.log(
+    `  minimal: ${p.minimal.msPerRequest.toFixed(2)} ms per request; CPU ms per request: ${top(p.minimal.cpuMsPerRequest)}`,
+  );
+  console.log(
+    `  ratio in one thread ${p.ratio.toFixed(2)}x; the full handler adds, per request: ` +
+      Object.entries(p.addedMsPerRequest)
+        .map(([group, ms]) => `${group} ${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`)
+        .join(', '),
+  );
+}
+
 function printSummary(
   results: readonly LevelResult[],
   raw: RawCapacity,
   overhead: IntakeOverhead,
+  profile: IntakeProfile,
   verdicts: readonly Verdict[],
   health: PipelineHealth,
   log: StackLog,
@@ -637,6 +684,7 @@ function printSummary(
     'DDB req/s',
     'DDB % raw',
     'SQS % raw',
+    'DDB cap/s',
     'cpu %',
     'load',
   ];
@@ -657,6 +705,7 @@ function printSummary(
     ).toFixed(0),
     pct(r.shares.dynamoDb),
     pct(r.shares.sqs),
+    r.dynamoDbCeilingPerSec.toFixed(0),
     r.resources.cpuPercent.toFixed(0),
     r.loadAverage.end[0]?.toFixed(1) ?? '-',
   ]);
@@ -677,6 +726,18 @@ function printSummary(
             `${r.minimal.msPerRequest.toFixed(2)} ms per request)`,
         )
         .join('; '),
+  );
+  console.log(
+    `Intake in one thread (profiled): ${profile.ratio.toFixed(2)}x; the full handler's extra CPU per request: ` +
+      Object.entries(profile.addedMsPerRequest)
+        .filter(([, ms]) => ms > 0)
+        .slice(0, 5)
+        .map(([group, ms]) => `${group} ${ms.toFixed(2)} ms`)
+        .join(', '),
+  );
+  console.log(
+    "(DDB/ref, SQS/ref: requests per referral over its life, net of the bench's status lookup; % raw: the servers' " +
+      'busy share at the raw rates; DDB cap/s: referrals/s the DynamoDB server alone could take at DDB/ref)',
   );
   console.log('\nTargets:');
   for (const v of verdicts) console.log(`  ${v.met ? 'met    ' : 'NOT MET'}  ${v.target}: ${v.measured}`);

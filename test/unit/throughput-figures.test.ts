@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dynamoDbCeiling,
   overheadRatio,
   requestMix,
   sameCalls,
@@ -86,6 +87,17 @@ describe('requestMix and serverShares', () => {
   });
 });
 
+describe('dynamoDbCeiling', () => {
+  it('is one second of the server over the time a referral’s writes and reads take at the raw rates', () => {
+    // 30 writes at 1,500/s (20 ms) and 20 reads at 2,000/s (10 ms): 30 ms a referral, 33 referrals/s.
+    const ceiling = dynamoDbCeiling(
+      { dynamoDbWrites: 30, dynamoDbReads: 20, dynamoDbOther: 0, sqs: 4 },
+      { dynamoDbPutItemPerSec: 1_500, dynamoDbGetItemPerSec: 2_000, sqsRequestsPerSec: 1_000 },
+    );
+    expect(ceiling).toBeCloseTo(1000 / 30);
+  });
+});
+
 describe('overheadRatio and sameCalls', () => {
   it('divides the wall time per request of the full handler by the minimal one’s', () => {
     expect(overheadRatio({ requests: 100, wallMs: 2_600 }, { requests: 200, wallMs: 4_000 })).toBeCloseTo(
@@ -98,5 +110,20 @@ describe('overheadRatio and sameCalls', () => {
     expect(sameCalls({ 'DynamoDB.PutItem': 2, 'DynamoDB.GetItem': 1 }, { 'DynamoDB.PutItem': 2.05 })).toEqual(
       ['DynamoDB.GetItem: full 1.00, minimal 0.00 per request'],
     );
+  });
+});
+
+describe('groupOf (the intake profile’s groups)', () => {
+  it('names npm packages, the SDK as one, Node’s own modules by area and the project by top folder', async () => {
+    const { groupOf } = await import('../../bench/intake-profile.ts');
+    const root = new URL('../../', import.meta.url).href;
+    expect(groupOf('file:///x/node_modules/zod/v4/core/parse.js', 'parse')).toBe('zod');
+    expect(groupOf('file:///x/node_modules/@smithy/core/dist/index.js', 'f')).toBe('aws sdk');
+    expect(groupOf('file:///x/node_modules/@aws-sdk/client-sqs/dist/index.js', 'f')).toBe('aws sdk');
+    expect(groupOf('file:///x/node_modules/@middy/core/index.js', 'f')).toBe('@middy/core');
+    expect(groupOf('node:_http_server', 'f')).toBe('node http');
+    expect(groupOf('node:internal/streams/readable', 'f')).toBe('node streams');
+    expect(groupOf(`${root}shared/audit/domain/chain.ts`, 'f')).toBe('shared');
+    expect(groupOf('', '(garbage collector)')).toBe('(garbage collector)');
   });
 });
