@@ -1,6 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoAuditLog } from '#adapters/dynamodb/audit-log.ts';
 import { DynamoDirectory } from '#adapters/dynamodb/directory-store.ts';
+import { cachedDirectory, DirectoryCache } from '#adapters/dynamodb/directory-cache.ts';
 import { DynamoMetricCounters } from '#adapters/dynamodb/metric-counters.ts';
 import { DynamoReferralStore } from '#adapters/dynamodb/referral-store.ts';
 import { SesEmailSender } from '#adapters/email/ses-email-sender.ts';
@@ -37,7 +38,11 @@ const sourceEndpoint = inboxUrl
 
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
-  directory: new DynamoDirectory(documentClient, tableName('directory')),
+  // Recipients' channels through a cache that one version read per invocation keeps true (directory-cache.ts).
+  directory: cachedDirectory(
+    new DirectoryCache(documentClient, tableName('directory')),
+    new DynamoDirectory(documentClient, tableName('directory')),
+  ),
   secrets: recipientSecretsFrom(),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),

@@ -18,12 +18,16 @@ import { sqsHandler } from '#platform/handlers.ts';
 import { countBy, logger, metrics } from '#platform/observability.ts';
 import { imdEdition } from '#system/matching.ts';
 import { serviceTerms } from '#adapters/dynamodb/service-terms.ts';
+import { cachedDirectory, cachedServiceTerms, DirectoryCache } from '#adapters/dynamodb/directory-cache.ts';
 
 /** Consumes the `referrals` queue: one routing decision per referral, one delivery message per recipient. */
 
+// The directory read through a cache that one version read per invocation keeps true (directory-cache.ts).
+const directoryCache = new DirectoryCache(documentClient, tableName('directory'));
+
 const deps = {
   referrals: new DynamoReferralStore(documentClient, tableName('referrals')),
-  directory: new DynamoDirectory(documentClient, tableName('directory')),
+  directory: cachedDirectory(directoryCache, new DynamoDirectory(documentClient, tableName('directory'))),
   audit: new DynamoAuditLog(documentClient, tableName('audit')),
   counters: new DynamoMetricCounters(documentClient, tableName('metrics')),
   figures: new DynamoFigures(documentClient, tableName('metrics')),
@@ -34,7 +38,10 @@ const deps = {
   imdEdition,
   offers: {
     store: new DynamoOfferStore(documentClient, tableName('referrals')),
-    services: serviceTerms(new DynamoDirectoryEditor(documentClient, tableName('directory'))),
+    services: cachedServiceTerms(
+      directoryCache,
+      serviceTerms(new DynamoDirectoryEditor(documentClient, tableName('directory'))),
+    ),
   },
 };
 

@@ -9,9 +9,11 @@ export type { AuditEntry, AuditLink, AuditOrigin, AuditWho } from '#audit/domain
 export interface AuditLog {
   /**
    * Adds the entry as the next link of its referral's chain. An entry whose eventKey the chain already holds adds
-   * nothing (a retried step), and two appends at once never fork the chain or lose either entry.
+   * nothing (a retried step), and two appends at once never fork the chain or lose either entry. `chainIsNew`
+   * says the caller has just created the referral, so its chain is most likely empty (a hint: the log may then
+   * skip reading it; a chain that is not empty after all is read and appended to as usual).
    */
-  append(entry: AuditEntry): Promise<void>;
+  append(entry: AuditEntry, hint?: { chainIsNew?: boolean }): Promise<void>;
 }
 
 /** Reading the trail back, for operators (verify, replay); functions only append. */

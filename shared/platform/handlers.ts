@@ -19,6 +19,7 @@ import { clientErrorResponse, securityHeaders, serverErrorResponse } from '#http
 import { logger, metrics } from '#platform/observability.ts';
 import { requestOriginOf, withRequestOrigin } from '#platform/request-origin.ts';
 import { tallyTotals, withRequestTally } from '#platform/request-accounting.ts';
+import { withInvocationScope } from '#platform/invocation-scope.ts';
 
 /**
  * The two shapes of handler this system has, set up once: Powertools logger and metrics as middy middleware,
@@ -192,13 +193,14 @@ export function scheduledHandler<T extends object>(run: (context: Context) => Pr
 }
 
 /**
- * Runs one invocation's work in its own tally of AWS requests (request-accounting.ts) and publishes it, whether the
+ * Runs one invocation's work in its own scope (invocation-scope.ts) and its own tally of AWS requests
+ * (request-accounting.ts), and publishes the tally, whether the
  * work succeeded or threw: the totals as metrics (what each invocation costs, on the dashboard), the breakdown by
  * operation and table as a debug line (read by `npm run bench -- --only requests`). Names of operations and tables
  * only: no key, no item.
  */
 async function tallied<T>(work: () => Promise<T>): Promise<T> {
-  const outcome = await withRequestTally(work);
+  const outcome = await withRequestTally(() => withInvocationScope(work));
   const totals = tallyTotals(outcome.tally);
   metrics.addMetric('DynamoDbRequests', 'Count', totals.dynamoDbRequests);
   metrics.addMetric('SqsRequests', 'Count', totals.sqsRequests);

@@ -106,7 +106,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     purpose:
       'Assigns the link-worker team, matches VCSE services by need and area, records the decision, fans out deliveries.',
     entry: 'functions/router/handler.ts',
-    // About fifteen DynamoDB requests and one SQS batch per referral, the records of a batch in parallel: tens of
+    // About twenty-five DynamoDB requests and one SQS batch per referral, the records of a batch in parallel: tens of
     // milliseconds in AWS. 10 s leaves room for SDK retries and a loaded local machine; a crashed batch then
     // returns after 61 s (visibility), not 181 s.
     timeoutSeconds: 10,

@@ -84,3 +84,22 @@ describe('audit appends on a known head', () => {
     expect(await verified(router, id)).toEqual(['routed', 'accepted', 'offer.a']);
   });
 });
+
+describe('the first link of a chain just created', () => {
+  it('is put without a read', async () => {
+    const log = new DynamoAuditLog(aws.documentClient, aws.tables.audit);
+    const before = aws.requestCounts();
+    await log.append(entry('new-chain-1', 'received'), { chainIsNew: true });
+    expect(callsBetween(before, aws.requestCounts())).toEqual({ 'DynamoDB.PutItem': 1 });
+    expect(await verified(log, 'new-chain-1')).toEqual(['received']);
+  });
+
+  it('follows what a withdrawn acceptance left, when the chain was not new after all', async () => {
+    const earlier = new DynamoAuditLog(aws.documentClient, aws.tables.audit);
+    await earlier.append(entry('new-chain-2', 'received.t1'));
+    await earlier.append(entry('new-chain-2', 'withdrawn.t1'));
+    const log = new DynamoAuditLog(aws.documentClient, aws.tables.audit);
+    await log.append(entry('new-chain-2', 'received.t2'), { chainIsNew: true });
+    expect(await verified(log, 'new-chain-2')).toEqual(['received.t1', 'withdrawn.t1', 'received.t2']);
+  });
+});

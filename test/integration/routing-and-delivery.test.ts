@@ -147,12 +147,13 @@ describe('notifier', () => {
     const result = await notifier(sqsEvent('notifications', deliveries), contextFor('notifier'));
     expect(result.batchItemFailures).toEqual([]);
     // Per delivery: mark sending (the claim, returning the referral), channel, mark delivered (returns it too),
-    // the audit link's put, count; and one Query of the chain for both, whose appends go one after the other on
-    // the head the first one read. Before the claim replaced the idempotency record it was 7 a delivery.
+    // the audit link's put, count; and for both, one read of the directory's version (directory-cache.ts: the
+    // channels are read once, here the first time) and one Query of the chain, whose appends go one after the
+    // other on the head the first one read. Before the claim replaced the idempotency record it was 7 a delivery.
     expect(requests.stop()).toEqual({
       PutItemCommand: 2,
       UpdateItemCommand: 6,
-      GetItemCommand: 2,
+      GetItemCommand: 3,
       QueryCommand: 1,
     });
     // Redelivery of the same messages: no second POST.

@@ -6,7 +6,13 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { nextLink, requestScopedKeyPrefix, type AuditEntry, type AuditLink } from '#audit/domain/chain.ts';
+import {
+  genesisHash,
+  nextLink,
+  requestScopedKeyPrefix,
+  type AuditEntry,
+  type AuditLink,
+} from '#audit/domain/chain.ts';
 import type { AuditLog, AuditTrail } from '#audit/ports.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 
@@ -71,8 +77,13 @@ export class DynamoAuditLog implements AuditLog, AuditTrail {
     private readonly tableName: string,
   ) {}
 
-  async append(entry: AuditEntry): Promise<void> {
+  async append(entry: AuditEntry, hint: { chainIsNew?: boolean } = {}): Promise<void> {
     const { referralId } = entry;
+    // A referral just created has no chain yet, unless an earlier acceptance of it was withdrawn: its first link
+    // is put without a read, and if that sequence number is taken the chain is read as usual.
+    if (hint.chainIsNew && !this.known.has(referralId)) {
+      this.known.set(referralId, { head: { seq: 0, hash: genesisHash }, eventKeys: new Set() });
+    }
     const appended = (this.inOrder.get(referralId) ?? Promise.resolve())
       .catch(() => undefined)
       .then(() => this.appendInTurn(entry));

@@ -20,6 +20,7 @@ import {
 } from '#kernel/errors.ts';
 import { appliedUnlessConditionFails } from '#adapters/dynamodb/conditional.ts';
 import { coverageKeysOf } from '#adapters/dynamodb/directory-store.ts';
+import { markDirectoryChanged } from '#adapters/dynamodb/directory-cache.ts';
 
 /**
  * Changing the directory table (layout in directory-store.ts) through the DirectoryEditor port: the admin API and
@@ -142,6 +143,7 @@ export class DynamoDirectoryEditor implements DirectoryEditor {
       // The same create again (its answer was lost, or it crashed before its index was written): finish it.
     }
     await this.reindex(kind, record.id);
+    await markDirectoryChanged(this.client, this.tableName);
     return record;
   }
 
@@ -216,6 +218,7 @@ export class DynamoDirectoryEditor implements DirectoryEditor {
         PutRequest: { Item: { pk: `PRACTICE#${practice.ods}`, sk: profile, value: practice } },
       })),
     ]);
+    await markDirectoryChanged(this.client, this.tableName);
   }
 
   // ---- Reading --------------------------------------------------------------------------------------------------
@@ -250,6 +253,8 @@ export class DynamoDirectoryEditor implements DirectoryEditor {
     await this.reindex(kind, id);
     // Its services' index entries embed a partner's name, status and response record.
     if (kind === 'partner') await this.reindexServicesOf(id);
+    // Last, once the record and its index are as they will stay: the functions' caches drop what they read before.
+    await markDirectoryChanged(this.client, this.tableName);
   }
 
   private reindex(kind: DirectoryRecordKind, id: string): Promise<void> {

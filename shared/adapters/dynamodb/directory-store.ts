@@ -17,6 +17,7 @@ import type {
 } from '#directory/domain/directory.ts';
 import { candidateOf, type ServiceCandidate } from '#directory/domain/coverage.ts';
 import type { AreaKeys, Directory } from '#directory/ports.ts';
+import { markDirectoryChanged } from '#adapters/dynamodb/directory-cache.ts';
 
 /**
  * Directory table, single-table design. Every lookup the flow makes is one GetItem or one Query:
@@ -166,5 +167,6 @@ export async function loadDirectory(
       if (pending?.length) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
     }
   }
+  await markDirectoryChanged(client, tableName);
   return items.length;
 }

@@ -49,9 +49,10 @@ import {
  * The referral itself is recorded twice around its POST: `sending` just before (so a crash after the POST shows as
  * "sent, confirming", not as never attempted), then `delivered` (or `retrying`, with the reason). Both writes return
  * the referral as written (ALL_NEW): the sending mark replaces the read that used to come first, the delivered mark
- * the read that looked for a cancellation racing the POST. A delivery is 5 DynamoDB requests here (mark sending,
- * channel, mark delivered, audit, count; before: read, channel, mark delivered, audit, count, read = 6), plus the
- * notifier's two idempotency writes: 7 in all, was 8.
+ * the read that looked for a cancellation racing the POST. The sending mark is also the delivery's claim: a second
+ * receipt of the message while the first is POSTing is refused and held back, so no idempotency record is needed.
+ * A delivery is 4 DynamoDB requests (mark sending, mark delivered, the audit link, the count) and, per invocation,
+ * one read of the directory's version (the channel is cached) and one of the audit chain's head; it was 9.
  *
  * Cancellation races are closed here: a referral cancelled while its delivery was in flight is followed at once by
  * the cancellation notice, so a recipient never keeps a referral the referrer withdrew.

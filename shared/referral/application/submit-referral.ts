@@ -101,15 +101,18 @@ export async function acceptReferral(
 
   if (stored.status === 'received') {
     try {
-      await deps.audit.append({
-        referralId,
-        // One entry per acceptance: a retry of the same acceptance finds it; a new one after a withdrawal adds one.
-        eventKey: `received.${stored.receivedAt}`,
-        action: 'referral.received',
-        actor: `practice:${request.practiceOds}`,
-        at: stored.receivedAt,
-        detail: { needs: request.needs, channel: source.channel },
-      });
+      await deps.audit.append(
+        {
+          referralId,
+          // One entry per acceptance: a retry of the same acceptance finds it; a new one after a withdrawal adds one.
+          eventKey: `received.${stored.receivedAt}`,
+          action: 'referral.received',
+          actor: `practice:${request.practiceOds}`,
+          at: stored.receivedAt,
+          detail: { needs: request.needs, channel: source.channel },
+        },
+        { chainIsNew: created },
+      );
       await deps.routingQueue.send([{ id: referralId, body: { referralId } }]);
     } catch (error) {
       if (created) await withdraw(deps, referralId, stored.receivedAt);
