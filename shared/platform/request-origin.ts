@@ -58,15 +58,18 @@ export function currentRequestOrigin(): AuditOrigin | undefined {
 /** The audit log, each entry appended while a request is served stamped with its origin (the entry's own win). */
 export function requestAudited(log: AuditLog): AuditLog {
   return {
-    append(entry: AuditEntry): Promise<void> {
+    append(entry: AuditEntry, hint?: Parameters<AuditLog['append']>[1]): Promise<void> {
       const origin = current.getStore();
-      if (origin === undefined) return log.append(entry);
-      return log.append({
-        who: origin.who,
-        ...(origin.requestId === undefined ? {} : { requestId: origin.requestId }),
-        ...(origin.correlationId === undefined ? {} : { correlationId: origin.correlationId }),
-        ...entry,
-      });
+      if (origin === undefined) return log.append(entry, hint);
+      return log.append(
+        {
+          who: origin.who,
+          ...(origin.requestId === undefined ? {} : { requestId: origin.requestId }),
+          ...(origin.correlationId === undefined ? {} : { correlationId: origin.correlationId }),
+          ...entry,
+        },
+        hint,
+      );
     },
   };
 }

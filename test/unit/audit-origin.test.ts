@@ -119,3 +119,19 @@ describe('reads of patient data', () => {
     }
   });
 });
+
+describe('the audit log stamped with the origin', () => {
+  it("passes the caller's hint on (a new referral's first link is put without reading its chain)", async () => {
+    const hints: unknown[] = [];
+    const log = requestAudited({
+      append: async (_entry, hint) => {
+        hints.push(hint);
+      },
+    });
+    await log.append(entry, { chainIsNew: true });
+    await withRequestOrigin(requestOriginOf(event({}), linkWorker), () =>
+      log.append(entry, { chainIsNew: true }),
+    );
+    expect(hints).toEqual([{ chainIsNew: true }, { chainIsNew: true }]);
+  });
+});
