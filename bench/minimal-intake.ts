@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { documentClient, sqs } from '#platform/clients.ts';
 import { queueUrl, tableName } from '#platform/config.ts';
@@ -11,8 +11,8 @@ import { queueUrl, tableName } from '#platform/config.ts';
  * about the same size, and nothing else: no middy, no Powertools logger or metrics, no zod, no rules, no audit hash,
  * no error mapping. Same SDK clients (shared/platform/clients.ts), same tables and queue, same worker sandbox.
  *
- * The calls, in order: the practice (GetItem), the referral (conditional PutItem), the audit chain's links (Query)
- * and its first link (conditional PutItem), the routing message (SendMessageBatch). The bench compares the servers'
+ * The calls, in order: the practice (GetItem), the referral (conditional PutItem), the audit chain's first link
+ * (conditional PutItem: a new referral's chain is not read first), the routing message (SendMessageBatch). The bench compares the servers'
  * counts per request for both handlers and reports any difference, so a change to intake's calls shows here.
  */
 
@@ -53,17 +53,6 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
         receivedMonth: receivedAt.slice(0, 7),
       },
       ConditionExpression: 'attribute_not_exists(referralId)',
-    }),
-  );
-  await documentClient.send(
-    new QueryCommand({
-      TableName: audit,
-      KeyConditionExpression: 'referralId = :id',
-      ExpressionAttributeValues: { ':id': referralId },
-      ProjectionExpression: 'seq, eventKey, #hash',
-      ExpressionAttributeNames: { '#hash': 'hash' },
-      ConsistentRead: true,
-      ScanIndexForward: false,
     }),
   );
   await documentClient.send(

@@ -148,6 +148,11 @@ export function dynamoDbCeiling(perReferral: RequestMix, raw: RawRates): number 
   return seconds > 0 && Number.isFinite(seconds) ? 1 / seconds : Number.NaN;
 }
 
+/** CPU ms per referral: cpuPercent is CPU time over wall time (100 = one core busy), so 10 x it is ms per second. */
+export function cpuMsPerReferral(usage: { cpuPercent: number }, referralsPerSec: number): number {
+  return referralsPerSec > 0 ? (usage.cpuPercent * 10) / referralsPerSec : Number.NaN;
+}
+
 /**
  * Full handler over minimal handler, both timed as wall time per request at the same concurrency (wall time over
  * requests answered), so the ratio is what the full handler's own work costs on top of the same AWS calls.

@@ -24,6 +24,7 @@ import {
   subtractMix,
   timesMix,
   dynamoDbCeiling,
+  cpuMsPerReferral,
   windowFigures,
   type ReferralTiming,
   type RequestMix,
@@ -50,6 +51,8 @@ const unthrottled = { ratePerSecond: 1_000_000, burst: 1_000_000 };
 /** A referral not fully delivered by then counts as incomplete, and its client moves on. */
 const referralTimeoutMs = 60_000;
 const drainCapMs = 120_000;
+/** A connection idle longer than this is not reused (the gateway's keep-alive timeout is Node's 5 s). */
+const idleConnectionMs = 4_000;
 const targets = { clients: 50, deliveredPerSec: 50, p95Ms: 2000, overheadRatio: 1.3 };
 
 interface Timing {
@@ -106,6 +109,11 @@ export interface LevelResult {
    * the whole machine to itself (raw capacity): an upper bound that nothing else in the pipeline can raise.
    */
   dynamoDbCeilingPerSec: number;
+  /**
+   * The process's CPU time (every thread: client, gateway, functions, servers) per referral delivered in the window:
+   * at N referrals/s the pipeline needs N times this of CPU each second, and the machine has `nproc` seconds.
+   */
+  cpuMsPerReferral: number;
   /** Server-side requests per second inside the window, and the share of the raw capacity they make. */
   requestsPerSec: RequestMix;
   shares: ServerShares;
@@ -384,13 +392,22 @@ async function closedLoop(
   const postingEnds = performance.now() + timing.rampMs + timing.windowMs;
   let posted = 0;
   const client = async (): Promise<void> => {
-    const http = new HttpClient(bench.stack.apiUrl, bench.headers);
+    let http = new HttpClient(bench.stack.apiUrl, bench.headers);
+    let lastAnswer = performance.now();
     try {
       while (performance.now() < postingEnds && posted < maxReferrals) {
+        // The gateway closes a keep-alive connection idle for 5 s (Node's default), and a POST sent as it closes
+        // is reset; a client whose wait for delivery took that long opens a fresh connection, as browsers and
+        // HTTP libraries do for a connection idle past the server's timeout.
+        if (performance.now() - lastAnswer > idleConnectionMs) {
+          http.close();
+          http = new HttpClient(bench.stack.apiUrl, bench.headers);
+        }
         posted++;
         const body = JSON.stringify(bench.referrals.valid());
         const postedAt = Date.now();
         const response = await http.postJson('/referrals', body);
+        lastAnswer = performance.now();
         outcome.statuses[String(response.status)] = (outcome.statuses[String(response.status)] ?? 0) + 1;
         const referralId = response.status === 202 ? jsonField(response.body, 'referralId') : undefined;
         if (!referralId) {
@@ -475,12 +492,14 @@ async function runLevel(
   const dynamoDbTotal = perReferral.dynamoDbWrites + perReferral.dynamoDbReads + perReferral.dynamoDbOther;
   const net = subtractMix(perReferral, timesMix(bench.lookupCalls, lookupsPerReferral));
   const windowSeconds = timing.windowMs / 1000;
+  const figures = windowFigures(loop.timings, window);
+  const usage = resources ?? (await withResourceUsage(() => Promise.resolve())).usage;
   const requestsPerSec = scaleMix(requestMix(callsBetween(edges.from ?? {}, edges.to ?? {})), windowSeconds);
   return {
     clients,
     rampMs: timing.rampMs,
     windowMs: timing.windowMs,
-    figures: windowFigures(loop.timings, window),
+    figures,
     referralsAccepted: accepted,
     callsPerReferral: Object.fromEntries(
       Object.entries(lifeCalls).map(([operation, count]) => [operation, count / Math.max(1, accepted)]),
@@ -492,6 +511,7 @@ async function runLevel(
     },
     // Filled in at the end, with the raw capacity.
     dynamoDbCeilingPerSec: Number.NaN,
+    cpuMsPerReferral: cpuMsPerReferral(usage, figures.deliveredPerSec),
     requestsPerSec,
     // Filled in at the end, against the raw capacity measured before and after the levels.
     shares: serverShares(requestsPerSec, {
@@ -501,7 +521,7 @@ async function runLevel(
     }),
     postStatuses: loop.statuses,
     statusLookups: loop.lookups,
-    resources: resources ?? (await withResourceUsage(() => Promise.resolve())).usage,
+    resources: usage,
     loadAverage: { start: loadStart, end: loadEnd },
     tailMs,
     drainMs: drain.drainMs,
@@ -686,6 +706,7 @@ function printSummary(
     'SQS % raw',
     'DDB cap/s',
     'cpu %',
+    'cpu ms/ref',
     'load',
   ];
   const rows = results.map((r) => [
@@ -707,6 +728,7 @@ function printSummary(
     pct(r.shares.sqs),
     r.dynamoDbCeilingPerSec.toFixed(0),
     r.resources.cpuPercent.toFixed(0),
+    r.cpuMsPerReferral.toFixed(0),
     r.loadAverage.end[0]?.toFixed(1) ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
@@ -737,7 +759,8 @@ function printSummary(
   );
   console.log(
     "(DDB/ref, SQS/ref: requests per referral over its life, net of the bench's status lookup; % raw: the servers' " +
-      'busy share at the raw rates; DDB cap/s: referrals/s the DynamoDB server alone could take at DDB/ref)',
+      'busy share at the raw rates; DDB cap/s: referrals/s the DynamoDB server alone could take at DDB/ref; ' +
+      'cpu ms/ref: CPU time of the whole process per referral delivered)',
   );
   console.log('\nTargets:');
   for (const v of verdicts) console.log(`  ${v.met ? 'met    ' : 'NOT MET'}  ${v.target}: ${v.measured}`);

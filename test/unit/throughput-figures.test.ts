@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cpuMsPerReferral,
   dynamoDbCeiling,
   overheadRatio,
   requestMix,
@@ -95,6 +96,14 @@ describe('dynamoDbCeiling', () => {
       { dynamoDbPutItemPerSec: 1_500, dynamoDbGetItemPerSec: 2_000, sqsRequestsPerSec: 1_000 },
     );
     expect(ceiling).toBeCloseTo(1000 / 30);
+  });
+});
+
+describe('cpuMsPerReferral', () => {
+  it('turns CPU percent and referrals per second into CPU ms per referral', () => {
+    // 150% is 1,500 ms of CPU each second; at 25 referrals/s, 60 ms each.
+    expect(cpuMsPerReferral({ cpuPercent: 150 }, 25)).toBeCloseTo(60);
+    expect(cpuMsPerReferral({ cpuPercent: 150 }, 0)).toBeNaN();
   });
 });
 
