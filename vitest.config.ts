@@ -31,8 +31,8 @@ export default defineConfig({
         // DynamoDB use differs between the servers: every adapter's contract, the request counts (the proxy), the
         // key schema and indexes (provision, offer deadlines), conditional writes and chains (audit trail, exact
         // figures, case work, outcomes), Powertools idempotency's conditional put with the item returned on failure
-        // (intake, in-progress expiry), batch writes (geography import). Not routing-and-delivery yet: its notifier test counts requests exactly, and
-        // on this server the two deliveries' audit appends to one chain race, adding a retry (a Query and a Put).
+        // (intake, in-progress expiry), batch writes (geography import), and the router and notifier with their
+        // exact request counts (routing and delivery), the directory cache and the audit chain's known head.
         test: {
           name: 'integration-dynamodb-local',
           include: [
@@ -47,6 +47,10 @@ export default defineConfig({
             'test/integration/intake.test.ts',
             'test/integration/in-progress-expiry.test.ts',
             'test/integration/geography-import.test.ts',
+            'test/integration/routing-and-delivery.test.ts',
+            'test/integration/directory-cache.test.ts',
+            'test/integration/audit-known-head.test.ts',
+            'test/integration/request-accounting.test.ts',
           ],
           env: { LOCAL_DYNAMODB: 'dynamodb-local' },
           // One Java server for the run, a database per test file on it (test/support/dynamodb-local-server.ts).
