@@ -3,7 +3,7 @@ import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { queueEnvVar } from '#system/environment.ts';
 import { startLocalGateway, type LocalGateway } from '../infra/local/gateway.ts';
 import type { LocalStack } from '../infra/local/local-stack.ts';
-import { HttpClient } from './http-client.ts';
+import { HttpClient, type HttpResponse } from './http-client.ts';
 import { statusProblems } from './intake.ts';
 import { runLoad } from './load.ts';
 import { createBenchQueue } from './raw-capacity.ts';
@@ -71,49 +71,62 @@ export async function profileIntake(
     else process.env[variable] = previous;
   }
   const gateways: LocalGateway[] = [];
+  const clients: HttpClient[] = [];
   const session = new Session();
   session.connect();
   try {
-    const run = async (intake: Handler): Promise<ProfiledHandler & { problems: string[] }> => {
-      const gateway = await startLocalGateway({
-        port: 0,
-        handlers: { authorizer: loaded.authorizer, intake },
-        throttle: unthrottled,
-      });
-      gateways.push(gateway);
-      const client = new HttpClient(gateway.url, headers);
-      const post = (count: number) =>
-        runLoad({ label: 'intake profile', count, concurrency: 1, timeCapMs: 60_000, quiet: true }, () =>
-          client.postJson('/referrals', JSON.stringify(referrals.valid())),
-        );
-      try {
-        await post(30);
-        await session.post('Profiler.enable');
-        await session.post('Profiler.setSamplingInterval', { interval: 200 });
-        await session.post('Profiler.start');
-        const outcome = await post(requests);
-        const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
-        return {
-          requests: outcome.results.length,
-          msPerRequest: outcome.durationMs / Math.max(1, outcome.results.length),
-          cpuMsPerRequest: perRequest(groupSelfTime(profile), outcome.results.length),
-          problems: statusProblems(outcome.results, 202),
-        };
-      } finally {
-        client.close();
-      }
-    };
-    const { problems: fullProblems, ...full } = await run(loaded.full);
-    const { problems: minimalProblems, ...minimal } = await run(loaded.minimal);
+    interface Sampled {
+      requests: number;
+      wallMs: number;
+      selfMs: Record<string, number>;
+      responses: HttpResponse[];
+    }
+    const variants = await Promise.all(
+      [loaded.full, loaded.minimal].map(async (intake) => {
+        const gateway = await startLocalGateway({
+          port: 0,
+          handlers: { authorizer: loaded.authorizer, intake },
+          throttle: unthrottled,
+        });
+        gateways.push(gateway);
+        const client = new HttpClient(gateway.url, headers);
+        clients.push(client);
+        const sampled: Sampled = { requests: 0, wallMs: 0, selfMs: {}, responses: [] };
+        return { client, sampled };
+      }),
+    );
+    const post = (client: HttpClient, count: number) =>
+      runLoad({ label: 'intake profile', count, concurrency: 1, timeCapMs: 60_000, quiet: true }, () =>
+        client.postJson('/referrals', JSON.stringify(referrals.valid())),
+      );
+    for (const { client } of variants) await post(client, 30);
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    // ABBA in quarters, so a change in the machine's load falls on both handlers alike.
+    const [full, minimal] = variants as [(typeof variants)[0], (typeof variants)[0]];
+    for (const { client, sampled } of [full, minimal, minimal, full]) {
+      await session.post('Profiler.start');
+      const outcome = await post(client, Math.max(1, Math.round(requests / 4)));
+      const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
+      sampled.requests += outcome.results.length;
+      sampled.wallMs += outcome.durationMs;
+      sampled.responses.push(...outcome.results);
+      for (const [group, ms] of Object.entries(groupSelfTime(profile)))
+        sampled.selfMs[group] = (sampled.selfMs[group] ?? 0) + ms;
+    }
+    const summary = ({ sampled }: (typeof variants)[0]): ProfiledHandler => ({
+      requests: sampled.requests,
+      msPerRequest: sampled.wallMs / Math.max(1, sampled.requests),
+      cpuMsPerRequest: perRequest(sampled.selfMs, sampled.requests),
+    });
+    const fullProblems = statusProblems(full.sampled.responses, 202);
+    const minimalProblems = statusProblems(minimal.sampled.responses, 202);
     return {
       requests,
-      full,
-      minimal,
-      ratio: overheadRatio(
-        { requests: full.requests, wallMs: full.msPerRequest * full.requests },
-        { requests: minimal.requests, wallMs: minimal.msPerRequest * minimal.requests },
-      ),
-      addedMsPerRequest: added(full.cpuMsPerRequest, minimal.cpuMsPerRequest),
+      full: summary(full),
+      minimal: summary(minimal),
+      ratio: overheadRatio(full.sampled, minimal.sampled),
+      addedMsPerRequest: added(summary(full).cpuMsPerRequest, summary(minimal).cpuMsPerRequest),
       problems: [
         ...fullProblems.map((p) => `profile, full handler: ${p}`),
         ...minimalProblems.map((p) => `profile, minimal handler: ${p}`),
@@ -121,6 +134,7 @@ export async function profileIntake(
     };
   } finally {
     session.disconnect();
+    for (const client of clients) client.close();
     for (const gateway of gateways) await gateway.stop();
     await stack.aws.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
   }
@@ -172,10 +186,13 @@ export function groupSelfTime(profile: CpuProfile): Record<string, number> {
   return totals;
 }
 
+/** Not the handlers' work: waiting, and the profiler's own sampling (node:inspector). */
+const notWork = new Set(['(idle)', 'node inspector']);
+
 function perRequest(totals: Record<string, number>, requests: number): Record<string, number> {
   return Object.fromEntries(
     Object.entries(totals)
-      .filter(([group]) => group !== '(idle)')
+      .filter(([group]) => !notWork.has(group))
       .map(([group, ms]): [string, number] => [group, ms / Math.max(1, requests)])
       .sort((a, b) => b[1] - a[1]),
   );
