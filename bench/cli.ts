@@ -56,7 +56,7 @@ const command = defineCommand({
         '(the surge rule on synthetic Poisson data: false-alarm and detection rates; docs/surges.md); cold-start (each ' +
         "function's bundle size and import time against a hello-world creating the same SDK clients); throughput " +
         "(referrals/s from POST to last webhook at 10, 50 and 200 closed-loop clients, beside the local servers' " +
-        "raw capacity and intake's overhead over a minimal handler making the same calls; about 3.5 minutes); requests (the " +
+        "raw capacity and intake's overhead over a minimal handler making the same calls; about 3 minutes); requests (the " +
         'AWS requests, read and write units and list-price cost of one referral with a team and two partners, step by ' +
         "step, from the functions' own request accounting)",
     },
