@@ -59,6 +59,7 @@ export class ServiceDashboard extends Construct {
       deliveryFigures(),
       answerFigures(),
       jobFigures(),
+      requestFigures(),
       apiFigures(props.stage),
       lambdaFigures(props.functions),
       queueFigures(props.queues),
@@ -137,6 +138,30 @@ function deliveryFigures(): IWidget[] {
       queueConsumers.map((fn) => serviceMetric('RecordsProcessed', fn, { label: `${fn} processed` })),
       queueConsumers.map((fn) => serviceMetric('RecordsFailed', fn, { label: `${fn} failed` })),
       8,
+    ),
+  ];
+}
+
+/**
+ * What each invocation of the referral's path asks of AWS (shared/platform/request-accounting.ts), on average: a
+ * change that adds a request per referral shows here the day it is deployed (docs/benchmarks.md, Requests per
+ * referral).
+ */
+function requestFigures(): IWidget[] {
+  const path = ['intake', 'router', 'notifier'] as const;
+  const average = { statistic: Stats.AVERAGE };
+  return [
+    graph(
+      'AWS requests per invocation (DynamoDB, SQS)',
+      path.map((fn) => serviceMetric('DynamoDbRequests', fn, { ...average, label: `${fn} DynamoDB` })),
+      path.map((fn) => serviceMetric('SqsRequests', fn, { ...average, label: `${fn} SQS` })),
+      12,
+    ),
+    graph(
+      'DynamoDB units per invocation (read, write)',
+      path.map((fn) => serviceMetric('DynamoDbReadUnits', fn, { ...average, label: `${fn} read` })),
+      path.map((fn) => serviceMetric('DynamoDbWriteUnits', fn, { ...average, label: `${fn} write` })),
+      12,
     ),
   ];
 }
