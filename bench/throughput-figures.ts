@@ -14,6 +14,8 @@ export interface ReferralTiming {
   intakeMs: number;
   /** When its last planned webhook arrived; undefined if it never completed. */
   deliveredAt?: number;
+  /** When its first webhook arrived (routing was done by then); set whenever deliveredAt is. */
+  firstWebhookAt?: number;
 }
 
 export interface WindowFigures {
@@ -22,6 +24,8 @@ export interface WindowFigures {
   delivered: number;
   /** POST to last webhook, for referrals posted inside the window (so a ramp-up's burst is left out). */
   postToDeliveredMs: LatencySummary;
+  /** POST to the first webhook: intake, the routing queue, routing and one delivery; the rest is the fan-out. */
+  postToFirstWebhookMs: LatencySummary;
   /** POST answered 202, for the same referrals. */
   intakeMs: LatencySummary;
   /** Posted inside the window but never completed. */
@@ -47,6 +51,9 @@ export function windowFigures(
     deliveredPerSec: perSecond(delivered, window.to - window.from),
     delivered,
     postToDeliveredMs: summarise(completed.map((t) => (t.deliveredAt ?? 0) - t.postedAt)),
+    postToFirstWebhookMs: summarise(
+      completed.flatMap((t) => (t.firstWebhookAt === undefined ? [] : [t.firstWebhookAt - t.postedAt])),
+    ),
     intakeMs: summarise(inWindow.map((t) => t.intakeMs)),
     incomplete: inWindow.length - completed.length,
     postedInWindow: inWindow.length,

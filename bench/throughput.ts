@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
 import { callsBetween, type CallCounts } from './aws-calls.ts';
@@ -17,6 +17,7 @@ import { loadTemplates, ReferralFactory, samplePractices } from './referrals.ts'
 import { machine, writeJson } from './report.ts';
 import { withResourceUsage, type ResourceUsage } from './resources.ts';
 import { StackLog } from './stack-log.ts';
+import { threadCpuPercent, threadTicks } from './thread-cpu.ts';
 import {
   requestMix,
   scaleMix,
@@ -120,9 +121,19 @@ export interface LevelResult {
   postStatuses: Record<string, number>;
   statusLookups: number;
   resources: ResourceUsage;
+  /**
+   * CPU % by thread over the window (Linux; bench/thread-cpu.ts): MainThread holds the gateway, dynalite, fauxqs,
+   * the pollers, the receiver and the bench's clients; `local-<function>` each function. One near 100% caps its stage.
+   */
+  threadCpuPercent: Record<string, number>;
   loadAverage: { start: number[]; end: number[] };
   tailMs: number;
   drainMs: number;
+  /**
+   * Messages on each queue (waiting plus in flight), the mean of one sample a second over the window: with N
+   * referrals in the pipeline, where they wait shows which stage holds them up.
+   */
+  meanQueueDepths: Record<string, { waiting: number; inFlight: number }>;
   problems: string[];
 }
 
@@ -305,7 +316,10 @@ interface LoopOutcome {
  */
 class DeliveryWatch {
   private readonly tracker: DeliveryTracker;
-  private readonly waiting = new Map<string, { postedAt: number; resolve: (deliveredAt?: number) => void }>();
+  private readonly waiting = new Map<
+    string,
+    { postedAt: number; resolve: (arrivals?: { first: number; last: number }) => void }
+  >();
   private readonly planned = new Map<string, number>();
   private readonly lookingUp = new Set<string>();
   private running = true;
@@ -321,8 +335,8 @@ class DeliveryWatch {
     this.loop = this.watch();
   }
 
-  /** Resolves with the last webhook's receipt time (epoch ms), or undefined after the referral timeout. */
-  delivered(referralId: string, postedAt: number): Promise<number | undefined> {
+  /** Resolves with the first and last webhooks' receipt times (epoch ms), or undefined after the referral timeout. */
+  delivered(referralId: string, postedAt: number): Promise<{ first: number; last: number } | undefined> {
     return new Promise((resolve) => this.waiting.set(referralId, { postedAt, resolve }));
   }
 
@@ -341,7 +355,9 @@ class DeliveryWatch {
         if (planned !== undefined && delivered >= planned) {
           if (delivered > planned) this.overDelivered++;
           this.waiting.delete(referralId);
-          waiter.resolve(this.tracker.lastArrival(referralId));
+          const first = this.tracker.firstArrival(referralId);
+          const last = this.tracker.lastArrival(referralId);
+          waiter.resolve(first === undefined || last === undefined ? undefined : { first, last });
         } else if (now - waiter.postedAt > referralTimeoutMs) {
           this.waiting.delete(referralId);
           waiter.resolve(undefined);
@@ -421,11 +437,11 @@ async function closedLoop(
         }
         bench.accepted.add(referralId);
         outcome.referralIds.push(referralId);
-        const deliveredAt = await watch.delivered(referralId, postedAt);
+        const arrivals = await watch.delivered(referralId, postedAt);
         outcome.timings.push({
           postedAt,
           intakeMs: response.latencyMs,
-          ...(deliveredAt === undefined ? {} : { deliveredAt }),
+          ...(arrivals === undefined ? {} : { deliveredAt: arrivals.last, firstWebhookAt: arrivals.first }),
         });
       }
     } finally {
@@ -469,10 +485,15 @@ async function runLevel(
   const edges: { from?: CallCounts; to?: CallCounts } = {};
   const atFrom = setTimeout(() => (edges.from = stack.aws.requestCounts()), timing.rampMs);
   const atTo = setTimeout(() => (edges.to = stack.aws.requestCounts()), timing.rampMs + timing.windowMs);
+  const depths = sampleQueueDepths(bench, window);
   // CPU over the measured window only: from the ramp's end to the window's end.
   let resources: ResourceUsage | undefined;
+  let threads: Record<string, number> = {};
   const resourcesDone = sleep(timing.rampMs).then(async () => {
+    const ticksBefore = threadTicks();
+    const started = performance.now();
     resources = (await withResourceUsage(() => sleep(timing.windowMs))).usage;
+    threads = threadCpuPercent(ticksBefore, threadTicks(), performance.now() - started);
   });
   const loop = await closedLoop(bench, clients, timing);
   await resourcesDone;
@@ -481,7 +502,8 @@ async function runLevel(
   const tailMs = Date.now() - window.to;
   const drain = await waitForIdleQueues(stack, bench.sqs, drainCapMs);
   if (!drain.drained) problems.push(`queues still busy after the level: ${describeDepths(drain.depths)}`);
-  const lifeCalls = callsBetween(countsAtStart, stack.aws.requestCounts());
+  const lifeCalls = withoutBenchCalls(callsBetween(countsAtStart, stack.aws.requestCounts()));
+  const meanQueueDepths = await depths;
   const loadEnd = os.loadavg();
   problems.push(...loop.problems);
   problems.push(...(await verifyStatuses(bench, loop.referralIds, verifyCount)));
@@ -494,7 +516,10 @@ async function runLevel(
   const windowSeconds = timing.windowMs / 1000;
   const figures = windowFigures(loop.timings, window);
   const usage = resources ?? (await withResourceUsage(() => Promise.resolve())).usage;
-  const requestsPerSec = scaleMix(requestMix(callsBetween(edges.from ?? {}, edges.to ?? {})), windowSeconds);
+  const requestsPerSec = scaleMix(
+    requestMix(withoutBenchCalls(callsBetween(edges.from ?? {}, edges.to ?? {}))),
+    windowSeconds,
+  );
   return {
     clients,
     rampMs: timing.rampMs,
@@ -522,11 +547,52 @@ async function runLevel(
     postStatuses: loop.statuses,
     statusLookups: loop.lookups,
     resources: usage,
+    threadCpuPercent: threads,
     loadAverage: { start: loadStart, end: loadEnd },
     tailMs,
     drainMs: drain.drainMs,
+    meanQueueDepths,
     problems,
   };
+}
+
+/** Queue depth requests are the bench's own (the drain waits and the sampler); the system never makes one. */
+function withoutBenchCalls(calls: CallCounts): CallCounts {
+  const { ['AmazonSQS.GetQueueAttributes']: _bench, ...system } = calls;
+  return system;
+}
+
+/** One sample a second of every queue's depth over the window (main queues only: one request per queue). */
+async function sampleQueueDepths(
+  bench: Bench,
+  window: { from: number; to: number },
+): Promise<Record<string, { waiting: number; inFlight: number }>> {
+  const totals = new Map<string, { waiting: number; inFlight: number; samples: number }>();
+  await sleep(Math.max(0, window.from - Date.now()));
+  while (Date.now() < window.to) {
+    await Promise.all(
+      Object.entries(bench.stack.aws.queues).map(async ([queue, urls]) => {
+        const { Attributes = {} } = await bench.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: urls.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        const total = totals.get(queue) ?? { waiting: 0, inFlight: 0, samples: 0 };
+        total.waiting += Number(Attributes.ApproximateNumberOfMessages ?? 0);
+        total.inFlight += Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+        total.samples++;
+        totals.set(queue, total);
+      }),
+    );
+    await sleep(1000);
+  }
+  return Object.fromEntries(
+    [...totals].map(([queue, t]) => [
+      queue,
+      { waiting: t.waiting / Math.max(1, t.samples), inFlight: t.inFlight / Math.max(1, t.samples) },
+    ]),
+  );
 }
 
 /**
@@ -636,6 +702,22 @@ function printLevel(level: LevelResult): void {
       `${level.requestsPerSec.dynamoDbWrites.toFixed(0)} DynamoDB writes/s, ${level.requestsPerSec.dynamoDbReads.toFixed(0)} reads/s, ` +
       `${level.requestsPerSec.sqs.toFixed(0)} SQS requests/s`,
   );
+  console.log(
+    `  POST to first webhook p50 ${ms(f.postToFirstWebhookMs.p50)} ms, p95 ${ms(f.postToFirstWebhookMs.p95)} ms; ` +
+      'mean queue depth (waiting + in flight): ' +
+      Object.entries(level.meanQueueDepths)
+        .map(([queue, d]) => `${queue} ${d.waiting.toFixed(1)} + ${d.inFlight.toFixed(1)}`)
+        .join(', '),
+  );
+  const threads = Object.entries(level.threadCpuPercent);
+  if (threads.length > 0) {
+    console.log(
+      `  CPU by thread (100 = one core): ${threads
+        .slice(0, 7)
+        .map(([name, percent]) => `${name} ${percent.toFixed(0)}%`)
+        .join(', ')}`,
+    );
+  }
   for (const problem of level.problems) console.log(`  PROBLEM: ${problem}`);
 }
 

@@ -19,8 +19,8 @@ describe('windowFigures', () => {
       [
         // Posted in the ramp-up, delivered inside the window: throughput yes, latency no.
         { postedAt: 500, intakeMs: 50, deliveredAt: 1_500 },
-        { postedAt: 2_000, intakeMs: 20, deliveredAt: 3_000 },
-        { postedAt: 4_000, intakeMs: 40, deliveredAt: 7_000 },
+        { postedAt: 2_000, intakeMs: 20, deliveredAt: 3_000, firstWebhookAt: 2_500 },
+        { postedAt: 4_000, intakeMs: 40, deliveredAt: 7_000, firstWebhookAt: 6_900 },
         // Posted inside, delivered after the window: latency yes, throughput no.
         { postedAt: 10_500, intakeMs: 30, deliveredAt: 12_500 },
       ],
@@ -32,6 +32,8 @@ describe('windowFigures', () => {
     expect(figures.postToDeliveredMs.p50).toBe(2_000);
     expect(figures.postToDeliveredMs.max).toBe(3_000);
     expect(figures.intakeMs.max).toBe(40);
+    expect(figures.postToFirstWebhookMs.min).toBe(500);
+    expect(figures.postToFirstWebhookMs.max).toBe(2_900);
     expect(figures.incomplete).toBe(0);
   });
 
@@ -134,5 +136,34 @@ describe('groupOf (the intake profile’s groups)', () => {
     expect(groupOf('node:internal/streams/readable', 'f')).toBe('node streams');
     expect(groupOf(`${root}shared/audit/domain/chain.ts`, 'f')).toBe('shared');
     expect(groupOf('', '(garbage collector)')).toBe('(garbage collector)');
+  });
+});
+
+describe('thread CPU from /proc (bench/thread-cpu.ts)', () => {
+  it('reads the name and utime + stime of a stat line, whatever the name holds', async () => {
+    const { parseStat } = await import('../../bench/thread-cpu.ts');
+    const line = '4242 (local-router) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0';
+    expect(parseStat(line)).toEqual({ name: 'local-router', ticks: 300 });
+    expect(parseStat('4243 (V8 (odd) name) R 1 2 3 4 5 6 7 8 9 10 7 3 0')).toEqual({
+      name: 'V8 (odd) name',
+      ticks: 10,
+    });
+    expect(parseStat('garbage')).toBeUndefined();
+  });
+
+  it('turns tick deltas into CPU % per thread name, busiest first, dropping those under 1%', async () => {
+    const { threadCpuPercent } = await import('../../bench/thread-cpu.ts');
+    const before = new Map([
+      ['MainThread', 100],
+      ['local-router', 50],
+      ['idle', 10],
+    ]);
+    const after = new Map([
+      ['MainThread', 250],
+      ['local-router', 250],
+      ['idle', 10],
+    ]);
+    // 2 s of wall time at 100 ticks a second: 150 ticks is 75% of a core, 200 ticks 100%.
+    expect(threadCpuPercent(before, after, 2_000)).toEqual({ 'local-router': 100, MainThread: 75 });
   });
 });
