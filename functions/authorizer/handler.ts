@@ -2,9 +2,9 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
   authorizerContext,
+  callerClaims,
   callerFromClaims,
-  CallerClaims,
-  Subject,
+  subjectClaim,
   tokenClockToleranceSeconds,
 } from '#auth/caller.ts';
 import { usageKeyFor } from '#auth/usage-key.ts';
@@ -36,7 +36,7 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
       requiredClaims: ['exp', 'sub'],
     });
     // jose checks that sub is a string, not that it names anyone: "" or "  " would be one shared client.
-    caller = callerFromClaims(Subject.parse(payload.sub), CallerClaims.parse(payload));
+    caller = callerFromClaims(subjectClaim().parse(payload.sub), callerClaims().parse(payload));
     expiresAt = payload.exp ?? 0;
   } catch (error) {
     throw denied((error as Error).name, error);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
-import { CallerClaims } from '#auth/caller.ts';
+import { callerClaims } from '#auth/caller.ts';
 
 /**
  * A development token issuer, so the same authorizer code verifies tokens locally as in AWS. It signs ES256 JWTs
@@ -15,7 +15,7 @@ import { CallerClaims } from '#auth/caller.ts';
 export const localAudience = 'social-prescribing-api';
 
 export const TokenRequest = z.intersection(
-  CallerClaims,
+  callerClaims(),
   z.object({
     subject: z.string().min(1).max(200).optional(),
     /** Lifetime in seconds; negative values mint an already-expired token (for tests). */

@@ -1,6 +1,7 @@
 import { queueEnvVar, retryBackoffEnvVar, tableEnvVar, webhookChannelsEnvVar } from '#system/environment.ts';
 import type { Backoff } from '#delivery/domain/retry-policy.ts';
-import { ChannelPolicy } from '#directory/domain/directory.ts';
+import type { ChannelPolicy } from '#directory/domain/directory.ts';
+import { channelPolicies } from '#directory/domain/channel-policy.ts';
 import { type QueueName, type TableName } from '#system/names.ts';
 
 /**
@@ -27,12 +28,12 @@ export const optionalSetting = (name: string): string | undefined => process.env
 /** Where webhooks may go (WEBHOOK_CHANNELS): `https-only` in AWS, `allow-loopback-http` locally; anything else is a fault. */
 export function channelPolicy(): ChannelPolicy {
   const value = required(webhookChannelsEnvVar);
-  const parsed = ChannelPolicy.safeParse(value);
-  if (!parsed.success)
+  const policy = channelPolicies.find((known) => known === value);
+  if (policy === undefined)
     throw new Error(
-      `Environment variable ${webhookChannelsEnvVar} is ${value}: not one of ${ChannelPolicy.options.join(', ')}`,
+      `Environment variable ${webhookChannelsEnvVar} is ${value}: not one of ${channelPolicies.join(', ')}`,
     );
-  return parsed.data;
+  return policy;
 }
 
 /** The backoff of the queue this function consumes (RETRY_BACKOFF, `<base>,<cap>` seconds); anything else is a fault. */

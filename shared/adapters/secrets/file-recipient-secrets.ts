@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { secretNameOf, type SecretOwnerKind } from '#directory/domain/directory.ts';
+import type { SecretOwnerKind } from '#directory/domain/directory.ts';
+import { secretNameOf } from '#directory/domain/secret-names.ts';
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 
 /**

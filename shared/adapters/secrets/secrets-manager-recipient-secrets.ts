@@ -6,7 +6,8 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { secretNameOf, type SecretOwnerKind } from '#directory/domain/directory.ts';
+import type { SecretOwnerKind } from '#directory/domain/directory.ts';
+import { secretNameOf } from '#directory/domain/secret-names.ts';
 import type { RecipientSecretsWriter } from '#directory/ports.ts';
 
 /**

@@ -1,6 +1,12 @@
 import * as z from 'zod';
 import { InterventionCategory } from '#referral/domain/categories.ts';
 import { DeclineReason } from '#referral/domain/lifecycle.ts';
+import { channelPolicies } from '#directory/domain/channel-policy.ts';
+import { OdsCode } from '#directory/domain/ods-code.ts';
+
+export { OdsCode };
+export { practiceSecretName, secretNameOf } from '#directory/domain/secret-names.ts';
+export { servesPractice } from '#directory/domain/serves-practice.ts';
 
 /**
  * The service directory: who refers (practices in PCNs), who sees the patient (a PCN's link-worker team), and who
@@ -15,10 +21,6 @@ import { DeclineReason } from '#referral/domain/lifecycle.ts';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
-export const OdsCode = z
-  .string()
-  .max(6, { abort: true, error: 'an ODS practice code is one capital letter and five digits' })
-  .regex(/^[A-Z]\d{5}$/, 'an ODS practice code is one capital letter and five digits');
 export const PostcodeDistrict = z
   .string()
   .max(4)
@@ -84,7 +86,7 @@ export type ChannelKind = RecipientChannel['kind'];
  * which also allows plain http to a loopback host. The check is on the URL as written: a DNS name that resolves to a
  * private address is not caught here (a known limit).
  */
-export const ChannelPolicy = z.enum(['https-only', 'allow-loopback-http']);
+export const ChannelPolicy = z.enum(channelPolicies);
 export type ChannelPolicy = z.infer<typeof ChannelPolicy>;
 
 function ipv4Octets(host: string): number[] | undefined {
@@ -361,16 +363,3 @@ export type RecipientKind = 'team' | 'partner';
  * its endpoint). A practice is no recipient of deliveries, so it has a secret but no `channelOf`.
  */
 export type SecretOwnerKind = RecipientKind | 'practice';
-/** The secret store's name for a recipient's (or a practice's) signing secret. */
-export const secretNameOf = (kind: SecretOwnerKind, id: string): string => `${kind}/${id}`;
-/** The secret that signs the messages to a practice's endpoint (the same store, its own kind). */
-export const practiceSecretName = (ods: string): string => secretNameOf('practice', ods);
-
-/** Whether a team serves a practice: its PCN's, and on its list if it keeps one. */
-export function servesPractice(team: LinkWorkerTeam, practice: Practice): boolean {
-  return (
-    team.status === 'active' &&
-    team.pcn === practice.pcn &&
-    (team.practices === undefined || team.practices.includes(practice.ods))
-  );
-}

@@ -11,23 +11,7 @@ import * as z from 'zod';
 
 // ---- Canonical URLs (what we send; normalise.ts says which spellings we accept) ----------------------------------
 
-export const fhirSystems = {
-  bundleProfile: 'https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage',
-  messageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
-  /** Pre-2023 BaRS name of the events code system; still sent by some systems. */
-  messageEventsLegacy: 'https://fhir.nhs.uk/CodeSystem/message-event-servicerequest',
-  messageReasons: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars',
-  messageReasonsLegacy: 'https://fhir.nhs.uk/CodeSystem/message-reason-servicerequest',
-  serviceRequestCategory: 'https://fhir.nhs.uk/CodeSystem/message-category-servicerequest',
-  flagCategories: 'https://fhir.nhs.uk/CodeSystem/flag-categories-bars',
-  nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
-  odsOrganisation: 'https://fhir.nhs.uk/Id/ods-organization-code',
-  nhsNumberVerificationExtension:
-    'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus',
-  nhsNumberVerification: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus',
-  nhsNumberVerificationEngland:
-    'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland',
-} as const;
+export { fhirSystems } from '#fhir/systems.ts';
 
 /**
  * Consent to share with VCSE partners (our design; BaRS has no social-prescribing consent profile):

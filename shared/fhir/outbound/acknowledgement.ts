@@ -1,5 +1,5 @@
 import { uuidPattern } from '#kernel/ids.ts';
-import { fhirSystems } from '#fhir/inbound/bundle.ts';
+import { fhirSystems } from '#fhir/systems.ts';
 import type { MessageInfo } from '#fhir/inbound/message-intent.ts';
 import { entryKeys, referenceKeys } from '#fhir/inbound/normalise.ts';
 

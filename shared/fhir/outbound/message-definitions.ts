@@ -1,6 +1,6 @@
 import packageJson from '../../../package.json' with { type: 'json' };
 import { useCaseCode, useCaseSystem } from '#fhir/codes.ts';
-import { fhirSystems } from '#fhir/inbound/bundle.ts';
+import { fhirSystems } from '#fhir/systems.ts';
 
 /**
  * The FHIR R4 MessageDefinitions served at `GET /MessageDefinition` (and `GET /MessageDefinition/{id}`): the messages

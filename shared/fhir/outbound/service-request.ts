@@ -7,7 +7,7 @@ import {
   useCaseSystem,
 } from '#fhir/codes.ts';
 import type { Referral } from '#referral/domain/referral.ts';
-import { fhirSystems } from '#fhir/inbound/bundle.ts';
+import { fhirSystems } from '#fhir/systems.ts';
 
 /**
  * A referral as a FHIR R4 ServiceRequest, for GET /ServiceRequest/{id}: its BaRS status, what was asked for, and

@@ -12,7 +12,7 @@ import {
   useCaseCode,
   useCaseSystem,
 } from '#fhir/codes.ts';
-import { fhirSystems } from '#fhir/inbound/bundle.ts';
+import { fhirSystems } from '#fhir/systems.ts';
 import { keyedUuid } from '#kernel/ids.ts';
 import type { InterventionCategory } from '#referral/domain/categories.ts';
 import { closureReasonDisplay, type ClosureReason } from '#referral/domain/closure-reasons.ts';

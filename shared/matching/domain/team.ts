@@ -1,4 +1,5 @@
-import { servesPractice, type LinkWorkerTeam, type Practice } from '#directory/domain/directory.ts';
+import type { LinkWorkerTeam, Practice } from '#directory/domain/directory.ts';
+import { servesPractice } from '#directory/domain/serves-practice.ts';
 import type { NoTeam, RoutingDecision } from '#referral/domain/referral.ts';
 
 /**

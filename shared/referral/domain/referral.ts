@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { InterventionCategory } from '#referral/domain/categories.ts';
 import type { FieldProblem } from '#kernel/errors.ts';
-import { OdsCode } from '#directory/domain/directory.ts';
+import { OdsCode } from '#directory/domain/ods-code.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '#referral/domain/nhs-number.ts';
 import { normalisePostcode, ukPostcodePattern } from '#referral/domain/postcode.ts';
 import { text } from '#kernel/text.ts';
