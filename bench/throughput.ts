@@ -210,14 +210,33 @@ export async function throughputBench(options: CliOptions): Promise<number> {
       `\n▶ intake overhead: full handler vs minimal (same calls), ${plan.overhead.concurrencies.join(' and ')} ` +
         `in flight, ${plan.overhead.rounds} rounds of ${plan.overhead.requestsPerBlock} requests each`,
     );
-    const overhead = await measureIntakeOverhead(stack, bench.referrals, bench.headers, plan.overhead);
+    // A phase that fails (a handler that no longer loads, say) is a problem in the report, not a lost run.
+    const overhead = await measureIntakeOverhead(stack, bench.referrals, bench.headers, plan.overhead).catch(
+      (error: unknown): IntakeOverhead => ({
+        ...plan.overhead,
+        runs: [],
+        ratio: Number.NaN,
+        callMismatches: [],
+        problems: [`intake overhead not measured: ${String(error)}`],
+      }),
+    );
     printOverhead(overhead);
 
     console.log(
       `\n▶ where intake's time goes: both handlers in this one thread, ${plan.profileRequests} POSTs each, one at a ` +
         'time, under a CPU profile',
     );
-    const profile = await profileIntake(stack, bench.referrals, bench.headers, plan.profileRequests);
+    const unmeasured = { requests: 0, msPerRequest: Number.NaN, cpuMsPerRequest: {} };
+    const profile = await profileIntake(stack, bench.referrals, bench.headers, plan.profileRequests).catch(
+      (error: unknown): IntakeProfile => ({
+        requests: plan.profileRequests,
+        full: unmeasured,
+        minimal: unmeasured,
+        ratio: Number.NaN,
+        addedMsPerRequest: {},
+        problems: [`intake profile not taken: ${String(error)}`],
+      }),
+    );
     printProfile(profile);
 
     // Measured again at the end, because other work on the machine moves it: the shares use the mean of the two.
@@ -653,7 +672,7 @@ function targetVerdicts(results: readonly LevelResult[], overhead: IntakeOverhea
   }
   verdicts.push({
     target: `intake overhead (full / minimal handler, time per request) <= ${targets.overheadRatio}x`,
-    measured: `${overhead.ratio.toFixed(2)}x`,
+    measured: Number.isNaN(overhead.ratio) ? 'not measured' : `${overhead.ratio.toFixed(2)}x`,
     met: overhead.ratio <= targets.overheadRatio,
   });
   return verdicts;
