@@ -1,11 +1,6 @@
 import type { InterventionCategory } from '#referral/domain/categories.ts';
-import {
-  hasConsentFor,
-  shareableVerification,
-  type PlannedDelivery,
-  type Referral,
-  type UnmetReason,
-} from '#referral/domain/referral.ts';
+import type { PlannedDelivery, Referral, UnmetReason } from '#referral/domain/referral.ts';
+import { hasConsentFor, shareableVerification } from '#referral/domain/sharing.ts';
 
 /**
  * What a recipient is sent. Data minimisation lives here:

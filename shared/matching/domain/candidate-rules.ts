@@ -1,13 +1,13 @@
 import type { Eligibility } from '#directory/domain/directory.ts';
 import type { ServiceCandidate } from '#directory/domain/coverage.ts';
-import {
-  hasConsentFor,
-  type AreaClassification,
-  type CandidateRule,
-  type ConsentGrant,
-  type ContentLevel,
-  type CoverageLevel,
+import type {
+  AreaClassification,
+  CandidateRule,
+  ConsentGrant,
+  ContentLevel,
+  CoverageLevel,
 } from '#referral/domain/referral.ts';
+import { hasConsentFor } from '#referral/domain/sharing.ts';
 import { coveredBy } from '#matching/domain/area.ts';
 
 /**

@@ -1,16 +1,16 @@
 import type { InterventionCategory } from '#referral/domain/categories.ts';
 import type { LinkWorkerTeam, Practice } from '#directory/domain/directory.ts';
 import type { ServiceCandidate } from '#directory/domain/coverage.ts';
-import {
-  hasConsentFor,
-  type AreaClassification,
-  type NeedDecision,
-  type PlannedDelivery,
-  type Referral,
-  type RoutingDecision,
-  type ServiceMatch,
-  type UnmetNeed,
+import type {
+  AreaClassification,
+  NeedDecision,
+  PlannedDelivery,
+  Referral,
+  RoutingDecision,
+  ServiceMatch,
+  UnmetNeed,
 } from '#referral/domain/referral.ts';
+import { hasConsentFor } from '#referral/domain/sharing.ts';
 import { ageOn } from '#matching/domain/age.ts';
 import { ageBandOf } from '#reporting/domain/figures.ts';
 import { sexOf } from '#reporting/domain/referral-figures.ts';

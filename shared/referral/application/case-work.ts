@@ -33,7 +33,8 @@ import {
 } from '#referral/domain/case-work.ts';
 import type { DirectoryEditor } from '#directory/ports.ts';
 import { partnerDeliveryOf, partnerView, referralOfOffer, type Offer } from '#referral/domain/offer.ts';
-import { hasConsentFor, type DeliveryState, type Referral } from '#referral/domain/referral.ts';
+import type { DeliveryState, Referral } from '#referral/domain/referral.ts';
+import { hasConsentFor } from '#referral/domain/sharing.ts';
 import { buildDeliveryPayload, type DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import { transitionReferral } from '#referral/application/transition-referral.ts';
 import { tellPractice } from '#referral/application/tell-practice.ts';

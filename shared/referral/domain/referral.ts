@@ -7,6 +7,8 @@ import { normalisePostcode, ukPostcodePattern } from '#referral/domain/postcode.
 import { text } from '#kernel/text.ts';
 import type { ImdEdition, LsoaVintage } from '#geography/domain/geography.ts';
 import { referralStates } from '#referral/domain/lifecycle.ts';
+import { shareableVerification } from '#referral/domain/sharing.ts';
+import type { UnmetReason } from '#referral/domain/unmet-reasons.ts';
 import type { CaseWork } from '#referral/domain/case-work.ts';
 
 /**
@@ -108,10 +110,7 @@ export const nhsNumberVerificationStatuses = [
 export const NhsNumberVerification = z.enum(nhsNumberVerificationStatuses);
 export type NhsNumberVerification = z.infer<typeof NhsNumberVerification>;
 
-export const shareableVerification: ReadonlySet<NhsNumberVerification> = new Set([
-  'verified',
-  'present-not-traced',
-]);
+export { anyVcsePartner, hasConsentFor, shareableVerification } from '#referral/domain/sharing.ts';
 
 /** A name part as a person would write it: 1-100 characters, at least one letter, nothing invisible. */
 export const maxNameLength = 100;
@@ -135,9 +134,6 @@ export const Patient = z.strictObject({
   postcode: Postcode.optional(),
 });
 export type Patient = z.infer<typeof Patient>;
-
-/** Sharing with the PCN's link worker is direct care; a VCSE partner needs the patient's explicit agreement. */
-export const anyVcsePartner = 'any-vcse';
 
 export const ConsentGrant = z.strictObject({
   /** A partner id from the directory, or `any-vcse` for every partner the referral is routed to. */
@@ -259,13 +255,7 @@ export interface CandidateVerdictRecord {
   content?: ContentLevel;
 }
 
-/**
- * Why a need has no fitting service, for the gap reports: no service covers the area at all; services cover it but
- * none is taking referrals; none admits the patient (age); the fitting ones need details the patient did not
- * consent to share.
- */
-export const unmetReasons = ['no-service', 'all-full-or-paused', 'none-eligible', 'no-consent'] as const;
-export type UnmetReason = (typeof unmetReasons)[number];
+export { unmetReasons, type UnmetReason } from '#referral/domain/unmet-reasons.ts';
 
 /** The IMD rank and decile of the patient's LSOA, always with the edition they come from (never mixed). */
 export interface ImdClassification {
@@ -522,13 +512,6 @@ export function amendedContent(request: ReferralRequest): AmendedContent {
   return Object.fromEntries(amendableFields.map((field) => [field, content[field]])) as AmendedContent;
 }
 export type AmendedContent = { [K in AmendableField]: Referral[K] | undefined };
-
-/** Does the patient agree to this partner receiving identifiable details? An explicit refusal wins. */
-export function hasConsentFor(consent: ConsentGrant[], partnerId: string): boolean {
-  const specific = consent.find((grant) => grant.recipient === partnerId);
-  if (specific) return specific.granted;
-  return consent.some((grant) => grant.recipient === anyVcsePartner && grant.granted);
-}
 
 /** The fields the clock-dependent rules read, as loose as the raw candidate a FHIR message becomes. */
 interface RuleInput {

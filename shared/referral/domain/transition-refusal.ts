@@ -1,5 +1,11 @@
-import type { LifecycleRefusal, LifecycleTransition } from '#referral/domain/lifecycle.ts';
-import { referralStatuses, type Referral, type ReferralStatus } from '#referral/domain/referral.ts';
+import {
+  referralStates,
+  type LifecycleRefusal,
+  type LifecycleTransition,
+} from '#referral/domain/lifecycle.ts';
+// Types only from the referral model: the statuses are the lifecycle's (referral.ts's referralStatuses is the same
+// list), so the store adapters that import this do not build the referral's schemas at import.
+import type { Referral, ReferralStatus } from '#referral/domain/referral.ts';
 
 /**
  * A transition of the referral between statuses the referral model has today. The lifecycle has more (accepted,
@@ -11,7 +17,7 @@ export type ReferralTransition = LifecycleTransition<'referral'> & {
 };
 
 const isStatus = (state: unknown): state is ReferralStatus =>
-  (referralStatuses as readonly unknown[]).includes(state);
+  (referralStates as readonly unknown[]).includes(state);
 
 /** The transition as the store takes it; one into or out of a state the model lacks yet is a fault of ours. */
 export function referralTransition(transition: LifecycleTransition<'referral'>): ReferralTransition {

@@ -1,5 +1,5 @@
 import { interventionCategories } from '#referral/domain/categories.ts';
-import { unmetReasons } from '#referral/domain/referral.ts';
+import { unmetReasons } from '#referral/domain/unmet-reasons.ts';
 import {
   count,
   label,
