@@ -1,6 +1,7 @@
 import { keyedUuid } from '#kernel/ids.ts';
 import { practiceDeliveryId } from '#messages/notice-message.ts';
-import { practiceSecretName, type WebhookChannel } from '#directory/domain/directory.ts';
+import type { WebhookChannel } from '#directory/domain/directory.ts';
+import { practiceSecretName } from '#directory/domain/secret-names.ts';
 import type { Directory } from '#directory/ports.ts';
 import {
   practiceResponseBundle,

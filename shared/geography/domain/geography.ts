@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { normalisePostcode, postcodeDistrict, ukPostcodePattern } from '#referral/domain/postcode.ts';
+import { lsoaVintageOf } from '#geography/domain/lsoa.ts';
 
 /**
  * Geography: where a postcode is (its LSOA, local authority and country, from the ONS postcode products NSPL and
@@ -23,10 +24,7 @@ export const imdEditions = ImdEdition.options;
 export const LsoaVintage = z.enum(['2011', '2021']);
 export type LsoaVintage = z.infer<typeof LsoaVintage>;
 
-/** Which LSOAs an IMD edition is keyed on: IMD 2019 on the 2011 LSOAs, IMD 2025 on the 2021 LSOAs. */
-export function lsoaVintageOf(edition: ImdEdition): LsoaVintage {
-  return edition === '2019' ? '2011' : '2021';
-}
+export { lsoaFor, lsoaVintageOf } from '#geography/domain/lsoa.ts';
 
 /** How many English LSOAs each edition ranks (N in the decile formula). */
 export const rankedAreasOf: Readonly<Record<ImdEdition, number>> = { '2019': 32_844, '2025': 33_755 };
@@ -79,16 +77,6 @@ export const englandCode = 'E92000001';
 export function compactPostcode(text: string): string | undefined {
   const compact = text.replace(/\s+/g, '').toUpperCase();
   return ukPostcodePattern.test(compact) ? compact : undefined;
-}
-
-/**
- * The LSOA to look an edition up by: the 2011 LSOA for IMD 2019, the 2021 LSOA for IMD 2025. The NSPL (2021
- * edition) has no 2011 column, so for IMD 2019 the 2021 code is used when it is all there is: ONS kept the code of
- * every LSOA whose boundary did not change and gave split or merged ones new codes, so a 2021 code found in IMD
- * 2019 is the same area, and a new one is simply not found.
- */
-export function lsoaFor(location: PostcodeLocation, edition: ImdEdition): string | undefined {
-  return lsoaVintageOf(edition) === '2011' ? (location.lsoa11 ?? location.lsoa21) : location.lsoa21;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,11 +1,6 @@
 import type { Practice, Service } from '#directory/domain/directory.ts';
-import {
-  lsoaFor,
-  lsoaVintageOf,
-  type Deprivation,
-  type ImdEdition,
-  type PostcodeLocation,
-} from '#geography/domain/geography.ts';
+import type { Deprivation, ImdEdition, PostcodeLocation } from '#geography/domain/geography.ts';
+import { lsoaFor, lsoaVintageOf } from '#geography/domain/lsoa.ts';
 import { postcodeDistrict } from '#referral/domain/postcode.ts';
 import type { AreaClassification, CoverageLevel } from '#referral/domain/referral.ts';
 
