@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { NotFoundError } from '#kernel/errors.ts';
+import { lazy } from '#kernel/lazy.ts';
 import { capabilityStatement } from '#fhir/outbound/capability-statement.ts';
 import { messageDefinitionById, messageDefinitionSearchset } from '#fhir/outbound/message-definitions.ts';
 import { openApiDocument } from '#http/openapi.ts';
@@ -11,10 +12,11 @@ import { httpHandler, type HttpHandler } from '#platform/handlers.ts';
  * (the BaRS MessageDefinitions of what we receive, searchable by `context`, and each by id): public, fixed.
  */
 
-// These answers are the same for every request: built and serialised once, when the function loads.
-function fixed(contentType: string, document: unknown): HttpHandler {
-  const body = JSON.stringify(document);
-  return () => Promise.resolve({ statusCode: 200, headers: { 'Content-Type': contentType }, body });
+// These answers are the same for every request: each built and serialised once, on its route's first request, so
+// a cold start builds only the one it answers (the OpenAPI document alone takes tens of milliseconds).
+function fixed(contentType: string, document: () => unknown): HttpHandler {
+  const body = lazy(() => JSON.stringify(document()));
+  return () => Promise.resolve({ statusCode: 200, headers: { 'Content-Type': contentType }, body: body() });
 }
 
 const fhir = (document: unknown) => ({
@@ -31,16 +33,16 @@ function contextsOf(event: APIGatewayProxyEvent): string[] {
   );
 }
 
-const allDefinitions = JSON.stringify(messageDefinitionSearchset());
+const allDefinitions = lazy(() => JSON.stringify(messageDefinitionSearchset()));
 
 export const handler = httpHandler('metadata', {
-  capabilities: fixed(fhirJson, capabilityStatement()),
-  openApi: fixed('application/json; charset=utf-8', openApiDocument()),
+  capabilities: fixed(fhirJson, capabilityStatement),
+  openApi: fixed('application/json; charset=utf-8', openApiDocument),
   searchMessageDefinitions: (event) => {
     const contexts = contextsOf(event);
     return Promise.resolve(
       contexts.length === 0
-        ? { statusCode: 200, headers: { 'Content-Type': fhirJson }, body: allDefinitions }
+        ? { statusCode: 200, headers: { 'Content-Type': fhirJson }, body: allDefinitions() }
         : fhir(messageDefinitionSearchset(contexts)),
     );
   },
