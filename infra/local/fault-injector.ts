@@ -30,6 +30,11 @@ export interface FaultRates {
   sqsHoldBack: number;
   /** Longest hold-back, ms. */
   sqsHoldBackMaxMs: number;
+  /**
+   * Share of messages failed on every receipt without reaching the consumer (a poison message, as if the consumer
+   * crashed on it each time), until SQS moves them to the dead-letter queue; a redriven copy is a new message.
+   */
+  sqsPoison: number;
   /** Share of DynamoDB requests failed before they reach the server (one attempt; the SDK retries). */
   dynamoFailBefore: number;
   /** Share of DynamoDB writes failed after the server applied them (one attempt; the retry meets the write). */
@@ -38,8 +43,13 @@ export interface FaultRates {
   dynamoStepCrash: number;
   /** The same for the notifier's delivered mark: the webhook was sent and its delivery not recorded. */
   deliveredMarkCrash: number;
-  /** Share of invocations (router, notifier, intake) whose worker is terminated part-way. */
+  /** Share of the queue consumers' invocations (router, notifier) whose worker is terminated part-way. */
   workerCrash: number;
+  /**
+   * The same for intake, rarer: a crashed intake fails every request in flight on its worker, and their retries are
+   * refused (409, in progress) until the crashed attempts' idempotency records lapse, seconds later.
+   */
+  intakeCrash: number;
   /** Share of webhooks answered 500 without being passed on. */
   recipientError: number;
   /** Share of webhooks passed on but answered only after the notifier's timeout. */
@@ -49,19 +59,22 @@ export interface FaultRates {
 export const defaultFaultRates: FaultRates = {
   sqsHoldBack: 0.1,
   sqsHoldBackMaxMs: 800,
+  sqsPoison: 0.002,
   dynamoFailBefore: 0.01,
   dynamoFailAfter: 0.01,
   dynamoStepCrash: 0.0015,
   deliveredMarkCrash: 0.03,
   workerCrash: 0.003,
+  intakeCrash: 0.0005,
   recipientError: 0.03,
-  recipientTimeout: 0.002,
+  recipientTimeout: 0.001,
 };
 
 export const faultKinds = [
   'sqs.duplicate',
   'sqs.reordered',
   'sqs.held-back',
+  'sqs.poisoned',
   'dynamodb.fail-before-write.500',
   'dynamodb.fail-before-write.reset',
   'dynamodb.fail-after-write.500',
@@ -78,7 +91,8 @@ export type FaultKind = (typeof faultKinds)[number];
 
 /** How the poller hands one received batch to the consumer: each entry is one invocation. */
 export interface SqsDeliveryPlan {
-  invocations: Array<{ messages: Message[]; delayMs: number }>;
+  /** `afterPrevious`: started once the invocation before it has returned (and `delayMs` after that). */
+  invocations: Array<{ messages: Message[]; delayMs: number; afterPrevious?: boolean }>;
 }
 
 /** What the DynamoDB proxy does with one request. */
@@ -154,11 +168,13 @@ export class FaultInjector {
   }
 
   /**
-   * Every batch twice (SQS is at-least-once: a message can reach two consumers at once), each in its own shuffled
-   * order, the second a little later; some batches held back first, so the other poll loops overtake them.
+   * Every batch twice (SQS is at-least-once: a message can reach two consumers at once, or come again after its
+   * delete was lost), each in its own shuffled order: the second at about the same time as the first, or after it
+   * (half each); some batches held back first, so the other poll loops overtake them.
    */
-  sqsDelivery(_queue: QueueName, messages: readonly Message[]): SqsDeliveryPlan {
-    if (!this.enabled) return { invocations: [{ messages: [...messages], delayMs: 0 }] };
+  sqsDelivery(_queue: QueueName, received: readonly Message[]): SqsDeliveryPlan {
+    if (!this.enabled) return { invocations: [{ messages: [...received], delayMs: 0 }] };
+    const messages = received.filter((m) => !this.poisoned(m.MessageId ?? ''));
     const held = this.chance(this.rates.sqsHoldBack)
       ? Math.floor(this.random() * this.rates.sqsHoldBackMaxMs)
       : 0;
@@ -167,12 +183,28 @@ export class FaultInjector {
     const second = this.shuffled(messages);
     if (messages.length > 1) this.count('sqs.reordered');
     for (let i = 0; i < messages.length; i++) this.count('sqs.duplicate');
+    const together = this.random() < 0.5;
     return {
       invocations: [
         { messages: first, delayMs: held },
-        { messages: second, delayMs: held + Math.floor(this.random() * 300) },
+        together
+          ? { messages: second, delayMs: held + Math.floor(this.random() * 300) }
+          : { messages: second, delayMs: Math.floor(this.random() * 300), afterPrevious: true },
       ],
     };
+  }
+
+  /** Poison messages by id, decided when first received; each is counted once. */
+  private readonly poison = new Map<string, boolean>();
+
+  private poisoned(messageId: string): boolean {
+    let poisoned = this.poison.get(messageId);
+    if (poisoned === undefined) {
+      poisoned = this.chance(this.rates.sqsPoison);
+      this.poison.set(messageId, poisoned);
+      if (poisoned) this.count('sqs.poisoned');
+    }
+    return poisoned;
   }
 
   /**
@@ -181,17 +213,22 @@ export class FaultInjector {
    */
   readonly deliveries = new Map<string, { body: string; receipts: string[] }>();
 
-  /** One receipt of a batch: which invocations failed which messages, and which the poller deleted. */
+  /** One receipt of a batch: what each invocation made of each message (`-`: not given it, a poison message). */
   recordReceipt(
     queue: QueueName,
     messages: readonly Message[],
+    plan: SqsDeliveryPlan,
     failedBy: ReadonlyArray<ReadonlySet<string>>,
   ): void {
     const at = new Date().toISOString();
     for (const message of messages) {
       const id = message.MessageId ?? '';
       const entry = this.deliveries.get(id) ?? { body: message.Body ?? '', receipts: [] };
-      const outcome = failedBy.map((failed) => (failed.has(id) ? 'failed' : 'ok')).join('+');
+      const outcome = plan.invocations
+        .map(({ messages: batch }, i) =>
+          !batch.includes(message) ? '-' : failedBy[i]?.has(id) ? 'failed' : 'ok',
+        )
+        .join('+');
       const count = message.Attributes?.ApproximateReceiveCount ?? '?';
       entry.receipts.push(`${at} ${queue} receive ${count}: ${outcome}`);
       this.deliveries.set(id, entry);
@@ -200,8 +237,13 @@ export class FaultInjector {
 
   /** Terminate the worker this long after the invocation starts, or not at all. */
   workerCrashAfterMs(fn: FunctionName): number | undefined {
-    if (fn !== 'router' && fn !== 'notifier' && fn !== 'intake') return undefined;
-    return this.chance(this.rates.workerCrash) ? Math.floor(this.random() * 200) : undefined;
+    const rate =
+      fn === 'router' || fn === 'notifier'
+        ? this.rates.workerCrash
+        : fn === 'intake'
+          ? this.rates.intakeCrash
+          : 0;
+    return this.chance(rate) ? Math.floor(this.random() * 200) : undefined;
   }
 
   /** One DynamoDB request: its operation (`X-Amz-Target`'s) and JSON body. */

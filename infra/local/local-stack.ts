@@ -1,5 +1,5 @@
 import { functionNames, functions } from '#system/functions.ts';
-import { type FunctionName } from '#system/names.ts';
+import { type FunctionName, type QueueName } from '#system/names.ts';
 import { queueNames, queues } from '#system/queues.ts';
 import { startDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startFaultyRecipients, type FaultProxy } from './fault-injector.ts';
@@ -33,6 +33,8 @@ export interface LocalStackOptions extends Omit<LocalAwsOptions, 'settings'> {
   log?: (line: string) => void;
   /** How much faster than real time the schedules' timers run (`npm start -- --clock-speed N`); 1 by default. */
   clockSpeed?: number;
+  /** Poll loops of a queue (sqs-poller.ts; 2 by default, at most its maxConcurrency), as Lambda scales up. */
+  pollerConcurrency?: Partial<Record<QueueName, number>>;
 }
 
 export interface LocalStack {
@@ -115,6 +117,9 @@ export async function startLocalStack(
       invoke: (event) => started.invoke(queues[queue].consumer, event) as ReturnType<SqsInvoke>,
       log,
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.pollerConcurrency?.[queue] === undefined
+        ? {}
+        : { concurrency: options.pollerConcurrency[queue] }),
     }),
   );
 

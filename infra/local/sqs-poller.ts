@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
@@ -121,7 +122,7 @@ async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<vo
 /**
  * One batch as the fault injector plans it: several invocations (the same messages, each its own order and delay)
  * at once. A message is done, and deleted, if any invocation processed it, as when two consumers got it from SQS
- * and one deleted it; one that no invocation processed is left to reappear.
+ * and one deleted it; one that no invocation processed (or that none was given) is left to reappear.
  */
 async function invokeWithFaults(
   options: PollerOptions,
@@ -130,24 +131,48 @@ async function invokeWithFaults(
   faults: FaultInjector,
 ): Promise<Set<string>> {
   const plan = faults.sqsDelivery(options.queue, messages);
-  const outcomes = await Promise.all(
-    plan.invocations.map(async ({ messages: batch, delayMs }) => {
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      try {
-        const response = await invoke({ Records: batch.map((m) => toRecord(m, options.queue)) });
-        return new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-      } catch (error) {
-        options.log?.(
-          `${queues[options.queue].consumer}: batch of ${batch.length} failed (${String(error)})`,
-        );
-        return new Set(batch.map((m) => m.MessageId ?? ''));
-      }
-    }),
+  const once = async (batch: Message[], delayMs: number): Promise<Set<string>> => {
+    if (batch.length === 0) return new Set<string>();
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    try {
+      const response = await invoke({ Records: batch.map((m) => toRecord(m, options.queue)) });
+      return new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      options.log?.(`${queues[options.queue].consumer}: batch of ${batch.length} failed (${String(error)})`);
+      return new Set(batch.map((m) => m.MessageId ?? ''));
+    }
+  };
+  const started: Array<Promise<Set<string>>> = [];
+  for (const { messages: batch, delayMs, afterPrevious } of plan.invocations) {
+    const previous = afterPrevious ? started.at(-1) : undefined;
+    started.push(previous ? previous.then(() => once(batch, delayMs)) : once(batch, delayMs));
+  }
+  const outcomes = await Promise.all(started);
+  faults.recordReceipt(options.queue, messages, plan, outcomes);
+  const processed = new Set(
+    plan.invocations.flatMap(({ messages: batch }, i) =>
+      batch.map((m) => m.MessageId ?? '').filter((id) => !outcomes[i]?.has(id)),
+    ),
   );
-  faults.recordReceipt(options.queue, messages, outcomes);
-  return new Set(
-    messages.map((m) => m.MessageId ?? '').filter((id) => outcomes.every((failed) => failed.has(id))),
-  );
+  // A poison message (given to no invocation) is returned within a second, so it reaches the dead-letter queue in
+  // seconds rather than after maxReceiveCount visibility timeouts. Not 0: fauxqs on disk loses a message whose
+  // visibility is set to 0 (it answers MessageNotInflight to the next change and never hands it out again).
+  const given = new Set(plan.invocations.flatMap(({ messages: batch }) => batch));
+  const poisoned = messages.filter((m) => !given.has(m));
+  if (poisoned.length > 0)
+    await options.client
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: poisoned.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 1,
+          })),
+        }),
+      )
+      .catch(() => undefined);
+  return new Set(messages.map((m) => m.MessageId ?? '').filter((id) => !processed.has(id)));
 }
 
 /** An SQS message as Lambda's event source hands it to the function. */

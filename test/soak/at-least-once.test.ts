@@ -46,15 +46,25 @@ import type { QueueName } from '#system/names.ts';
 
 const total = Number(process.env['SOAK_REFERRALS'] ?? 2_000);
 const seed = Number(process.env['SOAK_SEED'] ?? 20261202);
+/** SOAK_FAULTS=off runs the same load and checks with no fault injected: the baseline a run's time compares with. */
+const injecting = process.env['SOAK_FAULTS'] !== 'off';
 /** Clients posting at once. */
-const inFlight = 8;
-/** Short, so a crashed batch is back in seconds; shorter than a slow batch, which then meets its own repeat. */
-const visibilityTimeoutSeconds = 5;
+const inFlight = 16;
+/**
+ * Short, so a crashed batch is back in seconds, yet longer than a batch takes on a busy machine: a batch still being
+ * worked on when it reappears is handled again and again (the injector duplicates every message already), and the
+ * extra load makes the next batches slower still.
+ */
+const visibilityTimeoutSeconds = 20;
 const retryBackoff = { baseSeconds: 1, capSeconds: 4 };
+/** The notifier waits on recipients (some answer only after its timeout): more of its batches at once. */
+const pollerConcurrency = { referrals: 2, notifications: 4 };
 /** How long the queues may take to drain after the last POST. */
 const drainBudgetMs = Number(process.env['SOAK_DRAIN_SECONDS'] ?? 240) * 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A line now and then, so a run of minutes shows where it is. */
+const progress = (line: string): void => void process.stdout.write(`soak: ${line}\n`);
 
 interface Submission {
   key: string;
@@ -90,6 +100,7 @@ async function start(): Promise<{ stack: LocalStackWithoutReceiver; token: strin
     retryBackoff,
     // The load is one client's: the gateway's per-client limit would only add 429s to retry.
     throttle: { ratePerSecond: 100_000, burst: 100_000 },
+    pollerConcurrency,
     log: (line) => stackLog.push(`${new Date().toISOString()} ${line}`),
   })) as LocalStackWithoutReceiver;
   const token = await started.issuer.mint({ role: 'gp-system', ods: samplePractices, subject: 'soak-gp' });
@@ -198,7 +209,7 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
     recipients = await startFaultyRecipients(receiver.url, faults);
     let live = await start();
     stack = live.stack;
-    faults.enabled = true;
+    faults.enabled = injecting;
 
     const factory = new ReferralFactory(loadTemplates());
     const submissions: Submission[] = Array.from({ length: total }, () => {
@@ -222,6 +233,7 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
       stack = live.stack;
       restarts += 1;
       restartMs = Date.now() - stoppingAt;
+      progress(`stack stopped and started again on its data in ${Math.round(restartMs / 100) / 10} s`);
     };
 
     const post = async (submission: Submission): Promise<void> => {
@@ -271,6 +283,8 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
         const next = queue.shift();
         if (!next) return;
         await post(next);
+        if (acknowledged() % 250 === 0)
+          progress(`${acknowledged()} acknowledged, ${Math.round((Date.now() - startedAt) / 1000)} s`);
         if (restarts === 0 && !restarting && acknowledged() >= total / 2) {
           restarting = restart().finally(() => (restarting = undefined));
         }
@@ -289,20 +303,27 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
     const redriven: Record<QueueName, number> = { referrals: 0, notifications: 0 };
     const drainDeadline = Date.now() + drainBudgetMs;
     let unsettled: Referral[] = [];
+    let polls = 0;
     for (;;) {
-      const { referrals } = await stored(documentClient(), tables().referrals);
-      unsettled = referrals.filter((r) => ids.has(r.referralId) && !settled(r));
       const depths = await queueDepths(live.stack);
       const waiting = queueNames.some((q) => depths[q].waiting > 0);
-      if (!waiting) {
-        for (const q of queueNames) {
-          if (depths[q].deadLetters === 0) continue;
-          const { url, deadLetterUrl } = live.stack.aws.queues[q];
-          redriven[q] += (await redrive(live.stack.aws.sqs, url, deadLetterUrl)).moved;
-        }
-        const deadLetters = queueNames.some((q) => depths[q].deadLetters > 0);
-        if (!deadLetters && unsettled.length === 0 && referrals.length >= ids.size) break;
+      for (const q of queueNames) {
+        if (depths[q].deadLetters === 0) continue;
+        const { url, deadLetterUrl } = live.stack.aws.queues[q];
+        redriven[q] += (await redrive(live.stack.aws.sqs, url, deadLetterUrl)).moved;
       }
+      const deadLetters = queueNames.some((q) => depths[q].deadLetters > 0);
+      // The table is read only once the queues are empty: a Scan a second would compete with the pipeline.
+      if (!waiting && !deadLetters) {
+        const { referrals } = await stored(documentClient(), tables().referrals);
+        unsettled = referrals.filter((r) => ids.has(r.referralId) && !settled(r));
+        if (unsettled.length === 0 && referrals.length >= ids.size) break;
+      } else unsettled = [];
+      if (++polls % 10 === 0)
+        progress(
+          `draining, ${Math.round((Date.now() - startedAt) / 1000)} s: queues ${JSON.stringify(depths)}` +
+            (waiting ? '' : `, ${unsettled.length} referral(s) unsettled`),
+        );
       if (Date.now() > drainDeadline)
         throw new Error(
           `not drained ${drainBudgetMs / 1000} s after the last POST (seed ${seed}, restart at ${restartedAt}): ` +
@@ -452,8 +473,16 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
     expect(chainIds.sort()).toEqual([...ids].sort());
     const broken: string[] = [];
     let links = 0;
+    const chains = new Map<string, Awaited<ReturnType<typeof trail.chainOf>>>();
+    const pending = [...referrals];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let r = pending.shift(); r; r = pending.shift())
+          chains.set(r.referralId, await trail.chainOf(r.referralId));
+      }),
+    );
     for (const r of referrals) {
-      const chain = await trail.chainOf(r.referralId);
+      const chain = chains.get(r.referralId) ?? [];
       links += chain.length;
       const verdict = verifyChain(r.referralId, chain);
       const keys = chain.map((link) => link.eventKey);
@@ -465,6 +494,9 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
         broken.push(`${r.referralId}: ${JSON.stringify(verdict)} missing ${missing.join(', ')}`);
     }
     expect(broken).toEqual([]);
+
+    // Every poison message was dead-lettered and redriven (others may have been, after too many receives).
+    expect(redriven.referrals + redriven.notifications).toBeGreaterThanOrEqual(injected['sqs.poisoned']);
 
     const injectedTotal = Object.values(injected).reduce((sum, n) => sum + n, 0);
     const retries = submissions.reduce((sum, s) => sum + s.retries, 0);
