@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ReferralStatusViewSchema } from '#referral/application/referral-status.ts';
+import { ReferralStatusViewSchema } from '#referral/application/referral-status-view.ts';
 import { AcknowledgementSchema } from '#referral/application/submit-referral.ts';
 import { ReferralRequest } from '#referral/domain/referral.ts';
 import { LinkWorkerTeam, Partner, Service } from '#directory/domain/directory.ts';

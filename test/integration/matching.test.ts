@@ -5,7 +5,10 @@ import type { WebhookReceiver } from '../../infra/local/webhook-receiver.ts';
 import { importFile } from '../../infra/ops/geography/import-file.ts';
 import { DynamoGeography } from '#adapters/dynamodb/geography-store.ts';
 import type { Caller } from '#auth/caller.ts';
-import { ReferralStatusViewSchema, type ReferralStatusView } from '#referral/application/referral-status.ts';
+import {
+  ReferralStatusViewSchema,
+  type ReferralStatusView,
+} from '#referral/application/referral-status-view.ts';
 import type { DeliveryPayload } from '#delivery/domain/minimisation.ts';
 import type { Referral } from '#referral/domain/referral.ts';
 import {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deliveryStatusText,
-  getReferralStatus,
-  ReferralStatusViewSchema,
-  statusView,
-} from '#referral/application/referral-status.ts';
+import { deliveryStatusText, getReferralStatus, statusView } from '#referral/application/referral-status.ts';
+import { ReferralStatusViewSchema } from '#referral/application/referral-status-view.ts';
 import { deliveryStatuses } from '#referral/domain/referral.ts';
 import { routeReferral } from '#matching/application/route-referral.ts';
 import { NotFoundError } from '#kernel/errors.ts';
