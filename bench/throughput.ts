@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
+import { queueNames, queues } from '#system/queues.ts';
 import { callsBetween, type CallCounts } from './aws-calls.ts';
 import type { CliOptions } from './cli.ts';
 import { DeliveryTracker } from './deliveries.ts';
@@ -163,6 +164,9 @@ export async function throughputBench(options: CliOptions): Promise<number> {
     issuerPort: 0,
     // The clients stand for GP systems; the per-client limit would answer most of the load 429 (see main.ts).
     throttle: unthrottled,
+    // Each queue's consumer as Lambda would scale it under load, up to its maxConcurrency (shared/system/queues.ts),
+    // rather than npm start's two poll loops: with two, the deliveries in flight were the first cap.
+    pollerConcurrency: Object.fromEntries(queueNames.map((queue) => [queue, queues[queue].maxConcurrency])),
     log: log.write,
   });
   const sqs = new SQSClient({ endpoint: stack.aws.sqsEndpoint });
