@@ -57,12 +57,10 @@ describe('function bundles', () => {
   });
 
   // Only what the function uses: the bound issue 11 sets (bench/cold-start.ts measures the same and the import time).
-  // The notifier carries five SDK clients (SES v2 and Secrets Manager beside DynamoDB and SQS) and sits just over
-  // (601 KB on 2 December 2026): its own ceiling holds it there until it is trimmed, and no other may pass the bound.
-  const ceilingKb = (name: FunctionName): number => (name === 'notifier' ? 610 : maxBundleKb);
-  it.each(functionNames)(`%s: bundle under ${maxBundleKb} KB minified (notifier: 610 KB)`, (name) => {
+  // Every function is under it, the notifier with its five SDK clients included (584 KB on 2 December 2026).
+  it.each(functionNames)(`%s: bundle under ${maxBundleKb} KB minified`, (name) => {
     const kb = statSync(path.join(bundleDirectory(name), 'index.mjs')).size / 1024;
-    expect(kb).toBeLessThan(ceilingKb(name));
+    expect(kb).toBeLessThan(maxBundleKb);
   });
 
   it.each(functionNames)('%s: loads in Node with its environment and exports handler', (name) => {
