@@ -423,16 +423,44 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
         );
     const metricItems = await scanAll(documentClient(), tables().metrics);
     const counted = new Map<string, number>();
+    const countedUnits = new Set<string>();
     let countedSetsMismatched = 0;
     for (const item of metricItems) {
       const metric = String(item.metric);
       const day = /^(.+)#\d{2}$/.exec(String(item.day))?.[1];
       if (metric.startsWith('figure#') || day === undefined || !(item.counted instanceof Set)) continue;
       add(counted, `${metric}@${day}`, Number(item.count ?? 0));
+      for (const unit of item.counted as Set<string>) countedUnits.add(`${metric}@${day} ${unit}`);
       // The count and the set of units counted are one write: they can never disagree.
       if (item.counted.size !== Number(item.count ?? 0)) countedSetsMismatched += 1;
     }
-    expect(differences(expectedCounts, counted), 'metric counters').toEqual([]);
+    // A delivery not counted: what became of it, for the failure's message.
+    const uncounted = planned.filter(
+      ({ delivery, state }) =>
+        !countedUnits.has(
+          `${counterKey(
+            {
+              name: 'deliveries.delivered',
+              dimensions: { recipient: delivery.recipient.kind, content: delivery.content },
+            },
+            (state?.deliveredAt ?? '').slice(0, 10),
+          )} ${delivery.deliveryId}`,
+        ),
+    );
+    const trail = new DynamoAuditLog(documentClient(), tables().audit);
+    const explained = await Promise.all(
+      uncounted.slice(0, 3).map(async ({ delivery, state }) => {
+        const keys = (await trail.chainOf(delivery.deliveryId.split('.')[0] ?? '')).map((l) => l.eventKey);
+        return (
+          `${delivery.deliveryId} ${JSON.stringify(state)}\n  audit: ${keys.join(', ')}\n` +
+          messagesOf(delivery.deliveryId)
+        );
+      }),
+    );
+    expect(
+      differences(expectedCounts, counted),
+      `metric counters (${uncounted.length} deliveries uncounted):\n${explained.join('\n')}`,
+    ).toEqual([]);
     expect(countedSetsMismatched).toBe(0);
 
     // 6. The observatory's figures equal the true counts too: each routed referral's cells, one per unit.
@@ -467,7 +495,6 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
 
     // 7. Every audit chain verifies, each step in it once, with the referral's routing and every delivery; and
     // there is a chain for every referral and for nothing else.
-    const trail = new DynamoAuditLog(documentClient(), tables().audit);
     const chainIds: string[] = [];
     for await (const page of auditChainIds(documentClient(), tables().audit)) chainIds.push(...page.ids);
     expect(chainIds.sort()).toEqual([...ids].sort());
