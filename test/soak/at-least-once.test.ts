@@ -59,8 +59,8 @@ const visibilityTimeoutSeconds = 20;
 const retryBackoff = { baseSeconds: 1, capSeconds: 4 };
 /** The notifier waits on recipients (some answer only after its timeout): more of its batches at once. */
 const pollerConcurrency = { referrals: 2, notifications: 4 };
-/** How long the queues may take to drain after the last POST. */
-const drainBudgetMs = Number(process.env['SOAK_DRAIN_SECONDS'] ?? 240) * 1000;
+/** How long the queues may take to drain after the last POST: generous (a loaded machine took five minutes). */
+const drainBudgetMs = Number(process.env['SOAK_DRAIN_SECONDS'] ?? 600) * 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A line now and then, so a run of minutes shows where it is. */
