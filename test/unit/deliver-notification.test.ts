@@ -354,6 +354,26 @@ describe('deliverNotification', () => {
     expect(audit.entries).toHaveLength(1);
   });
 
+  it('refused by a claim that is released before the read (the other attempt failed): retried in 1 s, not unroutable', async () => {
+    await referrals.markSending(
+      leedsId,
+      teamDelivery,
+      '2025-03-04T09:21:00.000Z',
+      '2025-03-04T09:20:48.000Z',
+    );
+    // The mark is refused while the other attempt holds the claim; that attempt records its failure at once.
+    referrals.markSending = async () => {
+      await referrals.markAttemptFailed(leedsId, teamDelivery, 'HTTP 503');
+      return undefined;
+    };
+    const refused = await deliverNotification(deps, { referralId: leedsId, deliveryId: teamDelivery }).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DeliveryRetryError);
+    expect((refused as DeliveryRetryError).delaySeconds).toBe(1);
+    expect(webhooks.calls).toEqual([]);
+  });
+
   it('a crash between the delivered mark and the audit entry: the retry writes the audit entry and count, no POST', async () => {
     await referrals.markSending(
       leedsId,

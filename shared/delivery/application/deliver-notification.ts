@@ -217,6 +217,11 @@ async function deliverAssignment(
         Math.max(1, Math.ceil((lapsesAt - now.getTime()) / 1000)),
       );
     }
+    if (state?.status === 'pending' || state?.status === 'retrying') {
+      // The claim that refused this attempt was released between the mark and the read (the other attempt
+      // recorded a failure): the delivery is free again, so try again shortly rather than call it unroutable.
+      throw new DeliveryRetryError(`delivery ${planned.deliveryId} was being sent by another attempt`, 1);
+    }
     if (state?.status === 'failed') {
       // Likewise for a refusal for good: its audit entry and count are keyed by delivery.
       await auditAndCountFailure(
