@@ -13,6 +13,7 @@ import { createBenchQueue } from './raw-capacity.ts';
 import type { ReferralFactory } from './referrals.ts';
 import { summarise, type LatencySummary } from './stats.ts';
 import { overheadRatio, sameCalls } from './throughput-figures.ts';
+import { unthrottled } from './bench-stack.ts';
 
 /**
  * Intake overhead: the real intake handler against bench/minimal-intake.ts, a handler making the same DynamoDB and
@@ -62,7 +63,6 @@ export interface IntakeOverhead extends OverheadPlan {
 const queueName = 'bench-intake-overhead';
 const projectRoot = new URL('../', import.meta.url);
 const minimalEntry = new URL('./minimal-intake.ts', import.meta.url).href;
-const unthrottled = { ratePerSecond: 1_000_000, burst: 1_000_000 };
 const warmUpRequests = 20;
 /** Requests the stack's own pollers make whatever is measured: long polls of their queues. */
 const background = /^AmazonSQS\.(ReceiveMessage|GetQueueAttributes)$/;

@@ -9,6 +9,7 @@ import { runLoad } from './load.ts';
 import { createBenchQueue } from './raw-capacity.ts';
 import type { ReferralFactory } from './referrals.ts';
 import { overheadRatio } from './throughput-figures.ts';
+import { unthrottled } from './bench-stack.ts';
 
 /**
  * Where intake's time goes: the real intake handler and bench/minimal-intake.ts loaded in this process (as the
@@ -38,7 +39,6 @@ export interface IntakeProfile {
 }
 
 const queueName = 'bench-intake-profile';
-const unthrottled = { ratePerSecond: 1_000_000, burst: 1_000_000 };
 
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { url: string; functionName: string } }>;

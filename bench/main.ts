@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
+import { startBenchStack } from './bench-stack.ts';
 import { callsBetween, totalCalls, type CallCounts } from './aws-calls.ts';
 import type { CliOptions } from './cli.ts';
 import { counterReport, type CounterReport } from './counters.ts';
@@ -9,7 +9,7 @@ import { HttpClient } from './http-client.ts';
 import { idempotentReplay, intakeConcurrent, intakeRejects, intakeSequential } from './intake.ts';
 import { pipelineHealth, type PipelineHealth } from './pipeline.ts';
 import { describeDepths, waitForIdleQueues } from './queues.ts';
-import { loadTemplates, ReferralFactory, samplePractices } from './referrals.ts';
+import { loadTemplates, ReferralFactory } from './referrals.ts';
 import { machine, ratioLines, ratios, table, writeJson } from './report.ts';
 import { StackLog } from './stack-log.ts';
 import type { BenchContext, Scenario, ScenarioName, ScenarioResult } from './types.ts';
@@ -32,7 +32,6 @@ const resultsFile = new URL('./results/latest.json', import.meta.url);
 /** How long the routing and delivery of a scenario's referrals may take once its requests are done. */
 const drainCapMs = 180_000;
 const warmUpRequests = 20;
-const unthrottled = { ratePerSecond: 1_000_000, burst: 1_000_000 };
 
 /**
  * The first requests pay for lazy module initialisation, JIT and opening SDK connections; a few unmeasured ones
@@ -152,28 +151,12 @@ export async function main(options: CliOptions): Promise<number> {
     `bench: ${options.quick ? 'quick (counts / 5)' : 'full'}; ${about.nproc} CPU(s) ${about.cpuModel}, Node ${about.node}; ` +
       `load average ${about.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')}`,
   );
-  const stack: LocalStack = await startLocalStack({
-    port: 0,
-    webhookPort: 0,
-    dynamoDbPort: 0,
-    sqsPort: 0,
-    issuerPort: 0,
-    // The load comes from one GP system; its per-client limit (a usage plan in AWS) would answer most of it
-    // with 429. Lifted here, because the bench measures what the system can process, not the limiter.
-    throttle: unthrottled,
-    log: log.write,
-  });
+  const { stack, headers } = await startBenchStack('bench-gp-system', { log: log.write });
   const sqs = new SQSClient({ endpoint: stack.aws.sqsEndpoint });
-  // One token, as a GP system reuses its token; the gateway caches the authorizer's answer per token, as AWS does.
-  const token = await stack.issuer.mint({
-    role: 'gp-system',
-    ods: samplePractices,
-    subject: 'bench-gp-system',
-  });
   const context: BenchContext = {
     stack,
     sqs,
-    apiHeaders: { Authorization: `Bearer ${token}` },
+    apiHeaders: headers,
     referrals: new ReferralFactory(loadTemplates()),
     scale: options.quick ? 5 : 1,
     accepted: new Set(),

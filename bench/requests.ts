@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
+import type { LocalStack } from '../infra/local/local-stack.ts';
+import { startBenchStack } from './bench-stack.ts';
 import { callsBetween } from './aws-calls.ts';
 import { HttpClient } from './http-client.ts';
-import { loadTemplates, ReferralFactory, samplePractices } from './referrals.ts';
+import { loadTemplates, ReferralFactory } from './referrals.ts';
 import { writeJson } from './report.ts';
 import type { RequestCount, RequestTally } from '#platform/request-accounting.ts';
 
@@ -149,22 +150,9 @@ function captureFunctionLogs(log: TallyLog): () => void {
 export async function requestsBench(options: RequestsOptions): Promise<number> {
   const log = new TallyLog();
   const restoreStdout = captureFunctionLogs(log);
-  const stack = await startLocalStack({
-    port: 0,
-    webhookPort: 0,
-    dynamoDbPort: 0,
-    sqsPort: 0,
-    issuerPort: 0,
-    throttle: { ratePerSecond: 1_000_000, burst: 1_000_000 },
-    functionLogLevel: 'DEBUG',
-  });
+  const { stack, headers } = await startBenchStack('bench-requests', { functionLogLevel: 'DEBUG' });
   try {
-    const token = await stack.issuer.mint({
-      role: 'gp-system',
-      ods: samplePractices,
-      subject: 'bench-requests',
-    });
-    const client = new HttpClient(stack.apiUrl, { Authorization: `Bearer ${token}` });
+    const client = new HttpClient(stack.apiUrl, headers);
     const leeds = loadTemplates().find((t) => t.practiceOds === 'A81001' && t.needs.includes('arts'));
     if (!leeds) throw new Error('the Leeds sample referral is missing from events/referrals/');
     const factory = new ReferralFactory([leeds]);

@@ -2,7 +2,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ReferralStatusView } from '#referral/application/referral-status.ts';
-import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
+import type { LocalStack } from '../infra/local/local-stack.ts';
+import { startBenchStack } from './bench-stack.ts';
 import { queueNames, queues } from '#system/queues.ts';
 import { callsBetween, type CallCounts } from './aws-calls.ts';
 import type { CliOptions } from './cli.ts';
@@ -14,7 +15,7 @@ import { pipelineHealth, type PipelineHealth } from './pipeline.ts';
 import { describeDepths, waitForIdleQueues } from './queues.ts';
 import { profileIntake, type IntakeProfile } from './intake-profile.ts';
 import { measureRawCapacity, rawWorkers, type RawCapacity } from './raw-capacity.ts';
-import { loadTemplates, ReferralFactory, samplePractices } from './referrals.ts';
+import { loadTemplates, ReferralFactory } from './referrals.ts';
 import { machine, writeJson } from './report.ts';
 import { withResourceUsage, type ResourceUsage } from './resources.ts';
 import { StackLog } from './stack-log.ts';
@@ -49,7 +50,6 @@ import {
 
 const resultsFile = new URL('./results/throughput-latest.json', import.meta.url);
 const levels = [10, 50, 200] as const;
-const unthrottled = { ratePerSecond: 1_000_000, burst: 1_000_000 };
 /** A referral not fully delivered by then counts as incomplete, and its client moves on. */
 const referralTimeoutMs = 60_000;
 const drainCapMs = 120_000;
@@ -156,30 +156,18 @@ export async function throughputBench(options: CliOptions): Promise<number> {
     `throughput bench: ${options.quick ? 'quick' : 'full'}; ${about.nproc} CPU(s) ${about.cpuModel}, ` +
       `Node ${about.node}; load average ${about.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')}`,
   );
-  const stack = await startLocalStack({
-    port: 0,
-    webhookPort: 0,
-    dynamoDbPort: 0,
-    sqsPort: 0,
-    issuerPort: 0,
-    // The clients stand for GP systems; the per-client limit would answer most of the load 429 (see main.ts).
-    throttle: unthrottled,
+  const { stack, headers } = await startBenchStack('bench-gp-system', {
     // Each queue's consumer as Lambda would scale it under load, up to its maxConcurrency (shared/system/queues.ts),
     // rather than npm start's two poll loops: with two, the deliveries in flight were the first cap.
     pollerConcurrency: Object.fromEntries(queueNames.map((queue) => [queue, queues[queue].maxConcurrency])),
     log: log.write,
   });
   const sqs = new SQSClient({ endpoint: stack.aws.sqsEndpoint });
-  const token = await stack.issuer.mint({
-    role: 'gp-system',
-    ods: samplePractices,
-    subject: 'bench-gp-system',
-  });
   const bench: Bench = {
     stack,
     sqs,
     referrals: new ReferralFactory(loadTemplates()),
-    headers: { Authorization: `Bearer ${token}` },
+    headers,
     accepted: new Set(),
     lookupCalls: requestMix({}),
   };
