@@ -213,6 +213,22 @@ export class FaultInjector {
    */
   readonly deliveries = new Map<string, { body: string; receipts: string[] }>();
 
+  /**
+   * Every attempt of every count write (a conditional UpdateItem with `:unitId`: the metric counters and figures),
+   * by unit id: when, what the proxy did, and what the server answered, so a run that finds a unit uncounted can say
+   * whether its writes reached the server and what became of them.
+   */
+  readonly countWrites = new Map<string, string[]>();
+
+  recordCountWrite(body: string, line: string): void {
+    const unit = /":unitId":\{"S":"([^"]+)"\}/.exec(body)?.[1];
+    if (unit === undefined) return;
+    const key = /"Key":(\{[^}]*\}[^}]*\})/.exec(body)?.[1] ?? '?';
+    const lines = this.countWrites.get(unit) ?? [];
+    lines.push(`${new Date().toISOString()} ${line} ${key}`);
+    this.countWrites.set(unit, lines);
+  }
+
   /** One receipt of a batch: what each invocation made of each message (`-`: not given it, a poison message). */
   recordReceipt(
     queue: QueueName,
@@ -354,7 +370,11 @@ export async function startDynamoDbFaultProxy(upstream: string, faults: FaultInj
       const body = await bodyOf(request);
       const header = request.headers['x-amz-target'];
       const operation = (typeof header === 'string' ? header : '').split('.').pop() ?? '';
-      const action = faults.dynamoAction(operation, body.toString('utf8'));
+      const text = body.toString('utf8');
+      const action = faults.dynamoAction(operation, text);
+      const note = (line: string): void => {
+        if (operation === 'UpdateItem') faults.recordCountWrite(text, line);
+      };
       const fail = (answer: 'error' | 'reset'): void => {
         if (answer === 'reset') {
           request.socket.destroy();
@@ -367,7 +387,10 @@ export async function startDynamoDbFaultProxy(upstream: string, faults: FaultInj
           })
           .end(internalServerError);
       };
-      if (action.kind === 'before') return fail(action.answer);
+      if (action.kind === 'before') {
+        note(`failed before (${action.answer})`);
+        return fail(action.answer);
+      }
       const answer = await new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>(
         (resolve, reject) => {
           const forwarded = httpRequest(
@@ -395,8 +418,16 @@ export async function startDynamoDbFaultProxy(upstream: string, faults: FaultInj
           forwarded.end(body);
         },
       );
+      const answered =
+        answer.status === 200
+          ? '200'
+          : `${answer.status} ${/"__type":"[^"#]*#?([^"]*)"/.exec(answer.body.toString('utf8'))?.[1] ?? ''}`;
       // Applied, and the caller never hears so: its retry meets the write that landed.
-      if (action.kind === 'after') return fail(action.answer);
+      if (action.kind === 'after') {
+        note(`server ${answered}, failed after (${action.answer})`);
+        return fail(action.answer);
+      }
+      note(`server ${answered}`);
       response.writeHead(answer.status, answer.headers).end(answer.body);
     })().catch(() => request.socket.destroy());
   });

@@ -174,6 +174,13 @@ function messagesOf(referralId: string): string {
     .join('\n');
 }
 
+/** Every attempt of a unit's count writes as the DynamoDB proxy saw them (fault-injector.ts `countWrites`). */
+function countWritesOf(unitId: string): string {
+  return (faults.countWrites.get(unitId) ?? ['(no count write seen)'])
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
 /** `<metric key>@<day or ISO week>`: a counter's total over its shards. */
 const counterKey = (count: MetricCount, day: string): string => `${metricKey(count)}@${day}`;
 
@@ -453,7 +460,7 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
         const keys = (await trail.chainOf(delivery.deliveryId.split('.')[0] ?? '')).map((l) => l.eventKey);
         return (
           `${delivery.deliveryId} ${JSON.stringify(state)}\n  audit: ${keys.join(', ')}\n` +
-          messagesOf(delivery.deliveryId)
+          `${countWritesOf(delivery.deliveryId)}\n${messagesOf(delivery.deliveryId)}`
         );
       }),
     );
@@ -485,7 +492,21 @@ describe('at-least-once torture: duplicates, reordering, crashes before and afte
           cellKey(cell as { family: FigureFamily; day: string; dimensions: Record<string, string> }),
           cell.count,
         );
-    expect(differences(expectedCells, cells), 'figures').toEqual([]);
+    // A unit in fewer cells than its figures: which, and what became of its writes, for the failure's message.
+    const cellsHolding = new Map<string, number>();
+    for (const item of metricItems)
+      if (String(item.metric).startsWith('figure#') && item.counted instanceof Set)
+        for (const unit of item.counted as Set<string>) add(cellsHolding, unit);
+    const shortUnits = referrals
+      .flatMap((r) => routingFigures(r))
+      .filter(({ figures, unitId }) => (cellsHolding.get(unitId) ?? 0) < figures.length);
+    const shortExplained = shortUnits
+      .slice(0, 3)
+      .map(({ unitId }) => `${unitId}\n${countWritesOf(unitId)}\n${messagesOf(unitId.split('#')[0] ?? '')}`);
+    expect(
+      differences(expectedCells, cells),
+      `figures (${shortUnits.length} units short):\n${shortExplained.join('\n')}`,
+    ).toEqual([]);
     const figureTotals = Object.fromEntries(
       families.map((family) => [
         family,

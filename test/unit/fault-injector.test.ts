@@ -63,4 +63,24 @@ describe('FaultInjector', () => {
     // Another kind of write is not a delivered mark: with no other rate, it passes.
     expect(faults.dynamoAction('PutItem', '{"other":1}')).toEqual({ kind: 'pass' });
   });
+
+  it('keeps every attempt of a count write by its unit, and nothing of other writes', () => {
+    const faults = new FaultInjector({ seed: 1, rates: none });
+    const countWrite = JSON.stringify({
+      TableName: 'metrics',
+      Key: { metric: { S: 'deliveries.delivered' }, day: { S: '2026-12-02#07' } },
+      ExpressionAttributeValues: { ':one': { N: '1' }, ':unitId': { S: 'r1.partner.p1' } },
+    });
+    faults.recordCountWrite(countWrite, 'failed before (reset)');
+    faults.recordCountWrite(countWrite, 'server 200');
+    faults.recordCountWrite(
+      JSON.stringify({ TableName: 'referrals', Key: { pk: { S: 'r1' } } }),
+      'server 200',
+    );
+    const lines = faults.countWrites.get('r1.partner.p1') ?? [];
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/failed before \(reset\) .*deliveries\.delivered.*2026-12-02#07/);
+    expect(lines[1]).toMatch(/server 200/);
+    expect(faults.countWrites.size).toBe(1);
+  });
 });
